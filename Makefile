@@ -1,0 +1,38 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a step they call.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster
+DEMO_DIR := data/demo
+DEMO_CUSTOMERS ?= 2000
+DEMO_SEED ?= 7
+
+.PHONY: install demo test ui eval bench clean
+
+install: $(STAMP)
+
+# Re-install only when the project's declared dependencies change.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	$(BIN)/unify demo-data $(DEMO_DIR)/sources --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
+	$(BIN)/unify run --sources $(DEMO_DIR)/sources --warehouse duckdb:///data/warehouse.duckdb
+	$(BIN)/unify evaluate --truth $(DEMO_DIR)/sources_truth.csv --warehouse duckdb:///data/warehouse.duckdb
+	@echo
+	@echo "Warehouse: data/warehouse.duckdb  (e.g. duckdb data/warehouse.duckdb 'from golden_customers limit 5')"
+	@echo "Dagster UI with this run in it: make ui   (then open http://127.0.0.1:3000)"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+ui: install
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

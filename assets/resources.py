@@ -1,0 +1,59 @@
+"""The resources every asset declares: where sources are, where tables go, where state lives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from dagster import ConfigurableResource
+from sqlalchemy import Engine
+
+from warehouse.engine import make_engine
+
+
+class SourcesFolder(ConfigurableResource):
+    """The sources folder (shop/, sales/, service/, mapped/)."""
+
+    path: str = "data/sources"
+
+    def root(self) -> Path:
+        return Path(self.path)
+
+
+class Warehouse(ConfigurableResource):
+    """The warehouse by SQLAlchemy URL: published tables and state."""
+
+    url: str = "duckdb:///data/warehouse.duckdb"
+
+    def engine(self) -> Engine:
+        return make_engine(self.url)
+
+
+class WorkArea(ConfigurableResource):
+    """Intermediate tables between assets (staged, canonical, pairs), as Parquet files.
+
+    They are derived data: deleting the folder loses nothing a run cannot rebuild."""
+
+    path: str = "data/work"
+
+    def write(self, name: str, table: pa.Table) -> None:
+        target = Path(self.path) / f"{name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(target)
+
+    def read(self, name: str) -> pa.Table:
+        return pq.read_table(Path(self.path) / f"{name}.parquet")
+
+
+class LinkageSettings(ConfigurableResource):
+    """The persisted linkage model and the decision thresholds."""
+
+    model_path: str = "data/model/linkage_model.json"
+    match_threshold: float = 0.9  # pairs at or above this join one customer
+    max_cluster_size: int = 200  # a bigger cluster is an over-merge: the golden checks block the publish
+
+    def path(self) -> Path:
+        return Path(self.model_path)

@@ -1,0 +1,187 @@
+"""The Splink model: which fields are compared how, how candidates are blocked, how it is trained.
+
+Chinese names are compared on pinyin tokens (DuckDB's string distances count UTF-8 bytes, so a
+one-character difference in 汉字 looks like three edits) with exact character levels on top.
+A surname-only name (王总) is weak evidence: it can only agree with the other record's surname.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+MODEL_FORMAT = "customer-unify/1"
+TRAINING_SEED = 42
+logger = logging.getLogger(__name__)
+
+# The columns linkage reads (built by linkage.features from canonical records).
+LINK_COLUMNS = (
+    "record_id", "source_system", "name_std", "name_tokens", "surname_py", "name_is_partial",
+    "phone_e164", "phones", "email_std", "email_local", "wechat_std", "birth_date_std",
+    "city_std", "district_std", "address_std", "external_id",
+)
+
+
+def _name_comparison() -> cl.CustomComparison:
+    both_full = "NOT name_is_partial_l AND NOT name_is_partial_r"
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.CustomLevel("name_tokens_l IS NULL OR name_tokens_r IS NULL", label_for_charts="name missing").configure(is_null_level=True),
+            cll.CustomLevel(f"name_std_l = name_std_r AND {both_full}", label_for_charts="same full name").configure(tf_adjustment_column="name_std", tf_adjustment_weight=0.6),
+            cll.CustomLevel(f"name_tokens_l = name_tokens_r AND {both_full}", label_for_charts="same pinyin tokens (any order or script)"),
+            cll.CustomLevel(f"jaro_winkler_similarity(name_tokens_l, name_tokens_r) >= 0.92 AND {both_full}", label_for_charts="pinyin tokens similar"),
+            cll.CustomLevel(
+                "(name_is_partial_l OR name_is_partial_r) AND surname_py_l IS NOT NULL AND surname_py_r IS NOT NULL AND surname_py_l = surname_py_r",
+                label_for_charts="surname only, agrees",
+            ),
+            cll.CustomLevel(
+                "(name_is_partial_l AND list_contains(string_split(name_tokens_r, ' '), surname_py_l))"
+                " OR (name_is_partial_r AND list_contains(string_split(name_tokens_l, ' '), surname_py_r))",
+                label_for_charts="surname only, found in the other name",
+            ),
+            cll.CustomLevel(f"jaro_winkler_similarity(name_tokens_l, name_tokens_r) >= 0.80 AND {both_full}", label_for_charts="pinyin tokens loosely similar"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _phone_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="phone",
+        comparison_levels=[
+            cll.CustomLevel("len(phones_l) = 0 OR len(phones_r) = 0 OR phones_l IS NULL OR phones_r IS NULL", label_for_charts="phone missing").configure(is_null_level=True),
+            # a shared office number is common: term frequencies weaken it
+            cll.CustomLevel("phone_e164_l = phone_e164_r", label_for_charts="same main phone").configure(tf_adjustment_column="phone_e164", tf_adjustment_weight=1.0),
+            cll.CustomLevel("len(list_intersect(phones_l, phones_r)) > 0", label_for_charts="share another phone"),
+            cll.CustomLevel("damerau_levenshtein(phone_e164_l, phone_e164_r) <= 1", label_for_charts="phone one typo apart"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _email_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email_std"),
+            cll.ExactMatchLevel("email_std").configure(tf_adjustment_column="email_std", tf_adjustment_weight=1.0),
+            cll.CustomLevel("damerau_levenshtein(email_std_l, email_std_r) <= 1", label_for_charts="email one typo apart"),
+            cll.CustomLevel("email_local_l = email_local_r", label_for_charts="same mailbox name, other domain"),
+            cll.CustomLevel("jaro_winkler_similarity(email_local_l, email_local_r) >= 0.9", label_for_charts="mailbox name similar"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _place_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="place",
+        comparison_levels=[
+            cll.CustomLevel("city_std_l IS NULL OR city_std_r IS NULL", label_for_charts="city missing").configure(is_null_level=True),
+            cll.CustomLevel("address_std_l = address_std_r", label_for_charts="same address"),
+            cll.CustomLevel("city_std_l = city_std_r AND district_std_l = district_std_r", label_for_charts="same district"),
+            cll.CustomLevel("city_std_l = city_std_r", label_for_charts="same city"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[
+            _name_comparison(),
+            _phone_comparison(),
+            _email_comparison(),
+            cl.ExactMatch("wechat_std"),
+            cl.ExactMatch("birth_date_std"),
+            _place_comparison(),
+            cl.ExactMatch("external_id"),
+        ],
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=[],
+    )
+
+
+def prediction_blocking_rules() -> list:
+    """Candidate pairs: anything sharing a strong key, plus name-based blocks for typos."""
+    return [
+        block_on("phones", arrays_to_explode=["phones"]),
+        block_on("email_std"),
+        block_on("wechat_std"),
+        block_on("external_id"),
+        block_on("name_tokens", "city_std"),
+        block_on("name_tokens", "birth_date_std"),
+        block_on("name_tokens", "substr(phone_e164, 1, 9)"),
+        block_on("email_local"),
+        block_on("surname_py", "substr(phone_e164, -4)"),
+    ]
+
+
+def training_blocks() -> list:
+    """EM sessions: each fixes some fields so the others' m values can be learnt."""
+    return [block_on("phone_e164"), block_on("email_std"), block_on("name_tokens", "city_std")]
+
+
+def train(linker: Linker) -> None:
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("phone_e164", "name_tokens"), block_on("email_std")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=TRAINING_SEED)
+    for rule in training_blocks():
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+
+
+def train_model(records) -> dict:
+    """Train a model on these link records; returns Splink's model dictionary."""
+    linker = new_linker(records)
+    train(linker)
+    return linker.misc.save_model_to_json()
+
+
+def new_linker(records, model: dict | SettingsCreator | None = None, db_api: DuckDBAPI | None = None) -> Linker:
+    db_api = db_api or DuckDBAPI()
+    frame = db_api.register(records, table_name="records")
+    return Linker(frame, model if model is not None else settings(), log_level=logging.WARNING)
+
+
+def save_model(model: dict, path: Path, trained_on: int) -> dict:
+    """Persist a trained Splink model with a version stamp; earlier versions are kept beside it."""
+    version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    document = {"format": MODEL_FORMAT, "version": version, "trained_on_records": trained_on, "splink": model}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / f"{path.stem}-{version}{path.suffix}").write_text(json.dumps(document, indent=1))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, indent=1))
+    tmp.replace(path)  # atomic: a crash never leaves a half-written model
+    return document
+
+
+def load_model(path: Path) -> dict | None:
+    path = Path(path)
+    if not path.is_file():
+        return None
+    document = json.loads(path.read_text())
+    if document.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path} is not a {MODEL_FORMAT} model")
+    return document
+
+
+def current_model(path: Path, records, retrain: bool = False) -> dict:
+    """The saved model, trained on these records first when there is none (or retrain asks)."""
+    document = None if retrain else load_model(path)
+    if document is None:
+        splink_model = train_model(records)
+        document = save_model(splink_model, path, trained_on=records.num_rows)
+    return document

@@ -1,0 +1,67 @@
+"""Scoring: canonical records -> the columns linkage reads -> scored candidate pairs."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+from splink import DuckDBAPI
+
+from linkage.model import LINK_COLUMNS, new_linker
+
+PAIR_SCHEMA = pa.schema(
+    [("record_id_l", pa.int64()), ("record_id_r", pa.int64()), ("match_probability", pa.float64()), ("match_weight", pa.float64()), ("kind", pa.string())]
+)
+
+# A surname is known for Chinese names and for surname-only names; a romanised full name's
+# surname could be either token, so it is left to the token comparisons.
+_LINK_SQL = """
+select record_id, source_system, name_std, name_tokens,
+       case when name_is_partial or regexp_matches(coalesce(name_std, ''), '[\u4e00-\u9fff]')
+            then split_part(name_pinyin, ' ', 1) end as surname_py,
+       coalesce(name_is_partial, false) as name_is_partial,
+       phone_e164, coalesce(phones, []::varchar[]) as phones,
+       email_std, split_part(email_std, '@', 1) as email_local, wechat_std,
+       strftime(birth_date_std, '%Y-%m-%d') as birth_date_std,
+       city_std, district_std, address_std, external_id
+from canonical
+"""
+
+
+def link_records(canonical: pa.Table) -> pa.Table:
+    con = duckdb.connect()
+    con.register("canonical", canonical)
+    table = con.execute(_LINK_SQL).fetch_arrow_table()
+    assert tuple(table.column_names) == LINK_COLUMNS
+    return table
+
+
+def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
+    """All candidate pairs at or above threshold, scored by the saved model."""
+    db_api = DuckDBAPI()
+    linker = new_linker(records, splink_model, db_api)
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    result = predictions.as_duckdbpyrelation().select(
+        "unique_id_l::bigint as record_id_l, unique_id_r::bigint as record_id_r, match_probability, match_weight, 'model' as kind"
+    ).fetch_arrow_table()
+    return result.cast(PAIR_SCHEMA)
+
+
+def deterministic_pairs(canonical: pa.Table) -> pa.Table:
+    """Pairs that are the same customer by definition, whatever the model says:
+    the line-item rows of one shop order, and a ticket with the order it names."""
+    con = duckdb.connect()
+    con.register("canonical", canonical)
+    return con.execute(
+        """
+        with orders as (
+            select record_id, source_record_key as order_id from canonical
+            where source_system in ('tmall', 'shopify') and source_record_key is not null
+        ), first_row as (select order_id, min(record_id) as record_id from orders group by order_id)
+        select f.record_id as record_id_l, o.record_id as record_id_r, 1.0 as match_probability,
+               null::double as match_weight, 'same order' as kind
+        from orders o join first_row f using (order_id) where o.record_id <> f.record_id
+        union all
+        select least(f.record_id, t.record_id), greatest(f.record_id, t.record_id), 1.0, null, 'ticket names order'
+        from canonical t join first_row f on t.related_order_id = f.order_id
+        """
+    ).fetch_arrow_table().cast(PAIR_SCHEMA)

@@ -1,0 +1,54 @@
+"""The one Dagster Definitions of the project, loaded by workspace.yaml and by `unify run`."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
+
+from assets.checks import GOLDEN_CHECKS
+from assets.customers import (
+    MODEL,
+    canonical_records,
+    customer_source_records,
+    golden_customers,
+    linkage_model,
+    published,
+    scored_pairs,
+    staged_source_records,
+)
+from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
+
+ALL_ASSETS = [staged_source_records, canonical_records, linkage_model, scored_pairs, customer_source_records, golden_customers, published]
+
+
+def _setting(env_name: str, default: str):
+    """An environment variable when set (kept as an EnvVar so the UI shows where it came from)."""
+    return EnvVar(env_name) if os.environ.get(env_name) else default
+
+
+full_refresh = define_asset_job("full_refresh", selection=AssetSelection.all(), description="Read every source, link, and publish the golden tables.")
+retrain = define_asset_job(
+    "retrain_model",
+    selection=AssetSelection.assets(MODEL),
+    config={"ops": {"linked__linkage_model": {"config": {"retrain": True}}}},
+    description="Retrain the linkage model on the current canonical records and save a new version.",
+)
+
+
+def build_resources() -> dict:
+    return {
+        "sources": SourcesFolder(path=_setting("UNIFY_SOURCES", "data/sources")),
+        "warehouse": Warehouse(url=_setting("UNIFY_WAREHOUSE", "duckdb:///data/warehouse.duckdb")),
+        "work": WorkArea(path=_setting("UNIFY_WORK_DIR", "data/work")),
+        "linkage": LinkageSettings(model_path=_setting("UNIFY_MODEL", "data/model/linkage_model.json")),
+    }
+
+
+defs = Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=GOLDEN_CHECKS,
+    jobs=[full_refresh, retrain],
+    resources=build_resources(),
+    executor=in_process_executor,
+)

@@ -1,0 +1,100 @@
+"""Read a whole sources folder: every file to staged records or quarantine, with per-file counts.
+
+A file's kind is known by its folder (shop/, sales/, service/, mapped/); its exact format is
+detected from its header by the kind's reader. One broken file never stops the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from sources.mapped import read_mapped_source
+from sources.reading import FileResult, UnreadableFile, fingerprint, relative_name
+from sources.sales_sheets import read_sales_file
+from sources.schema import QUARANTINE_SCHEMA, STAGED_SCHEMA
+from sources.service_logs import read_service_file
+from sources.shop import read_shop_file
+
+READERS = {
+    "shop": (read_shop_file, {".csv"}),
+    "sales": (read_sales_file, {".xlsx", ".csv"}),
+    "service": (read_service_file, {".csv", ".jsonl", ".json"}),
+    "mapped": (read_mapped_source, {".yaml", ".yml"}),
+}
+IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
+
+
+@dataclass
+class IngestResult:
+    staged: pa.Table
+    quarantined: pa.Table
+    files: list[dict]  # one report per file: source_file, format, fingerprint, rows_read, staged, quarantined, error
+
+
+def source_files(root: Path) -> list[tuple[str, Path]]:
+    """(kind, path) for every file in the known kind folders, in a stable order."""
+    found = []
+    for kind in READERS:
+        folder = root / kind
+        if folder.is_dir():
+            found += [(kind, p) for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith("~$")]
+    return found
+
+
+def read_file(kind: str, path: Path, root: Path) -> FileResult:
+    reader, suffixes = READERS[kind]
+    data = path.read_bytes()
+    result = FileResult(source_file=relative_name(path, root), source_format=kind, fingerprint=fingerprint(data))
+    if path.suffix.lower() not in suffixes:
+        result.reject_file(f"unsupported file type '{path.suffix}' in {kind}/ (expected {', '.join(sorted(suffixes))})")
+        return result
+    try:
+        reader(path, result)
+    except UnreadableFile as exc:
+        result.reject_file(str(exc))
+    except Exception as exc:  # a reader bug on one odd file must not stop the others
+        result.reject_file(f"could not be read: {type(exc).__name__}: {exc}")
+    return result
+
+
+def mapped_data_files(root: Path) -> set[Path]:
+    """Data files described by a mapping are read through it, not on their own."""
+    import yaml
+
+    described = set()
+    for yaml_path in list((root / "mapped").glob("*.y*ml")) if (root / "mapped").is_dir() else []:
+        try:
+            described.add((yaml_path.parent / str(yaml.safe_load(yaml_path.read_text(encoding="utf-8"))["file"])).resolve())
+        except Exception:
+            continue  # the mapping's own read reports what is wrong with it
+    return described
+
+
+def ingest(root: Path) -> IngestResult:
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"sources folder not found: {root}")
+    described = mapped_data_files(root)
+    results = [read_file(kind, path, root) for kind, path in source_files(root) if path.resolve() not in described]
+    staged = [r for res in results for r in res.records]
+    quarantined = [q for res in results for q in res.quarantined]
+    return IngestResult(
+        staged=pa.Table.from_pylist(staged, schema=STAGED_SCHEMA),
+        quarantined=pa.Table.from_pylist(quarantined, schema=QUARANTINE_SCHEMA),
+        files=[file_report(res) for res in results],
+    )
+
+
+def file_report(res: FileResult) -> dict:
+    return {
+        "source_file": res.source_file,
+        "source_format": res.source_format,
+        "fingerprint": res.fingerprint,
+        "rows_read": res.rows_read,
+        "staged": len(res.records),
+        "quarantined": len(res.quarantined),
+        "error": res.error,
+    }

@@ -1,0 +1,97 @@
+"""Customer-service tickets: the call-centre CSV and the help-desk JSON lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows, decode_text, looks_binary
+from sources.standardise.consent import mentions_opt_out
+from sources.standardise.dates import parse_datetime
+
+CALL_CENTRE_SIGNATURE = {"工单号", "来电号码"}
+HELPDESK_KEYS = {"ticket_id", "requester"}
+TICKET_TYPES = {"维修": "repair", "投诉": "complaint", "咨询": "inquiry", "退换": "return", "退货": "return", "换货": "return"}
+OPEN_STATUSES = {"待处理", "处理中", "open", "pending", "new", "in progress", "on hold"}
+
+
+def read_service_file(path: Path, result: FileResult) -> None:
+    data = path.read_bytes()
+    if looks_binary(data):
+        raise UnreadableFile("binary content where a CSV or JSON-lines text file was expected")
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        result.source_format = "helpdesk"
+        _read_helpdesk(data, result)
+        return
+    rows = csv_rows(data)
+    header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
+    if not CALL_CENTRE_SIGNATURE <= set(header):
+        raise UnreadableFile(f"unrecognised service log: header {header[:6]} is not the call-centre format")
+    result.source_format = "call_center"
+    for number, row in enumerate(rows[1:], start=1):
+        if not any(c.strip() for c in row):
+            continue
+        raw = {h: clean_cell(v) for h, v in zip(header, row)}
+        if len(row) != len(header):
+            result.quarantine("", number, f"row has {len(row)} fields, header has {len(header)}", row)
+            continue
+        result.stage("", number, _call_centre_record(raw), raw)
+
+
+def ticket_type(value: str | None) -> str | None:
+    if not value:
+        return None
+    return TICKET_TYPES.get(value.strip(), value.strip().lower())
+
+
+def _call_centre_record(r: dict) -> dict:
+    text = r.get("问题描述")
+    return {
+        "source_system": "call_center",
+        "source_record_key": r.get("工单号"),
+        "event_at": parse_datetime(r.get("创建时间")),
+        "full_name": r.get("客户称呼"),
+        "phone": r.get("来电号码"),
+        "related_order_id": r.get("关联订单号"),
+        "ticket_type": ticket_type(r.get("类型")),
+        "ticket_status": r.get("状态"),
+        "channel": r.get("渠道"),
+        "satisfaction": r.get("满意度"),
+        "ticket_text": text,
+        "marketing_opt_out": True if mentions_opt_out(text) else None,
+    }
+
+
+def _read_helpdesk(data: bytes, result: FileResult) -> None:
+    lines = [line for line in decode_text(data).splitlines() if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        try:
+            ticket = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.quarantine("", number, f"not valid JSON ({exc.msg} at column {exc.colno})", line)
+            continue
+        if not isinstance(ticket, dict):
+            result.quarantine("", number, "JSON line is not an object", line)
+            continue
+        result.stage("", number, _helpdesk_record(ticket), ticket)
+
+
+def _helpdesk_record(t: dict) -> dict:
+    requester = t.get("requester") if isinstance(t.get("requester"), dict) else {}
+    subject = clean_cell(t.get("subject"))
+    unsubscribe = t.get("unsubscribe") is True or mentions_opt_out(subject)
+    return {
+        "source_system": "helpdesk",
+        "source_record_key": clean_cell(t.get("ticket_id")),
+        "event_at": parse_datetime(t.get("created_at")),
+        "full_name": clean_cell(requester.get("name")),
+        "email": clean_cell(requester.get("email")),
+        "phone": clean_cell(requester.get("phone")),
+        "related_order_id": clean_cell(t.get("order_no")),
+        "ticket_type": ticket_type(clean_cell(t.get("type"))),
+        "ticket_status": clean_cell(t.get("status")),
+        "channel": clean_cell(t.get("channel")),
+        "satisfaction": clean_cell(t.get("satisfaction")),
+        "ticket_text": subject,
+        "marketing_opt_out": True if unsubscribe else None,
+    }

@@ -1,0 +1,49 @@
+"""Header synonyms for salesperson spreadsheets: the one place to teach the reader a new layout.
+
+Keys are the reader's fields; values are header texts seen in the wild (compared after
+lower-casing and removing spaces, underscores and colons). Add a synonym here and every sheet
+that uses it is read; see docs/sources.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+SALES_HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "full_name": ("客户姓名", "姓名", "联系人", "客户", "客户名称", "name", "customer", "customername", "contact", "contactname", "fullname"),
+    "phone": ("手机", "电话", "联系电话", "手机号", "手机号码", "联系方式", "mobile", "phone", "tel", "telephone", "cell", "mobilephone"),
+    "email": ("邮箱", "电子邮件", "电子邮箱", "email", "e-mail", "mail", "emailaddress"),
+    "wechat": ("微信", "微信号", "wechat", "wechatid", "weixin"),
+    "birth_date": ("生日", "出生日期", "birthday", "birthdate", "dob", "dateofbirth"),
+    "last_contact": ("最近联系日期", "最近联系", "最后联系", "上次联系", "lastcontact", "lastcontacted", "lastcontactdate"),
+    "company": ("公司", "单位", "公司名称", "company", "organisation", "organization", "employer"),
+    "city": ("所在城市", "城市", "city", "town"),
+    "address_line": ("地址", "收货地址", "联系地址", "address", "street", "address1"),
+    "gender": ("性别", "gender", "sex"),
+    "marketing_consent": ("营销许可", "同意营销", "接受营销", "marketingconsent", "acceptsmarketing", "optin"),
+    "do_not_contact": ("勿扰", "不要联系", "donotcontact", "dnc", "optout", "unsubscribed"),
+    "notes": ("备注", "说明", "notes", "note", "remarks", "comment", "comments"),
+}
+
+
+def header_key(text) -> str:
+    return re.sub(r"[\s_:：]+", "", str(text or "")).lower()
+
+
+_LOOKUP = {header_key(s): fld for fld, syns in SALES_HEADER_SYNONYMS.items() for s in syns}
+
+
+def map_header(cells) -> dict[str, int]:
+    """Column index of each known field in a header row (first occurrence wins)."""
+    mapping: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        fld = _LOOKUP.get(header_key(cell))
+        if fld and fld not in mapping:
+            mapping[fld] = index
+    return mapping
+
+
+def is_usable_header(mapping: dict[str, int]) -> bool:
+    """A header we can read: it names a person (name) or a way to reach one, plus one more field."""
+    identifying = {"full_name", "phone", "email", "wechat"} & mapping.keys()
+    return bool(identifying) and len(mapping) >= 2

@@ -1,0 +1,124 @@
+"""The published tables (contracts/WAREHOUSE.md) and the state tables, defined once.
+
+Published tables are replaced atomically on every run; state tables are only ever appended to
+or updated in place, never dropped (identity registry, ID history, review decisions, runs).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Float, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+
+def _lineage() -> list[Column]:
+    return [
+        Column("source_file", String, nullable=False, comment="file path relative to the sources folder"),
+        Column("source_sheet", String, nullable=False, comment="worksheet name; empty for non-spreadsheets"),
+        Column("source_row", BigInteger, nullable=False, comment="1-based data row after the header (0 = whole file)"),
+    ]
+
+
+golden_customers = Table(
+    "golden_customers",
+    metadata,
+    Column("customer_id", String, primary_key=True, comment="stable customer ID, minted once and kept"),
+    Column("display_name", String, comment="best full name: Chinese full name over honorific or romanised forms"),
+    Column("name_pinyin", String, comment="pinyin of the display name, surname first"),
+    Column("phone", String, comment="most recently seen usable phone, E.164"),
+    Column("email", String, comment="most frequent valid email"),
+    Column("wechat", String),
+    Column("birth_date", Date),
+    Column("province", String),
+    Column("city", String),
+    Column("district", String),
+    Column("address", String, comment="most recent address"),
+    Column("marketing_opt_out", Boolean, nullable=False, comment="true when any source record opted out (least permissive)"),
+    Column("first_seen_at", DateTime),
+    Column("last_seen_at", DateTime),
+    Column("source_record_count", BigInteger, nullable=False),
+    Column("source_systems", String, comment="comma-separated source systems holding this customer"),
+    Column("salespeople", String, comment="comma-separated salespeople who have this customer in a sheet"),
+    comment="One row per unified customer.",
+)
+
+customer_source_records = Table(
+    "customer_source_records",
+    metadata,
+    Column("customer_id", String, nullable=False, comment="golden customer this record belongs to"),
+    Column("source_system", String, nullable=False),
+    *_lineage(),
+    Column("source_record_key", String, comment="order or ticket number"),
+    Column("salesperson", String),
+    Column("event_at", DateTime, comment="when the source saw the customer"),
+    Column("record_id", BigInteger, comment="this run's linkage id (not stable)"),
+    Column("name", String),
+    Column("name_pinyin", String),
+    Column("name_is_partial", Boolean, comment="surname only (王总, 张先生)"),
+    Column("phone", String, comment="first usable phone, E.164"),
+    Column("phone_display", String, comment="the phone as the source wrote it (masked stays masked)"),
+    Column("email", String),
+    Column("wechat", String),
+    Column("birth_date", Date),
+    Column("province", String),
+    Column("city", String),
+    Column("district", String),
+    Column("address", String),
+    Column("postcode", String),
+    Column("company", String),
+    Column("marketing_opt_out", Boolean),
+    Column("quality_flags", String, comment="';'-joined data-quality flags"),
+    Column("match_probability", Float, comment="best match probability to another record of its customer; null for singletons"),
+    comment="The crosswalk: one row per staged source record, with its lineage and customer.",
+)
+
+quarantined_records = Table(
+    "quarantined_records",
+    metadata,
+    *_lineage(),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text),
+    comment="Rows (or whole files, source_row 0) that could not be staged, with the reason.",
+)
+
+# --- state: never dropped by a publish ---
+
+identity_registry = Table(
+    "identity_registry",
+    metadata,
+    *_lineage(),
+    Column("customer_id", String, nullable=False),
+    Column("first_run_id", String),
+    Column("last_run_id", String),
+    comment="State: which customer each source record belongs to; keeps customer IDs stable.",
+)
+
+customer_id_history = Table(
+    "customer_id_history",
+    metadata,
+    Column("customer_id", String, nullable=False),
+    Column("event", String, nullable=False, comment="minted/kept/merged/split/retired"),
+    Column("related_customer_id", String),
+    Column("record_count", BigInteger),
+    Column("run_id", String, nullable=False),
+    Column("at", DateTime, nullable=False),
+    comment="State: one row per identity event.",
+)
+
+pipeline_runs = Table(
+    "pipeline_runs",
+    metadata,
+    Column("run_id", String, primary_key=True),
+    Column("started_at", DateTime),
+    Column("finished_at", DateTime),
+    Column("status", String),
+    Column("rows_read", BigInteger),
+    Column("staged", BigInteger),
+    Column("quarantined", BigInteger),
+    Column("golden_customers", BigInteger),
+    Column("per_source", Text, comment="JSON: per file rows read, staged, quarantined, fingerprint"),
+    comment="State: one row per pipeline run.",
+)
+
+PUBLISHED = (golden_customers, customer_source_records, quarantined_records)
+STATE = (identity_registry, customer_id_history, pipeline_runs)
