@@ -1,7 +1,6 @@
 """Audits of the golden tables before they are published. Blocking: a failure stops the publish
 and the previous tables stay live."""
 
-from __future__ import annotations
 
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, asset_check

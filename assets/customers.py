@@ -5,7 +5,6 @@ area first; their blocking checks audit them; only then does `warehouse/publishe
 into the warehouse (write-audit-publish).
 """
 
-from __future__ import annotations
 
 import json
 from datetime import datetime, timezone

@@ -22,31 +22,35 @@ logger = logging.getLogger(__name__)
 
 # The columns linkage reads (built by linkage.features from canonical records).
 LINK_COLUMNS = (
-    "record_id", "source_system", "name_std", "name_tokens", "surname_py", "name_is_partial",
+    "record_id", "source_system", "name_full", "name_tokens", "surname_py",
     "phone_e164", "phones", "email_std", "email_local", "wechat_std", "birth_date_std",
     "city_std", "district_std", "address_std", "external_id",
 )
 
 
 def _name_comparison() -> cl.CustomComparison:
-    both_full = "NOT name_is_partial_l AND NOT name_is_partial_r"
+    # name_full and name_tokens are null for surname-only names, which only have surname_py
+    tokens_jw = "jaro_winkler_similarity(name_tokens_l, name_tokens_r)"
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
-            cll.CustomLevel("name_tokens_l IS NULL OR name_tokens_r IS NULL", label_for_charts="name missing").configure(is_null_level=True),
-            cll.CustomLevel(f"name_std_l = name_std_r AND {both_full}", label_for_charts="same full name").configure(tf_adjustment_column="name_std", tf_adjustment_weight=0.6),
-            cll.CustomLevel(f"name_tokens_l = name_tokens_r AND {both_full}", label_for_charts="same pinyin tokens (any order or script)"),
-            cll.CustomLevel(f"jaro_winkler_similarity(name_tokens_l, name_tokens_r) >= 0.92 AND {both_full}", label_for_charts="pinyin tokens similar"),
             cll.CustomLevel(
-                "(name_is_partial_l OR name_is_partial_r) AND surname_py_l IS NOT NULL AND surname_py_r IS NOT NULL AND surname_py_l = surname_py_r",
+                "(name_tokens_l IS NULL AND surname_py_l IS NULL) OR (name_tokens_r IS NULL AND surname_py_r IS NULL)",
+                label_for_charts="name missing",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("name_full").configure(tf_adjustment_column="name_full", tf_adjustment_weight=0.6),
+            cll.CustomLevel("name_tokens_l = name_tokens_r", label_for_charts="same pinyin tokens (any order or script)"),
+            cll.CustomLevel(f"{tokens_jw} >= 0.92", label_for_charts="pinyin tokens similar"),
+            cll.CustomLevel(
+                "(name_tokens_l IS NULL OR name_tokens_r IS NULL) AND surname_py_l = surname_py_r",
                 label_for_charts="surname only, agrees",
             ),
             cll.CustomLevel(
-                "(name_is_partial_l AND list_contains(string_split(name_tokens_r, ' '), surname_py_l))"
-                " OR (name_is_partial_r AND list_contains(string_split(name_tokens_l, ' '), surname_py_r))",
+                "(name_tokens_l IS NULL AND list_contains(string_split(name_tokens_r, ' '), surname_py_l))"
+                " OR (name_tokens_r IS NULL AND list_contains(string_split(name_tokens_l, ' '), surname_py_r))",
                 label_for_charts="surname only, found in the other name",
             ),
-            cll.CustomLevel(f"jaro_winkler_similarity(name_tokens_l, name_tokens_r) >= 0.80 AND {both_full}", label_for_charts="pinyin tokens loosely similar"),
+            cll.CustomLevel(f"{tokens_jw} >= 0.80", label_for_charts="pinyin tokens loosely similar"),
             cll.ElseLevel(),
         ],
     )
@@ -58,7 +62,7 @@ def _phone_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.CustomLevel("len(phones_l) = 0 OR len(phones_r) = 0 OR phones_l IS NULL OR phones_r IS NULL", label_for_charts="phone missing").configure(is_null_level=True),
             # a shared office number is common: term frequencies weaken it
-            cll.CustomLevel("phone_e164_l = phone_e164_r", label_for_charts="same main phone").configure(tf_adjustment_column="phone_e164", tf_adjustment_weight=1.0),
+            cll.ExactMatchLevel("phone_e164").configure(tf_adjustment_column="phone_e164", tf_adjustment_weight=1.0),
             cll.CustomLevel("len(list_intersect(phones_l, phones_r)) > 0", label_for_charts="share another phone"),
             cll.CustomLevel("damerau_levenshtein(phone_e164_l, phone_e164_r) <= 1", label_for_charts="phone one typo apart"),
             cll.ElseLevel(),

@@ -15,10 +15,11 @@ PAIR_SCHEMA = pa.schema(
 # A surname is known for Chinese names and for surname-only names; a romanised full name's
 # surname could be either token, so it is left to the token comparisons.
 _LINK_SQL = """
-select record_id, source_system, name_std, name_tokens,
+select record_id, source_system,
+       case when not name_is_partial then name_std end as name_full,
+       case when not name_is_partial then name_tokens end as name_tokens,
        case when name_is_partial or regexp_matches(coalesce(name_std, ''), '[\u4e00-\u9fff]')
             then split_part(name_pinyin, ' ', 1) end as surname_py,
-       coalesce(name_is_partial, false) as name_is_partial,
        phone_e164, coalesce(phones, []::varchar[]) as phones,
        email_std, split_part(email_std, '@', 1) as email_local, wechat_std,
        strftime(birth_date_std, '%Y-%m-%d') as birth_date_std,
@@ -30,7 +31,7 @@ from canonical
 def link_records(canonical: pa.Table) -> pa.Table:
     con = duckdb.connect()
     con.register("canonical", canonical)
-    table = con.execute(_LINK_SQL).fetch_arrow_table()
+    table = con.execute(_LINK_SQL).to_arrow_table()
     assert tuple(table.column_names) == LINK_COLUMNS
     return table
 
@@ -41,8 +42,8 @@ def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.T
     linker = new_linker(records, splink_model, db_api)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     result = predictions.as_duckdbpyrelation().select(
-        "unique_id_l::bigint as record_id_l, unique_id_r::bigint as record_id_r, match_probability, match_weight, 'model' as kind"
-    ).fetch_arrow_table()
+        "record_id_l::bigint as record_id_l, record_id_r::bigint as record_id_r, match_probability, match_weight, 'model' as kind"
+    ).to_arrow_table()
     return result.cast(PAIR_SCHEMA)
 
 
@@ -64,4 +65,4 @@ def deterministic_pairs(canonical: pa.Table) -> pa.Table:
         select least(f.record_id, t.record_id), greatest(f.record_id, t.record_id), 1.0, null, 'ticket names order'
         from canonical t join first_row f on t.related_order_id = f.order_id
         """
-    ).fetch_arrow_table().cast(PAIR_SCHEMA)
+    ).to_arrow_table().cast(PAIR_SCHEMA)

@@ -98,7 +98,8 @@ def _execute(job_name: str):
     from pipelines.definitions import defs
 
     with DagsterInstance.get() as instance:
-        return defs.get_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False)
+        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what matters
+        return defs.get_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
 
 
 def cmd_run(args) -> int:

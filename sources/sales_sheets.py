@@ -18,14 +18,14 @@ from sources.synonyms import is_usable_header, map_header
 
 HEADER_SEARCH_ROWS = 10  # title rows above the header are rare and short
 DATE_FIELDS = ("birth_date", "last_contact")
+NO_HEADER = "no recognisable header row (needs a name, phone, email or WeChat column and one more known column)"
 
 
 def read_sales_file(path: Path, result: FileResult) -> None:
     salesperson = path.stem
-    for sheet, grid in _sheets(path):
-        _read_sheet(grid, sheet, salesperson, result)
-    if not result.rows_read and result.error is None:
-        result.reject_file("no sheet with a recognisable header (needs a name, phone, email or WeChat column)")
+    readable = [_read_sheet(grid, sheet, salesperson, result) for sheet, grid in _sheets(path)]
+    if not any(readable):
+        result.reject_file(NO_HEADER)
 
 
 def _sheets(path: Path):
@@ -54,12 +54,13 @@ def find_header(grid: list[list]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def _read_sheet(grid: list[list], sheet: str, salesperson: str, result: FileResult) -> None:
+def _read_sheet(grid: list[list], sheet: str, salesperson: str, result: FileResult) -> bool:
+    """Stage a sheet's rows; False when it has no header we can read."""
     found = find_header(grid)
     if found is None:
         if any(any(clean_cell(c) for c in row) for row in grid):
-            result.quarantine(sheet, 0, "sheet has no recognisable header row (no name, phone, email or WeChat column)", {"sheet": sheet})
-        return
+            result.quarantine(sheet, 0, f"sheet {sheet!r}: {NO_HEADER}", {"sheet": sheet})
+        return False
     header_index, mapping = found
     header = grid[header_index]
     body = grid[header_index + 1 :]
@@ -69,6 +70,7 @@ def _read_sheet(grid: list[list], sheet: str, salesperson: str, result: FileResu
             continue  # blank spacer rows are not records
         raw = {str(header[i] if i < len(header) and header[i] else f"col{i + 1}"): clean_cell(v) for i, v in enumerate(row)}
         result.stage(sheet, offset, _record(row, mapping, orders, salesperson), raw)
+    return True
 
 
 def _column(body: list[list], index: int) -> list:

@@ -101,7 +101,7 @@ customer_id_history = Table(
     Column("related_customer_id", String),
     Column("record_count", BigInteger),
     Column("run_id", String, nullable=False),
-    Column("at", DateTime, nullable=False),
+    Column("at", DateTime, nullable=False, quote=True),  # "at" is a DuckDB keyword
     comment="State: one row per identity event.",
 )
 

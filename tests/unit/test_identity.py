@@ -1,0 +1,58 @@
+import pyarrow as pa
+
+from linkage.evaluate import pairwise_scores
+from linkage.identity import assign_ids, cluster, format_id
+from linkage.predict import PAIR_SCHEMA
+
+
+def _pairs(*edges):
+    return pa.Table.from_pylist([{"record_id_l": a, "record_id_r": b, "match_probability": p, "match_weight": None, "kind": "model"} for a, b, p in edges], schema=PAIR_SCHEMA)
+
+
+def test_cluster_joins_only_pairs_above_threshold():
+    clusters = cluster([1, 2, 3, 4], _pairs((1, 2, 0.99), (3, 4, 0.5), (2, 3, 0.89)), threshold=0.9)
+    assert clusters == {1: 1, 2: 1, 3: 3, 4: 4}
+
+
+def test_new_warehouse_mints_ids_in_order():
+    a = assign_ids({1: 1, 2: 1, 3: 3}, previous={}, next_number=1)
+    assert sorted(set(a.customer_of_record.values())) == [format_id(1), format_id(2)]
+    assert a.customer_of_record[1] == a.customer_of_record[2]
+    assert [h["event"] for h in a.history] == ["minted", "minted"]
+
+
+def test_same_clusters_keep_their_ids_and_log_nothing():
+    previous = {1: "C00000007", 2: "C00000007", 3: "C00000009"}
+    a = assign_ids({1: 1, 2: 1, 3: 3}, previous, next_number=10)
+    assert a.customer_of_record == previous
+    assert a.history == []
+
+
+def test_merge_keeps_the_larger_id_and_records_the_other_as_merged():
+    previous = {1: "C00000001", 2: "C00000001", 3: "C00000002"}
+    a = assign_ids({1: 1, 2: 1, 3: 1}, previous, next_number=3)
+    assert set(a.customer_of_record.values()) == {"C00000001"}
+    assert {"customer_id": "C00000002", "event": "merged", "related_customer_id": "C00000001", "record_count": 0} in a.history
+
+
+def test_split_keeps_the_id_on_the_larger_part():
+    previous = {1: "C00000001", 2: "C00000001", 3: "C00000001"}
+    a = assign_ids({1: 1, 2: 1, 3: 3}, previous, next_number=2)
+    assert a.customer_of_record[1] == a.customer_of_record[2] == "C00000001"
+    assert a.customer_of_record[3] == "C00000002"
+    assert {"customer_id": "C00000002", "event": "split", "related_customer_id": "C00000001", "record_count": 1} in a.history
+
+
+def test_new_records_join_existing_customer_without_changing_its_id():
+    a = assign_ids({1: 1, 2: 1, 9: 1}, {1: "C00000001", 2: "C00000001"}, next_number=2)
+    assert set(a.customer_of_record.values()) == {"C00000001"}
+
+
+def test_pairwise_scores_count_pairs_inside_groups():
+    truth = {("f", "", 1): "p1", ("f", "", 2): "p1", ("f", "", 3): "p1", ("f", "", 4): "p2"}
+    perfect = pairwise_scores({k: v for k, v in truth.items()}, truth)
+    assert (perfect.precision, perfect.recall, perfect.f1) == (1.0, 1.0, 1.0)
+    over = pairwise_scores({k: "x" for k in truth}, truth)  # everyone merged: 6 pairs, 3 right
+    assert over.precision == 0.5 and over.recall == 1.0
+    lost = pairwise_scores({("f", "", 1): "a", ("f", "", 2): "a"}, truth)  # two rows missing
+    assert lost.missing_records == 2 and lost.recall == 1 / 3
