@@ -70,7 +70,7 @@ STANDARDISED_FIELDS = pa.schema(
         ("record_id", pa.int64()),  # dense id for this run's linkage, ordered by lineage key
         ("name_std", pa.string()),  # simplified characters / cleaned Latin name, honorifics removed
         ("surname", pa.string()),  # simplified characters for Chinese names, lower-case pinyin otherwise
-        ("name_pinyin", pa.string()),  # tokens in surname-first order, lower-case, space separated
+        ("name_pinyin", pa.string()),  # lower-case tokens: surname first for Chinese names, as written for Latin ones
         ("name_tokens", pa.string()),  # the same tokens sorted: order-insensitive comparisons
         ("name_is_partial", pa.bool_()),  # surname only (王总, 张先生): weak evidence
         ("phone_e164", pa.string()),  # first usable phone

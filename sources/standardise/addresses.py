@@ -127,7 +127,6 @@ _UNIT_WORDS = frozenset({"apt", "apartment", "suite", "ste", "unit", "room", "rm
 
 # ---------------------------------------------------------------- derived lookups
 
-
 _PREFECTURE_SUFFIXES = ("自治州", "地区", "盟")
 
 
@@ -135,13 +134,12 @@ def _full_city(name: str) -> str:
     return name if name.endswith(_PREFECTURE_SUFFIXES) else name + "市"
 
 
-_TABLE_CITIES = [c for _, (_, cities) in PROVINCES.items() for c in cities.split()]
 CITY_PROVINCE: dict[str, str] = {p: p for p in MUNICIPALITIES} | {
     _full_city(c): p for p, (_, cities) in PROVINCES.items() for c in cities.split()
 }
 # Short forms: 杭州 -> 杭州市, 上海 -> 上海市 (自治州 names have no agreed short form).
 CITY_SHORT: dict[str, str] = {PROVINCES[p][0]: p for p in MUNICIPALITIES} | {
-    c: c + "市" for c in _TABLE_CITIES if not c.endswith(_PREFECTURE_SUFFIXES)
+    c[:-1]: c for c in CITY_PROVINCE if c.endswith("市") and c not in MUNICIPALITIES
 }
 PROVINCE_SHORT: dict[str, str] = {short: p for p, (short, _) in PROVINCES.items()}
 DISTRICT_CITIES: dict[str, tuple[str, ...]] = {}
@@ -150,16 +148,21 @@ for _city, _names in DISTRICTS.items():
         DISTRICT_CITIES[_d] = (*DISTRICT_CITIES.get(_d, ()), _city)
 
 
-def _longest_first(names) -> tuple[str, ...]:
-    return tuple(sorted(set(names), key=len, reverse=True))
-
-
-_PROVINCE_NAMES = _longest_first([*PROVINCES, *PROVINCE_SHORT])
-_CITY_NAMES = _longest_first([*CITY_PROVINCE, *CITY_SHORT])
-_DISTRICT_NAMES = _longest_first(DISTRICT_CITIES)
-
 # A short form (杭州, 浙江, 中山) is a place only if no street/level word follows it: 中山路, 南京路.
-_NOT_AFTER_SHORT = set("路街道巷弄号里村大桥区县市省镇乡园")
+_NOT_AFTER_SHORT = "路街道巷弄号里村大桥区县市省镇乡园"
+
+
+def _prefix_re(full_names, short_names=()) -> re.Pattern:
+    """One anchored alternation, longest name first; short forms guarded by a lookahead."""
+    guarded = {name: f"{re.escape(name)}(?![{_NOT_AFTER_SHORT}])" for name in short_names}
+    names = sorted({*full_names, *short_names}, key=len, reverse=True)
+    return re.compile("|".join(guarded.get(n, re.escape(n)) for n in names))
+
+
+_PROVINCE_RE = _prefix_re(PROVINCES, PROVINCE_SHORT)
+_CITY_RE = _prefix_re(CITY_PROVINCE, CITY_SHORT)
+_ANY_DISTRICT_RE = _prefix_re(DISTRICT_CITIES)
+_CITY_DISTRICT_RE = {city: _prefix_re(names.split()) for city, names in DISTRICTS.items()}
 _ROAD_WORDS_RE = re.compile(r"[路街道巷弄号村栋室楼园场厦]")
 _GENERIC_CITY_RE = re.compile(r"^[\u4e00-\u9fff]{2,10}?(?:自治州|地区|盟|市)")
 _GENERIC_DISTRICT_RE = re.compile(r"^[\u4e00-\u9fff]{1,8}?(?:新区|区|县|旗|市)")
@@ -174,7 +177,7 @@ def parse_cn_address(raw: str | None) -> Address:
     text = _clean_cn(raw)
     if not text:
         return EMPTY_ADDRESS
-    province, text = _take(text, _PROVINCE_NAMES, lambda n: PROVINCE_SHORT.get(n, n))
+    province, text = _take(text, _PROVINCE_RE, PROVINCE_SHORT)
     city, text = _take_city(text, province)
     province = province or (CITY_PROVINCE.get(city) if city else None)
     district, text = _take_district(text, city)
@@ -211,18 +214,12 @@ def _clean_cn(raw: str | None) -> str:
     return _COUNTRY_PREFIX_RE.sub("", text)
 
 
-def _take(text: str, names: tuple[str, ...], full_of) -> tuple[str | None, str]:
-    """The first name (longest first) that text starts with, as its full form, and the rest."""
-    for name in names:
-        if text.startswith(name) and _stands_alone(text, name, full_of(name)):
-            return full_of(name), text[len(name):]
-    return None, text
-
-
-def _stands_alone(text: str, name: str, full: str) -> bool:
-    if name == full:
-        return True
-    return len(text) == len(name) or text[len(name)] not in _NOT_AFTER_SHORT
+def _take(text: str, pattern: re.Pattern | None, short_to_full: dict[str, str]) -> tuple[str | None, str]:
+    """The place text starts with, as its full name, and the rest."""
+    match = pattern.match(text) if pattern else None
+    if not match:
+        return None, text
+    return short_to_full.get(match.group(0), match.group(0)), text[match.end():]
 
 
 def _take_city(text: str, province: str | None) -> tuple[str | None, str]:
@@ -232,7 +229,7 @@ def _take_city(text: str, province: str | None) -> tuple[str | None, str]:
             if text.startswith(repeat):
                 return province, text[len(repeat):]
         return province, text
-    city, rest = _take(text, _CITY_NAMES, lambda n: CITY_SHORT.get(n, n))
+    city, rest = _take(text, _CITY_RE, CITY_SHORT)
     if city and (province is None or CITY_PROVINCE.get(city) == province):
         return city, rest
     generic = _GENERIC_CITY_RE.match(text) if province else None
@@ -242,10 +239,9 @@ def _take_city(text: str, province: str | None) -> tuple[str | None, str]:
 
 
 def _take_district(text: str, city: str | None) -> tuple[str | None, str]:
-    known = DISTRICTS.get(city, "").split() if city else _DISTRICT_NAMES
-    for name in sorted(known, key=len, reverse=True):
-        if text.startswith(name):
-            return name, text[len(name):]
+    district, rest = _take(text, _CITY_DISTRICT_RE.get(city) if city else _ANY_DISTRICT_RE, {})
+    if district:
+        return district, rest
     generic = _GENERIC_DISTRICT_RE.match(text) if city else None
     if generic and not _ROAD_WORDS_RE.search(generic.group(0)):
         return generic.group(0), text[generic.end():]

@@ -53,7 +53,7 @@ def parse_date(value, order: str | None = None) -> date | None:
 
 
 def parse_datetime(value, order: str | None = None) -> datetime | None:
-    """Naive China local time; a date alone gives midnight."""
+    """Naive China local time; a date alone gives midnight. order as for parse_date."""
     return _parse(value, order)
 
 
@@ -127,8 +127,7 @@ def _from_serial(serial: float) -> datetime | None:
 def _from_text(text: str, order: str | None) -> datetime | None:
     if not text:
         return None
-    if _COMPACT_RE.match(text):
-        match = _COMPACT_RE.match(text)
+    if match := _COMPACT_RE.match(text):
         return _build(match["y"], match["m"], match["d"])
     if _SERIAL_RE.match(text):
         return _from_serial(float(text))

@@ -69,7 +69,7 @@ HONORIFIC_SUFFIXES = tuple(sorted(
     "老总 总经理 董事长 大哥 大姐 姐姐 哥哥 叔叔 校长 院长 处长 局长 科长 部长 厂长 行长 所长 书记 "
     "会计 工程师 助理 专员 顾客 客户".split(), key=len, reverse=True))
 # Single characters that are honorific only after a bare surname (陈姐, 王总; not 王丽姐).
-SHORT_SUFFIXES = frozenset("总姐哥叔姨老工董生太嫂伯婶")
+SHORT_SUFFIXES = frozenset("总姐哥叔姨老工董太嫂伯婶")
 HONORIFIC_PREFIXES = frozenset("老小阿")
 
 LATIN_TITLES = frozenset(
@@ -81,10 +81,11 @@ SURNAME_PARTICLES = frozenset("van von der den de la le da di del della du dos d
 PLACEHOLDER_NAMES = frozenset(
     "未知 无名 匿名 无 客户 顾客 买家 收货人 联系人 测试 unknown anonymous none null test customer na".split()) | {"n a"}
 
-# Common English nicknames -> formal given name (compared in pinyin / name_tokens only).
+# Common English nicknames -> formal given name (compared in pinyin / name_tokens only). Names that
+# stand on their own today (Jack, Harry, Liam, Tina) are left out: folding them would merge people.
 NICKNAMES = {
-    "bill": "william", "billy": "william", "will": "william", "willy": "william", "liam": "william",
-    "bob": "robert", "bobby": "robert", "rob": "robert", "robbie": "robert", "bert": "robert",
+    "bill": "william", "billy": "william", "will": "william", "willy": "william",
+    "bob": "robert", "bobby": "robert", "rob": "robert", "robbie": "robert",
     "dick": "richard", "rick": "richard", "ricky": "richard", "rich": "richard", "richie": "richard",
     "jim": "james", "jimmy": "james", "jamie": "james", "mike": "michael", "mikey": "michael",
     "mick": "michael", "dave": "david", "davy": "david", "tom": "thomas", "tommy": "thomas",
@@ -97,18 +98,17 @@ NICKNAMES = {
     "jenny": "jennifer", "jess": "jessica", "jessie": "jessica", "becky": "rebecca", "liz": "elizabeth",
     "beth": "elizabeth", "betty": "elizabeth", "lizzie": "elizabeth", "peggy": "margaret",
     "maggie": "margaret", "meg": "margaret", "ted": "edward", "ed": "edward", "eddie": "edward",
-    "fred": "frederick", "freddie": "frederick", "hank": "henry", "harry": "henry", "larry": "lawrence",
+    "fred": "frederick", "freddie": "frederick", "hank": "henry", "larry": "lawrence",
     "pete": "peter", "phil": "philip", "ron": "ronald", "ronnie": "ronald", "tim": "timothy",
     "timmy": "timothy", "walt": "walter", "abby": "abigail", "cindy": "cynthia", "debbie": "deborah",
-    "deb": "deborah", "mandy": "amanda", "pam": "pamela", "sandy": "sandra", "vicky": "victoria",
+    "deb": "deborah", "mandy": "amanda", "pam": "pamela", "vicky": "victoria",
     "josh": "joshua", "zach": "zachary", "ken": "kenneth", "kenny": "kenneth", "chuck": "charles",
     "charlie": "charles", "jerry": "gerald", "doug": "douglas", "don": "donald", "donny": "donald",
     "gabe": "gabriel", "jon": "jonathan", "nate": "nathan", "stan": "stanley", "al": "albert",
-    "ray": "raymond", "russ": "russell", "vince": "vincent", "val": "valerie", "wendy": "gwendolyn",
-    "dan": "daniel", "lou": "louis", "tina": "christina", "jack": "john", "johnny": "john",
+    "ray": "raymond", "russ": "russell", "vince": "vincent", "dan": "daniel", "johnny": "john",
 }
 # Nicknames that are also pinyin syllables: not folded when the surname looks Chinese ("Dan Wang" = 王丹).
-PINYIN_LIKE_NICKNAMES = frozenset({"dan", "ken", "lou", "ben", "pat", "sue", "ted"})
+PINYIN_LIKE_NICKNAMES = frozenset({"dan", "ken", "ben"})
 
 # ---------------------------------------------------------------- patterns
 
@@ -203,7 +203,7 @@ def _is_bare_surname(text: str, loose: bool = False) -> bool:
 
 
 def _split_han(name: str) -> tuple[str, str]:
-    if len(name) > 2 and name[:2] in COMPOUND_SURNAMES or name in COMPOUND_SURNAMES:
+    if name[:2] in COMPOUND_SURNAMES:
         return name[:2], name[2:]
     return name[:1], name[1:]
 

@@ -26,8 +26,8 @@ class ParsedPhone:
 _SEPARATORS_RE = re.compile(r"\s*(?:[/／,，;；、|｜\n]|或者|或|\bor\b|\band\b)\s*", re.IGNORECASE)
 _SPACED_NUMBERS_RE = re.compile(r"^\+?\d{11,}(?:\s+\+?\d{11,})+$")  # "13812345678 13912345678"
 _LABEL_RE = re.compile(r"^(?:tel|phone|mobile|mob|cell|手机号?码?|电话|座机|固话|联系电话)\s*[:：.]?\s*", re.IGNORECASE)
-_MASK_RE = re.compile(r"[*＊]|\d\s*[xX×]+\s*\d|[xX]{3,}")
-_EXTENSION_RE = re.compile(r"\s*(?:ext\.?|extension|转|分机)\s*\d+$", re.IGNORECASE)
+_MASK_RE = re.compile(r"[*＊]|\d[xX×]+\d|[xX×]{2,}")  # 138****5678, 138xxxx5678
+_EXTENSION_RE = re.compile(r"\s*(?:ext\.?|extension|x|转|分机)\s*\d+$", re.IGNORECASE)
 _ALLOWED_RE = re.compile(r"^\+?[\d\s\-.()（）]+$")
 _NON_DIGIT_RE = re.compile(r"\D")
 _CN_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -79,7 +79,7 @@ def _to_e164(text: str, region: str) -> tuple[str | None, str | None]:
     national = str(number.national_number)
     if _is_fake(national):
         return None, "fake"
-    reason = _cn_reason(national, text) if number.country_code == 86 else _possible_reason(number)
+    reason = _cn_reason(number, text) if number.country_code == 86 else _possible_reason(number)
     if reason:
         return None, reason
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
@@ -101,9 +101,10 @@ def _is_fake(national: str) -> bool:
     return bool(_FAKE_RE.search(national))
 
 
-def _cn_reason(national: str, text: str) -> str | None:
+def _cn_reason(number: phonenumbers.PhoneNumber, text: str) -> str | None:
     """CN: mobiles are exactly 11 digits 1[3-9]..., landlines need their area code (0xx-)."""
-    if national.startswith("1") and not national.startswith("10"):
+    national = str(number.national_number)
+    if national.startswith("1") and not national.startswith("10"):  # 10 is Beijing's area code
         if len(national) < 11:
             return "too_short"
         if len(national) > 11:
@@ -112,7 +113,7 @@ def _cn_reason(national: str, text: str) -> str | None:
     written = _NON_DIGIT_RE.sub("", text)
     if not text.lstrip().startswith("+") and not written.startswith("0"):
         return "too_short" if len(written) < 10 else "invalid"  # local number or mangled mobile
-    return _possible_reason(phonenumbers.parse("+86" + national))
+    return _possible_reason(number)
 
 
 def _possible_reason(number: phonenumbers.PhoneNumber) -> str | None:

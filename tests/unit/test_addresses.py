@@ -140,7 +140,7 @@ def test_is_chinese_address(raw, expected):
     assert is_chinese_address(raw) is expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text(text):
     parsed = parse_cn_address(text)
@@ -151,7 +151,7 @@ def test_any_text(text):
     is_chinese_address(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.sampled_from(sorted(PROVINCES)), st.text(alphabet="人民路中山大道号栋室0123456789", max_size=12))
 def test_province_prefix_is_always_found(province, rest):
     assert parse_cn_address(province + rest).province == province

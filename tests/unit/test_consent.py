@@ -83,7 +83,7 @@ def test_yes_no(value, expected):
     assert parse_yes_no(value) is expected
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(st.text(max_size=40), st.none(), st.integers(), st.floats(), st.booleans()))
 def test_any_value(value):
     assert parse_yes_no(value) in (True, False, None)

@@ -73,7 +73,7 @@ def test_local_part(raw, local):
     assert email_local_part(raw) == local
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text(text):
     result = normalise_email(text)
@@ -83,7 +83,7 @@ def test_any_text(text):
     email_local_part(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.emails())
 def test_generated_addresses_are_idempotent(address):
     result = normalise_email(address)

@@ -171,7 +171,7 @@ def test_to_simplified():
     assert to_simplified("張偉 歐陽修 臺灣") == "张伟 欧阳修 台湾"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=30))
 def test_any_text_parses(text):
     parsed = parse_name(text)
@@ -181,7 +181,7 @@ def test_any_text_parses(text):
         assert name_tokens(parsed.pinyin) is not None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=4))
 def test_han_names_always_have_pinyin(text):
     parsed = parse_name(text)
