@@ -62,7 +62,7 @@ def _phone_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.CustomLevel("len(phones_l) = 0 OR len(phones_r) = 0 OR phones_l IS NULL OR phones_r IS NULL", label_for_charts="phone missing").configure(is_null_level=True),
             # a shared office number is common: term frequencies weaken it
-            cll.ExactMatchLevel("phone_e164").configure(tf_adjustment_column="phone_e164", tf_adjustment_weight=1.0),
+            cll.ExactMatchLevel("phone_e164").configure(tf_adjustment_column="phone_e164", tf_adjustment_weight=0.5),
             cll.CustomLevel("len(list_intersect(phones_l, phones_r)) > 0", label_for_charts="share another phone"),
             cll.CustomLevel("damerau_levenshtein(phone_e164_l, phone_e164_r) <= 1", label_for_charts="phone one typo apart"),
             cll.ElseLevel(),
@@ -75,7 +75,7 @@ def _email_comparison() -> cl.CustomComparison:
         output_column_name="email",
         comparison_levels=[
             cll.NullLevel("email_std"),
-            cll.ExactMatchLevel("email_std").configure(tf_adjustment_column="email_std", tf_adjustment_weight=1.0),
+            cll.ExactMatchLevel("email_std").configure(tf_adjustment_column="email_std", tf_adjustment_weight=0.5),
             cll.CustomLevel("damerau_levenshtein(email_std_l, email_std_r) <= 1", label_for_charts="email one typo apart"),
             cll.CustomLevel("email_local_l = email_local_r", label_for_charts="same mailbox name, other domain"),
             cll.CustomLevel("jaro_winkler_similarity(email_local_l, email_local_r) >= 0.9", label_for_charts="mailbox name similar"),
@@ -150,7 +150,27 @@ def train_model(records) -> dict:
     """Train a model on these link records; returns Splink's model dictionary."""
     linker = new_linker(records)
     train(linker)
-    return linker.misc.save_model_to_json()
+    return regularise(linker.misc.save_model_to_json())
+
+
+M_FLOOR = 0.01
+
+
+def regularise(model: dict) -> dict:
+    """Floor every trained m probability so no single disagreement becomes a veto.
+
+    EM on clean-looking data learns m = 0 for 'emails differ' (weight -87): one typo'd or second
+    mailbox would then forbid a match that every other field supports. People do have several
+    phones and emails, so each level keeps at least M_FLOOR of the matches."""
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        trained = [lv for lv in levels if lv.get("m_probability") is not None]
+        for level in trained:
+            level["m_probability"] = max(level["m_probability"], M_FLOOR)
+        total = sum(lv["m_probability"] for lv in trained)
+        for level in trained:
+            level["m_probability"] /= total
+    return model
 
 
 def new_linker(records, model: dict | SettingsCreator | None = None, db_api: DuckDBAPI | None = None) -> Linker:

@@ -31,7 +31,7 @@ from canonical
 def link_records(canonical: pa.Table) -> pa.Table:
     con = duckdb.connect()
     con.register("canonical", canonical)
-    table = con.execute(_LINK_SQL).to_arrow_table()
+    table = con.sql(_LINK_SQL).to_arrow_table()
     assert tuple(table.column_names) == LINK_COLUMNS
     return table
 
@@ -52,7 +52,7 @@ def deterministic_pairs(canonical: pa.Table) -> pa.Table:
     the line-item rows of one shop order, and a ticket with the order it names."""
     con = duckdb.connect()
     con.register("canonical", canonical)
-    return con.execute(
+    return con.sql(
         """
         with orders as (
             select record_id, source_record_key as order_id from canonical

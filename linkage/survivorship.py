@@ -86,10 +86,10 @@ def build_crosswalk(canonical: pa.Table, customer_of_record: dict[int, str], pai
     con.register("assignment", assignment)
     con.register("pairs", pairs)
     con.execute(f"create temp table record_match as {RECORD_MATCH_SQL}")
-    return con.execute(CROSSWALK_SQL).to_arrow_table()
+    return con.sql(CROSSWALK_SQL).to_arrow_table()
 
 
 def build_golden(crosswalk: pa.Table) -> pa.Table:
     con = duckdb.connect()
     con.register("crosswalk", crosswalk)
-    return con.execute(GOLDEN_SQL).to_arrow_table()
+    return con.sql(GOLDEN_SQL).to_arrow_table()

@@ -95,11 +95,12 @@ def _configure(args) -> None:
 def _execute(job_name: str):
     from dagster import DagsterInstance
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
 
+    defs = build_definitions()
     with DagsterInstance.get() as instance:
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what matters
-        return defs.get_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+        return defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
 
 
 def cmd_run(args) -> int:

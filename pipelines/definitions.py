@@ -45,10 +45,15 @@ def build_resources() -> dict:
     }
 
 
-defs = Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=GOLDEN_CHECKS,
-    jobs=[full_refresh, retrain],
-    resources=build_resources(),
-    executor=in_process_executor,
-)
+def build_definitions() -> Definitions:
+    """Definitions with resources read from the environment now (the CLI sets it per command)."""
+    return Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=GOLDEN_CHECKS,
+        jobs=[full_refresh, retrain],
+        resources=build_resources(),
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
 
 DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
 
@@ -30,7 +31,10 @@ def make_engine(url: str | None = None) -> Engine:
         raise WarehouseURLError(f"unsupported warehouse {parsed.get_backend_name()!r}: use duckdb:///FILE or postgresql+psycopg://...")
     if parsed.get_backend_name() == "duckdb" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(parsed)
+    if parsed.get_backend_name() == "duckdb":
+        # no pooled connections: DuckDB locks its file per process, so hold it only while working
+        return create_engine(parsed, poolclass=NullPool)
+    return create_engine(parsed, pool_pre_ping=True)
 
 
 def is_duckdb(engine: Engine) -> bool:
