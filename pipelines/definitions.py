@@ -7,13 +7,13 @@ import os
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
 from assets.checks import GOLDEN_CHECKS
+from assets.publishing import published
 from assets.customers import (
     MODEL,
     canonical_records,
     customer_source_records,
     golden_customers,
     linkage_model,
-    published,
     scored_pairs,
     staged_source_records,
 )

@@ -1,0 +1,79 @@
+"""Write-audit-publish, last step: swap every audited work table into the warehouse at once."""
+
+import json
+from datetime import datetime, timezone
+
+import pyarrow as pa
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from assets.customers import CROSSWALK, GOLDEN, STAGED
+from assets.resources import Warehouse, WorkArea
+from warehouse import publish, tables
+
+# warehouse table -> the work-area table that holds its audited next version
+PUBLISHED_FROM_WORK = {
+    tables.golden_customers: "golden",
+    tables.customer_source_records: "crosswalk",
+    tables.quarantined_records: "quarantined",
+}
+# assets (beyond the golden ones) whose work tables are published here
+PUBLISHED_DEPS: list[AssetKey] = []
+
+
+@asset(
+    key=AssetKey(["warehouse", "published"]),
+    deps=[GOLDEN, CROSSWALK, STAGED, *PUBLISHED_DEPS],
+    group_name="published",
+    description="Atomic publish of the golden and crosswalk tables, the quarantine, the identity state and the run row.",
+)
+def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse) -> MaterializeResult:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    crosswalk, golden, files = work.read("crosswalk"), work.read("golden"), work.read("file_reports")
+    run_row = _run_row(context.run_id, now, files, golden.num_rows)
+    publish.publish(
+        warehouse.engine(),
+        published={table: work.read(name) for table, name in PUBLISHED_FROM_WORK.items()},
+        appends={tables.customer_id_history: _history(work.read("id_history"), context.run_id, now), tables.pipeline_runs: run_row},
+        registry=_registry(crosswalk, context.run_id),
+    )
+    return MaterializeResult(metadata={"golden_customers": golden.num_rows, "source_records": crosswalk.num_rows, "run_id": context.run_id})
+
+
+def _registry(crosswalk: pa.Table, run_id: str) -> pa.Table:
+    n = crosswalk.num_rows
+    return pa.table(
+        {
+            "source_file": crosswalk.column("source_file"),
+            "source_sheet": crosswalk.column("source_sheet"),
+            "source_row": crosswalk.column("source_row"),
+            "customer_id": crosswalk.column("customer_id"),
+            "first_run_id": pa.array([run_id] * n),  # the upsert keeps an earlier first run
+            "last_run_id": pa.array([run_id] * n),
+        }
+    )
+
+
+def _history(history: pa.Table, run_id: str, now: datetime) -> pa.Table:
+    n = history.num_rows
+    return history.append_column("run_id", pa.array([run_id] * n, pa.string())).append_column("at", pa.array([now] * n, pa.timestamp("us")))
+
+
+def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int) -> pa.Table:
+    reports = files.to_pylist()
+    return pa.Table.from_pylist(
+        [
+            {
+                "run_id": run_id,
+                "started_at": None,
+                "finished_at": now,
+                "status": "published",
+                "rows_read": sum(r["rows_read"] for r in reports),
+                "staged": sum(r["staged"] for r in reports),
+                "quarantined": sum(r["quarantined"] for r in reports),
+                "golden_customers": golden_count,
+                "per_source": json.dumps(reports, ensure_ascii=False),
+            }
+        ]
+    )
+
+
