@@ -120,5 +120,37 @@ pipeline_runs = Table(
     comment="State: one row per pipeline run.",
 )
 
+staff_accounts = Table(
+    "staff_accounts",
+    metadata,
+    Column("username", String, primary_key=True),
+    Column("role", String, nullable=False, comment="viewer, reviewer or admin"),
+    Column("password_hash", String, nullable=False, comment="a standard slow hash (argon2/scrypt), never the password"),
+    Column("created_at", DateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    comment="State: staff who may use the search.",
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String, primary_key=True, comment="SHA-256 of the token; the token itself is shown once"),
+    Column("username", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    comment="State: API bearer tokens.",
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("at", DateTime, nullable=False, quote=True),
+    Column("username", String, nullable=False),
+    Column("action", String, nullable=False, comment="search, view_customer, decide_pair, login, ..."),
+    Column("target", String, comment="customer_id or pair_id; never a phone number or email"),
+    Column("detail", Text),
+    comment="State: who looked at which customer and who decided which pair, when.",
+)
+
 PUBLISHED = (golden_customers, customer_source_records, quarantined_records)
-STATE = (identity_registry, customer_id_history, pipeline_runs)
+STATE = (identity_registry, customer_id_history, pipeline_runs, staff_accounts, api_tokens, audit_log)
