@@ -81,7 +81,42 @@ quarantined_records = Table(
     comment="Rows (or whole files, source_row 0) that could not be staged, with the reason.",
 )
 
+def _pair_sides() -> list[Column]:
+    return [
+        Column(f"{side}_{name}", type_, nullable=False)
+        for side in ("left", "right")
+        for name, type_ in (("source_file", String), ("source_sheet", String), ("source_row", BigInteger))
+    ]
+
+
+match_review_queue = Table(
+    "match_review_queue",
+    metadata,
+    Column("pair_id", String, primary_key=True, comment="stable: derived from both records' lineage keys"),
+    *_pair_sides(),
+    Column("left_customer_id", String),
+    Column("right_customer_id", String),
+    Column("match_probability", Float, nullable=False),
+    Column("match_weight", Float),
+    Column("status", String, nullable=False, comment="pending, same or different"),
+    Column("decided_by", String),
+    Column("decided_at", DateTime),
+    comment="Borderline pairs for a person to decide; decisions are kept in review_decisions.",
+)
+
 # --- state: never dropped by a publish ---
+
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("pair_id", String, primary_key=True),
+    *_pair_sides(),
+    Column("decision", String, nullable=False, comment="same (must-link) or different (cannot-link)"),
+    Column("decided_by", String, nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    Column("reason", Text),
+    comment="State: reviewers' and manual decisions, applied as must-link / cannot-link on every run.",
+)
 
 identity_registry = Table(
     "identity_registry",
@@ -152,5 +187,5 @@ audit_log = Table(
     comment="State: who looked at which customer and who decided which pair, when.",
 )
 
-PUBLISHED = (golden_customers, customer_source_records, quarantined_records)
-STATE = (identity_registry, customer_id_history, pipeline_runs, staff_accounts, api_tokens, audit_log)
+PUBLISHED = (golden_customers, customer_source_records, quarantined_records, match_review_queue)
+STATE = (identity_registry, customer_id_history, pipeline_runs, review_decisions, staff_accounts, api_tokens, audit_log)
