@@ -29,6 +29,7 @@ demo: install
 	@echo "Dagster UI with this run in it: make ui   (then open http://127.0.0.1:3000)"
 
 test: install
+	bash scripts/system-deps.sh
 	$(BIN)/python -m pytest -q
 
 ui: install
