@@ -25,7 +25,7 @@ demo: install
 	$(BIN)/unify run --sources $(DEMO_DIR)/sources --warehouse duckdb:///data/warehouse.duckdb
 	$(BIN)/unify evaluate --truth $(DEMO_DIR)/sources_truth.csv --warehouse duckdb:///data/warehouse.duckdb
 	@echo
-	@echo "Warehouse: data/warehouse.duckdb  (e.g. duckdb data/warehouse.duckdb 'from golden_customers limit 5')"
+	@echo "Warehouse: data/warehouse.duckdb  (try: $(BIN)/python -c \"import duckdb; print(duckdb.connect('data/warehouse.duckdb', read_only=True).sql('from golden_customers limit 5'))\")"
 	@echo "Dagster UI with this run in it: make ui   (then open http://127.0.0.1:3000)"
 
 test: install
