@@ -6,15 +6,18 @@ into the warehouse (write-audit-publish).
 """
 
 
+from collections import Counter
+
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
 from linkage import identity, model, predict, survivorship
+from linkage import review as linkage_review
 from sources.canonical import standardise
 from sources.ingest import ingest
-from warehouse import state
+from warehouse import review, state
 
 STAGED = AssetKey(["staged", "source_records"])
 CANONICAL = AssetKey(["standardised", "canonical_records"])
@@ -69,19 +72,21 @@ def scored_pairs(work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
     return MaterializeResult(metadata=table_metadata(pairs, model_version=document["version"]))
 
 
-@asset(key=CROSSWALK, deps=[PAIRS], group_name="golden", description="The crosswalk: every staged record with its stable customer ID and lineage.")
-def customer_source_records(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
+@asset(key=CROSSWALK, deps=[PAIRS], group_name="golden", description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.")
+def customer_source_records(work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
     canonical, pairs = work.read("canonical"), work.read("pairs")
     engine = warehouse.engine()
-    highest = state.highest_customer_id(engine)
-    clusters = identity.cluster(canonical.column("record_id").to_pylist(), pairs, linkage.match_threshold)
-    previous = _previous_ids(canonical, state.read_registry(engine))
-    assignment = identity.assign_ids(clusters, previous, identity.parse_id_number(highest) + 1 if highest else 1)
+    decisions = review.read_decisions(engine)
+    assignment = identity.resolve_identities(
+        canonical, pairs, state.read_registry(engine), decisions, state.highest_customer_id(engine), linkage.match_threshold
+    )
     crosswalk = survivorship.build_crosswalk(canonical, assignment.customer_of_record, pairs)
+    queue = linkage_review.review_queue(canonical, assignment.customer_of_record, pairs, decisions, linkage.review_floor, linkage.match_threshold)
     work.write("crosswalk", crosswalk)
+    work.write("review_queue", queue)
     work.write("id_history", pa.Table.from_pylist(assignment.history, schema=identity.HISTORY_SCHEMA))
-    events = {e: sum(1 for h in assignment.history if h["event"] == e) for e in ("minted", "kept", "merged", "split", "retired")}
-    return MaterializeResult(metadata=table_metadata(crosswalk, **{f"ids_{k}": v for k, v in events.items()}))
+    events = Counter(h["event"] for h in assignment.history)
+    return MaterializeResult(metadata=table_metadata(crosswalk, review_queue=queue.num_rows, decisions_applied=len(decisions), **{f"ids_{e}": events[e] for e in identity.EVENTS}))
 
 
 @asset(key=GOLDEN, deps=[CROSSWALK], group_name="golden", description="One row per unified customer, each field chosen by a survivorship rule.")
@@ -91,11 +96,6 @@ def golden_customers(work: WorkArea) -> MaterializeResult:
     work.write("golden", golden)
     merged = crosswalk.num_rows - golden.num_rows
     return MaterializeResult(metadata=table_metadata(golden, duplicates_merged=merged))
-
-
-def _previous_ids(canonical: pa.Table, registry: dict) -> dict[int, str]:
-    keys = zip(*(canonical.column(c).to_pylist() for c in ("record_id", "source_file", "source_sheet", "source_row")))
-    return {rid: registry[(f, s, r)] for rid, f, s, r in keys if (f, s, r) in registry}
 
 
 def _file_table(files: list[dict]) -> str:

@@ -15,6 +15,7 @@ PUBLISHED_FROM_WORK = {
     tables.golden_customers: "golden",
     tables.customer_source_records: "crosswalk",
     tables.quarantined_records: "quarantined",
+    tables.match_review_queue: "review_queue",
 }
 # assets (beyond the golden ones) whose work tables are published here
 PUBLISHED_DEPS: list[AssetKey] = []

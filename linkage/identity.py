@@ -11,18 +11,30 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from linkage.review import decision_links, lineage_index
 
 ID_PREFIX = "C"
 ID_DIGITS = 8
+EVENTS = ("minted", "kept", "merged", "split", "retired")
 
 HISTORY_SCHEMA = pa.schema(
     [("customer_id", pa.string()), ("event", pa.string()), ("related_customer_id", pa.string()), ("record_count", pa.int64())]
 )
 
 
-class UnionFind:
-    def __init__(self, items):
+class ConstrainedForest:
+    """Union-find that refuses any union joining two records a person said are different."""
+
+    def __init__(self, items, cannot_link: list[tuple[int, int]] = ()):
         self.parent = {i: i for i in items}
+        # for each component root: records that must never join it (few: reviewers' decisions)
+        self.forbidden: dict[int, set[int]] = defaultdict(set)
+        for a, b in cannot_link:
+            if a in self.parent and b in self.parent:
+                self.forbidden[a].add(b)
+                self.forbidden[b].add(a)
 
     def find(self, item):
         root = item
@@ -32,21 +44,39 @@ class UnionFind:
             self.parent[item], item = root, self.parent[item]
         return root
 
-    def union(self, a, b) -> None:
+    def union(self, a, b) -> bool:
         ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+        if ra == rb:
+            return True
+        if any(self.find(x) == rb for x in self.forbidden.get(ra, ())) or any(self.find(x) == ra for x in self.forbidden.get(rb, ())):
+            return False
+        keep, gone = min(ra, rb), max(ra, rb)
+        self.parent[gone] = keep
+        if gone in self.forbidden:
+            self.forbidden[keep] |= self.forbidden.pop(gone)
+        return True
 
 
-def cluster(record_ids: list[int], pairs: pa.Table, threshold: float) -> dict[int, int]:
-    """record_id -> cluster root (its smallest record id), joining pairs at or above threshold."""
-    forest = UnionFind(record_ids)
-    left = pairs.column("record_id_l").to_pylist()
-    right = pairs.column("record_id_r").to_pylist()
-    prob = pairs.column("match_probability").to_pylist()
-    for a, b, p in zip(left, right, prob):
-        if p >= threshold:
+def cluster(
+    record_ids: list[int],
+    pairs: pa.Table,
+    threshold: float,
+    must_link: list[tuple[int, int]] = (),
+    cannot_link: list[tuple[int, int]] = (),
+) -> dict[int, int]:
+    """record_id -> cluster root (its smallest record id).
+
+    People's decisions come first (must-link, then the model's pairs from the strongest down),
+    and a cannot-link is never crossed, even when other edges would connect the two records."""
+    forest = ConstrainedForest(record_ids, cannot_link)
+    for a, b in must_link:
+        if a in forest.parent and b in forest.parent:
             forest.union(a, b)
+    strong = pairs.filter(pc.greater_equal(pairs.column("match_probability"), threshold))
+    order = pc.sort_indices(strong, sort_keys=[("match_probability", "descending"), ("record_id_l", "ascending"), ("record_id_r", "ascending")])
+    strong = strong.take(order)
+    for a, b in zip(strong.column("record_id_l").to_pylist(), strong.column("record_id_r").to_pylist()):
+        forest.union(a, b)
     return {r: forest.find(r) for r in record_ids}
 
 
@@ -110,3 +140,19 @@ def assign_ids(clusters: dict[int, int], previous: dict[int, str], next_number: 
 
 def _event(customer_id: str, event: str, related: str | None, count: int) -> dict:
     return {"customer_id": customer_id, "event": event, "related_customer_id": related, "record_count": count}
+
+
+def resolve_identities(
+    canonical: pa.Table,
+    pairs: pa.Table,
+    registry: dict[tuple[str, str, int], str],
+    decisions: list[dict],
+    highest_id: str | None,
+    threshold: float,
+) -> Assignment:
+    """This run's customers: cluster with people's decisions, then keep the registry's IDs."""
+    index = lineage_index(canonical)
+    must, cannot = decision_links(decisions, index)
+    clusters = cluster(list(index.values()), pairs, threshold, must_link=must, cannot_link=cannot)
+    previous = {rid: registry[key] for key, rid in index.items() if key in registry}
+    return assign_ids(clusters, previous, parse_id_number(highest_id) + 1 if highest_id else 1)

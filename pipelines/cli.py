@@ -51,6 +51,35 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--truth", type=Path, required=True, help="truth CSV: source_file, sheet, row_number, person_id")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    review = sub.add_parser("review", help="the review queue of borderline pairs")
+    review_sub = review.add_subparsers(dest="review_command", required=True)
+    review_list = review_sub.add_parser("list", help="pending pairs, most likely first")
+    _common(review_list, sources=False)
+    review_list.add_argument("--status", choices=["pending", "same", "different", "all"], default="pending")
+    review_list.add_argument("--limit", type=int, default=50)
+    review_show = review_sub.add_parser("show", help="both records of a pair side by side")
+    _common(review_show, sources=False)
+    review_show.add_argument("pair")
+    review_decide = review_sub.add_parser("decide", help="decide a pair; applied on every later run")
+    _common(review_decide, sources=False)
+    review_decide.add_argument("pair")
+    review_decide.add_argument("decision", choices=["same", "different"])
+    review_decide.add_argument("--by", default=os.environ.get("USER", "cli"), help="who decides (default: $USER)")
+    review.set_defaults(func=cmd_review)
+
+    merge = sub.add_parser("merge", help="merge two customers (kept as state, applied from the next run)")
+    _common(merge, sources=False)
+    merge.add_argument("customer_ids", nargs=2, metavar="ID")
+    merge.add_argument("--by", default=os.environ.get("USER", "cli"))
+    merge.set_defaults(func=cmd_merge)
+
+    split = sub.add_parser("split", help="split records off a customer (kept as state, applied from the next run)")
+    _common(split, sources=False)
+    split.add_argument("customer_id", metavar="ID")
+    split.add_argument("--records", nargs="+", required=True, metavar="FILE:SHEET:ROW", help="lineage keys of the records to split off")
+    split.add_argument("--by", default=os.environ.get("USER", "cli"))
+    split.set_defaults(func=cmd_split)
     return parser
 
 
@@ -176,3 +205,123 @@ def cmd_evaluate(args) -> int:
     print(json.dumps(scores.as_dict()) if args.json else f"pairwise {scores.summary()}")
     return 0
 
+
+
+# --- people's decisions ---
+
+
+def _engine(args):
+    from warehouse.engine import WarehouseURLError, make_engine
+
+    try:
+        return make_engine(args.warehouse)
+    except WarehouseURLError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_review(args) -> int:
+    from warehouse import review
+
+    engine = _engine(args)
+    try:
+        if args.review_command == "list":
+            rows = review.list_queue(engine, None if args.status == "all" else args.status, args.limit)
+            for r in rows:
+                print(f"{r['pair_id']}  p={r['match_probability']:.3f}  {r['status']:<9}  {r['left_customer_id']} ~ {r['right_customer_id']}")
+            print(f"{len(rows)} pair(s)")
+        elif args.review_command == "show":
+            print_pair(engine, review.get_pair(engine, args.pair))
+        else:
+            review.decide(engine, args.pair, args.decision, args.by)
+            print(f"pair {args.pair}: {args.decision} (applied from the next run)")
+    except review.UnknownPair as exc:
+        raise UsageError(str(exc)) from exc
+    except Exception as exc:
+        if "match_review_queue" in str(exc):
+            raise UsageError("the warehouse has no review queue yet: run `unify run` first") from exc
+        raise
+    return 0
+
+
+PAIR_FIELDS = ("customer_id", "source_system", "name", "name_pinyin", "phone_display", "email", "wechat", "birth_date", "city", "address", "event_at")
+
+
+def print_pair(engine, pair: dict) -> None:
+    """Both records of a pair side by side (staff-facing: the terminal is behind the same trust as the warehouse)."""
+    sides = [_record(engine, pair[f"{s}_source_file"], pair[f"{s}_source_sheet"], pair[f"{s}_source_row"]) for s in ("left", "right")]
+    print(f"pair {pair['pair_id']}  match probability {pair['match_probability']:.3f}  status {pair['status']}")
+    print(f"  {'':<14} {'left':<40} right")
+    print(f"  {'lineage':<14} {_key(pair, 'left'):<40} {_key(pair, 'right')}")
+    for name in PAIR_FIELDS:
+        left, right = (str(s.get(name) or "") for s in sides)
+        print(f"  {name:<14} {left[:40]:<40} {right[:40]}")
+
+
+def _key(pair: dict, side: str) -> str:
+    return f"{pair[side + '_source_file']}:{pair[side + '_source_sheet']}:{pair[side + '_source_row']}"
+
+
+def _record(engine, source_file: str, sheet: str, row: int) -> dict:
+    from sqlalchemy import select
+
+    from warehouse.tables import customer_source_records as c
+
+    with engine.connect() as conn:
+        found = conn.execute(select(c).where(c.c.source_file == source_file, c.c.source_sheet == sheet, c.c.source_row == row)).mappings().first()
+    return dict(found) if found else {}
+
+
+def _records_of(engine, customer_id: str) -> list[tuple[str, str, int]]:
+    from sqlalchemy import select
+
+    from warehouse.tables import customer_source_records as c
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(c.c.source_file, c.c.source_sheet, c.c.source_row).where(c.c.customer_id == customer_id).order_by(c.c.source_file, c.c.source_sheet, c.c.source_row)).all()
+    if not rows:
+        raise UsageError(f"no customer {customer_id} in the published crosswalk")
+    return [tuple(r) for r in rows]
+
+
+def _store_link(engine, left, right, decision: str, by: str, reason: str) -> None:
+    from linkage.review import pair_id
+    from warehouse.review import store_decision
+
+    sides = {f"{side}_{name}": value for side, key in (("left", left), ("right", right)) for name, value in zip(("source_file", "source_sheet", "source_row"), key)}
+    store_decision(engine, pair_id(left, right), sides, decision, by, reason)
+
+
+def cmd_merge(args) -> int:
+    engine = _engine(args)
+    first, second = (_records_of(engine, cid)[0] for cid in args.customer_ids)
+    _store_link(engine, first, second, "same", args.by, f"manual merge of {args.customer_ids[0]} and {args.customer_ids[1]}")
+    print(f"{args.customer_ids[0]} and {args.customer_ids[1]} will be one customer from the next run")
+    return 0
+
+
+def parse_lineage_key(text: str) -> tuple[str, str, int]:
+    """'sales/王芳.xlsx:客户:12' (sheet may be empty: 'shop/x.csv::3')."""
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise UsageError(f"not a lineage key FILE:SHEET:ROW: {text!r}")
+    return parts[0], parts[1], int(parts[2])
+
+
+def cmd_split(args) -> int:
+    """Split = the listed records stay together, the rest stay together, and the two never meet."""
+    engine = _engine(args)
+    records = _records_of(engine, args.customer_id)
+    chosen = [parse_lineage_key(k) for k in args.records]
+    unknown = [k for k in chosen if k not in records]
+    if unknown:
+        raise UsageError(f"record {':'.join(map(str, unknown[0]))} is not part of {args.customer_id}")
+    rest = [r for r in records if r not in chosen]
+    if not rest:
+        raise UsageError("a split must leave at least one record with the customer")
+    reason = f"manual split of {args.customer_id}"
+    for group in (chosen, rest):
+        for a, b in zip(group, group[1:]):
+            _store_link(engine, a, b, "same", args.by, reason)
+    _store_link(engine, chosen[0], rest[0], "different", args.by, reason)
+    print(f"{len(chosen)} record(s) will leave {args.customer_id} from the next run")
+    return 0

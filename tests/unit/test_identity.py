@@ -56,3 +56,20 @@ def test_pairwise_scores_count_pairs_inside_groups():
     assert over.precision == 0.5 and over.recall == 1.0
     lost = pairwise_scores({("f", "", 1): "a", ("f", "", 2): "a"}, truth)  # two rows missing
     assert lost.missing_records == 2 and lost.recall == 1 / 3
+
+
+def test_cannot_link_splits_a_cluster_even_when_other_edges_connect_it():
+    pairs = _pairs((1, 2, 0.99), (2, 3, 0.98), (1, 3, 0.95))
+    clusters = cluster([1, 2, 3], pairs, threshold=0.9, cannot_link=[(1, 3)])
+    assert clusters[1] != clusters[3]
+    assert clusters[2] == clusters[1]  # 2 goes with its strongest partner
+
+
+def test_must_link_joins_records_the_model_kept_apart():
+    clusters = cluster([1, 2, 3], _pairs((1, 2, 0.3)), threshold=0.9, must_link=[(1, 2)])
+    assert clusters == {1: 1, 2: 1, 3: 3}
+
+
+def test_cannot_link_wins_over_must_link():
+    clusters = cluster([1, 2], _pairs(), threshold=0.9, must_link=[(1, 2)], cannot_link=[(1, 2)])
+    assert clusters[1] != clusters[2]
