@@ -92,8 +92,9 @@ def customer_source_records(work: WorkArea, warehouse: Warehouse, linkage: Linka
 @asset(key=GOLDEN, deps=[CROSSWALK], group_name="golden", description="One row per unified customer, each field chosen by a survivorship rule.")
 def golden_customers(work: WorkArea) -> MaterializeResult:
     crosswalk = work.read("crosswalk")
-    golden = survivorship.build_golden(crosswalk)
+    golden, field_lineage = survivorship.build_golden(crosswalk)
     work.write("golden", golden)
+    work.write("golden_field_lineage", field_lineage)
     merged = crosswalk.num_rows - golden.num_rows
     return MaterializeResult(metadata=table_metadata(golden, duplicates_merged=merged))
 

@@ -14,6 +14,7 @@ from warehouse import publish, tables
 PUBLISHED_FROM_WORK = {
     tables.golden_customers: "golden",
     tables.customer_source_records: "crosswalk",
+    tables.golden_field_lineage: "golden_field_lineage",
     tables.quarantined_records: "quarantined",
     tables.match_review_queue: "review_queue",
 }

@@ -1,15 +1,18 @@
 """The golden record: one row per customer, each field chosen from its source records by a rule.
 
-Rules (why): a full name beats an honorific or romanised form (staff greet people by it); the most
-recently seen phone and address (people move and change numbers); the most frequent email,
-WeChat and birth date (typos are rare, repeats are confirmations); consent is least permissive
-(any opt-out anywhere wins).
+The rules live in survivorship.yaml (defaults, and why, are explained there); every chosen value
+keeps its lineage: golden_field_lineage says which source record each golden field came from.
+Consent is not configurable: least permissive always wins.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
+import yaml
 
 CROSSWALK_SQL = """
 select a.customer_id, c.source_system, c.source_file, c.source_sheet, c.source_row, c.source_record_key,
@@ -39,42 +42,135 @@ join assignment a2 on a2.record_id = e.other and a2.customer_id = a1.customer_id
 group by e.record_id
 """
 
-GOLDEN_SQL = """
-with ranked as (
-    select *,
-        -- name quality: a full Chinese name, then any full name, then a surname-only form
-        case when name is null then 0
-             when not name_is_partial and regexp_matches(name, '[\u4e00-\u9fff]') then 3
-             when not name_is_partial then 2 else 1 end as name_rank
-    from crosswalk
-), name_counts as (
-    select customer_id, name, name_pinyin, name_rank, count(*) as n, max(event_at) as last_at
-    from ranked where name is not null group by all
-), best_name as (
-    select customer_id, arg_max(name, (name_rank, n, last_at)) as display_name,
-           arg_max(name_pinyin, (name_rank, n, last_at)) as name_pinyin
-    from name_counts group by customer_id
-)
-select r.customer_id,
-    b.display_name, b.name_pinyin,
-    arg_max(phone, coalesce(event_at, '1900-01-01'::timestamp)) filter (where phone is not null) as phone,
-    mode(email) filter (where email is not null) as email,
-    mode(wechat) filter (where wechat is not null) as wechat,
-    mode(birth_date) filter (where birth_date is not null) as birth_date,
-    arg_max(province, coalesce(event_at, '1900-01-01'::timestamp)) filter (where city is not null) as province,
-    arg_max(city, coalesce(event_at, '1900-01-01'::timestamp)) filter (where city is not null) as city,
-    arg_max(district, coalesce(event_at, '1900-01-01'::timestamp)) filter (where city is not null) as district,
-    arg_max(address, coalesce(event_at, '1900-01-01'::timestamp)) filter (where address is not null) as address,
-    coalesce(bool_or(marketing_opt_out), false) as marketing_opt_out,
-    min(event_at) as first_seen_at,
-    max(event_at) as last_seen_at,
-    count(*)::bigint as source_record_count,
-    string_agg(distinct source_system, ',' order by source_system) as source_systems,
-    string_agg(distinct salesperson, ',' order by salesperson) as salespeople
-from ranked r left join best_name b using (customer_id)
-group by r.customer_id, b.display_name, b.name_pinyin
-order by r.customer_id
-"""
+RULES = ("preferred_name", "most_recent", "most_frequent", "source_priority", "most_complete", "first_seen")
+CONFIG_PATH = Path(__file__).with_name("survivorship.yaml")
+LINEAGE = "source_system, source_file, source_sheet, source_row"
+# ties fall to the more recent record, then the preferred system, then the lineage key
+TIE_BREAK = f"event_at desc nulls last, source_rank, {LINEAGE}"
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    field: str  # golden column
+    rule: str
+    column: str  # crosswalk column it comes from
+    also: tuple[str, ...] = ()  # golden columns taken from the same record
+
+
+@dataclass(frozen=True)
+class SurvivorshipConfig:
+    source_priority: tuple[str, ...]
+    fields: tuple[FieldRule, ...]
+
+
+def load_config(path: Path = CONFIG_PATH) -> SurvivorshipConfig:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    fields = []
+    for name, spec in raw["fields"].items():
+        if spec["rule"] not in RULES:
+            raise ValueError(f"{path}: field {name}: unknown rule {spec['rule']!r} (use one of {', '.join(RULES)})")
+        fields.append(FieldRule(name, spec["rule"], spec.get("column", name), tuple(spec.get("also", ()))))
+    return SurvivorshipConfig(tuple(raw.get("source_priority", ())), tuple(fields))
+
+
+def _order(rule: FieldRule) -> str:
+    complete = " + ".join(f"({c} is not null)::int" for c in (rule.column, *rule.also))
+    return {
+        "preferred_name": f"name_rank desc, value_count desc, {TIE_BREAK}",
+        "most_recent": TIE_BREAK,
+        "most_frequent": f"value_count desc, {TIE_BREAK}",
+        "source_priority": f"source_rank, event_at desc nulls last, {LINEAGE}",
+        "most_complete": f"{complete} desc, {TIE_BREAK}",
+        "first_seen": f"event_at asc nulls last, source_rank, {LINEAGE}",
+    }[rule.rule]
+
+
+def _pick_sql(rule: FieldRule) -> str:
+    """The one record each customer's field comes from."""
+    also = "".join(f", {c} as {c}" for c in rule.also)
+    return f"""pick_{rule.field} as (
+        select customer_id, {rule.column} as {rule.field}{also}, {LINEAGE}
+        from (select *, row_number() over (partition by customer_id order by {_order(rule)}) as rn
+              from (select *, count(*) over (partition by customer_id, {rule.column}) as value_count
+                    from base where {rule.column} is not null))
+        where rn = 1)"""
+
+
+def _latest_sql(column: str) -> str:
+    """Fallback for an `also` field the chosen record lacks: its own most recent value."""
+    return f"""latest_{column} as (
+        select customer_id, {column} from (select *, row_number() over (partition by customer_id order by {TIE_BREAK}) rn
+              from base where {column} is not null) where rn = 1)"""
+
+
+# Consent is least permissive: per source system, the latest explicit signal stands (an opt-out
+# with no date stands forever); the customer is opted out when any system's standing signal is.
+CONSENT_SQL = """consent_standing as (
+        select * from (
+            select *, row_number() over (
+                partition by customer_id, source_system
+                order by coalesce(event_at, case when marketing_opt_out then timestamp '9999-12-31' else timestamp '0001-01-01' end) desc,
+                         marketing_opt_out desc) as standing_rank
+            from base where marketing_opt_out is not null)
+        where standing_rank = 1 and marketing_opt_out),
+    pick_marketing_opt_out as (
+        select customer_id, true as marketing_opt_out, event_at as marketing_opt_out_at,
+               source_system || ':' || source_file || ':' || source_sheet || ':' || source_row as marketing_opt_out_source,
+               {lineage}
+        from (select *, row_number() over (partition by customer_id order by event_at desc nulls first, {lineage}) rn from consent_standing)
+        where rn = 1)""".format(lineage=LINEAGE)
+
+
+def _ctes(config: SurvivorshipConfig) -> str:
+    """The shared WITH clause: one pick per field, the consent standing, per-customer facts."""
+    priority = " ".join(f"when '{s}' then {i}" for i, s in enumerate(config.source_priority))
+    also = {c for r in config.fields for c in r.also}
+    ctes = [
+        f"""base as (select *, case source_system {priority} else {len(config.source_priority)} end as source_rank,
+            case when name is null then 0
+                 when not name_is_partial and regexp_matches(name, '[\u4e00-\u9fff]') then 3
+                 when not name_is_partial then 2 else 1 end as name_rank
+            from crosswalk)""",
+        *(_pick_sql(r) for r in config.fields),
+        *(_latest_sql(c) for c in sorted(also)),
+        CONSENT_SQL,
+        """customers as (
+        select customer_id, min(event_at) as first_seen_at, max(event_at) as last_seen_at, count(*)::bigint as source_record_count,
+               string_agg(distinct source_system, ',' order by source_system) as source_systems,
+               string_agg(distinct salesperson, ',' order by salesperson) as salespeople
+        from base group by customer_id)""",
+    ]
+    return "with " + ", ".join(ctes)
+
+
+def golden_sql(config: SurvivorshipConfig) -> str:
+    also = {c for r in config.fields for c in r.also}
+    columns = []
+    for r in config.fields:
+        columns.append(f"pick_{r.field}.{r.field}")
+        columns += [f"coalesce(pick_{r.field}.{c}, latest_{c}.{c}) as {c}" for c in r.also]
+    joins = [f"left join pick_{r.field} using (customer_id)" for r in config.fields]
+    joins += [f"left join latest_{c} using (customer_id)" for c in sorted(also)]
+    return f"""{_ctes(config)}
+    select customers.customer_id, {", ".join(columns)},
+           coalesce(pick_marketing_opt_out.marketing_opt_out, false) as marketing_opt_out,
+           pick_marketing_opt_out.marketing_opt_out_at, pick_marketing_opt_out.marketing_opt_out_source,
+           first_seen_at, last_seen_at, source_record_count, source_systems, salespeople
+    from customers {" ".join(joins)} left join pick_marketing_opt_out using (customer_id)
+    order by customers.customer_id"""
+
+
+def field_lineage_sql(config: SurvivorshipConfig) -> str:
+    """For each golden field of each customer: the source record it came from, and the rule."""
+    parts = []
+    for r in config.fields:
+        for name in (r.field, *r.also):
+            parts.append(
+                f"select customer_id, '{name}' as field, cast({name} as varchar) as value, '{r.rule}' as rule, {LINEAGE} "
+                f"from pick_{r.field} where {name} is not null"
+            )
+    parts.append(f"select customer_id, 'marketing_opt_out', 'true', 'least_permissive', {LINEAGE} from pick_marketing_opt_out")
+    return f"{_ctes(config)}\n    {' union all '.join(parts)} order by customer_id, field"
 
 
 def build_crosswalk(canonical: pa.Table, customer_of_record: dict[int, str], pairs: pa.Table) -> pa.Table:
@@ -89,7 +185,9 @@ def build_crosswalk(canonical: pa.Table, customer_of_record: dict[int, str], pai
     return con.sql(CROSSWALK_SQL).to_arrow_table()
 
 
-def build_golden(crosswalk: pa.Table) -> pa.Table:
+def build_golden(crosswalk: pa.Table, config: SurvivorshipConfig | None = None) -> tuple[pa.Table, pa.Table]:
+    """(golden customers, field lineage) from the crosswalk."""
+    config = config or load_config()
     con = duckdb.connect()
     con.register("crosswalk", crosswalk)
-    return con.sql(GOLDEN_SQL).to_arrow_table()
+    return con.sql(golden_sql(config)).to_arrow_table(), con.sql(field_lineage_sql(config)).to_arrow_table()

@@ -33,7 +33,9 @@ golden_customers = Table(
     Column("city", String),
     Column("district", String),
     Column("address", String, comment="most recent address"),
-    Column("marketing_opt_out", Boolean, nullable=False, comment="true when any source record opted out (least permissive)"),
+    Column("marketing_opt_out", Boolean, nullable=False, comment="true when any source's standing consent signal is an opt-out (least permissive)"),
+    Column("marketing_opt_out_at", DateTime, comment="when the standing opt-out was given"),
+    Column("marketing_opt_out_source", String, comment="system:file:sheet:row of the standing opt-out"),
     Column("first_seen_at", DateTime),
     Column("last_seen_at", DateTime),
     Column("source_record_count", BigInteger, nullable=False),
@@ -70,6 +72,18 @@ customer_source_records = Table(
     Column("quality_flags", String, comment="';'-joined data-quality flags"),
     Column("match_probability", Float, comment="best match probability to another record of its customer; null for singletons"),
     comment="The crosswalk: one row per staged source record, with its lineage and customer.",
+)
+
+golden_field_lineage = Table(
+    "golden_field_lineage",
+    metadata,
+    Column("customer_id", String, nullable=False),
+    Column("field", String, nullable=False, comment="golden_customers column"),
+    Column("value", String, comment="the chosen value, as text"),
+    Column("rule", String, comment="the survivorship rule that chose it (linkage/survivorship.yaml)"),
+    Column("source_system", String),
+    *_lineage(),
+    comment="Field-level lineage: which source record each golden field came from.",
 )
 
 quarantined_records = Table(
@@ -187,5 +201,5 @@ audit_log = Table(
     comment="State: who looked at which customer and who decided which pair, when.",
 )
 
-PUBLISHED = (golden_customers, customer_source_records, quarantined_records, match_review_queue)
+PUBLISHED = (golden_customers, customer_source_records, golden_field_lineage, quarantined_records, match_review_queue)
 STATE = (identity_registry, customer_id_history, pipeline_runs, review_decisions, staff_accounts, api_tokens, audit_log)
