@@ -31,6 +31,9 @@ _EXTENSION_RE = re.compile(r"\s*(?:ext\.?|extension|x|转|分机)\s*\d+$", re.IG
 _ALLOWED_RE = re.compile(r"^\+?[\d\s\-.()（）]+$")
 _NON_DIGIT_RE = re.compile(r"\D")
 _CN_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# a North American number written without its +1: "(509) 919-7956", "509-919-7956" — ten digits
+# in 3-3-4 groups, which no Chinese number uses
+_NANP_RE = re.compile(r"^\(?[2-9]\d{2}\)?[\s.\-]?[2-9]\d{2}[\s.\-]\d{4}$")
 # 7+ equal digits in a row (13888888888), a whole 0-9 run, or the number every tutorial uses
 _FAKE_RE = re.compile(r"(\d)\1{6,}|1234567890|0123456789|9876543210|^(\d)\2{4,}$|^13800138000$")
 
@@ -80,6 +83,8 @@ def _to_e164(text: str, region: str) -> tuple[str | None, str | None]:
     if _is_fake(national):
         return None, "fake"
     reason = _cn_reason(number, text) if number.country_code == 86 else _possible_reason(number)
+    if reason and _NANP_RE.match(text.strip()):
+        number, reason = phonenumbers.parse(text, "US"), None
     if reason:
         return None, reason
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None

@@ -118,7 +118,7 @@ def test_empty_cells(raw):
 
 def test_other_default_region():
     assert usable_phones("(650) 253-0000", default_region="US") == ("+16502530000",)
-    assert usable_phones("(650) 253-0000") == ()
+    assert usable_phones("(650) 253-0000") == ("+16502530000",)  # a 3-3-4 number is North American whatever the default
 
 
 @settings(max_examples=100, deadline=None)
@@ -134,3 +134,13 @@ def test_any_text_parses(text):
 def test_every_cn_mobile_shape_is_accepted_or_fake(mobile):
     [parsed] = parse_phones(mobile)
     assert parsed.e164 == "+86" + mobile or parsed.reason == "fake"
+
+
+@pytest.mark.parametrize("raw", ["(509) 919-7956", "509-919-7956", "509.919.7956", "(509)919-7956"])
+def test_north_american_numbers_without_country_code(raw):
+    assert usable_phones(raw) == ("+15099197956",)
+
+
+def test_chinese_numbers_are_not_mistaken_for_north_american():
+    assert usable_phones("0571-8888-6666") == ("+8657188886666",)
+    assert usable_phones("150-9919-7956") == ("+8615099197956",)
