@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # The columns linkage reads (built by linkage.features from canonical records).
 LINK_COLUMNS = (
-    "record_id", "source_system", "name_full", "name_tokens", "surname_py",
+    "record_id", "source_system", "name_full", "name_tokens", "name_chars", "surname_py",
     "phone_e164", "phones", "email_std", "email_local", "wechat_std", "birth_date_std",
     "city_std", "district_std", "address_std", "external_id",
 )
@@ -40,6 +40,7 @@ def _name_comparison() -> cl.CustomComparison:
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("name_full").configure(tf_adjustment_column="name_full", tf_adjustment_weight=0.6),
             cll.CustomLevel("name_tokens_l = name_tokens_r", label_for_charts="same pinyin tokens (any order or script)"),
+            cll.CustomLevel("name_chars_l = name_chars_r", label_for_charts="same characters in another order (强龙徐)"),
             cll.CustomLevel(f"{tokens_jw} >= 0.92", label_for_charts="pinyin tokens similar"),
             cll.CustomLevel(
                 "(name_tokens_l IS NULL OR name_tokens_r IS NULL) AND surname_py_l = surname_py_r",
@@ -64,6 +65,8 @@ def _phone_comparison() -> cl.CustomComparison:
             # a shared office number is common: term frequencies weaken it
             cll.ExactMatchLevel("phone_e164").configure(tf_adjustment_column="phone_e164", tf_adjustment_weight=0.5),
             cll.CustomLevel("len(list_intersect(phones_l, phones_r)) > 0", label_for_charts="share another phone"),
+            # the same national number under another country code (a US number written 1xxxxxxxxxx)
+            cll.CustomLevel("right(phone_e164_l, 10) = right(phone_e164_r, 10)", label_for_charts="same last ten digits"),
             cll.CustomLevel("damerau_levenshtein(phone_e164_l, phone_e164_r) <= 1", label_for_charts="phone one typo apart"),
             cll.ElseLevel(),
         ],
@@ -129,6 +132,7 @@ def prediction_blocking_rules() -> list:
         block_on("name_tokens", "substr(phone_e164, 1, 9)"),
         block_on("email_local"),
         block_on("surname_py", "substr(phone_e164, -4)"),
+        block_on("right(phone_e164, 10)"),
     ]
 
 

@@ -18,6 +18,9 @@ _LINK_SQL = """
 select record_id, source_system,
        case when not name_is_partial then name_std end as name_full,
        case when not name_is_partial then name_tokens end as name_tokens,
+       -- a Chinese name's characters in code-point order: catches surname and given name swapped
+       case when not name_is_partial and regexp_matches(name_std, '^[\u4e00-\u9fff]{2,}$')
+            then array_to_string(list_sort(string_split(name_std, '')), '') end as name_chars,
        case when name_is_partial or regexp_matches(coalesce(name_std, ''), '[\u4e00-\u9fff]')
             then split_part(name_pinyin, ' ', 1) end as surname_py,
        phone_e164, coalesce(phones, []::varchar[]) as phones,
