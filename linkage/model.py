@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 LINK_COLUMNS = (
     "record_id", "source_system", "name_full", "name_tokens", "name_chars", "surname_py",
     "phone_e164", "phones", "email_std", "email_local", "wechat_std", "birth_date_std",
-    "city_std", "district_std", "address_std", "external_id",
+    "city_std", "district_std", "address_std", "postcode_std", "national_id", "external_id",
 )
 
 
@@ -93,8 +94,22 @@ def _place_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.CustomLevel("city_std_l IS NULL OR city_std_r IS NULL", label_for_charts="city missing").configure(is_null_level=True),
             cll.CustomLevel("address_std_l = address_std_r", label_for_charts="same address"),
+            cll.CustomLevel("jaro_winkler_similarity(address_std_l, address_std_r) >= 0.9", label_for_charts="similar address"),
             cll.CustomLevel("city_std_l = city_std_r AND district_std_l = district_std_r", label_for_charts="same district"),
             cll.CustomLevel("city_std_l = city_std_r", label_for_charts="same city"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _typo_tolerant(column: str, label: str) -> cl.CustomComparison:
+    """Exact, one keystroke apart (a mistyped digit or two swapped), or different."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            cll.CustomLevel(f"damerau_levenshtein({column}_l, {column}_r) <= 1", label_for_charts=f"{label} one typo apart"),
             cll.ElseLevel(),
         ],
     )
@@ -109,8 +124,10 @@ def settings() -> SettingsCreator:
             _phone_comparison(),
             _email_comparison(),
             cl.ExactMatch("wechat_std"),
-            cl.ExactMatch("birth_date_std"),
+            _typo_tolerant("birth_date_std", "birth date"),
             _place_comparison(),
+            cl.ExactMatch("postcode_std"),
+            _typo_tolerant("national_id", "national id"),
             cl.ExactMatch("external_id"),
         ],
         blocking_rules_to_generate_predictions=prediction_blocking_rules(),
@@ -133,27 +150,50 @@ def prediction_blocking_rules() -> list:
         block_on("email_local"),
         block_on("surname_py", "substr(phone_e164, -4)"),
         block_on("right(phone_e164, 10)"),
+        block_on("national_id"),
+        block_on("birth_date_std", "postcode_std"),
+        block_on("postcode_std", "substr(name_tokens, 1, 2)"),
+        block_on("address_std"),
+        block_on("city_std", "birth_date_std"),
     ]
 
 
-def training_blocks() -> list:
-    """EM sessions: each fixes some fields so the others' m values can be learnt."""
-    return [block_on("phone_e164"), block_on("email_std"), block_on("name_tokens", "city_std")]
+# EM sessions: each fixes some fields so the others' m values can be learnt. A source set without
+# a field (no emails, no national ids) has no pairs for that session, which is then skipped.
+TRAINING_KEYS = [("phone_e164",), ("email_std",), ("name_tokens", "city_std"), ("national_id",), ("birth_date_std", "postcode_std")]
 
 
-def train(linker: Linker) -> None:
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("phone_e164", "name_tokens"), block_on("email_std")], recall=0.7
-    )
+# pairs these rules find are almost all true matches: they size the prior
+DETERMINISTIC_RULES = [
+    block_on("phone_e164", "name_tokens"),
+    block_on("email_std", "name_tokens"),
+    block_on("national_id", "birth_date_std"),
+]
+MIN_TRAINING_PAIRS = 50
+
+
+def train(linker: Linker, records) -> None:
+    linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=TRAINING_SEED)
-    for rule in training_blocks():
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+    for keys in TRAINING_KEYS:
+        if pairs_sharing(records, keys) >= MIN_TRAINING_PAIRS:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys), estimate_without_term_frequencies=True)
+
+
+def pairs_sharing(records, keys: tuple[str, ...]) -> int:
+    """How many record pairs agree on all these (non-null) columns."""
+    con = duckdb.connect()
+    con.register("records", records)
+    columns = ", ".join(keys)
+    not_null = " and ".join(f"{k} is not null" for k in keys)
+    (pairs,) = con.execute(f"select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n from records where {not_null} group by {columns})").fetchone()
+    return int(pairs)
 
 
 def train_model(records) -> dict:
     """Train a model on these link records; returns Splink's model dictionary."""
     linker = new_linker(records)
-    train(linker)
+    train(linker, records)
     return regularise(linker.misc.save_model_to_json())
 
 

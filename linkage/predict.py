@@ -26,7 +26,8 @@ select record_id, source_system,
        phone_e164, coalesce(phones, []::varchar[]) as phones,
        email_std, split_part(email_std, '@', 1) as email_local, wechat_std,
        strftime(birth_date_std, '%Y-%m-%d') as birth_date_std,
-       city_std, district_std, address_std, external_id
+       city_std, district_std, address_std, postcode_std,
+       nullif(regexp_replace(upper(national_id), '[^0-9A-Z]', '', 'g'), '') as national_id, external_id
 from canonical
 """
 
