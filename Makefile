@@ -32,6 +32,11 @@ test: install
 	bash scripts/system-deps.sh
 	$(BIN)/python -m pytest -q
 
+# Accuracy against truth, beside plain Splink on the same records (demo data, FEBRL3, FEBRL4).
+eval: install
+	$(BIN)/python -m pip install --quiet -e '.[eval]'
+	$(BIN)/python -m evaluation.run
+
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 

@@ -325,3 +325,7 @@ def cmd_split(args) -> int:
     _store_link(engine, chosen[0], rest[0], "different", args.by, reason)
     print(f"{len(chosen)} record(s) will leave {args.customer_id} from the next run")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
