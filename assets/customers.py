@@ -9,11 +9,13 @@ into the warehouse (write-audit-publish).
 from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
 from linkage import identity, model, predict, survivorship
+from sources import incremental
 from linkage import review as linkage_review
 from sources.canonical import standardise
 from sources.ingest import ingest
@@ -25,28 +27,47 @@ MODEL = AssetKey(["linked", "linkage_model"])
 PAIRS = AssetKey(["linked", "scored_pairs"])
 CROSSWALK = AssetKey(["golden", "customer_source_records"])
 GOLDEN = AssetKey(["golden", "golden_customers"])
+SCORE_FLOOR = 0.5  # pairs below this are never useful: not a match, not worth a review
+
+
+class RunMode(Config):
+    # incremental: re-read only new or changed files and score only pairs involving their
+    # records; falls back to a full run when there is no earlier run in the work area
+    incremental: bool = False
+
+
+def _incremental(config: RunMode, work: WorkArea, *names: str) -> bool:
+    return config.incremental and work.has(*names)
 
 
 @asset(key=STAGED, group_name="staged", description="Every source row staged as a record or quarantined with its reason.")
-def staged_source_records(sources: SourcesFolder, work: WorkArea) -> MaterializeResult:
-    result = ingest(sources.root())
-    work.write("staged", result.staged)
-    work.write("quarantined", result.quarantined)
-    work.write("file_reports", pa.Table.from_pylist(result.files))
+def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkArea) -> MaterializeResult:
+    previous_run = _incremental(config, work, "staged", "quarantined", "file_reports")
+    previous = {name: work.read(name) for name in ("staged", "quarantined", "file_reports")} if previous_run else None
+    result = ingest(sources.root(), known=incremental.known_fingerprints(previous["file_reports"]) if previous else None)
+    staged, quarantined, reports = incremental.merge_ingest(previous, result) if previous else (result.staged, result.quarantined, pa.Table.from_pylist(result.files))
+    work.write("staged", staged)
+    work.write("quarantined", quarantined)
+    work.write("file_reports", reports)
+    work.write("reread_files", pa.table({"source_file": [f["source_file"] for f in result.files]}, schema=pa.schema([("source_file", pa.string())])))
     return MaterializeResult(
-        metadata=table_metadata(
-            result.staged,
-            quarantined=result.quarantined.num_rows,
-            files=MetadataValue.md(_file_table(result.files)),
-        )
+        metadata=table_metadata(staged, quarantined=quarantined.num_rows, files_read=len(result.files), files_unchanged=len(result.unchanged), files=MetadataValue.md(_file_table(result.files)))
     )
 
 
 @asset(key=CANONICAL, deps=[STAGED], group_name="standardised", description="Staged records with standardised names, phones, emails, addresses and dates.")
-def canonical_records(work: WorkArea) -> MaterializeResult:
-    canonical = standardise(work.read("staged"))
+def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
+    staged, reread = work.read("staged"), work.read("reread_files").column("source_file").to_pylist()
+    if _incremental(config, work, "canonical"):
+        previous = work.read("canonical")
+        kept, unstandardised = incremental.split_known(previous, staged, reread)
+        first_id = (pc.max(previous.column("record_id")).as_py() or 0) + 1
+        new = standardise(unstandardised, first_record_id=first_id)
+        canonical = pa.concat_tables([kept, new])
+    else:
+        canonical = new = standardise(staged)
     work.write("canonical", canonical)
-    return MaterializeResult(metadata=table_metadata(canonical))
+    return MaterializeResult(metadata=table_metadata(canonical, new_records=new.num_rows))
 
 
 class ModelConfig(Config):
@@ -63,11 +84,15 @@ def linkage_model(config: ModelConfig, work: WorkArea, linkage: LinkageSettings)
 
 
 @asset(key=PAIRS, deps=[CANONICAL, MODEL], group_name="linked", description="Candidate record pairs scored by the model, plus pairs that are one customer by definition.")
-def scored_pairs(work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
+def scored_pairs(config: RunMode, work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
     canonical = work.read("canonical")
     document = model.load_model(linkage.path())
-    scored = predict.score_pairs(predict.link_records(canonical), document["splink"], threshold=0.5)
+    if _incremental(config, work, "pairs", "scored_records"):
+        scored = predict.rescore_with_new(work.read("pairs"), work.read("scored_records"), canonical, document["splink"], SCORE_FLOOR)
+    else:
+        scored = predict.score_pairs(predict.link_records(canonical), document["splink"], SCORE_FLOOR)
     pairs = pa.concat_tables([scored, predict.deterministic_pairs(canonical)])
+    work.write("scored_records", canonical.select(["record_id"]))
     work.write("pairs", pairs)
     return MaterializeResult(metadata=table_metadata(pairs, model_version=document["version"]))
 

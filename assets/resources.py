@@ -47,6 +47,9 @@ class WorkArea(ConfigurableResource):
     def read(self, name: str) -> pa.Table:
         return pq.read_table(Path(self.path) / f"{name}.parquet")
 
+    def has(self, *names: str) -> bool:
+        return all((Path(self.path) / f"{name}.parquet").is_file() for name in names)
+
 
 class LinkageSettings(ConfigurableResource):
     """The persisted linkage model and the decision thresholds."""

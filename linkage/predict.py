@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from splink import DuckDBAPI
 
 from linkage.model import LINK_COLUMNS, new_linker
@@ -44,11 +45,7 @@ def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.T
     """All candidate pairs at or above threshold, scored by the saved model."""
     db_api = DuckDBAPI()
     linker = new_linker(records, splink_model, db_api)
-    predictions = linker.inference.predict(threshold_match_probability=threshold)
-    result = predictions.as_duckdbpyrelation().select(
-        "record_id_l::bigint as record_id_l, record_id_r::bigint as record_id_r, match_probability, match_weight, 'model' as kind"
-    ).to_arrow_table()
-    return result.cast(PAIR_SCHEMA)
+    return _pairs(linker.inference.predict(threshold_match_probability=threshold, warning_mode="never"))
 
 
 def deterministic_pairs(canonical: pa.Table) -> pa.Table:
@@ -70,3 +67,48 @@ def deterministic_pairs(canonical: pa.Table) -> pa.Table:
         from canonical t join first_row f on t.related_order_id = f.order_id
         """
     ).to_arrow_table().cast(PAIR_SCHEMA)
+
+
+def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
+    """Pairs that involve new records only: new x existing (predict_between) and new x new
+    (predict_within), scored by the saved model with term frequencies of all records."""
+    db_api = DuckDBAPI()
+    linker = new_linker(pa.concat_tables([existing, new]), splink_model, db_api)
+    for column in _tf_columns(splink_model):
+        linker.table_management.compute_tf_table(column)
+    existing_sdf = db_api.register(existing, table_name="existing_records")
+    new_sdf = db_api.register(new, table_name="new_records")
+    between = linker.inference.predict_between(existing_sdf, new_sdf, threshold_match_probability=threshold, warning_mode="never")
+    within = linker.inference.predict_within(new_sdf, threshold_match_probability=threshold, warning_mode="never")
+    return pa.concat_tables([_pairs(between), _pairs(within)])
+
+
+def _tf_columns(splink_model: dict) -> list[str]:
+    return sorted({lv["tf_adjustment_column"] for c in splink_model["comparisons"] for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+
+
+def _pairs(predictions) -> pa.Table:
+    result = predictions.as_duckdbpyrelation().select(
+        "least(record_id_l, record_id_r)::bigint as record_id_l, greatest(record_id_l, record_id_r)::bigint as record_id_r,"
+        " match_probability, match_weight, 'model' as kind"
+    ).to_arrow_table()
+    return result.cast(PAIR_SCHEMA)
+
+
+def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonical: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
+    """Model pairs after an incremental read: last run's pairs between records that are still
+    here, plus the pairs that involve records the last scoring did not see."""
+    seen = pc.is_in(canonical.column("record_id"), scored_records.column("record_id"))
+    existing, new = canonical.filter(seen), canonical.filter(pc.invert(seen))
+    present = existing.column("record_id")
+    kept = previous_pairs.filter(
+        pc.and_(
+            pc.equal(previous_pairs.column("kind"), "model"),
+            pc.and_(pc.is_in(previous_pairs.column("record_id_l"), present), pc.is_in(previous_pairs.column("record_id_r"), present)),
+        )
+    )
+    if new.num_rows == 0:
+        return kept
+    if existing.num_rows == 0:
+        return score_pairs(link_records(new), splink_model, threshold)
+    return pa.concat_tables([kept, score_new_pairs(link_records(existing), link_records(new), splink_model, threshold)])

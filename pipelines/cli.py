@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the pipeline headless on the project's Dagster instance")
     _common(run)
+    run.add_argument("--incremental", action="store_true", help="read only new or changed files and link them to the existing customers")
     run.add_argument("--engine", choices=["duckdb"], default="duckdb", help="linkage engine")
     run.set_defaults(func=cmd_run)
 
@@ -136,7 +137,7 @@ def _execute(job_name: str):
 
 def cmd_run(args) -> int:
     _configure(args)
-    result = _execute("full_refresh")
+    result = _execute("incremental_update" if args.incremental else "full_refresh")
     if not (result.success and result.asset_materializations_for_node("warehouse__published")):
         _report_failure(result, "did not publish; the previous tables stay live")
         return 1

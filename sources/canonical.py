@@ -85,8 +85,8 @@ def _place(address: str | None, city: str | None, province: str | None, country:
     return (city_province or (province.strip() if province else None), city_name, None, western)
 
 
-def standardise(staged: pa.Table) -> pa.Table:
-    """Canonical records, ordered by lineage key, with a dense record_id for linkage."""
+def standardise(staged: pa.Table, first_record_id: int = 1) -> pa.Table:
+    """Canonical records, ordered by lineage key, numbered from first_record_id for linkage."""
     staged = staged.sort_by([(c, "ascending") for c in LINEAGE_COLUMNS])
     names = distinct_map(
         zip(_column(staged, "full_name"), _column(staged, "given_name"), _column(staged, "family_name")),
@@ -100,7 +100,7 @@ def standardise(staged: pa.Table) -> pa.Table:
     )
     raw_phone = _column(staged, "phone")
     standardised = {
-        "record_id": list(range(1, staged.num_rows + 1)),
+        "record_id": list(range(first_record_id, first_record_id + staged.num_rows)),
         "name_std": [n.name for n in names],
         "surname": [n.surname for n in names],
         "name_pinyin": [n.pinyin for n in names],

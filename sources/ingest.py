@@ -6,7 +6,7 @@ detected from its header by the kind's reader. One broken file never stops the o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,7 +31,8 @@ IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
 class IngestResult:
     staged: pa.Table
     quarantined: pa.Table
-    files: list[dict]  # one report per file: source_file, format, fingerprint, rows_read, staged, quarantined, error
+    files: list[dict]  # one report per file read: origin, source_file, format, fingerprint, rows_read, staged, quarantined, error
+    unchanged: list[str] = field(default_factory=list)  # origins skipped because their fingerprint is known
 
 
 def source_files(root: Path) -> list[tuple[str, Path]]:
@@ -44,10 +45,28 @@ def source_files(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def read_file(kind: str, path: Path, root: Path) -> FileResult:
-    reader, suffixes = READERS[kind]
+def file_fingerprint(kind: str, path: Path) -> str:
+    """A file's content fingerprint; a mapping's covers its data file too (either may change)."""
     data = path.read_bytes()
-    result = FileResult(source_file=relative_name(path, root), source_format=kind, fingerprint=fingerprint(data))
+    described = _described_file(path) if kind == "mapped" else None
+    if described is not None and described.is_file():
+        data += described.read_bytes()
+    return fingerprint(data)
+
+
+def _described_file(yaml_path: Path) -> Path | None:
+    import yaml
+
+    try:
+        return (yaml_path.parent / str(yaml.safe_load(yaml_path.read_text(encoding="utf-8"))["file"])).resolve()
+    except Exception:
+        return None  # the mapping's own read reports what is wrong with it
+
+
+def read_file(kind: str, path: Path, root: Path, content_fingerprint: str | None = None) -> FileResult:
+    reader, suffixes = READERS[kind]
+    origin = relative_name(path, root)
+    result = FileResult(source_file=origin, origin=origin, source_format=kind, fingerprint=content_fingerprint or file_fingerprint(kind, path))
     if path.suffix.lower() not in suffixes:
         result.reject_file(f"unsupported file type '{path.suffix}' in {kind}/ (expected {', '.join(sorted(suffixes))})")
         return result
@@ -62,34 +81,39 @@ def read_file(kind: str, path: Path, root: Path) -> FileResult:
 
 def mapped_data_files(root: Path) -> set[Path]:
     """Data files described by a mapping are read through it, not on their own."""
-    import yaml
-
-    described = set()
-    for yaml_path in list((root / "mapped").glob("*.y*ml")) if (root / "mapped").is_dir() else []:
-        try:
-            described.add((yaml_path.parent / str(yaml.safe_load(yaml_path.read_text(encoding="utf-8"))["file"])).resolve())
-        except Exception:
-            continue  # the mapping's own read reports what is wrong with it
-    return described
+    folder = root / "mapped"
+    return {p for p in map(_described_file, folder.glob("*.y*ml") if folder.is_dir() else []) if p is not None}
 
 
-def ingest(root: Path) -> IngestResult:
+def ingest(root: Path, known: dict[str, str] | None = None) -> IngestResult:
+    """Read every source file, or with `known` (origin -> fingerprint of an earlier read) only the
+    new and changed ones; the unchanged origins are listed in the result."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"sources folder not found: {root}")
     described = mapped_data_files(root)
-    results = [read_file(kind, path, root) for kind, path in source_files(root) if path.resolve() not in described]
+    results, unchanged = [], []
+    for kind, path in source_files(root):
+        if path.resolve() in described:
+            continue
+        origin, content = relative_name(path, root), file_fingerprint(kind, path)
+        if known is not None and known.get(origin) == content:
+            unchanged.append(origin)
+        else:
+            results.append(read_file(kind, path, root, content))
     staged = [r for res in results for r in res.records]
     quarantined = [q for res in results for q in res.quarantined]
     return IngestResult(
         staged=pa.Table.from_pylist(staged, schema=STAGED_SCHEMA),
         quarantined=pa.Table.from_pylist(quarantined, schema=QUARANTINE_SCHEMA),
         files=[file_report(res) for res in results],
+        unchanged=unchanged,
     )
 
 
 def file_report(res: FileResult) -> dict:
     return {
+        "origin": res.origin,
         "source_file": res.source_file,
         "source_format": res.source_format,
         "fingerprint": res.fingerprint,

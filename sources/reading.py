@@ -26,7 +26,8 @@ class UnreadableFile(Exception):
 
 @dataclass
 class FileResult:
-    source_file: str  # relative to the sources folder, forward slashes
+    source_file: str  # relative to the sources folder, forward slashes (a mapping's data file)
+    origin: str  # the file that was read (for mapped sources: the YAML mapping)
     source_format: str  # e.g. tmall, shopify, sales_sheet, call_center, helpdesk, mapped:<name>
     fingerprint: str
     records: list[dict] = field(default_factory=list)

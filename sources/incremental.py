@@ -1,0 +1,61 @@
+"""Incremental reads: keep what unchanged files gave last time, re-read only new and changed ones.
+
+Files are known by their content fingerprint, so a renamed-but-identical file is read again (its
+lineage changed) and a touched-but-identical file is not.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources.ingest import IngestResult
+from sources.schema import LINEAGE_COLUMNS
+
+LINEAGE = ", ".join(LINEAGE_COLUMNS)
+
+
+def known_fingerprints(reports: pa.Table) -> dict[str, str]:
+    return dict(zip(reports.column("origin").to_pylist(), reports.column("fingerprint").to_pylist()))
+
+
+def kept_files(reports: pa.Table, unchanged: list[str]) -> list[str]:
+    """The source_file names (lineage) of the unchanged origins."""
+    kept = reports.filter(pc.is_in(reports.column("origin"), pa.array(unchanged, pa.string())))
+    return kept.column("source_file").to_pylist()
+
+
+def rows_of(table: pa.Table, files: list[str]) -> pa.Table:
+    return table.filter(pc.is_in(table.column("source_file"), pa.array(files, pa.string())))
+
+
+def merge_ingest(previous: dict[str, pa.Table], result: IngestResult) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(staged, quarantined, file reports) of the whole folder: last run's rows for unchanged
+    files, this read for the rest; files that disappeared are gone from all three."""
+    reports = previous["file_reports"]
+    files = kept_files(reports, result.unchanged)
+    kept_reports = reports.filter(pc.is_in(reports.column("origin"), pa.array(result.unchanged, pa.string())))
+    new_reports = pa.Table.from_pylist(result.files, schema=reports.schema) if result.files else kept_reports.slice(0, 0)
+    return (
+        pa.concat_tables([rows_of(previous["staged"], files), result.staged]),
+        pa.concat_tables([rows_of(previous["quarantined"], files), result.quarantined]),
+        pa.concat_tables([kept_reports, new_reports]),
+    )
+
+
+def split_known(previous: pa.Table, staged: pa.Table, reread: list[str]) -> tuple[pa.Table, pa.Table]:
+    """(previous canonical records still staged and not re-read, staged rows to standardise).
+
+    Matched on the lineage key, so records a failed earlier run staged but never standardised
+    are picked up too."""
+    con = duckdb.connect()
+    con.register("previous", previous)
+    con.register("staged", staged)
+    con.register("reread", pa.table({"source_file": pa.array(reread, pa.string())}))
+    kept = con.sql(
+        f"select p.* from previous p semi join staged s using ({LINEAGE}) where p.source_file not in (select source_file from reread)"
+    ).to_arrow_table()
+    con.register("kept", kept)
+    todo = con.sql(f"select s.* from staged s anti join kept k using ({LINEAGE})").to_arrow_table()
+    return kept, todo
