@@ -28,6 +28,14 @@ def _setting(env_name: str, default: str):
 
 
 full_refresh = define_asset_job("full_refresh", selection=AssetSelection.all(), description="Read every source, link, and publish the golden tables.")
+# the steps that can work on new and changed files only; the rest always see the whole picture
+INCREMENTAL_STEPS = ("staged__source_records", "standardised__canonical_records", "linked__scored_pairs")
+incremental_update = define_asset_job(
+    "incremental_update",
+    selection=AssetSelection.all(),
+    config={"ops": {step: {"config": {"incremental": True}} for step in INCREMENTAL_STEPS}},
+    description="Read only new or changed files (by fingerprint), link their records to the existing ones, and publish.",
+)
 retrain = define_asset_job(
     "retrain_model",
     selection=AssetSelection.assets(MODEL),
@@ -50,7 +58,7 @@ def build_definitions() -> Definitions:
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=GOLDEN_CHECKS,
-        jobs=[full_refresh, retrain],
+        jobs=[full_refresh, incremental_update, retrain],
         resources=build_resources(),
         executor=in_process_executor,
     )
