@@ -85,6 +85,20 @@ def _place(address: str | None, city: str | None, province: str | None, country:
     return (city_province or (province.strip() if province else None), city_name, None, western)
 
 
+# a raw value that did not survive standardisation: kept in the staged record, flagged here
+PARSE_FLAGS = (("phone", "phones", "phone_unusable"), ("email", "email_std", "email_invalid"), ("birth_date", "birth_date_std", "birth_date_implausible"))
+
+
+def quality_flags(staged: pa.Table, standardised: dict) -> list[str | None]:
+    """The readers' flags plus one per field whose raw value could not be used."""
+    flags = [[f] if f else [] for f in _column(staged, "quality_flags")]
+    for raw_name, std_name, flag in PARSE_FLAGS:
+        for row_flags, raw, std in zip(flags, _column(staged, raw_name), standardised[std_name]):
+            if raw and not std:
+                row_flags.append(flag)
+    return [";".join(f) or None for f in flags]
+
+
 def standardise(staged: pa.Table, first_record_id: int = 1) -> pa.Table:
     """Canonical records, ordered by lineage key, numbered from first_record_id for linkage."""
     staged = staged.sort_by([(c, "ascending") for c in LINEAGE_COLUMNS])
@@ -118,6 +132,7 @@ def standardise(staged: pa.Table, first_record_id: int = 1) -> pa.Table:
         "address_std": [p[3] for p in places],
         "postcode_std": [pc_.strip().replace(" ", "").upper() if pc_ else None for pc_ in _column(staged, "postcode")],
     }
+    standardised["quality_flags"] = quality_flags(staged, standardised)
     columns = {name: staged.column(name) for name in staged.column_names}
     columns.update({name: pa.array(values, type=CANONICAL_SCHEMA.field(name).type) for name, values in standardised.items()})
     return pa.table({name: columns[name] for name in CANONICAL_SCHEMA.names}, schema=CANONICAL_SCHEMA)
