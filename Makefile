@@ -37,6 +37,10 @@ eval: install
 	$(BIN)/python -m pip install --quiet -e '.[eval]'
 	$(BIN)/python -m evaluation.run
 
+# Scale: about 1,000,000 records end to end beside plain Splink, incremental 1%, search latency.
+bench: install
+	$(BIN)/python -m evaluation.bench $(if $(BENCH_CUSTOMERS),--customers $(BENCH_CUSTOMERS))
+
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 

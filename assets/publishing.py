@@ -7,6 +7,7 @@ import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from assets.customers import CROSSWALK, GOLDEN, STAGED
+from assets.marts import MART_ASSET_KEYS
 from assets.resources import Warehouse, WorkArea
 from warehouse import publish, tables
 
@@ -17,9 +18,10 @@ PUBLISHED_FROM_WORK = {
     tables.golden_field_lineage: "golden_field_lineage",
     tables.quarantined_records: "quarantined",
     tables.match_review_queue: "review_queue",
+    **{mart: mart.name for mart in tables.MARTS},
 }
 # assets (beyond the golden ones) whose work tables are published here
-PUBLISHED_DEPS: list[AssetKey] = []
+PUBLISHED_DEPS: list[AssetKey] = [*MART_ASSET_KEYS]
 
 
 @asset(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -98,3 +99,27 @@ def run(staged: pa.Table) -> tuple[dict[tuple, str], dict[str, float]]:
     rows = clusters.as_duckdbpyrelation().select("source_file, source_sheet, source_row, cluster_id").fetchall()
     seconds["cluster"] = time.perf_counter() - start
     return {(f, s, int(r)): str(c) for f, s, r, c in rows}, seconds
+
+
+def main(argv: list[str]) -> None:
+    """python -m evaluation.plain_splink STAGED.parquet TRUTH.csv: figures as one JSON line."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from linkage.evaluate import pairwise_scores, read_truth
+
+    staged = pq.read_table(argv[0])
+    start = time.perf_counter()
+    assignment, stages = run(staged)
+    seconds = time.perf_counter() - start
+    scores = pairwise_scores(assignment, read_truth(Path(argv[1])))
+    figures = {"seconds": round(seconds, 1), "records_per_second": round(staged.num_rows / seconds), "stages": {k: round(v, 1) for k, v in stages.items()}}
+    figures.update({k: round(v, 4) for k, v in scores.as_dict().items() if k in ("precision", "recall", "f1")})
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

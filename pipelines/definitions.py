@@ -7,6 +7,7 @@ import os
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
 from assets.checks import GOLDEN_CHECKS
+from assets.marts import MART_ASSETS, MART_CHECKS
 from assets.publishing import published
 from assets.customers import (
     MODEL,
@@ -19,7 +20,7 @@ from assets.customers import (
 )
 from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
 
-ALL_ASSETS = [staged_source_records, canonical_records, linkage_model, scored_pairs, customer_source_records, golden_customers, published]
+ALL_ASSETS = [staged_source_records, canonical_records, linkage_model, scored_pairs, customer_source_records, golden_customers, *MART_ASSETS, published]
 
 
 def _setting(env_name: str, default: str):
@@ -57,7 +58,7 @@ def build_definitions() -> Definitions:
     """Definitions with resources read from the environment now (the CLI sets it per command)."""
     return Definitions(
         assets=ALL_ASSETS,
-        asset_checks=GOLDEN_CHECKS,
+        asset_checks=[*GOLDEN_CHECKS, *MART_CHECKS],
         jobs=[full_refresh, incremental_update, retrain],
         resources=build_resources(),
         executor=in_process_executor,

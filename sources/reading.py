@@ -118,14 +118,20 @@ def csv_rows(data: bytes) -> list[list[str]]:
         raise UnreadableFile(f"malformed CSV: {exc}") from exc
 
 
+NULL_TEXTS = frozenset({"", "nan", "none", "null", "n/a", "-", "NaN", "None", "NULL", "N/A"})
+
+
 def clean_cell(value) -> str | None:
     """A cell as a stripped string; blanks and spreadsheet nulls become None."""
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    if text == "" or text.lower() in {"nan", "none", "null", "n/a", "-"}:
+    if value.__class__ is str:  # the hot path: most cells are text
+        text = value.strip()
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))  # a phone or serial stored as a number
+    else:
+        text = str(value).strip()
+    if text in NULL_TEXTS or (len(text) <= 4 and text.lower() in NULL_TEXTS):
         return None
     return text
 

@@ -1,28 +1,46 @@
-"""The warehouse engine from its URL: embedded DuckDB by default, PostgreSQL for BI tools."""
+"""The warehouse engine from its URL: embedded DuckDB by default, PostgreSQL for BI tools.
+
+Both wait a bounded time for other programs' locks (UNIFY_LOCK_TIMEOUT seconds, default 60):
+a DuckDB file admits one process while another holds it open (a BI tool, a notebook), so a
+connection retries with backoff; PostgreSQL waits for table locks up to the same bound.
+"""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine
+import duckdb
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
 DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
+DEFAULT_LOCK_TIMEOUT = 60.0  # seconds
+LOCK_RETRY_MAX_SLEEP = 2.0
 
 
 class WarehouseURLError(ValueError):
     pass
 
 
+class WarehouseLockedError(RuntimeError):
+    """Another process held the DuckDB warehouse file for longer than the lock timeout."""
+
+
 def warehouse_url(url: str | None = None) -> str:
     return url or os.environ.get("UNIFY_WAREHOUSE") or DEFAULT_WAREHOUSE_URL
 
 
-def make_engine(url: str | None = None) -> Engine:
+def lock_timeout(seconds: float | None = None) -> float:
+    return float(seconds if seconds is not None else os.environ.get("UNIFY_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT)
+
+
+def make_engine(url: str | None = None, lock_timeout_seconds: float | None = None) -> Engine:
     url = warehouse_url(url)
+    timeout = lock_timeout(lock_timeout_seconds)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -33,9 +51,35 @@ def make_engine(url: str | None = None) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "duckdb":
         # no pooled connections: DuckDB locks its file per process, so hold it only while working
-        return create_engine(parsed, poolclass=NullPool)
-    return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, poolclass=NullPool)
+        event.listen(engine, "do_connect", _retry_while_locked(parsed.database, timeout))
+        return engine
+    connect_args = {} if "options" in parsed.query else {"options": f"-c lock_timeout={int(timeout * 1000)}"}
+    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
 
 
 def is_duckdb(engine: Engine) -> bool:
     return engine.dialect.name == "duckdb"
+
+
+def _retry_while_locked(path: str | None, timeout: float):
+    """A do_connect hook: retry a DuckDB connection while another process holds the file."""
+
+    def connect(dialect, conn_rec, cargs, cparams):
+        deadline, pause = time.monotonic() + timeout, 0.05
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise WarehouseLockedError(
+                        f"the DuckDB warehouse {path} is still held open by another process after {timeout:g} s: "
+                        "close it there (BI tools should connect read-only and briefly, or read a copy; see docs/warehouse.md) "
+                        f"or wait longer with UNIFY_LOCK_TIMEOUT. DuckDB said: {exc}"
+                    ) from exc
+                time.sleep(pause)
+                pause = min(pause * 2, LOCK_RETRY_MAX_SLEEP)
+
+    return connect

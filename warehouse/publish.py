@@ -2,7 +2,15 @@
 
 New data is loaded into `<table>__next` tables, then one transaction drops each old table and
 renames its successor, and applies the state changes (registry upserts, history, run row). A run
-that fails before that commit leaves everything as it was. State tables are never dropped.
+that fails or is killed before that commit leaves everything as it was: DuckDB and PostgreSQL
+both roll back DDL with the transaction. State tables are never dropped.
+
+The same code writes both backends; where they differ, the difference is named here:
+* indexes on the lookup keys (tables.LOOKUP_INDEXES): PostgreSQL builds them on the `__next`
+  table before the swap (readers wait less) and renames them with it; DuckDB cannot rename an
+  indexed table, so it builds them right after the swap, in the same transaction;
+* PostgreSQL keeps the privileges granted on a replaced table (e.g. a BI role's SELECT) and
+  refreshes the planner's statistics; column and table comments travel with the definitions.
 """
 
 from __future__ import annotations
@@ -10,7 +18,8 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, inspect, text
 
-from warehouse.tables import STATE, identity_registry, metadata
+from warehouse.grants import copy_grants
+from warehouse.tables import LOOKUP_INDEXES, STATE, identity_registry, metadata
 
 NEXT_SUFFIX = "__next"
 
@@ -55,19 +64,57 @@ def publish(engine: Engine, published: dict[Table, pa.Table], appends: dict[Tabl
     ensure_state_tables(engine)
     with engine.begin() as conn:
         for table, data in published.items():
-            staging = _next_table(table)
-            staging.drop(conn, checkfirst=True)
-            staging.create(conn)
-            bulk_insert(conn, staging.name, _conform(table, data))
+            _load_next(conn, table, _conform(table, data))
         if registry is not None:
             _upsert_registry(conn, registry)
         for table, data in appends.items():
             bulk_insert(conn, table.name, _conform(table, data))
         existing = set(inspect(conn).get_table_names())
         for table in published:
-            if table.name in existing:
-                conn.exec_driver_sql(f'drop table "{table.name}"')
-            conn.exec_driver_sql(f'alter table "{table.name}{NEXT_SUFFIX}" rename to "{table.name}"')
+            _swap(conn, table, replaces=table.name in existing)
+
+
+def _load_next(conn: Connection, table: Table, data: pa.Table) -> None:
+    staging = _next_table(table)
+    staging.drop(conn, checkfirst=True)
+    staging.create(conn)  # with the table's and columns' comments
+    bulk_insert(conn, staging.name, data)
+    if conn.dialect.name == "postgresql":
+        _create_lookup_indexes(conn, table, staging.name)
+        conn.exec_driver_sql(f'analyze "{staging.name}"')
+
+
+def _swap(conn: Connection, table: Table, replaces: bool) -> None:
+    """Put `<table>__next` in the place of `<table>`."""
+    staging = table.name + NEXT_SUFFIX
+    if replaces:
+        if conn.dialect.name == "postgresql":
+            copy_grants(conn, table.name, staging)
+        conn.exec_driver_sql(f'drop table "{table.name}"')
+    conn.exec_driver_sql(f'alter table "{staging}" rename to "{table.name}"')
+    if conn.dialect.name == "postgresql":
+        _rename_indexes(conn, staging, table.name)
+    else:
+        _create_lookup_indexes(conn, table, table.name)
+
+
+def _index_name(table_name: str, column: str) -> str:
+    return f"ix_{table_name}_{column}"
+
+
+def _create_lookup_indexes(conn: Connection, table: Table, on: str) -> None:
+    for column in LOOKUP_INDEXES.get(table, ()):
+        conn.exec_driver_sql(f'create index "{_index_name(on, column)}" on "{on}" ("{column}")')
+
+
+def _rename_indexes(conn: Connection, old_table_name: str, table_name: str) -> None:
+    """PostgreSQL index names are unique per schema: `<table>__next_pkey` must become `<table>_pkey`
+    before the next run can create `<table>__next` again."""
+    names = conn.execute(
+        text("select indexname from pg_indexes where schemaname = current_schema() and tablename = :t"), {"t": table_name}
+    ).scalars()
+    for name in [n for n in names if old_table_name in n]:
+        conn.exec_driver_sql(f'alter index "{name}" rename to "{name.replace(old_table_name, table_name)}"')
 
 
 def _upsert_registry(conn: Connection, registry: pa.Table) -> None:

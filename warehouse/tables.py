@@ -6,7 +6,7 @@ or updated in place, never dropped (identity registry, ID history, review decisi
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Float, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Double, Float, MetaData, Numeric, String, Table, Text
 
 metadata = MetaData()
 
@@ -118,6 +118,112 @@ match_review_queue = Table(
     comment="Borderline pairs for a person to decide; decisions are kept in review_decisions.",
 )
 
+# --- customer-360 marts (built in marts/): what BI tools, marketing and customer care read ---
+
+customer_orders = Table(
+    "customer_orders",
+    metadata,
+    Column("order_id", String, primary_key=True, comment="the shop's order number"),
+    Column("customer_id", String, nullable=False, comment="golden customer who placed the order"),
+    Column("source_system", String, nullable=False, comment="tmall or shopify"),
+    Column("ordered_at", DateTime, comment="payment time, else creation time"),
+    Column("amount", Numeric(14, 2), comment="amount paid for the whole order"),
+    Column("currency", String),
+    Column("status", String, comment="the shop's own order status (交易成功, 交易关闭, paid, refunded, ...)"),
+    Column("is_successful", Boolean, nullable=False, comment="completed and paid (交易成功, paid): counts toward customer value"),
+    Column("items", Text, comment="the order's line items, '; '-joined"),
+    Column("source_file", String, nullable=False, comment="the export the order was read from"),
+    comment="One row per shop order, with the golden customer who placed it.",
+)
+
+customer_service_tickets = Table(
+    "customer_service_tickets",
+    metadata,
+    Column("ticket_id", String, primary_key=True),
+    Column("customer_id", String, nullable=False, comment="golden customer the ticket is about"),
+    Column("source_system", String, nullable=False, comment="call_center or helpdesk"),
+    Column("created_at", DateTime),
+    Column("channel", String, comment="how the customer reached us (电话, 微信, web, email, ...)"),
+    Column("ticket_type", String, comment="repair, complaint, inquiry or return"),
+    Column("status", String, comment="the service desk's own status (待处理, 已关闭, open, solved, ...)"),
+    Column("satisfaction", String, comment="the customer's rating as the desk records it (1-5, good/bad)"),
+    Column("is_open", Boolean, nullable=False, comment="not yet closed or solved"),
+    Column("related_order_id", String, comment="the order the ticket names, if any"),
+    Column("summary", Text, comment="the ticket's subject or problem description"),
+    Column("source_file", String, nullable=False),
+    comment="One row per customer-service ticket, with the golden customer it is about.",
+)
+
+customer_value = Table(
+    "customer_value",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("order_count", BigInteger, nullable=False, comment="successful orders only"),
+    Column("total_spent", Numeric(14, 2), nullable=False, comment="sum of successful orders' amounts"),
+    Column("first_order_at", DateTime),
+    Column("last_order_at", DateTime),
+    Column("recency_days", BigInteger, comment="days from the last order to as_of"),
+    Column("avg_days_between_orders", Double, comment="the purchase cycle; null below two orders"),
+    Column("next_expected_purchase", Date, comment="one purchase cycle after the last order"),
+    Column("r_score", BigInteger, comment="recency quintile among buyers, 5 = most recent"),
+    Column("f_score", BigInteger, comment="frequency quintile among buyers, 5 = most orders"),
+    Column("m_score", BigInteger, comment="monetary quintile among buyers, 5 = most spent"),
+    Column("rfm_score", String, comment="r, f and m scores joined, e.g. '545'"),
+    Column("value_tier", String, comment="A = top 20% by spend, B = next 30%, C = other buyers; null without orders"),
+    Column("is_top_20pct", Boolean, nullable=False, comment="among the top 20% of buyers by total spent"),
+    Column("is_at_risk", Boolean, nullable=False, comment="more than 1.5 purchase cycles since the last order"),
+    Column("as_of", Date, nullable=False, comment="the 'today' these figures are measured at"),
+    comment="One row per golden customer: orders, spend, purchase cycle, RFM and value tier.",
+)
+
+marketing_audience = Table(
+    "marketing_audience",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("display_name", String),
+    Column("channel", String, nullable=False, comment="email or phone"),
+    Column("address", String, nullable=False, comment="the one email or phone to use; never used for two customers"),
+    comment="Customers marketing may contact: no opt-outs, no open complaints, no address twice.",
+)
+
+marketing_suppressions = Table(
+    "marketing_suppressions",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("reason", String, primary_key=True, comment="opted_out, open_complaint, no_contact, address_opted_out or shared_address"),
+    Column("detail", Text),
+    comment="Customers left out of marketing_audience, once per reason.",
+)
+
+customer_salespeople = Table(
+    "customer_salespeople",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("salesperson", String, primary_key=True),
+    Column("first_contact_at", DateTime),
+    Column("last_contact_at", DateTime),
+    Column("record_count", BigInteger, nullable=False, comment="rows about this customer in the salesperson's sheets"),
+    Column("is_primary", Boolean, nullable=False, comment="most recent contact (ties: most records, then name); one per customer"),
+    comment="Every salesperson who has the customer in a sheet.",
+)
+
+upcoming_birthdays = Table(
+    "upcoming_birthdays",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("display_name", String),
+    Column("birth_date", Date, nullable=False),
+    Column("next_birthday", Date, nullable=False),
+    Column("days_until", BigInteger, nullable=False),
+    Column("turning", BigInteger, nullable=False, comment="age on the next birthday"),
+    Column("primary_salesperson", String),
+    Column("marketing_opt_out", Boolean, nullable=False, comment="a greeting with an offer is marketing"),
+    Column("as_of", Date, nullable=False),
+    comment="Customers whose birthday falls in the 30 days from as_of, for customer care.",
+)
+
+MARTS = (customer_orders, customer_service_tickets, customer_value, marketing_audience, marketing_suppressions, customer_salespeople, upcoming_birthdays)
+
 # --- state: never dropped by a publish ---
 
 review_decisions = Table(
@@ -201,5 +307,13 @@ audit_log = Table(
     comment="State: who looked at which customer and who decided which pair, when.",
 )
 
-PUBLISHED = (golden_customers, customer_source_records, golden_field_lineage, quarantined_records, match_review_queue)
+PUBLISHED = (golden_customers, customer_source_records, golden_field_lineage, quarantined_records, match_review_queue, *MARTS)
 STATE = (identity_registry, customer_id_history, pipeline_runs, review_decisions, staff_accounts, api_tokens, audit_log)
+
+# The columns staff and BI tools look customers up by: indexed on every backend at each publish.
+LOOKUP_INDEXES = {
+    golden_customers: ("phone", "email"),
+    customer_source_records: ("customer_id", "phone", "email"),
+    customer_orders: ("customer_id",),
+    customer_service_tickets: ("customer_id",),
+}

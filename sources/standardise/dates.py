@@ -97,8 +97,18 @@ def _parse(value, order: str | None) -> datetime | None:
     if isinstance(value, numbers.Real):
         return _from_number(value)
     if isinstance(value, str):
-        return _from_text(unicodedata.normalize("NFKC", value).strip(), order)
+        return _from_iso(value) or _from_text(unicodedata.normalize("NFKC", value).strip(), order)
     return None
+
+
+def _from_iso(text: str) -> datetime | None:
+    """Fast path for the ISO timestamps most exports write (2025-01-02 10:00:00, ...T...+08:00)."""
+    if len(text) < 10 or text[4] != "-" or text[7] != "-":
+        return None
+    try:
+        return _to_china_naive(datetime.fromisoformat(text))
+    except ValueError:
+        return None
 
 
 def _is_missing(value) -> bool:

@@ -126,6 +126,7 @@ _LATIN_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß":
 
 # ---------------------------------------------------------------- public API
 
+@lru_cache(maxsize=200_000)
 def to_simplified(text: str) -> str:
     return _T2S.convert(text)
 
@@ -212,6 +213,7 @@ def _surname_pinyin(surname: str) -> str:
     return SURNAME_PINYIN.get(surname) or "".join(SURNAME_PINYIN.get(c) or _syllables(c) for c in surname)
 
 
+@lru_cache(maxsize=200_000)  # given names repeat a lot (伟, 秀英): pinyin once per distinct one
 def _syllables(han: str) -> str:
     """Toneless pinyin, syllables joined; characters pypinyin does not know are dropped."""
     return "".join(lazy_pinyin(han, errors="ignore"))

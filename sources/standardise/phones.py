@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
@@ -60,6 +61,7 @@ def usable_phones(raw: str | None, default_region: str = "CN") -> tuple[str, ...
     return tuple(dict.fromkeys(numbers))
 
 
+@lru_cache(maxsize=500_000)
 def parse_phone(part: str, default_region: str = "CN") -> ParsedPhone:
     """One number as written."""
     display = part.strip()
@@ -75,6 +77,30 @@ def _to_e164(text: str, region: str) -> tuple[str | None, str | None]:
         return None, "unparseable"  # letters in a number are typos (152077v3524), not vanity numbers
     if _is_fake(_NON_DIGIT_RE.sub("", text)):
         return None, "fake"
+    fast = _common_e164(text) if region == "CN" else None
+    return (fast, None) if fast else _parsed_e164(text, region)
+
+
+def _common_e164(text: str) -> str | None:
+    """The E.164 form of the few shapes most numbers come in, without phonenumbers' full parse
+    (a hundred times faster, and the same answer): CN mobiles with or without +86/0086/86, and
+    +1 numbers. Anything else returns None and takes the full parse."""
+    digits = _NON_DIGIT_RE.sub("", text)
+    plus = text.lstrip().startswith("+")
+    if not plus and digits.startswith("0086"):
+        digits, plus = digits[2:], True
+    if plus and digits.startswith("86") and _CN_MOBILE_RE.match(digits[2:]):
+        return "+" + digits
+    if not plus and len(digits) == 13 and digits.startswith("86") and _CN_MOBILE_RE.match(digits[2:]):
+        return "+" + digits
+    if not plus and _CN_MOBILE_RE.match(digits):
+        return "+86" + digits
+    if plus and digits.startswith("1") and len(digits) == 11:
+        return "+" + digits
+    return None
+
+
+def _parsed_e164(text: str, region: str) -> tuple[str | None, str | None]:
     try:
         number = phonenumbers.parse(_international_prefix(text), region)
     except NumberParseException:

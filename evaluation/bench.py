@@ -1,0 +1,161 @@
+"""`make bench`: the pipeline at scale beside plain Splink on the same records, in one run.
+
+1. demo sources for N customers (300,000 people is about 1,000,000 source records),
+2. a full `unify run` in a subprocess: seconds per Dagster step, records per second, peak RSS,
+   precision and recall against the generated truth,
+3. plain Splink 5 (train, predict, cluster; DuckDB) on the very staged records of that run, in
+   its own subprocess: seconds per stage, peak RSS, precision and recall,
+4. an incremental run after a later export of 1% more records,
+5. search lookup latency p50/p95 over the resulting warehouse (when the search is installed).
+Prints the figures and writes them to data/reports/bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from linkage.evaluate import pairwise_scores, read_truth
+
+REPORT = Path("data/reports/bench.json")
+
+
+def measured(command: list[str], env: dict | None = None) -> dict:
+    """Run a command in a child process; wall seconds and the child's peak RSS (with its own children)."""
+    probe = (
+        "import resource, subprocess, sys, json;"
+        "code = subprocess.call(sys.argv[1:]);"
+        "print(json.dumps({'code': code, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))"
+    )
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", probe, *command], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["code"] != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(result["peak_rss_mb"]), "output": done.stdout}
+
+
+def step_seconds(dagster_home: Path) -> dict[str, float]:
+    """Seconds per step of the latest run, from the Dagster instance's event log."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        started, seconds = {}, {}
+        for entry in instance.all_logs(run.run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            if event.event_type == DagsterEventType.STEP_START:
+                started[entry.step_key] = entry.timestamp
+            elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                seconds[entry.step_key] = round(entry.timestamp - started[entry.step_key], 1)
+    return seconds
+
+
+def crosswalk(warehouse: Path) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select source_file, source_sheet, source_row, customer_id from customer_source_records").fetchall()
+    return {(f, s, int(r)): c for f, s, r, c in rows}
+
+
+def run_bench(customers: int, seed: int, root: Path) -> dict:
+    root.mkdir(parents=True, exist_ok=True)
+    sources, truth_file = root / "sources", root / "sources_truth.csv"
+    from demo.generate import generate_later_export, generate_sources
+
+    start = time.perf_counter()
+    generate_sources(sources, customers=customers, seed=seed)
+    generation = round(time.perf_counter() - start, 1)
+
+    work, home = root / "run", root / "dagster_home"
+    for path in (work, home):
+        subprocess.run(["rm", "-rf", str(path)], check=True)
+        path.mkdir(parents=True)
+    warehouse = work / "warehouse.duckdb"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "UNIFY_WORK_DIR": str(work / "work"), "UNIFY_MODEL": str(work / "model.json")}
+    unify = [sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources), "--warehouse", f"duckdb:///{warehouse}"]
+
+    full = measured(unify, env)
+    steps = step_seconds(home)
+    truth = read_truth(truth_file)
+    records = len(truth)
+    ours = pairwise_scores(crosswalk(warehouse), truth)
+
+    plain = measured([sys.executable, "-m", "evaluation.plain_splink", str(work / "work" / "staged.parquet"), str(truth_file)])
+    plain_figures = json.loads(plain["output"].strip().splitlines()[-2])
+
+    generate_later_export(sources, customers=customers, seed=seed, orders=max(1, records // 100))
+    incremental = measured([*unify, "--incremental"], env)
+    incremental_steps = step_seconds(home)
+
+    return {
+        "customers": customers,
+        "records": records,
+        "generation_seconds": generation,
+        "pipeline": {
+            "seconds": full["seconds"],
+            "records_per_second": round(records / full["seconds"]),
+            "peak_rss_mb": full["peak_rss_mb"],
+            "steps": steps,
+            **{k: round(v, 4) for k, v in ours.as_dict().items() if k in ("precision", "recall", "f1")},
+        },
+        "plain_splink": {k: v for k, v in {**plain_figures, "peak_rss_mb": plain["peak_rss_mb"]}.items()},
+        "ratio_pipeline_to_plain_splink": round(full["seconds"] / plain_figures["seconds"], 2),
+        "incremental_1pct": {
+            "seconds": incremental["seconds"],
+            "share_of_full": round(incremental["seconds"] / full["seconds"], 3),
+            "peak_rss_mb": incremental["peak_rss_mb"],
+            "steps": incremental_steps,
+        },
+        "search": search_latency(f"duckdb:///{warehouse}"),
+    }
+
+
+def search_latency(url: str) -> dict:
+    try:
+        from search.bench import lookup_latency
+    except ImportError:
+        return {"skipped": "search not installed"}
+    return lookup_latency(url)
+
+
+def print_figures(figures: dict) -> None:
+    p, s = figures["pipeline"], figures["plain_splink"]
+    print(f"\n{figures['records']:,} source records ({figures['customers']:,} people), generated in {figures['generation_seconds']} s")
+    print(f"{'':<16} {'seconds':>8} {'rec/s':>8} {'peak RSS':>9} {'precision':>9} {'recall':>7} {'F1':>7}")
+    print(f"{'pipeline':<16} {p['seconds']:>8} {p['records_per_second']:>8,} {p['peak_rss_mb']:>6,} MB {p['precision']:>9.4f} {p['recall']:>7.4f} {p['f1']:>7.4f}")
+    print(f"{'plain Splink':<16} {s['seconds']:>8} {s['records_per_second']:>8,} {s['peak_rss_mb']:>6,} MB {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>7.4f}")
+    print(f"ratio pipeline / plain Splink: {figures['ratio_pipeline_to_plain_splink']}")
+    print("pipeline steps (s): " + ", ".join(f"{k} {v}" for k, v in p["steps"].items()))
+    print("plain Splink stages (s): " + ", ".join(f"{k} {v}" for k, v in s["stages"].items()))
+    inc = figures["incremental_1pct"]
+    print(f"incremental run, 1% more records: {inc['seconds']} s = {inc['share_of_full']:.0%} of the full run")
+    print(f"search: {figures['search']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=300_000, help="people in the demo data (300,000 ≈ 1M records)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=Path("data/bench"))
+    args = parser.parse_args(argv)
+    figures = run_bench(args.customers, args.seed, args.workdir.resolve())
+    print_figures(figures)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(figures, indent=1))
+    print(f"written to {REPORT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

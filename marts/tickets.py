@@ -1,0 +1,28 @@
+"""customer_service_tickets: one row per service ticket, with whether it is still open."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from marts.sql import query
+from sources.service_logs import OPEN_STATUSES
+
+TICKET_SYSTEMS = ["call_center", "helpdesk"]
+
+TICKETS_SQL = """
+select c.source_record_key as ticket_id, x.customer_id, c.source_system, c.event_at as created_at, c.channel,
+       c.ticket_type, c.ticket_status as status, c.satisfaction,
+       coalesce(list_contains($open, lower(trim(c.ticket_status))), false) as is_open,
+       c.related_order_id, c.ticket_text as summary, c.source_file
+from canonical c
+join crosswalk x using (source_file, source_sheet, source_row)
+where list_contains($systems, c.source_system) and c.source_record_key is not null
+-- a ticket in two overlapping exports is kept once
+qualify row_number() over (partition by c.source_system, c.source_record_key order by c.source_file, c.source_row) = 1
+order by created_at, ticket_id
+"""
+
+
+def build_tickets(canonical: pa.Table, crosswalk: pa.Table) -> pa.Table:
+    params = {"systems": TICKET_SYSTEMS, "open": sorted(OPEN_STATUSES)}
+    return query(TICKETS_SQL, params, canonical=canonical, crosswalk=crosswalk)
