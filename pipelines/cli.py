@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--records", nargs="+", required=True, metavar="FILE:SHEET:ROW", help="lineage keys of the records to split off")
     split.add_argument("--by", default=os.environ.get("USER", "cli"))
     split.set_defaults(func=cmd_split)
+
+    warehouse = sub.add_parser("warehouse", help="warehouse administration")
+    warehouse_sub = warehouse.add_subparsers(dest="warehouse_command", required=True)
+    grant = warehouse_sub.add_parser("grant-read", help="let a PostgreSQL role read the published tables (for BI tools)")
+    _common(grant, sources=False)
+    grant.add_argument("role", help="the role; created without login when missing")
+    grant.set_defaults(func=cmd_grant_read)
     return parser
 
 
@@ -206,6 +213,21 @@ def cmd_evaluate(args) -> int:
     print(json.dumps(scores.as_dict()) if args.json else f"pairwise {scores.summary()}")
     return 0
 
+
+
+def cmd_grant_read(args) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from warehouse.grants import GrantError, grant_read
+
+    try:
+        granted = grant_read(_engine(args), args.role)
+    except GrantError as exc:
+        raise UsageError(str(exc)) from exc
+    except OperationalError as exc:
+        raise UsageError(f"cannot reach the warehouse: {exc.orig}") from exc
+    print(f"{args.role} may read {len(granted)} published tables: {', '.join(granted)}")
+    return 0
 
 
 # --- people's decisions ---

@@ -6,7 +6,7 @@ or updated in place, never dropped (identity registry, ID history, review decisi
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Double, Float, MetaData, Numeric, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, DateTime, Double, MetaData, Numeric, String, Table, Text
 
 metadata = MetaData()
 
@@ -70,7 +70,7 @@ customer_source_records = Table(
     Column("company", String),
     Column("marketing_opt_out", Boolean),
     Column("quality_flags", String, comment="';'-joined data-quality flags"),
-    Column("match_probability", Float, comment="best match probability to another record of its customer; null for singletons"),
+    Column("match_probability", Double, comment="best match probability to another record of its customer; null for singletons"),
     comment="The crosswalk: one row per staged source record, with its lineage and customer.",
 )
 
@@ -110,8 +110,8 @@ match_review_queue = Table(
     *_pair_sides(),
     Column("left_customer_id", String),
     Column("right_customer_id", String),
-    Column("match_probability", Float, nullable=False),
-    Column("match_weight", Float),
+    Column("match_probability", Double, nullable=False),
+    Column("match_weight", Double),
     Column("status", String, nullable=False, comment="pending, same or different"),
     Column("decided_by", String),
     Column("decided_at", DateTime),

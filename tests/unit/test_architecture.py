@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("package", ["sources", "linkage", "warehouse", "search"])
+@pytest.mark.parametrize("package", ["sources", "linkage", "warehouse", "marts", "reports", "search"])
 def test_pure_cores_do_not_import_dagster_or_later_layers(package):
     forbidden = {"dagster", "assets", "pipelines"}
     offenders = []
