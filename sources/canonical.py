@@ -6,7 +6,10 @@ each standardiser runs once per distinct raw value and the results are mapped ba
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
 import pyarrow as pa
@@ -99,9 +102,26 @@ def quality_flags(staged: pa.Table, standardised: dict) -> list[str | None]:
     return [";".join(f) or None for f in flags]
 
 
+PARALLEL_MIN_ROWS = 100_000  # below this, worker processes cost more than they save
+
+
 def standardise(staged: pa.Table, first_record_id: int = 1) -> pa.Table:
-    """Canonical records, ordered by lineage key, numbered from first_record_id for linkage."""
+    """Canonical records, ordered by lineage key, numbered from first_record_id for linkage.
+
+    Large inputs are cut into contiguous slices standardised in parallel: the same records
+    and numbers as one pass, in a fraction of the time."""
     staged = staged.sort_by([(c, "ascending") for c in LINEAGE_COLUMNS])
+    workers = min(os.cpu_count() or 1, staged.num_rows // PARALLEL_MIN_ROWS + 1)
+    if workers < 2:
+        return _standardise_sorted(staged, first_record_id)
+    size = -(-staged.num_rows // workers)
+    slices = [(staged.slice(i * size, size), first_record_id + i * size) for i in range(workers)]
+    # the workers only compute: fork shares the loaded tables (pinyin, regions) at no cost
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pa.concat_tables(pool.map(_standardise_sorted, *zip(*slices)))
+
+
+def _standardise_sorted(staged: pa.Table, first_record_id: int) -> pa.Table:
     names = distinct_map(
         zip(_column(staged, "full_name"), _column(staged, "given_name"), _column(staged, "family_name")),
         lambda v: parse_name(_full_name(*v)),

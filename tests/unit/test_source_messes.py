@@ -147,3 +147,13 @@ def test_fields_that_fail_to_parse_become_null_with_a_flag(tmp_path):
     (row,) = standardise(ingest(tmp_path).staged).to_pylist()
     assert (row["phone_e164"], row["email_std"], row["birth_date_std"]) == (None, None, None)
     assert set(row["quality_flags"].split(";")) == {"phone_unusable", "email_invalid", "birth_date_implausible"}
+
+
+def test_parallel_standardisation_gives_the_same_records_and_numbers(sample_sources, monkeypatch):
+    import sources.canonical as canonical
+
+    staged = ingest(sample_sources).staged
+    one_pass = canonical.standardise(staged, first_record_id=7)
+    monkeypatch.setattr(canonical, "PARALLEL_MIN_ROWS", 200)
+    monkeypatch.setattr(canonical.os, "cpu_count", lambda: 3)
+    assert canonical.standardise(staged, first_record_id=7).equals(one_pass)
