@@ -10,10 +10,11 @@ import pytest
 from demo.generate import generate_sources
 from pipelines.cli import main
 
-# Floors this pipeline reliably clears on generated data with every mess switched on.
-MIN_PRECISION = 0.97
-MIN_RECALL = 0.90
-MIN_F1 = 0.93
+# Floors this pipeline reliably clears on generated data with every mess switched on (measured:
+# precision 0.999-1.000, recall 0.98 on 2,000-5,000 people; plain Splink reaches F1 0.85 there).
+MIN_PRECISION = 0.99
+MIN_RECALL = 0.95
+MIN_F1 = 0.97
 
 
 @pytest.fixture(scope="module")
