@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(grant, sources=False)
     grant.add_argument("role", help="the role; created without login when missing")
     grant.set_defaults(func=cmd_grant_read)
+
+    from search.cli import register as register_search
+
+    register_search(sub)  # search, serve, staff
     return parser
 
 

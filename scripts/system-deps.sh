@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# System packages the tests use for real servers: PostgreSQL and Chromium (Debian's).
+# System packages the tests use for real servers: PostgreSQL, Chromium (Debian's) and a CJK
+# font so page screenshots show Chinese names rather than boxes.
 # Installs only what is missing; prints what it skipped when it cannot install.
 set -euo pipefail
 
@@ -7,6 +8,7 @@ missing=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -1,0 +1,158 @@
+"""The staff search web application: pages, the JSON API, its OpenAPI description, health.
+
+Logs name the path only, never the query string: a search URL carries what staff typed, often a
+phone number or an email. Every response forbids framing and sniffing; pages are never cached.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import phonenumbers
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from search import api, pages
+from search.auth import LoginRequired
+from search.explain import Explainer
+from search.retry import WarehouseUnavailable
+from search.sessions import LoginThrottle, Sessions, secret_key
+from search.store import Store
+
+logger = logging.getLogger("unify.search")
+access_logger = logging.getLogger("unify.access")
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_MODEL = "data/model/linkage_model.json"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(store: Store, *, secret: str | None = None, model_path: str | Path | None = None, background_refresh: bool = True) -> FastAPI:
+    """The app over a store. background_refresh=False (tests): load once, refresh only when told."""
+    key, generated = secret_key(secret)
+    if generated:
+        logger.warning("UNIFY_SECRET_KEY is not set: using a random key, so sessions end when the server restarts")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if background_refresh:
+            store.start()
+        else:
+            store.refresh(force=True)
+        yield
+        if background_refresh:
+            store.stop()
+        else:
+            store.flush_audit()
+
+    app = FastAPI(
+        title="customer-unify staff search",
+        description="Find any customer by name (characters or pinyin), phone, email, WeChat ID, order or ticket number. "
+        "Every /api endpoint needs `Authorization: Bearer TOKEN` (`unify staff token NAME`).",
+        version="1",
+        docs_url=None,  # the stock docs page loads its scripts from a CDN; /docs is rendered here
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.sessions = Sessions(key)
+    app.state.throttle = LoginThrottle()
+    app.state.explainer = Explainer(model_path or os.environ.get("UNIFY_MODEL") or DEFAULT_MODEL)
+    app.state.templates = _templates()
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _add_basics(app)
+    _add_error_handlers(app)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["phone"] = format_phone
+    env.filters["when"] = format_when
+    return Jinja2Templates(env=env)
+
+
+def format_phone(e164: str | None) -> str:
+    """+8618959975305 -> +86 189 5997 5305, for reading aloud."""
+    if not e164:
+        return ""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def format_when(value) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat(sep=" ", timespec="minutes") if hasattr(value, "hour") else value.isoformat()
+    return text.removesuffix(" 00:00")
+
+
+def _add_basics(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def headers_and_access_log(request: Request, call_next):
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith(("/static", "/healthz")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        # the path only: a query string can hold a phone number or an email
+        access_logger.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok", "published": app.state.store.snapshot.run_id is not None}
+
+    @app.get("/static/style.css", include_in_schema=False)
+    def stylesheet() -> FileResponse:
+        return FileResponse(TEMPLATES / "style.css", media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Response:
+        return pages.render(request, "docs.html", spec=app.openapi())
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException and unknown routes alike
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        message = exc.detail["message"] if isinstance(exc.detail, dict) else exc.detail
+        return pages.render(request, "error.html", exc.status_code, status=exc.status_code, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        # the errors name the parameter and the rule, not the value sent
+        errors = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        if wants_json(request):
+            return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+        return pages.render(request, "error.html", 422, status=422, message="请求无效 The request was not valid.")
+
+    @app.exception_handler(WarehouseUnavailable)
+    async def busy(request: Request, exc: WarehouseUnavailable):
+        if wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "2"})
+        return pages.render(request, "error.html", 503, status=503, message="仓库正忙，请稍后再试 The warehouse is busy: try again in a moment.")

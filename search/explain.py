@@ -1,0 +1,160 @@
+"""Why records were merged: the linkage model's match weights for a pair, comparison by comparison.
+
+The saved Splink model scores the pair again from the published standardised fields (the same
+link columns the pipeline builds, via linkage.predict.link_records), with term frequencies taken
+from the whole published crosswalk. Identifiers the crosswalk does not publish (a shop's buyer
+account) are missing here, so a weight can differ slightly from the run's own.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from linkage.model import load_model, new_linker
+from linkage.predict import link_records
+from sources.schema import CANONICAL_SCHEMA
+from sources.standardise.names import name_tokens, parse_name
+from sources.standardise.phones import usable_phones
+
+logger = logging.getLogger("unify.search")
+
+MAX_RECORDS = 60  # a bigger customer is explained by its first records (every pair is scored)
+# link column with term-frequency adjustment -> crosswalk column it comes from
+TF_COLUMNS = {"name_full": "name", "phone_e164": "phone", "email_std": "email"}
+COMPARISON_LABELS = {
+    "name": "姓名 name", "phone": "电话 phone", "email": "邮箱 email", "wechat_std": "微信 WeChat",
+    "birth_date_std": "生日 birth date", "place": "地址 place", "postcode_std": "邮编 postcode",
+    "national_id": "证件号 ID number", "external_id": "平台账号 shop account",
+}
+# crosswalk column -> canonical column, where the names differ (survivorship renamed them)
+CROSSWALK_TO_CANONICAL = {
+    "name": "name_std", "phone": "phone_e164", "email": "email_std", "wechat": "wechat_std", "birth_date": "birth_date_std",
+    "province": "province_std", "city": "city_std", "district": "district_std", "address": "address_std", "postcode": "postcode_std",
+}
+
+
+class Explainer:
+    """Scores record pairs with the saved model; loaded lazily, one scoring at a time."""
+
+    def __init__(self, model_path: Path | str | None):
+        self.model_path = Path(model_path) if model_path else None
+        self._lock = threading.Lock()
+        self._linker = None
+        self._model: dict | None = None
+        self._tf: dict[str, dict] = {}
+        self._tf_run: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.model_path is not None and self.model_path.is_file()
+
+    def explain(self, records: list[dict], crosswalk: pa.Table, run_id: str | None) -> list[dict]:
+        """For each record, its strongest link to another record of the same customer, with weights."""
+        records = records[:MAX_RECORDS]
+        if len(records) < 2 or not self.available:
+            return []
+        with self._lock:
+            linker = self._load()
+            if linker is None:
+                return []
+            self._term_frequencies(crosswalk, run_id)
+            links = [self._with_tf(row) for row in link_records(_canonical(records)).to_pylist()]
+            scored = linker.inference.score_pairs(links, links).as_duckdbpyrelation().to_arrow_table().to_pylist()
+        by_id = {r["record_id"]: r for r in records}
+        return _strongest_links([s for s in scored if s["record_id_l"] != s["record_id_r"]], by_id, self._model)
+
+    def _load(self):
+        if self._linker is None:
+            try:
+                document = load_model(self.model_path)
+            except (OSError, ValueError) as exc:
+                logger.warning("cannot read the linkage model %s: %s", self.model_path, exc)
+                return None
+            self._model = document["splink"]
+            self._linker = new_linker(link_records(_canonical([])), self._model)
+        return self._linker
+
+    def _term_frequencies(self, crosswalk: pa.Table, run_id: str | None) -> None:
+        """How common each name, phone and email is in the published crosswalk (once per run)."""
+        if self._tf_run == run_id and self._tf:
+            return
+        self._tf = {}
+        for link_column, column in TF_COLUMNS.items():
+            values = crosswalk[column]
+            if column == "name":  # linkage compares full names only
+                values = values.filter(pc.invert(pc.fill_null(crosswalk["name_is_partial"], False)))
+            counts = pc.value_counts(values.drop_null())
+            total = max(1, len(values.drop_null()))
+            self._tf[link_column] = {v.as_py(): c.as_py() / total for v, c in zip(counts.field("values"), counts.field("counts"))}
+        self._tf_run = run_id
+
+    def _with_tf(self, link: dict) -> dict:
+        return {**link, **{f"tf_{c}": self._tf[c].get(link[c]) for c in TF_COLUMNS}}
+
+
+def _canonical(records: list[dict]) -> pa.Table:
+    """Crosswalk rows in the canonical shape linkage.predict.link_records reads."""
+    return pa.Table.from_pylist([_canonical_row(r) for r in records], schema=CANONICAL_SCHEMA)
+
+
+def _canonical_row(record: dict) -> dict:
+    row = {CROSSWALK_TO_CANONICAL.get(k, k): v for k, v in record.items()}
+    phones = usable_phones(record["phone_display"]) if record.get("phone_display") else ()
+    row.update(
+        name_tokens=name_tokens(record.get("name_pinyin")),
+        surname=parse_name(record.get("name")).surname,
+        phones=list(phones) or ([record["phone"]] if record.get("phone") else []),
+    )
+    return {name: row.get(name) for name in CANONICAL_SCHEMA.names}
+
+
+def _strongest_links(scored: list[dict], records: dict[int, dict], model: dict) -> list[dict]:
+    best: dict[int, dict] = {}
+    for pair in scored:
+        current = best.get(pair["record_id_l"])
+        if current is None or pair["match_weight"] > current["match_weight"]:
+            best[pair["record_id_l"]] = pair
+    seen, links = set(), []
+    for pair in sorted(best.values(), key=lambda p: -p["match_weight"]):
+        key = frozenset((pair["record_id_l"], pair["record_id_r"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        links.append(
+            {
+                "left": _lineage(records[pair["record_id_l"]]),
+                "right": _lineage(records[pair["record_id_r"]]),
+                "match_probability": pair["match_probability"],
+                "match_weight": pair["match_weight"],
+                "prior_weight": _prior_weight(model),
+                "comparisons": _comparisons(pair, model),
+            }
+        )
+    return links
+
+
+def _comparisons(pair: dict, model: dict) -> list[dict]:
+    rows = []
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        gamma = pair.get(f"gamma_{name}")
+        label = "missing" if gamma is None or gamma < 0 else levels[len(levels) - 1 - gamma]["label_for_charts"]
+        weight = (pair.get(f"mw_{name}") or 0.0) + (pair.get(f"mw_tf_adj_{name}") or 0.0)
+        rows.append({"comparison": name, "label": COMPARISON_LABELS.get(name, name), "level": label, "weight": weight, "missing": label == "missing"})
+    return rows
+
+
+def _prior_weight(model: dict) -> float:
+    p = model["probability_two_random_records_match"]
+    return math.log2(p / (1 - p))
+
+
+def _lineage(record: dict) -> dict:
+    return {k: record[k] for k in ("source_system", "source_file", "source_sheet", "source_row", "name")}

@@ -1,0 +1,177 @@
+"""The in-memory search index: exact keys as sorted 64-bit hashes, fuzzy pinyin by trigrams.
+
+Built once per published run (seconds at a million records) and then only read, so lookups need
+no lock and no table: one DuckDB hash call for the query's keys, a binary search per key, and for
+a name with few exact matches, trigram candidates ranked by Jaro-Winkler. Customers are numbered
+by their row in the golden table (`cidx`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from search.keys import (
+    FUZZY_SCORE,
+    KIND_SCORE,
+    MULTI_PHONE_SQL,
+    RECORD_KEYS_SQL,
+    TRIGRAMS_SQL,
+    extra_phones,
+    jaro_winkler,
+    key_hashes,
+    query_keys,
+    query_pinyin,
+    trigrams,
+)
+
+FUZZY_MIN_JARO_WINKLER = 0.85
+FUZZY_MIN_DICE = 0.6
+FUZZY_CANDIDATES = 60  # names sharing the most trigrams, then checked by Jaro-Winkler
+# the crosswalk columns keys are made from
+KEY_COLUMNS = ("customer_id", "source_record_key", "name", "name_pinyin", "name_is_partial", "phone", "phone_display", "email", "wechat")
+EMPTY_U64 = np.array([], dtype=np.uint64)
+EMPTY_I32 = np.array([], dtype=np.int32)
+
+
+@dataclass(frozen=True)
+class Match:
+    kind: str  # a key kind, or "fuzzy"
+    value: str  # the normalised key that matched (or the similar pinyin)
+    score: float
+
+
+@dataclass
+class Hit:
+    cidx: int
+    matches: list[Match] = field(default_factory=list)
+
+    @cached_property  # read only once every match is in
+    def score(self) -> float:
+        # the best match decides; every further kind of agreement adds a little
+        best = max(m.score for m in self.matches)
+        return best + 2.0 * (len({m.kind for m in self.matches}) - 1)
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    key_hashes: np.ndarray  # uint64, sorted
+    key_cidx: np.ndarray  # int32, the customer of each key hash
+    names: np.ndarray  # object: distinct pinyin names (no spaces), by name id
+    name_cidx_start: np.ndarray  # int64: customers of name i are name_cidx[start[i]:start[i+1]]
+    name_cidx: np.ndarray  # int32
+    name_trigrams: np.ndarray  # int32: trigram count per name
+    trigram_names: dict[str, np.ndarray]  # trigram -> ids of the names that have it
+
+    @classmethod
+    def empty(cls) -> SearchIndex:
+        return cls(EMPTY_U64, EMPTY_I32, np.array([], object), np.zeros(1, np.int64), EMPTY_I32, EMPTY_I32, {})
+
+    @classmethod
+    def build(cls, customer_ids: pa.Array, records: pa.Table, merged_into: dict[str, str] | None = None) -> SearchIndex:
+        """customer_ids: the golden table's customer_id column, in cidx order; records: the crosswalk;
+        merged_into: retired customer IDs -> the customer now holding their records (found by either)."""
+        con = duckdb.connect()
+        try:
+            con.register("golden_ids", pa.table({"customer_id": customer_ids, "cidx": pa.array(np.arange(len(customer_ids), dtype=np.int32))}))
+            con.register("crosswalk", records.select([c for c in KEY_COLUMNS if c in records.column_names]))
+            con.execute("create temp table records as select g.cidx, c.* from crosswalk c join golden_ids g using (customer_id)")
+            displays = [row[0] for row in con.execute(MULTI_PHONE_SQL).fetchall()]
+            extra = [(d, p) for d in displays for p in extra_phones(d)]
+            con.register("extra_display", pa.table({"phone_display": pa.array([d for d, _ in extra], pa.string()), "phone": pa.array([p for _, p in extra], pa.string())}))
+            con.execute("create temp table extra_phones as select r.cidx, x.phone from records r join extra_display x using (phone_display)")
+            merged = merged_into or {}
+            con.register("merged", pa.table({"old_id": pa.array(list(merged), pa.string()), "customer_id": pa.array(list(merged.values()), pa.string())}))
+            con.execute("create temp table old_ids as select m.old_id, g.cidx from merged m join golden_ids g using (customer_id)")
+            return cls(*_key_arrays(con), *_fuzzy_arrays(con))
+        finally:
+            con.close()
+
+    @property
+    def size(self) -> int:
+        return len(self.key_hashes)
+
+    def search(self, text: str, limit: int = 20) -> list[Hit]:
+        """Customers matching the query, in no particular order (the caller ranks them)."""
+        hits: dict[int, Hit] = {}
+        keys = query_keys(text)
+        for (kind, value), h in zip(keys, key_hashes(keys)):
+            for cidx in self._lookup(h):
+                hits.setdefault(int(cidx), Hit(int(cidx))).matches.append(Match(kind, value, KIND_SCORE[kind]))
+        pinyin = query_pinyin(text)
+        if pinyin and len(hits) < limit:
+            for cidx, name, similarity in self._fuzzy(pinyin):
+                if cidx not in hits:
+                    hits[cidx] = Hit(cidx, [Match("fuzzy", name, FUZZY_SCORE * similarity)])
+        return list(hits.values())
+
+    def _lookup(self, key_hash: int) -> np.ndarray:
+        h = np.uint64(key_hash)
+        lo, hi = np.searchsorted(self.key_hashes, h, "left"), np.searchsorted(self.key_hashes, h, "right")
+        return self.key_cidx[lo:hi]
+
+    def _fuzzy(self, pinyin: str) -> list[tuple[int, str, float]]:
+        """(cidx, similar name, similarity) for names sharing enough trigrams and close by Jaro-Winkler."""
+        query_trigrams = trigrams(pinyin)
+        postings = [self.trigram_names[t] for t in query_trigrams if t in self.trigram_names]
+        if not postings:
+            return []
+        shared = np.bincount(np.concatenate(postings), minlength=len(self.names))
+        dice = 2.0 * shared / (len(query_trigrams) + self.name_trigrams)
+        top = np.argpartition(-dice, FUZZY_CANDIDATES)[:FUZZY_CANDIDATES] if len(dice) > FUZZY_CANDIDATES else np.arange(len(dice))
+        result = []
+        # both must agree: Jaro-Winkler alone rewards a shared surname prefix (huanglu ~ huangguizi)
+        for name_id in top[dice[top] >= FUZZY_MIN_DICE]:
+            name = self.names[name_id]
+            jw = jaro_winkler(pinyin, name)
+            if jw >= FUZZY_MIN_JARO_WINKLER and name != pinyin:
+                similarity = (jw + float(dice[name_id])) / 2
+                start, end = self.name_cidx_start[name_id], self.name_cidx_start[name_id + 1]
+                result += [(int(c), name, similarity) for c in self.name_cidx[start:end]]
+        return sorted(result, key=lambda r: -r[2])
+
+
+def _key_arrays(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    arrays = con.execute(
+        f"""select distinct hash(kind, key) as h, cidx::int as cidx
+            from ({RECORD_KEYS_SQL}) where key is not null and key <> '' order by h"""
+    ).fetchnumpy()
+    return _np(arrays["h"], np.uint64), _np(arrays["cidx"], np.int32)
+
+
+# Full names only, in both orders: a surname alone ('huang') is a prefix of every Huang and would
+# look similar to all of them.
+FUZZY_NAMES_SQL = """
+create temp table fuzzy_names as
+with tokens as (
+    select cidx, string_split(name_pinyin, ' ') as t from records
+    where name_pinyin <> '' and not coalesce(name_is_partial, false)
+), names as (
+    select array_to_string(t, '') as name, cidx from tokens
+    union select array_to_string(list_reverse(t), ''), cidx from tokens
+)
+select row_number() over (order by name) - 1 as name_id, name, list(distinct cidx order by cidx) as cidx
+from names group by name
+"""
+
+
+def _fuzzy_arrays(con: duckdb.DuckDBPyConnection) -> tuple:
+    """Distinct pinyin names with their customers, and a trigram -> name posting list."""
+    con.execute(FUZZY_NAMES_SQL)
+    names = con.sql("select name, len(cidx) as n from fuzzy_names order by name_id").to_arrow_table()
+    flat = con.execute("select unnest(cidx)::int as cidx from fuzzy_names order by name_id").fetchnumpy()["cidx"]
+    postings = {trigram: np.asarray(ids, np.int32) for trigram, ids in con.execute(TRIGRAMS_SQL).fetchall()}
+    trigram_counts = np.zeros(names.num_rows, np.int32)
+    for ids in postings.values():
+        trigram_counts[ids] += 1
+    starts = np.concatenate([[0], np.cumsum(names.column("n").to_numpy())]).astype(np.int64)
+    name_list = np.array(names.column("name").to_pylist(), dtype=object)
+    return name_list, starts, _np(flat, np.int32), trigram_counts, postings
+
+
+def _np(values, dtype) -> np.ndarray:
+    return np.asarray(values, dtype=dtype) if len(values) else np.array([], dtype=dtype)

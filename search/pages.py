@@ -1,0 +1,153 @@
+"""The server-rendered pages for service agents and reviewers (session cookie + CSRF on every form)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from search import views
+from search.auth import Staff, account, check_csrf, page_role, page_staff, session
+from search.keys import MAX_QUERY_LENGTH
+from search.sessions import COOKIE, LIFETIME_SECONDS
+from search.staff import password_matches
+
+router = APIRouter(include_in_schema=False)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context) -> Response:
+    current = session(request)
+    context.setdefault("csrf", current["csrf"] if current else "")
+    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def set_session(request: Request, response: Response, value: dict) -> None:
+    response.set_cookie(
+        COOKIE,
+        request.app.state.sessions.dump(value),
+        max_age=LIFETIME_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def local_path(target: str | None) -> str:
+    """Only a path on this site: a login link must not send anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+# ---------------------------------------------------------------- login
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/"):
+    current = session(request)
+    if current and account(request, current.get("u")):
+        return redirect(local_path(next))
+    anonymous = current if current and not current.get("u") else request.app.state.sessions.new()
+    response = render(request, "login.html", csrf=anonymous["csrf"], next=local_path(next))
+    set_session(request, response, anonymous)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: str = Form("", max_length=64),
+    password: str = Form("", max_length=1024),
+    csrf: str = Form(""),
+    next: str = Form("/"),
+):
+    check_csrf(request, csrf)
+    store, throttle = request.app.state.store, request.app.state.throttle
+    if throttle.blocked(username):
+        return render(request, "login.html", 429, next=local_path(next), error="登录失败次数过多，请五分钟后再试 Too many failed logins: try again in five minutes.")
+    row = store.control.accounts.get(username)
+    if not (password_matches(row["password_hash"] if row else None, password) and account(request, username)):
+        throttle.failed(username)
+        if row:
+            store.audit(username, "login_failed")
+        return render(request, "login.html", 401, next=local_path(next), error="用户名或密码错误 Wrong name or password.")
+    throttle.succeeded(username)
+    store.audit(username, "login")
+    response = redirect(local_path(next))
+    set_session(request, response, request.app.state.sessions.new(username))  # a fresh CSRF token too
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form(""), staff: Staff = Depends(page_staff)):
+    check_csrf(request, csrf)
+    request.app.state.store.audit(staff.username, "logout")
+    response = redirect("/login")
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------- search and customers
+
+
+@router.get("/")
+def search_page(request: Request, q: str = "", staff: Staff = Depends(page_staff)):
+    q = q[:MAX_QUERY_LENGTH]
+    answer = views.search(request.app.state.store, staff, q, 50) if q.strip() else {"results": [], "run_id": request.app.state.store.snapshot.run_id}
+    return render(request, "search.html", staff=staff, q=q, results=answer["results"], snapshot=request.app.state.store.snapshot)
+
+
+@router.get("/customers/{customer_id}")
+def customer_page(request: Request, customer_id: str, staff: Staff = Depends(page_staff)):
+    try:
+        profile = views.customer(request.app.state.store, staff, customer_id)
+    except HTTPException as exc:
+        if isinstance(exc.detail, dict) and exc.detail.get("merged_into"):
+            return redirect(f"/customers/{quote(exc.detail['merged_into'])}?merged_from={quote(customer_id)}")
+        raise
+    merged_from = request.query_params.get("merged_from")
+    return render(request, "customer.html", staff=staff, p=profile, c=profile["customer"], merged_from=merged_from)
+
+
+@router.get("/customers/{customer_id}/why")
+def why_page(request: Request, customer_id: str, staff: Staff = Depends(page_staff)):
+    answer = views.why(request.app.state.store, request.app.state.explainer, staff, customer_id)
+    customer = request.app.state.store.snapshot.customer(customer_id)
+    return render(request, "why.html", staff=staff, c=customer, why=answer)
+
+
+# ---------------------------------------------------------------- review
+
+
+@router.get("/review")
+def review_page(request: Request, status: str = "pending", staff: Staff = Depends(page_role("reviewer"))):
+    status = status if status in ("pending", "same", "different", "all") else "pending"
+    answer = views.queue(request.app.state.store, status, 200)
+    return render(request, "review_list.html", staff=staff, queue=answer)
+
+
+@router.get("/review/{pair_id}")
+def review_pair_page(request: Request, pair_id: str, staff: Staff = Depends(page_role("reviewer"))):
+    answer = views.pair(request.app.state.store, request.app.state.explainer, pair_id)
+    return render(request, "review_pair.html", staff=staff, r=answer, saved=request.query_params.get("saved"))
+
+
+@router.post("/review/{pair_id}")
+def review_decide(
+    request: Request,
+    pair_id: str,
+    decision: str = Form(...),
+    csrf: str = Form(""),
+    staff: Staff = Depends(page_role("reviewer")),
+):
+    check_csrf(request, csrf)
+    store = request.app.state.store
+    views.decide_pair(store, staff, pair_id, decision, None)
+    pending = [p for p in views.queue(store, "pending", 2)["pairs"] if p["pair_id"] != pair_id]
+    return redirect(f"/review/{quote(pending[0]['pair_id'])}?saved=1" if pending else "/review?status=pending&saved=1")

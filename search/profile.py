@@ -1,0 +1,137 @@
+"""Everything the company knows about one customer, from a snapshot: what the customer page shows."""
+
+from __future__ import annotations
+
+from search.snapshot import Snapshot
+
+# golden field -> (crosswalk column it is chosen from, label)
+GOLDEN_FIELDS = {
+    "display_name": ("name", "姓名 Name"),
+    "name_pinyin": ("name_pinyin", "拼音 Pinyin"),
+    "phone": ("phone", "电话 Phone"),
+    "email": ("email", "邮箱 Email"),
+    "wechat": ("wechat", "微信 WeChat"),
+    "birth_date": ("birth_date", "生日 Birth date"),
+    "address": ("address", "地址 Address"),
+    "province": ("province", "省 Province"),
+    "city": ("city", "城市 City"),
+    "district": ("district", "区 District"),
+}
+# the survivorship rules of linkage/survivorship.yaml, in words an agent understands
+RULES = {
+    "preferred_name": "全名优先 a full Chinese name first, then the most frequent",
+    "most_recent": "最近一次 the most recently seen",
+    "most_frequent": "最常见 what most records agree on",
+    "least_permissive": "任一退订即退订 any opt-out anywhere wins",
+    "source_priority": "来源优先 from the most trusted source",
+    "most_complete": "最完整 the most complete record",
+    "first_seen": "最早 the first seen",
+}
+MAX_SOURCES_PER_FIELD = 5
+LINEAGE = ("source_system", "source_file", "source_sheet", "source_row")
+
+
+def customer_profile(snapshot: Snapshot, customer_id: str) -> dict | None:
+    customer = snapshot.customer(customer_id)
+    if customer is None:
+        return None
+    records = snapshot.records.rows(customer_id)
+    lineage = _optional(snapshot, "golden_field_lineage", customer_id)
+    return {
+        "customer": customer,
+        "fields": golden_fields(customer, records, lineage),
+        "consent": consent(
+            customer,
+            records,
+            _optional(snapshot, "marketing_audience", customer_id),
+            _optional(snapshot, "marketing_suppressions", customer_id),
+        ),
+        "records": records,
+        "orders": _newest_first(_optional(snapshot, "customer_orders", customer_id), "ordered_at"),
+        "tickets": tickets(_optional(snapshot, "customer_service_tickets", customer_id)),
+        "salespeople": _optional(snapshot, "customer_salespeople", customer_id) or salespeople_from_records(records),
+        "value": _first(_optional(snapshot, "customer_value", customer_id)),
+        "upcoming_birthday": _first(_optional(snapshot, "upcoming_birthdays", customer_id)),
+        "history": _optional(snapshot, "customer_id_history", customer_id) or [],
+        "merged_from": sorted(old for old, new in snapshot.merged_into.items() if new == customer_id),
+        "run_id": snapshot.run_id,
+    }
+
+
+def golden_fields(customer: dict, records: list[dict], lineage: list[dict] | None) -> list[dict]:
+    """Each golden value with the record it was taken from (golden_field_lineage) and how many
+    records hold it; without published field lineage, the records holding it, most recent first."""
+    chosen = {row["field"]: row for row in lineage or []}
+    fields = []
+    for field, (column, label) in GOLDEN_FIELDS.items():
+        value = customer.get(field)
+        holders = sorted((r for r in records if value is not None and r.get(column) == value), key=lambda r: _sortable(r.get("event_at")), reverse=True)
+        picked = chosen.get(field)
+        rule = picked.get("rule") if picked else None
+        fields.append(
+            {
+                "field": field,
+                "label": label,
+                "value": value,
+                "rule": rule,
+                "rule_text": RULES.get(rule, rule),
+                "source_count": len(holders),
+                "sources": [_lineage(r) for r in ([picked] if picked else holders[:MAX_SOURCES_PER_FIELD])],
+            }
+        )
+    return fields
+
+
+def consent(customer: dict, records: list[dict], audience: list[dict] | None, suppressions: list[dict] | None) -> dict:
+    """Marketing consent: any opt-out anywhere wins, so the records that opted out are its source."""
+    return {
+        "marketing_opt_out": bool(customer.get("marketing_opt_out")),
+        "rule_text": RULES["least_permissive"],
+        "opted_out_in": [_lineage(r) for r in records if r.get("marketing_opt_out") is True],
+        "allowed_in": [_lineage(r) for r in records if r.get("marketing_opt_out") is False],
+        "audience": audience,  # None: the marketing_audience table is not published
+        "suppressions": suppressions,  # why marketing leaves this customer out
+    }
+
+
+def tickets(rows: list[dict] | None) -> list[dict] | None:
+    """Tickets newest first, open complaints on top and marked: the agent must see them first."""
+    if rows is None:
+        return None
+    for row in rows:
+        row["open_complaint"] = bool(row.get("is_open")) and row.get("ticket_type") == "complaint"
+    return sorted(_newest_first(rows, "created_at"), key=lambda r: not r["open_complaint"])
+
+
+def salespeople_from_records(records: list[dict]) -> list[dict]:
+    """Who has this customer in a sheet, when the customer_salespeople mart is not published."""
+    found: dict[str, dict] = {}
+    for r in records:
+        if r.get("salesperson"):
+            entry = found.setdefault(r["salesperson"], {"salesperson": r["salesperson"], "record_count": 0, "is_primary": None})
+            entry["record_count"] += 1
+    return sorted(found.values(), key=lambda e: -e["record_count"])
+
+
+def _lineage(row: dict) -> dict:
+    return {k: row.get(k) for k in LINEAGE}
+
+
+def _optional(snapshot: Snapshot, table: str, customer_id: str) -> list[dict] | None:
+    grouped = snapshot.optional.get(table)
+    return grouped.rows(customer_id) if grouped is not None else None
+
+
+def _first(rows: list[dict] | None) -> dict | None:
+    return rows[0] if rows else None
+
+
+def _newest_first(rows: list[dict] | None, column: str) -> list[dict] | None:
+    if rows is None:
+        return None
+    return sorted(rows, key=lambda r: _sortable(r.get(column)), reverse=True)
+
+
+def _sortable(value) -> str:
+    """Dates, timestamps (with or without zone) and missing values in one order: ISO text, missing first."""
+    return value.isoformat() if value is not None else ""

@@ -1,0 +1,237 @@
+"""The last published version of the warehouse, read into memory in one consistent read.
+
+The search never keeps a warehouse connection open: DuckDB lets one process write its file only
+while no other process has it open, and the pipeline must be able to publish at any time. So a
+snapshot is read in one short read-only transaction and then answers every search and customer
+page from memory until the next run publishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import make_url
+
+from search.index import SearchIndex
+from search.keys import KIND_FIELD, KIND_LABEL
+from search.retry import WarehouseUnavailable
+from warehouse.engine import make_engine
+
+# table -> (customer column, order within a customer)
+PUBLISHED = {
+    "golden_customers": ("customer_id", ()),
+    "customer_source_records": ("customer_id", ("source_file", "source_sheet", "source_row")),
+}
+OPTIONAL = {
+    "golden_field_lineage": ("customer_id", ("field",)),
+    "customer_orders": ("customer_id", ("ordered_at",)),
+    "customer_service_tickets": ("customer_id", ("created_at",)),
+    "customer_salespeople": ("customer_id", ("salesperson",)),
+    "customer_value": ("customer_id", ()),
+    "marketing_audience": ("customer_id", ("channel",)),
+    "marketing_suppressions": ("customer_id", ("reason",)),
+    "upcoming_birthdays": ("customer_id", ()),
+    "customer_id_history": ("customer_id", ("at",)),
+}
+LATEST_RUN_SQL = "select run_id, finished_at from pipeline_runs order by finished_at desc nulls last, run_id desc limit 1"
+ACCOUNTS_SQL = "select username, role, password_hash, disabled from staff_accounts"
+TOKENS_SQL = "select token_hash, username from api_tokens where not revoked"
+
+
+@dataclass(frozen=True)
+class Control:
+    """What is checked every few seconds: the latest run, and who may log in."""
+
+    run_id: str | None = None
+    accounts: dict[str, dict] = field(default_factory=dict)  # username -> role, password_hash, disabled
+    tokens: dict[str, str] = field(default_factory=dict)  # SHA-256 of a live token -> username
+
+
+class Grouped:
+    """A table's rows by customer: sorted once, found by binary search."""
+
+    def __init__(self, table: pa.Table, key: str, order: tuple[str, ...] = ()):
+        table = table.filter(pc.is_valid(table[key]))
+        self.table = table.sort_by([(c, "ascending") for c in (key, *order) if c in table.column_names])
+        self.keys = self.table[key].to_numpy()  # object array of str: searchsorted compares them
+
+    def rows(self, value: str) -> list[dict]:
+        lo, hi = np.searchsorted(self.keys, value, "left"), np.searchsorted(self.keys, value, "right")
+        return self.table.slice(lo, hi - lo).to_pylist()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    run_id: str | None
+    published_at: datetime | None
+    golden: pa.Table  # sorted by customer_id: row number = cidx of the index
+    customer_ids: np.ndarray
+    recency: np.ndarray  # last_seen_at per cidx (epoch µs): breaks score ties, recent first
+    records: Grouped
+    optional: dict[str, Grouped]  # only the tables this warehouse has
+    merged_into: dict[str, str]  # retired ID -> the customer that now holds its records
+    index: SearchIndex
+    tables: frozenset[str] = frozenset()  # every table the warehouse had at this read
+
+    @classmethod
+    def empty(cls) -> Snapshot:
+        golden = pa.table({"customer_id": pa.array([], pa.string())})
+        return cls(None, None, golden, np.array([], object), np.array([], np.int64), Grouped(golden, "customer_id"), {}, {}, SearchIndex.empty())
+
+    @classmethod
+    def from_tables(cls, run: tuple | None, tables: dict[str, pa.Table], present: frozenset[str] = frozenset()) -> Snapshot:
+        if "golden_customers" not in tables or "customer_source_records" not in tables:
+            return dataclasses.replace(cls.empty(), tables=present)
+        golden = tables["golden_customers"].sort_by("customer_id")
+        records = Grouped(tables["customer_source_records"], *PUBLISHED["customer_source_records"])
+        optional = {name: Grouped(tables[name], *spec) for name, spec in OPTIONAL.items() if name in tables}
+        merged_into = _merged_into(tables.get("customer_id_history"))
+        return cls(
+            run_id=run[0] if run else None,
+            published_at=run[1] if run else None,
+            golden=golden,
+            customer_ids=golden["customer_id"].to_numpy(),
+            recency=_recency(golden),
+            records=records,
+            optional=optional,
+            merged_into=merged_into,
+            index=SearchIndex.build(golden["customer_id"], records.table, merged_into),
+            tables=present,
+        )
+
+    @property
+    def customers(self) -> int:
+        return self.golden.num_rows
+
+    def cidx(self, customer_id: str) -> int | None:
+        i = int(np.searchsorted(self.customer_ids, customer_id))
+        return i if i < len(self.customer_ids) and self.customer_ids[i] == customer_id else None
+
+    def customer(self, customer_id: str) -> dict | None:
+        i = self.cidx(customer_id)
+        return self.golden.slice(i, 1).to_pylist()[0] if i is not None else None
+
+    def search(self, text: str, limit: int = 20) -> list[dict]:
+        """Customers matching the query, best first, each with what matched."""
+        hits = self.index.search(text, limit)
+        ranked = heapq.nsmallest(limit, hits, key=lambda h: (-h.score, -self.recency[h.cidx], self.customer_ids[h.cidx]))
+        rows = self.golden.take([h.cidx for h in ranked]).to_pylist() if ranked else []
+        return [_result(row, hit) for row, hit in zip(rows, ranked)]
+
+
+RESULT_FIELDS = ("customer_id", "display_name", "name_pinyin", "phone", "email", "wechat", "city", "source_systems", "source_record_count", "last_seen_at")
+
+
+def _result(row: dict, hit) -> dict:
+    matched = [{"kind": m.kind, "label": KIND_LABEL[m.kind], "field": KIND_FIELD[m.kind], "value": m.value} for m in hit.matches]
+    return {**{f: row.get(f) for f in RESULT_FIELDS}, "score": round(hit.score, 1), "matched": matched}
+
+
+def _recency(golden: pa.Table) -> np.ndarray:
+    if "last_seen_at" not in golden.column_names:
+        return np.zeros(golden.num_rows, np.int64)
+    seen = pc.cast(golden["last_seen_at"], pa.timestamp("us")).cast(pa.int64())
+    return np.asarray(seen.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _merged_into(history: pa.Table | None) -> dict[str, str]:
+    if history is None or "event" not in history.column_names:
+        return {}
+    merged = history.filter(pc.equal(history["event"], "merged"))
+    return {row["customer_id"]: row["related_customer_id"] for row in merged.sort_by("at").to_pylist()}
+
+
+# ---------------------------------------------------------------- reading the warehouse
+
+
+def read_control(url: str) -> Control:
+    with _reading(url) as reader:
+        run = reader.latest_run()
+        accounts = {r["username"]: r for r in reader.query(ACCOUNTS_SQL).to_pylist()} if "staff_accounts" in reader.tables else {}
+        tokens = {r["token_hash"]: r["username"] for r in reader.query(TOKENS_SQL).to_pylist()} if "api_tokens" in reader.tables else {}
+    return Control(run[0] if run else None, accounts, tokens)
+
+
+def read_snapshot(url: str) -> Snapshot:
+    """Every table the search shows, from one read transaction."""
+    with _reading(url) as reader:
+        run = reader.latest_run()
+        tables = {name: reader.query(f'select * from "{name}"') for name in (*PUBLISHED, *OPTIONAL) if name in reader.tables}
+    return Snapshot.from_tables(run, tables, frozenset(reader.tables))
+
+
+class _Reader:
+    def __init__(self, tables: set[str], query):
+        self.tables = tables
+        self.query = query  # sql -> pa.Table
+
+    def latest_run(self) -> tuple | None:
+        if "pipeline_runs" not in self.tables:
+            return None
+        rows = self.query(LATEST_RUN_SQL).to_pylist()
+        return (rows[0]["run_id"], rows[0]["finished_at"]) if rows else None
+
+
+@contextmanager
+def _reading(url: str) -> Iterator[_Reader]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "duckdb" and parsed.database not in (None, "", ":memory:"):
+        with _reading_duckdb(Path(parsed.database)) as reader:
+            yield reader
+    else:
+        with _reading_sqlalchemy(url) as reader:
+            yield reader
+
+
+@contextmanager
+def _reading_duckdb(path: Path) -> Iterator[_Reader]:
+    """Read-only, straight to Arrow: the fast path for the embedded warehouse."""
+    if not path.is_file():
+        yield _Reader(set(), None)
+        return
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:  # most often: a pipeline run holds the file's write lock
+        raise WarehouseUnavailable(f"cannot open the warehouse file now: {type(exc).__name__}") from exc
+    try:
+        con.execute("begin transaction")
+        tables = {row[0] for row in con.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+        yield _Reader(tables, lambda sql: con.sql(sql).to_arrow_table())
+        con.execute("commit")
+    finally:
+        con.close()
+
+
+@contextmanager
+def _reading_sqlalchemy(url: str) -> Iterator[_Reader]:
+    """Any other warehouse (PostgreSQL): one repeatable-read transaction through SQLAlchemy."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                tables = set(inspect(conn).get_table_names())
+                yield _Reader(tables, lambda sql: _to_arrow(conn.exec_driver_sql(sql)))
+    except DBAPIError as exc:
+        raise WarehouseUnavailable(f"cannot read the warehouse now: {type(exc.orig).__name__}") from exc
+    finally:
+        engine.dispose()
+
+
+def _to_arrow(result) -> pa.Table:
+    columns = list(result.keys())
+    rows = result.fetchall()
+    return pa.table({c: pa.array([row[i] for row in rows]) for i, c in enumerate(columns)})

@@ -1,0 +1,104 @@
+"""Staff accounts, API tokens and the audit log: state tables in the warehouse.
+
+Passwords are kept only as argon2 hashes and tokens only as SHA-256 digests (a token is random
+and long, so a fast digest is enough and lets a request be checked by a dictionary lookup).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, insert, select
+
+from search.retry import retry_when_busy
+from warehouse.publish import ensure_state_tables
+from warehouse.tables import api_tokens, audit_log, staff_accounts
+
+ROLES = ("viewer", "reviewer", "admin")
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "unify_"
+_USERNAME_RE = re.compile(r"^[\w.@\-]{1,64}$")
+_hasher = PasswordHasher()
+# verified against when the user does not exist, so a wrong name takes as long as a wrong password
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+class StaffError(ValueError):
+    """An expected problem with a staff command (unknown user, bad role, short password)."""
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_staff(engine: Engine, username: str, role: str, password: str) -> None:
+    if not _USERNAME_RE.match(username or ""):
+        raise StaffError(f"not a valid staff name: {username!r} (letters, digits, . _ @ -; at most 64)")
+    if role not in ROLES:
+        raise StaffError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    row = {"username": username, "role": role, "password_hash": _hasher.hash(password), "created_at": now(), "disabled": False}
+
+    def write() -> None:
+        ensure_state_tables(engine)
+        with engine.begin() as conn:
+            if conn.execute(select(staff_accounts.c.username).where(staff_accounts.c.username == username)).first():
+                raise StaffError(f"staff {username!r} already exists")
+            conn.execute(insert(staff_accounts).values(**row))
+
+    retry_when_busy(write)
+
+
+def issue_token(engine: Engine, username: str) -> str:
+    """A new API token for an existing, enabled account; only its digest is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    def write() -> None:
+        ensure_state_tables(engine)
+        with engine.begin() as conn:
+            account = conn.execute(select(staff_accounts).where(staff_accounts.c.username == username)).mappings().first()
+            if account is None or account["disabled"]:
+                raise StaffError(f"no enabled staff account {username!r} (add it with `unify staff add`)")
+            conn.execute(insert(api_tokens).values(token_hash=hash_token(token), username=username, created_at=now(), revoked=False))
+
+    retry_when_busy(write)
+    return token
+
+
+def write_audit(engine: Engine, entries: list[dict]) -> None:
+    """Append audit entries (at, username, action, target, detail) in one transaction."""
+    if not entries:
+        return
+
+    def write() -> None:
+        ensure_state_tables(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(audit_log), entries)
+
+    retry_when_busy(write)
+
+
+def read_audit(engine: Engine, limit: int = 100) -> list[dict]:
+    def read() -> list[dict]:
+        ensure_state_tables(engine)
+        with engine.connect() as conn:
+            query = select(audit_log).order_by(audit_log.c["at"].desc()).limit(limit)
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    return retry_when_busy(read)
