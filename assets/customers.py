@@ -18,7 +18,6 @@ from linkage import identity, model, predict, survivorship
 from sources import incremental
 from linkage import review as linkage_review
 from sources.canonical import standardise
-from sources.ingest import ingest
 from warehouse import review, state
 
 STAGED = AssetKey(["staged", "source_records"])
@@ -42,10 +41,8 @@ def _incremental(config: RunMode, work: WorkArea, *names: str) -> bool:
 
 @asset(key=STAGED, group_name="staged", description="Every source row staged as a record or quarantined with its reason.")
 def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkArea) -> MaterializeResult:
-    previous_run = _incremental(config, work, "staged", "quarantined", "file_reports")
-    previous = {name: work.read(name) for name in ("staged", "quarantined", "file_reports")} if previous_run else None
-    result = ingest(sources.root(), known=incremental.known_fingerprints(previous["file_reports"]) if previous else None)
-    staged, quarantined, reports = incremental.merge_ingest(previous, result) if previous else (result.staged, result.quarantined, pa.Table.from_pylist(result.files))
+    previous = {name: work.read(name) for name in incremental.PREVIOUS} if _incremental(config, work, *incremental.PREVIOUS) else None
+    result, staged, quarantined, reports = incremental.read_folder(sources.root(), previous)
     work.write("staged", staged)
     work.write("quarantined", quarantined)
     work.write("file_reports", reports)
@@ -76,8 +73,7 @@ class ModelConfig(Config):
 
 @asset(key=MODEL, deps=[CANONICAL], group_name="linked", description="The Splink model: trained by EM once, saved with a version, reused by every run.")
 def linkage_model(config: ModelConfig, work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
-    records = predict.link_records(work.read("canonical"))
-    document = model.current_model(linkage.path(), records, retrain=config.retrain)
+    document = model.current_model(linkage.path(), lambda: predict.link_records(work.read("canonical")), retrain=config.retrain)
     return MaterializeResult(
         metadata={"version": document["version"], "trained_on_records": document["trained_on_records"], "path": str(linkage.path())}
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -248,10 +250,11 @@ def load_model(path: Path) -> dict | None:
     return document
 
 
-def current_model(path: Path, records, retrain: bool = False) -> dict:
-    """The saved model, trained on these records first when there is none (or retrain asks)."""
+def current_model(path: Path, records: Callable[[], pa.Table], retrain: bool = False) -> dict:
+    """The saved model, trained on the records first when there is none (or retrain asks)."""
     document = None if retrain else load_model(path)
     if document is None:
+        records = records()
         splink_model = train_model(records)
         document = save_model(splink_model, path, trained_on=records.num_rows)
     return document

@@ -10,10 +10,24 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.ingest import IngestResult
+from sources.ingest import IngestResult, ingest
 from sources.schema import LINEAGE_COLUMNS
 
 LINEAGE = ", ".join(LINEAGE_COLUMNS)
+
+
+# the work tables an incremental read builds on
+PREVIOUS = ("staged", "quarantined", "file_reports")
+
+
+def read_folder(root, previous: dict[str, pa.Table] | None) -> tuple[IngestResult, pa.Table, pa.Table, pa.Table]:
+    """(this read, staged, quarantined, file reports) of the whole folder; with the previous
+    run's tables only new and changed files are read."""
+    if previous is None:
+        result = ingest(root)
+        return result, result.staged, result.quarantined, pa.Table.from_pylist(result.files)
+    result = ingest(root, known=known_fingerprints(previous["file_reports"]))
+    return (result, *merge_ingest(previous, result))
 
 
 def known_fingerprints(reports: pa.Table) -> dict[str, str]:
