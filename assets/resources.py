@@ -16,6 +16,9 @@ class SourcesFolder(ConfigurableResource):
     """The sources folder (shop/, sales/, service/, mapped/)."""
 
     path: str = "data/sources"
+    # a file changed less than this ago, and still changing since the sensor's last look, is
+    # being copied: the sensor waits for it
+    settle_seconds: float = 60.0
 
     def root(self) -> Path:
         return Path(self.path)
@@ -61,3 +64,23 @@ class LinkageSettings(ConfigurableResource):
 
     def path(self) -> Path:
         return Path(self.model_path)
+
+
+class Monitoring(ConfigurableResource):
+    """What the pipeline's owners watch: the run reports, and the limits of the drift and accuracy checks."""
+
+    reports_dir: str = "data/reports"
+    truth_path: str = ""  # a truth CSV (source_file, sheet, row_number, person_id); empty: accuracy is not checked
+    min_precision: float = 0.95
+    min_recall: float = 0.90
+    match_rate_drift: float = 0.10  # largest change of a source's match rate (a share) since the last published run
+    source_shrink: float = 0.20  # largest share of a source's records that may vanish since the last published run
+    # drift warns by default: a genuine change (a big new export) would otherwise hold every
+    # later run back until someone raises the limit
+    drift_blocks_publish: bool = False
+
+    def reports(self) -> Path:
+        return Path(self.reports_dir)
+
+    def truth(self) -> Path | None:
+        return Path(self.truth_path) if self.truth_path else None

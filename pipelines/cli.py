@@ -153,6 +153,8 @@ def cmd_run(args) -> int:
         _report_failure(result, "did not publish; the previous tables stay live")
         return 1
     print_run_summary(result.run_id)
+    for report in result.asset_materializations_for_node("reports__run_report"):
+        print(f"  run report: {report.metadata['report'].path}")
     return 0
 
 

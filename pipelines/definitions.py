@@ -18,7 +18,10 @@ from assets.customers import (
     scored_pairs,
     staged_source_records,
 )
-from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
+from assets.ops_checks import OPS_CHECKS
+from assets.reports import REPORT_ASSETS
+from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
+from pipelines.automation import nightly_schedule, sources_sensor
 
 ALL_ASSETS = [staged_source_records, canonical_records, linkage_model, scored_pairs, customer_source_records, golden_customers, *MART_ASSETS, published]
 
@@ -51,15 +54,18 @@ def build_resources() -> dict:
         "warehouse": Warehouse(url=_setting("UNIFY_WAREHOUSE", "duckdb:///data/warehouse.duckdb")),
         "work": WorkArea(path=_setting("UNIFY_WORK_DIR", "data/work")),
         "linkage": LinkageSettings(model_path=_setting("UNIFY_MODEL", "data/model/linkage_model.json")),
+        "monitoring": Monitoring(reports_dir=_setting("UNIFY_REPORTS_DIR", "data/reports"), truth_path=_setting("UNIFY_TRUTH", "")),
     }
 
 
 def build_definitions() -> Definitions:
     """Definitions with resources read from the environment now (the CLI sets it per command)."""
     return Definitions(
-        assets=ALL_ASSETS,
-        asset_checks=[*GOLDEN_CHECKS, *MART_CHECKS],
+        assets=[*ALL_ASSETS, *REPORT_ASSETS],
+        asset_checks=[*GOLDEN_CHECKS, *MART_CHECKS, *OPS_CHECKS],
         jobs=[full_refresh, incremental_update, retrain],
+        schedules=[nightly_schedule()],
+        sensors=[sources_sensor()],
         resources=build_resources(),
         executor=in_process_executor,
     )

@@ -1,0 +1,63 @@
+"""What a run looked like, as Dagster sees it: the match summary with its charts on the asset page,
+and the HTML run report written after the publish and linked from the run."""
+
+from datetime import datetime, timezone
+
+from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
+
+from assets.customers import CROSSWALK, PAIRS
+from assets.publishing import published
+from assets.resources import Monitoring, WorkArea
+from reports.run_report import CheckOutcome, collect, write_report
+from reports.summary import match_summary as summarise
+from warehouse import tables
+
+MATCH_SUMMARY = AssetKey(["reports", "match_summary"])
+RUN_REPORT = AssetKey(["reports", "run_report"])
+REPORT_TAG = "unify/report"  # the run's tag that names its HTML report
+
+
+# After the crosswalk, not the golden table: when a golden check blocks (a giant cluster) the
+# charts that show why are still drawn.
+@asset(
+    key=MATCH_SUMMARY,
+    deps=[PAIRS, CROSSWALK],
+    group_name="reports",
+    description="Match summary of the linked and golden layers: match rate per source, duplicates per source pair, match-weight histogram, cluster sizes.",
+)
+def match_summary(work: WorkArea) -> MaterializeResult:
+    numbers, sections = summarise(work.read("crosswalk"), work.read("pairs"))
+    return MaterializeResult(metadata={**numbers, **{name: MetadataValue.md(text) for name, text in sections.items()}})
+
+
+@asset(
+    key=RUN_REPORT,
+    deps=[published.key],
+    group_name="reports",
+    description="One self-contained HTML page per published run: sources and overlap, duplicates merged, match weights, value tiers, quarantine by reason, checks.",
+)
+def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monitoring) -> MaterializeResult:
+    value_mart = tables.customer_value.name  # written by the marts, when they are in the run
+    run = collect(
+        run_id=context.run_id,
+        finished_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        files=work.read("file_reports"),
+        crosswalk=work.read("crosswalk"),
+        pairs=work.read("pairs"),
+        quarantined=work.read("quarantined"),
+        value=work.read(value_mart) if work.has(value_mart) else None,
+        checks=check_outcomes(context),
+    )
+    path = write_report(monitoring.reports(), run).resolve()
+    context.instance.add_run_tags(context.run_id, {REPORT_TAG: str(path)})
+    return MaterializeResult(metadata={"report": MetadataValue.path(str(path)), "checks_not_passed": sum(not c.passed for c in run.checks)})
+
+
+def check_outcomes(context: AssetExecutionContext) -> list[CheckOutcome]:
+    """The asset checks this run evaluated so far (every check runs before the publish)."""
+    records = context.instance.get_records_for_run(context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
+    return [CheckOutcome(e.asset_key.to_user_string(), e.check_name, e.passed, e.severity.value) for e in evaluations]
+
+
+REPORT_ASSETS = [match_summary, run_report]

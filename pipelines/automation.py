@@ -1,0 +1,143 @@
+"""Runs nobody has to click: the nightly full refresh, and an incremental run when files in the
+sources folder appear, change or go away.
+
+Both are off by default, so a developer's `make ui` starts no runs by itself; UNIFY_SCHEDULES=on
+switches them on where the pipeline is deployed. UNIFY_NIGHTLY_CRON (default "0 2 * * *") and
+UNIFY_TIMEZONE (default UTC) say when the nightly run starts.
+
+The sensor knows files by content fingerprint (a touched but identical file is no change) and
+never reads a file that is still being copied: a file is taken when its size and mtime held
+still between two looks, or it is older than SourcesFolder.settle_seconds. While any file is
+still settling no run starts at all, because the run would read the whole folder.
+"""
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    RunsFilter,
+    ScheduleDefinition,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
+
+from assets.resources import SourcesFolder
+from sources.ingest import source_files
+from sources.reading import fingerprint, relative_name
+
+NIGHTLY_CRON = "0 2 * * *"
+PIPELINE_JOBS = ("full_refresh", "incremental_update", "retrain_model")  # the jobs that write the work area, model or warehouse
+SENSOR_INTERVAL_SECONDS = 30
+BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
+
+Stat = tuple[int, int]  # (size in bytes, mtime in ns)
+
+
+def automation_on(env: Mapping[str, str]) -> bool:
+    return env.get("UNIFY_SCHEDULES", "").strip().lower() == "on"
+
+
+def nightly_schedule(env: Mapping[str, str] = os.environ) -> ScheduleDefinition:
+    return ScheduleDefinition(
+        name="nightly_full_refresh",
+        job_name="full_refresh",
+        cron_schedule=env.get("UNIFY_NIGHTLY_CRON") or NIGHTLY_CRON,
+        execution_timezone=env.get("UNIFY_TIMEZONE") or "UTC",
+        default_status=DefaultScheduleStatus.RUNNING if automation_on(env) else DefaultScheduleStatus.STOPPED,
+        description="Every night: read every source, link, and publish (UNIFY_NIGHTLY_CRON, UNIFY_TIMEZONE).",
+    )
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What the sensor knows of the sources folder between looks (kept in its cursor)."""
+
+    read: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # origin -> (size, mtime_ns, fingerprint) when last read
+    settling: dict[str, Stat] = field(default_factory=dict)  # origin -> (size, mtime_ns) at the last look, not read yet
+
+    def to_cursor(self) -> str:
+        return json.dumps({"read": self.read, "settling": self.settling}, sort_keys=True)
+
+    @classmethod
+    def from_cursor(cls, cursor: str | None) -> "FolderState":
+        if not cursor:
+            return cls()
+        data = json.loads(cursor)
+        return cls({o: tuple(v) for o, v in data["read"].items()}, {o: tuple(v) for o, v in data["settling"].items()})
+
+
+@dataclass(frozen=True)
+class Look:
+    state: FolderState
+    changed: list[str]  # origins that appeared, changed content or went away, all settled
+    settling: list[str]  # origins still being written: nothing is taken until they settle
+
+
+def look(before: FolderState, stats: dict[str, Stat], now_ns: int, settle_ns: int, content: Callable[[str], str]) -> Look:
+    """Compare the folder (origin -> stat) with what was known; `content` fingerprints one origin
+    and is only called for settled files whose stat moved since they were last read."""
+    read, changed, settling = {}, [], {}
+    for origin, stat in stats.items():
+        known = before.read.get(origin)
+        if known and known[:2] == stat:
+            read[origin] = known  # untouched since last read
+            continue
+        if before.settling.get(origin) != stat and now_ns - stat[1] < settle_ns:
+            settling[origin] = stat
+            continue
+        read[origin] = (*stat, content(origin))
+        if not known or known[2] != read[origin][2]:
+            changed.append(origin)
+    changed += sorted(set(before.read) - set(stats))
+    if settling:
+        # hold every change back: a run now would read the half-copied files too
+        waiting = {o: s for o, s in stats.items() if before.read.get(o, (None, None))[:2] != s}
+        return Look(FolderState(before.read, waiting), [], sorted(settling))
+    return Look(FolderState(read, {}), sorted(changed), [])
+
+
+def _stat(path: Path) -> Stat:
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns
+
+
+def _busy(context: SensorEvaluationContext) -> bool:
+    return any(r.job_name in PIPELINE_JOBS for r in context.instance.get_runs(filters=RunsFilter(statuses=BUSY)))
+
+
+def _evaluate(context: SensorEvaluationContext, sources: SourcesFolder) -> SensorResult:
+    if _busy(context):
+        return SensorResult(skip_reason="a pipeline run is in progress; files are looked at again when it ends", cursor=context.cursor)
+    root = sources.root()
+    paths = {relative_name(path, root): path for _, path in source_files(root)}
+    stats = {origin: _stat(p) for origin, p in paths.items()}
+    # each file on its own bytes: a mapping and its data file are both watched, so either changing counts
+    seen = look(FolderState.from_cursor(context.cursor), stats, time.time_ns(), int(sources.settle_seconds * 1e9), lambda o: fingerprint(paths[o].read_bytes()))
+    cursor = seen.state.to_cursor()
+    if seen.settling:
+        return SensorResult(skip_reason=f"waiting for {len(seen.settling)} file(s) still being written: {', '.join(seen.settling[:5])}", cursor=cursor)
+    if not seen.changed:
+        return SensorResult(skip_reason="no new, changed or removed files", cursor=cursor)
+    context.log.info(f"{len(seen.changed)} file(s) new, changed or removed: {', '.join(seen.changed[:20])}")
+    request = RunRequest(tags={"unify/trigger": "sources_folder", "unify/changed_files": str(len(seen.changed))})
+    return SensorResult(run_requests=[request], cursor=cursor)
+
+
+def sources_sensor(env: Mapping[str, str] = os.environ) -> SensorDefinition:
+    return sensor(
+        name="sources_folder",
+        job_name="incremental_update",
+        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        default_status=DefaultSensorStatus.RUNNING if automation_on(env) else DefaultSensorStatus.STOPPED,
+        description="Starts an incremental run when files in the sources folder appear, change (by content) or go away, once they stopped being written.",
+    )(_evaluate)

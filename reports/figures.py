@@ -1,0 +1,156 @@
+"""The numbers behind the reports and the drift checks, computed from the work tables.
+
+Each function takes Arrow tables and returns plain rows, so checks, Markdown metadata and the
+HTML page all read the same figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pyarrow as pa
+
+from marts.sql import query
+
+# cluster sizes are shown in buckets: exact while small, then widening; (low, high), None = no upper end
+SIZE_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, 200), (201, None))
+WEIGHT_BIN = 2.0  # match-weight histogram bin width (a weight of 2 doubles the odds twice)
+
+MATCH_RATES_SQL = """
+with sizes as (select customer_id, count(*) as n from crosswalk group by customer_id)
+select source_system, count(*) as records, count(*) filter (where n > 1) as matched,
+       count(*) filter (where n > 1) / count(*) as rate
+from crosswalk join sizes using (customer_id)
+group by source_system order by source_system
+"""
+
+
+def match_rates(crosswalk: pa.Table) -> list[dict]:
+    """Per source system: its records, how many joined another record, and that share."""
+    return query(MATCH_RATES_SQL, crosswalk=crosswalk.select(["customer_id", "source_system"])).to_pylist()
+
+
+def rate_changes(before: list[dict], now: list[dict]) -> list[dict]:
+    """Each source's match rate now beside the last run's; a source new this run has no change."""
+    previous = {r["source_system"]: r["rate"] for r in before}
+    return [
+        {"source_system": r["source_system"], "before": previous.get(r["source_system"]), "now": r["rate"],
+         "change": None if r["source_system"] not in previous else r["rate"] - previous[r["source_system"]]}
+        for r in now
+    ]
+
+
+def records_by_source(table: pa.Table) -> dict[str, int]:
+    rows = query("select source_system, count(*) as n from t group by 1", t=table.select(["source_system"])).to_pylist()
+    return {r["source_system"]: r["n"] for r in rows}
+
+
+def shrinkage(before: dict[str, int], now: dict[str, int]) -> list[dict]:
+    """Each source of the last run with its record count then and now, and the share it lost."""
+    return [
+        {"source_system": s, "before": n, "now": now.get(s, 0), "lost": (n - now.get(s, 0)) / n if n else 0.0}
+        for s, n in sorted(before.items())
+    ]
+
+
+def weight_histogram(pairs: pa.Table, width: float = WEIGHT_BIN) -> list[tuple[str, int]]:
+    """Model-scored pairs by match weight; pairs joined by definition (same order) have no weight."""
+    rows = query(
+        "select floor(match_weight / $w) * $w as low, count(*) as n from pairs where kind = 'model' group by 1 order by 1",
+        {"w": width},
+        pairs=pairs.select(["match_weight", "kind"]),
+    ).to_pylist()
+    return [(f"{r['low']:g} to {r['low'] + width:g}", r["n"]) for r in rows]
+
+
+def cluster_sizes(crosswalk: pa.Table) -> list[tuple[str, int]]:
+    """Customers by how many source records they hold, in SIZE_BUCKETS (empty buckets left out)."""
+    sizes = query("select count(*) as n from crosswalk group by customer_id", crosswalk=crosswalk.select(["customer_id"])).column("n").to_pylist()
+    counts = Counter(_bucket(n) for n in sizes)
+    return [(label, counts[label]) for label in map(_bucket_label, SIZE_BUCKETS) if counts[label]]
+
+
+def _bucket_label(bucket: tuple[int, int | None]) -> str:
+    low, high = bucket
+    return str(low) if low == high else f"{low}+" if high is None else f"{low}-{high}"
+
+
+def _bucket(n: int) -> str:
+    return next(_bucket_label(b) for b in SIZE_BUCKETS if n >= b[0] and (b[1] is None or n <= b[1]))
+
+
+def largest_customers(crosswalk: pa.Table, top: int = 5) -> list[dict]:
+    return query(
+        """select customer_id, count(*) as records, string_agg(distinct source_system, ', ' order by source_system) as source_systems
+           from crosswalk group by customer_id order by records desc, customer_id limit $top""",
+        {"top": top},
+        crosswalk=crosswalk.select(["customer_id", "source_system"]),
+    ).to_pylist()
+
+
+def duplicates_by_source_pair(pairs: pa.Table, crosswalk: pa.Table) -> list[dict]:
+    """Model-scored pairs whose records ended in one customer, by the two records' source systems."""
+    return query(
+        """select least(l.source_system, r.source_system) as source_a, greatest(l.source_system, r.source_system) as source_b, count(*) as pairs
+           from pairs p
+           join crosswalk l on l.record_id = p.record_id_l
+           join crosswalk r on r.record_id = p.record_id_r
+           where p.kind = 'model' and l.customer_id = r.customer_id
+           group by all order by pairs desc, source_a, source_b""",
+        pairs=pairs.select(["record_id_l", "record_id_r", "kind"]),
+        crosswalk=crosswalk.select(["record_id", "customer_id", "source_system"]),
+    ).to_pylist()
+
+
+def source_overlap(crosswalk: pa.Table) -> dict[tuple[str, str], int]:
+    """Customers known to both systems, for every pair of systems (a system with itself: all its customers)."""
+    rows = query(
+        """with s as (select distinct customer_id, source_system from crosswalk)
+           select a.source_system as a, b.source_system as b, count(*) as n from s a join s b using (customer_id) group by all""",
+        crosswalk=crosswalk.select(["customer_id", "source_system"]),
+    ).to_pylist()
+    return {(r["a"], r["b"]): r["n"] for r in rows}
+
+
+def headline(crosswalk: pa.Table, pairs: pa.Table) -> dict:
+    """The match summary: records, customers, duplicates merged, how many records joined another."""
+    rates = match_rates(crosswalk)
+    records = sum(r["records"] for r in rates)
+    customers = len(set(crosswalk.column("customer_id").to_pylist()))
+    matched = sum(r["matched"] for r in rates)
+    kinds = Counter(pairs.column("kind").to_pylist())
+    largest = largest_customers(crosswalk, top=1)
+    return {
+        "records": records,
+        "customers": customers,
+        "duplicates_merged": records - customers,
+        "match_rate": matched / records if records else 0.0,
+        "scored_pairs": kinds.pop("model", 0),
+        "pairs_by_definition": sum(kinds.values()),
+        "largest_cluster": largest[0]["records"] if largest else 0,
+    }
+
+
+_DIGITS = re.compile(r"\d+")
+_EMAIL = re.compile(r"\S+@\S+")
+
+
+def reason_kind(reason: str | None, limit: int = 100) -> str:
+    """A quarantine reason without the values that vary from row to row (and may be personal):
+    numbers become '#', anything like an email '…@…'."""
+    text = _DIGITS.sub("#", _EMAIL.sub("…@…", reason or "(no reason)"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quarantine_reasons(quarantined: pa.Table) -> list[tuple[str, int]]:
+    return Counter(map(reason_kind, quarantined.column("reason").to_pylist())).most_common()
+
+
+def value_tiers(value: pa.Table) -> list[dict]:
+    """Customers and their spend per value tier (marts/value.py); customers who never bought last."""
+    return query(
+        """select coalesce(value_tier, 'no purchase') as tier, count(*) as customers, coalesce(sum(total_spent), 0)::double as total_spent
+           from value group by 1 order by tier = 'no purchase', tier""",
+        value=value.select(["value_tier", "total_spent"]),
+    ).to_pylist()

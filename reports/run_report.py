@@ -1,0 +1,85 @@
+"""One self-contained HTML page per run: what was read, what merged, how sure the matches were,
+what was set aside. Written after the publish, so a page exists only for a published run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from reports import figures
+from reports.charts import svg_bars
+
+TEMPLATE = "run_report.html"
+_templates = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]))
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    asset: str
+    check: str
+    passed: bool
+    severity: str  # ERROR or WARN
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    run_id: str
+    finished_at: datetime
+    files: list[dict]  # file reports: source_file, source_format, rows_read, staged, quarantined, error
+    headline: dict
+    rates: list[dict]
+    overlap: dict[tuple[str, str], int]
+    duplicates: list[dict]
+    largest: list[dict]
+    weights: list[tuple[str, int]]
+    sizes: list[tuple[str, int]]
+    reasons: list[tuple[str, int]]
+    tiers: list[dict] | None  # None: no customer_value mart in this run
+    checks: list[CheckOutcome]
+
+
+def collect(run_id: str, finished_at: datetime, files: pa.Table, crosswalk: pa.Table, pairs: pa.Table, quarantined: pa.Table, value: pa.Table | None, checks: list[CheckOutcome]) -> RunFigures:
+    return RunFigures(
+        run_id=run_id,
+        finished_at=finished_at,
+        files=[{**f, "error": figures.reason_kind(f["error"]) if f["error"] else None} for f in files.to_pylist()],
+        headline=figures.headline(crosswalk, pairs),
+        rates=figures.match_rates(crosswalk),
+        overlap=figures.source_overlap(crosswalk),
+        duplicates=figures.duplicates_by_source_pair(pairs, crosswalk),
+        largest=figures.largest_customers(crosswalk),
+        weights=figures.weight_histogram(pairs),
+        sizes=figures.cluster_sizes(crosswalk),
+        reasons=figures.quarantine_reasons(quarantined),
+        tiers=figures.value_tiers(value) if value is not None else None,
+        checks=sorted(checks, key=lambda c: (c.passed, c.asset, c.check)),
+    )
+
+
+def render(run: RunFigures) -> str:
+    systems = sorted({a for a, _ in run.overlap})
+    charts = {
+        "duplicates": svg_bars([(f"{d['source_a']} ↔ {d['source_b']}", d["pairs"]) for d in run.duplicates], "duplicates found per source pair"),
+        "weights": svg_bars(run.weights, "match-weight distribution"),
+        "sizes": svg_bars(run.sizes, "customers by records held"),
+        "reasons": svg_bars(run.reasons, "quarantined rows by reason"),
+        "tiers": svg_bars([(t["tier"], t["customers"]) for t in run.tiers or []], "customers per value tier"),
+    }
+    return _templates.get_template(TEMPLATE).render(run=run, systems=systems, charts={k: Markup(v) for k, v in charts.items()})
+
+
+def report_path(directory: Path, run_id: str, finished_at: datetime) -> Path:
+    """Named so a folder listing sorts by time and a run id finds its page."""
+    return Path(directory) / f"run_{finished_at:%Y%m%d_%H%M%S}_{run_id[:8]}.html"
+
+
+def write_report(directory: Path, run: RunFigures) -> Path:
+    path = report_path(directory, run.run_id, run.finished_at)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(run), encoding="utf-8")
+    return path

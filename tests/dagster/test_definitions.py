@@ -1,0 +1,65 @@
+"""The Definitions as the UI shows them: loadable, assets by layer with descriptions, the three
+jobs, checks on every published table."""
+
+from __future__ import annotations
+
+from dagster import DefaultScheduleStatus, DefaultSensorStatus, Definitions
+
+from assets.publishing import PUBLISHED_FROM_WORK
+from pipelines.automation import nightly_schedule, sources_sensor
+from pipelines.definitions import defs
+from warehouse import tables
+
+LAYERS = {"staged", "standardised", "linked", "golden", "marts", "published", "reports"}
+
+
+def _asset_specs():
+    return [spec for assets_def in defs.resolve_asset_graph().assets_defs for spec in assets_def.specs]
+
+
+def test_definitions_load():
+    Definitions.validate_loadable(defs)
+
+
+def test_assets_are_grouped_by_layer_named_by_layer_and_described():
+    specs = _asset_specs()
+    assert {s.group_name for s in specs} == LAYERS
+    for spec in specs:
+        assert len(spec.key.path) == 2, spec.key  # layer/table
+        assert spec.description, f"{spec.key.to_user_string()} has no description"
+    assert {"staged", "linked", "golden", "marts"} <= {s.key.path[0] for s in specs}
+
+
+def test_the_three_jobs_exist():
+    assert {"full_refresh", "incremental_update", "retrain_model"} <= {j.name for j in defs.resolve_all_job_defs()}
+
+
+# published table -> (asset, check) auditing its next version before the publish; marts: key_unique
+KEY_CHECK_OF = {
+    "golden_customers": ("golden/golden_customers", "golden_key_unique"),
+    "customer_source_records": ("golden/customer_source_records", "every_record_in_one_customer"),
+    "golden_field_lineage": ("golden/golden_customers", "field_lineage_keys"),
+    "quarantined_records": ("staged/source_records", "quarantine_keys"),
+    "match_review_queue": ("golden/customer_source_records", "review_queue_keys"),
+    "customer_id_history": ("golden/customer_source_records", "id_history_keys"),
+}
+
+
+def test_every_published_table_has_a_blocking_check():
+    graph = defs.resolve_asset_graph()
+    specs = [graph.get_check_spec(key) for key in graph.asset_check_keys]
+    blocking = {(s.asset_key.to_user_string(), s.name) for s in specs if s.blocking}
+    for table in [*PUBLISHED_FROM_WORK, tables.customer_id_history]:
+        assert KEY_CHECK_OF.get(table.name, (f"marts/{table.name}", "key_unique")) in blocking, table.name
+    assert {(s.asset_key.to_user_string(), s.name) for s in specs if s.asset_key.path[0] == "golden"} <= blocking
+
+
+def test_schedule_and_sensor_are_off_unless_switched_on():
+    assert nightly_schedule({}).default_status == DefaultScheduleStatus.STOPPED
+    assert sources_sensor({}).default_status == DefaultSensorStatus.STOPPED
+    on = {"UNIFY_SCHEDULES": "on", "UNIFY_NIGHTLY_CRON": "30 3 * * *", "UNIFY_TIMEZONE": "Asia/Shanghai"}
+    schedule = nightly_schedule(on)
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == ("30 3 * * *", "Asia/Shanghai", "full_refresh")
+    assert sources_sensor(on).default_status == DefaultSensorStatus.RUNNING
+    assert nightly_schedule({}).cron_schedule == "0 2 * * *"

@@ -1,0 +1,47 @@
+"""The reports package on its own: figures, charts and the page, without Dagster."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reports import figures
+from reports.charts import svg_bars, text_bars
+from reports.run_report import CheckOutcome, collect, render, report_path
+
+
+def test_quarantine_reasons_lose_the_values_that_vary():
+    assert figures.reason_kind("row has 12 fields, header has 9") == "row has # fields, header has #"
+    assert figures.reason_kind("bad phone 13812345678 for wang.fang@example.com") == "bad phone # for …@…"
+
+
+def test_match_rates_count_records_that_joined_another():
+    crosswalk = pa.table({"customer_id": ["C1", "C1", "C2", "C3"], "source_system": ["tmall", "sales", "tmall", "sales"]})
+    assert figures.match_rates(crosswalk) == [
+        {"source_system": "sales", "records": 2, "matched": 1, "rate": 0.5},
+        {"source_system": "tmall", "records": 2, "matched": 1, "rate": 0.5},
+    ]
+    before = [{"source_system": "tmall", "rate": 0.9}]
+    assert [c["change"] for c in figures.rate_changes(before, figures.match_rates(crosswalk))] == [None, -0.4]
+
+
+def test_cluster_sizes_fall_in_buckets():
+    crosswalk = pa.table({"customer_id": ["A"] * 7 + ["B", "C", "C"]})
+    assert figures.cluster_sizes(crosswalk) == [("1", 1), ("2", 1), ("6-10", 1)]
+
+
+def test_charts_scale_to_the_largest_value_and_escape_labels():
+    assert text_bars([("a", 10), ("b", 5)], "x", "n", width=10).splitlines()[2:] == ["| a | 10 | ██████████ |", "| b | 5 | █████ |"]
+    svg = svg_bars([("<b>&", 3)], "t")
+    assert "&lt;b&gt;&amp;" in svg and "<b>" not in svg
+
+
+def test_a_page_without_a_value_mart_or_with_quarantine_still_renders(published):
+    files, crosswalk, pairs = (pq.read_table(published[0].root / "work" / f"{name}.parquet") for name in ("file_reports", "crosswalk", "pairs"))
+    quarantined = pa.table({"source_file": ["shop/x.csv"], "source_sheet": [""], "source_row": [3], "reason": ["row has 3 fields, header has 9"], "raw": ["{}"]})
+    run = collect("r" * 36, datetime(2026, 1, 5, 2, 0), files, crosswalk, pairs, quarantined, None, [CheckOutcome("golden/golden_customers", "drift", False, "WARN")])
+    html = render(run)
+    assert "No customer_value mart in this run" in html and "row has # fields, header has #" in html and "1 not passed" in html
+    assert report_path("out", run.run_id, run.finished_at).name == "run_20260105_020000_rrrrrrrr.html"
