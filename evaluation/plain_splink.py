@@ -54,10 +54,12 @@ def settings() -> SettingsCreator:
             cl.ExactMatch("postcode"),
             cl.ExactMatch("national_id"),
         ],
+        # the usual keys; a name alone would make blocks of every 王总 and 张先生
         blocking_rules_to_generate_predictions=[
             block_on("phone"),
             block_on("email"),
-            block_on("full_name"),
+            block_on("full_name", "city"),
+            block_on("full_name", "birth_date"),
             block_on("national_id"),
             block_on("birth_date", "postcode"),
             block_on("wechat"),
@@ -85,9 +87,9 @@ def run(staged: pa.Table) -> tuple[dict[tuple, str], dict[str, float]]:
     deterministic = [block_on(c) for c in ("phone", "email", "national_id") if _has_pairs(records, c)]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
-    for column in ("phone", "email", "full_name", "national_id"):
-        if _has_pairs(records, column):
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on(column))
+    for columns in (("phone",), ("email",), ("full_name", "city"), ("national_id",)):
+        if all(_has_pairs(records, c) for c in columns):
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
     seconds["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
