@@ -83,10 +83,11 @@ def linkage_model(config: ModelConfig, work: WorkArea, linkage: LinkageSettings)
 def scored_pairs(config: RunMode, work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
     canonical = work.read("canonical")
     document = model.load_model(linkage.path())
+    engine = predict.scorer(linkage.engine, linkage.spark_master)
     if _incremental(config, work, "pairs", "scored_records"):
-        scored = predict.rescore_with_new(work.read("pairs"), work.read("scored_records"), canonical, document["splink"], SCORE_FLOOR)
+        scored = predict.rescore_with_new(work.read("pairs"), work.read("scored_records"), canonical, document["splink"], SCORE_FLOOR, engine)
     else:
-        scored = predict.score_pairs(predict.link_records(canonical), document["splink"], SCORE_FLOOR)
+        scored = engine.all_pairs(predict.link_records(canonical), document["splink"], SCORE_FLOOR)
     pairs = pa.concat_tables([scored, predict.deterministic_pairs(canonical)])
     work.write("scored_records", canonical.select(["record_id"]))
     work.write("pairs", pairs)

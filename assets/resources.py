@@ -60,6 +60,8 @@ class LinkageSettings(ConfigurableResource):
     model_path: str = "data/model/linkage_model.json"
     match_threshold: float = 0.9  # pairs at or above this join one customer
     review_floor: float = 0.5  # pairs from here up to the threshold go to the review queue
+    engine: str = "duckdb"  # where pairs are scored: duckdb, or spark for data beyond one machine
+    spark_master: str = "local[2]"
     max_cluster_size: int = 200  # a bigger cluster is an over-merge: the golden checks block the publish
 
     def path(self) -> Path:

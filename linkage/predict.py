@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -95,7 +98,28 @@ def _pairs(predictions) -> pa.Table:
     return result.cast(PAIR_SCHEMA)
 
 
-def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonical: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
+@dataclass(frozen=True)
+class Scorer:
+    """The engine that scores pairs: the same model and settings on DuckDB or on Spark."""
+
+    all_pairs: Callable[[pa.Table, dict, float], pa.Table]
+    new_pairs: Callable[[pa.Table, pa.Table, dict, float], pa.Table]
+
+
+def scorer(engine: str = "duckdb", spark_master: str = "local[2]") -> Scorer:
+    if engine == "duckdb":
+        return Scorer(score_pairs, score_new_pairs)
+    if engine == "spark":
+        from linkage import spark  # only when asked for: pyspark and a JVM are heavy
+
+        return Scorer(
+            lambda records, model, threshold: spark.score_pairs_spark(records, model, threshold, spark_master),
+            lambda existing, new, model, threshold: spark.score_new_pairs_spark(existing, new, model, threshold, spark_master),
+        )
+    raise ValueError(f"unknown linkage engine {engine!r} (use duckdb or spark)")
+
+
+def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonical: pa.Table, splink_model: dict, threshold: float, engine: Scorer | None = None) -> pa.Table:
     """Model pairs after an incremental read: last run's pairs between records that are still
     here, plus the pairs that involve records the last scoring did not see."""
     seen = pc.is_in(canonical.column("record_id"), scored_records.column("record_id"))
@@ -107,8 +131,9 @@ def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonic
             pc.and_(pc.is_in(previous_pairs.column("record_id_l"), present), pc.is_in(previous_pairs.column("record_id_r"), present)),
         )
     )
+    engine = engine or scorer()
     if new.num_rows == 0:
         return kept
     if existing.num_rows == 0:
-        return score_pairs(link_records(new), splink_model, threshold)
-    return pa.concat_tables([kept, score_new_pairs(link_records(existing), link_records(new), splink_model, threshold)])
+        return engine.all_pairs(link_records(new), splink_model, threshold)
+    return pa.concat_tables([kept, engine.new_pairs(link_records(existing), link_records(new), splink_model, threshold)])

@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the pipeline headless on the project's Dagster instance")
     _common(run)
     run.add_argument("--incremental", action="store_true", help="read only new or changed files and link them to the existing customers")
-    run.add_argument("--engine", choices=["duckdb"], default="duckdb", help="linkage engine")
+    run.add_argument("--engine", choices=["duckdb", "spark"], help="where pairs are scored (default: $UNIFY_ENGINE or duckdb)")
+    run.add_argument("--spark-master", help="Spark master URL for --engine spark (default: local[2])")
     run.set_defaults(func=cmd_run)
 
     train = sub.add_parser("train", help="retrain the linkage model and save a new version")
@@ -128,6 +129,9 @@ def _configure(args) -> None:
         raise UsageError(f"sources folder not found: {os.environ.get('UNIFY_SOURCES', 'data/sources')} (use --sources DIR)")
     if args.warehouse:
         os.environ["UNIFY_WAREHOUSE"] = args.warehouse
+    for option, variable in (("engine", "UNIFY_ENGINE"), ("spark_master", "UNIFY_SPARK_MASTER")):
+        if getattr(args, option, None):
+            os.environ[variable] = getattr(args, option)
     try:
         make_engine(os.environ.get("UNIFY_WAREHOUSE"))
     except WarehouseURLError as exc:

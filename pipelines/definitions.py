@@ -53,7 +53,11 @@ def build_resources() -> dict:
         "sources": SourcesFolder(path=_setting("UNIFY_SOURCES", "data/sources")),
         "warehouse": Warehouse(url=_setting("UNIFY_WAREHOUSE", "duckdb:///data/warehouse.duckdb")),
         "work": WorkArea(path=_setting("UNIFY_WORK_DIR", "data/work")),
-        "linkage": LinkageSettings(model_path=_setting("UNIFY_MODEL", "data/model/linkage_model.json")),
+        "linkage": LinkageSettings(
+            model_path=_setting("UNIFY_MODEL", "data/model/linkage_model.json"),
+            engine=_setting("UNIFY_ENGINE", "duckdb"),
+            spark_master=_setting("UNIFY_SPARK_MASTER", "local[2]"),
+        ),
         "monitoring": Monitoring(reports_dir=_setting("UNIFY_REPORTS_DIR", "data/reports"), truth_path=_setting("UNIFY_TRUTH", "")),
     }
 
