@@ -205,15 +205,10 @@ def print_run_summary(run_id: str) -> None:
 
 def cmd_evaluate(args) -> int:
     from linkage.evaluate import pairwise_scores, read_truth
-    from warehouse.engine import WarehouseURLError, make_engine
 
     if not args.truth.is_file():
         raise UsageError(f"truth file not found: {args.truth}")
-    try:
-        engine = make_engine(args.warehouse)
-    except WarehouseURLError as exc:
-        raise UsageError(str(exc)) from exc
-    with engine.connect() as conn:
+    with _engine(args).connect() as conn:
         try:
             rows = conn.exec_driver_sql("select source_file, source_sheet, source_row, customer_id from customer_source_records").fetchall()
         except Exception as exc:
