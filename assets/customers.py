@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, 
 
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
-from linkage import identity, model, predict, survivorship
+from linkage import delta, identity, model, predict, survivorship
 from sources import incremental
 from linkage import review as linkage_review
 from sources.canonical import standardise
@@ -26,6 +26,10 @@ MODEL = AssetKey(["linked", "linkage_model"])
 PAIRS = AssetKey(["linked", "scored_pairs"])
 CROSSWALK = AssetKey(["golden", "customer_source_records"])
 GOLDEN = AssetKey(["golden", "golden_customers"])
+# work table of an incremental run: the customer IDs whose rows it replaces (absent after a full run)
+CHANGED = "changed_customers"
+# work tables an incremental run starts from, kept as the last run published them
+PUBLISHED_BASE = ("crosswalk", "review_queue", "golden", "golden_field_lineage")
 SCORE_FLOOR = 0.5  # pairs below this are never useful: not a match, not worth a review
 
 
@@ -95,26 +99,98 @@ def scored_pairs(config: RunMode, work: WorkArea, linkage: LinkageSettings) -> M
 
 
 @asset(key=CROSSWALK, deps=[PAIRS], group_name="golden", description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.")
-def customer_source_records(work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
+def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
     canonical, pairs = work.read("canonical"), work.read("pairs")
     engine = warehouse.engine()
     decisions = review.read_decisions(engine)
-    assignment = identity.resolve_identities(
-        canonical, pairs, state.read_registry(engine), decisions, state.highest_customer_id(engine), linkage.match_threshold
-    )
-    crosswalk = survivorship.build_crosswalk(canonical, assignment.customer_of_record, pairs)
-    queue = linkage_review.review_queue(canonical, assignment.customer_of_record, pairs, decisions, linkage.review_floor, linkage.match_threshold)
+    basis = _basis(linkage)
+    base = _published_crosswalk(work, engine, basis) if config.incremental else None
+    if base is None:
+        crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, linkage)
+        work.delete(CHANGED)
+        changed = None
+    else:
+        crosswalk, queue, assignment, changed = _resolve_affected(canonical, pairs, decisions, base, work.read_published("review_queue"), engine, linkage)
+        work.write(CHANGED, pa.table({"customer_id": changed}))
+    work.write_json("basis", basis)
     work.write("crosswalk", crosswalk)
     work.write("review_queue", queue)
     work.write("id_history", pa.Table.from_pylist(assignment.history, schema=identity.HISTORY_SCHEMA))
     events = Counter(h["event"] for h in assignment.history)
-    return MaterializeResult(metadata=table_metadata(crosswalk, review_queue=queue.num_rows, decisions_applied=len(decisions), **{f"ids_{e}": events[e] for e in identity.EVENTS}))
+    return MaterializeResult(
+        metadata=table_metadata(
+            crosswalk,
+            review_queue=queue.num_rows,
+            decisions_applied=len(decisions),
+            customers_resolved_again=len(changed) if changed is not None else "all",
+            **{f"ids_{e}": events[e] for e in identity.EVENTS},
+        )
+    )
+
+
+def _resolve_all(canonical: pa.Table, pairs: pa.Table, decisions: list[dict], engine, linkage: LinkageSettings):
+    """(crosswalk, review queue, assignment) of every record."""
+    assignment = identity.resolve_identities(
+        canonical, pairs, state.read_registry(engine), decisions, state.highest_customer_id(engine), linkage.match_threshold
+    )
+    crosswalk = survivorship.build_crosswalk(canonical, assignment.table(), pairs)
+    queue = linkage_review.review_queue(canonical, assignment.table(), pairs, decisions, linkage.review_floor, linkage.match_threshold)
+    return crosswalk, queue, assignment
+
+
+def _resolve_affected(canonical: pa.Table, pairs: pa.Table, decisions: list[dict], base: pa.Table, base_queue: pa.Table, engine, linkage: LinkageSettings):
+    """(crosswalk, review queue, assignment, changed customer IDs): the affected customers
+    resolved again, the rest kept from the last published run."""
+    scope = delta.affected(canonical, base, pairs, linkage.match_threshold, linkage_review.decided_records(decisions))
+    records = delta.within(canonical, "record_id", scope.records)
+    scope_pairs = delta.pairs_within(pairs, scope.records)
+    registry = state.read_registry(engine, keys=records)
+    assignment = identity.resolve_identities(records, scope_pairs, registry, decisions, state.highest_customer_id(engine), linkage.match_threshold)
+    resolved = assignment.table()
+    kept = delta.outside(base, "customer_id", scope.customers)
+    crosswalk = pa.concat_tables([kept, survivorship.build_crosswalk(records, resolved, scope_pairs).cast(kept.schema)])
+    # queue pairs touching the scope: their other record may be a kept customer's
+    everyone = pa.concat_tables([kept.select(["record_id", "customer_id"]), resolved])
+    queue = pa.concat_tables(
+        [
+            base_queue.filter(pc.invert(pc.or_(pc.is_in(base_queue.column("left_customer_id"), scope.customers), pc.is_in(base_queue.column("right_customer_id"), scope.customers)))),
+            linkage_review.review_queue(canonical, everyone, delta.pairs_touching(pairs, scope.records), decisions, linkage.review_floor, linkage.match_threshold),
+        ]
+    )
+    changed = pc.unique(pa.concat_arrays([scope.customers, pc.unique(resolved.column("customer_id"))]))
+    return crosswalk, queue, assignment, changed
+
+
+def _basis(linkage: LinkageSettings) -> dict:
+    """What customers are resolved with: a run may keep earlier customers only when this is unchanged."""
+    return {
+        "model_version": model.load_model(linkage.path())["version"],
+        "match_threshold": linkage.match_threshold,
+        "review_floor": linkage.review_floor,
+        "survivorship": survivorship.config_digest(),
+    }
+
+
+def _published_crosswalk(work: WorkArea, engine, basis: dict) -> pa.Table | None:
+    """The last published crosswalk, when the work area holds that very one and it was resolved
+    the way this run resolves; otherwise None, and the run resolves every record."""
+    marker = work.published_marker()
+    if marker is None or marker["basis"] != basis or marker["run_id"] != state.last_published_run(engine):
+        return None
+    return work.read_published("crosswalk")
 
 
 @asset(key=GOLDEN, deps=[CROSSWALK], group_name="golden", description="One row per unified customer, each field chosen by a survivorship rule.")
 def golden_customers(work: WorkArea) -> MaterializeResult:
     crosswalk = work.read("crosswalk")
-    golden, field_lineage = survivorship.build_golden(crosswalk)
+    if work.has(CHANGED):  # only the changed customers' golden rows are built again
+        changed = work.read(CHANGED).column("customer_id").combine_chunks()
+        fresh, fresh_lineage = survivorship.build_golden(delta.within(crosswalk, "customer_id", changed))
+        kept, kept_lineage = (delta.outside(work.read_published(name), "customer_id", changed) for name in ("golden", "golden_field_lineage"))
+        golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
+        field_lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
+    else:
+        golden, field_lineage = survivorship.build_golden(crosswalk)
     work.write("golden", golden)
     work.write("golden_field_lineage", field_lineage)
     merged = crosswalk.num_rows - golden.num_rows

@@ -6,9 +6,10 @@ from datetime import datetime, timezone
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from assets.customers import CROSSWALK, GOLDEN, STAGED
+from assets.customers import CHANGED, CROSSWALK, GOLDEN, PUBLISHED_BASE, STAGED
 from assets.marts import MART_ASSET_KEYS
 from assets.resources import Warehouse, WorkArea
+from linkage import delta
 from warehouse import publish, tables
 
 # warehouse table -> the work-area table that holds its audited next version
@@ -20,6 +21,8 @@ PUBLISHED_FROM_WORK = {
     tables.match_review_queue: "review_queue",
     **{mart: mart.name for mart in tables.MARTS},
 }
+# customer-keyed tables an incremental run changes customer by customer rather than replacing
+CUSTOMER_KEYED = (tables.golden_customers, tables.customer_source_records, tables.golden_field_lineage)
 # assets (beyond the golden ones) whose work tables are published here
 PUBLISHED_DEPS: list[AssetKey] = [*MART_ASSET_KEYS]
 
@@ -34,13 +37,27 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     crosswalk, golden, files = work.read("crosswalk"), work.read("golden"), work.read("file_reports")
     run_row = _run_row(context.run_id, now, files, golden.num_rows)
+    replaced, changes, registered = dict(PUBLISHED_FROM_WORK), None, crosswalk
+    if work.has(CHANGED):
+        changed = work.read(CHANGED).column("customer_id").combine_chunks()
+        changes = publish.CustomerChanges(changed, {t: delta.within(work.read(replaced.pop(t)), "customer_id", changed) for t in CUSTOMER_KEYED})
+        registered = changes.rows[tables.customer_source_records]
     publish.publish(
         warehouse.engine(),
-        published={table: work.read(name) for table, name in PUBLISHED_FROM_WORK.items()},
+        published={table: work.read(name) for table, name in replaced.items()},
         appends={tables.customer_id_history: _history(work.read("id_history"), context.run_id, now), tables.pipeline_runs: run_row},
-        registry=_registry(crosswalk, context.run_id),
+        registry=_registry(registered, context.run_id),
+        changes=changes,
     )
-    return MaterializeResult(metadata={"golden_customers": golden.num_rows, "source_records": crosswalk.num_rows, "run_id": context.run_id})
+    work.keep_published(list(PUBLISHED_BASE), {"run_id": context.run_id, "basis": work.read_json("basis")})
+    return MaterializeResult(
+        metadata={
+            "golden_customers": golden.num_rows,
+            "source_records": crosswalk.num_rows,
+            "customers_changed": len(changes.customers) if changes else "all",
+            "run_id": context.run_id,
+        }
+    )
 
 
 def _registry(crosswalk: pa.Table, run_id: str) -> pa.Table:

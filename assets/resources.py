@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,6 +36,10 @@ class Warehouse(ConfigurableResource):
         return make_engine(self.url)
 
 
+PUBLISHED_FOLDER = "published"
+MARKER = "marker.json"
+
+
 class WorkArea(ConfigurableResource):
     """Intermediate tables between assets (staged, canonical, pairs), as Parquet files.
 
@@ -52,6 +59,44 @@ class WorkArea(ConfigurableResource):
 
     def has(self, *names: str) -> bool:
         return all((Path(self.path) / f"{name}.parquet").is_file() for name in names)
+
+    def delete(self, name: str) -> None:
+        (Path(self.path) / f"{name}.parquet").unlink(missing_ok=True)
+
+    def write_json(self, name: str, value: dict) -> None:
+        target = Path(self.path) / f"{name}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(value, sort_keys=True))
+
+    def read_json(self, name: str) -> dict | None:
+        path = Path(self.path) / f"{name}.json"
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    # The last published versions of some work tables, kept beside the run's own: an incremental
+    # run starts from them. Hard links, so keeping them copies nothing.
+
+    def keep_published(self, names: list[str], marker: dict) -> None:
+        """Keep these work tables as the published ones, with a marker saying which run published them."""
+        folder = Path(self.path) / PUBLISHED_FOLDER
+        incoming = folder.with_name(PUBLISHED_FOLDER + ".tmp")
+        shutil.rmtree(incoming, ignore_errors=True)
+        incoming.mkdir(parents=True)
+        for name in names:
+            source = Path(self.path) / f"{name}.parquet"
+            try:
+                os.link(source, incoming / source.name)
+            except OSError:  # a file system without hard links
+                shutil.copyfile(source, incoming / source.name)
+        (incoming / MARKER).write_text(json.dumps(marker, sort_keys=True))
+        shutil.rmtree(folder, ignore_errors=True)
+        incoming.rename(folder)
+
+    def published_marker(self) -> dict | None:
+        marker = Path(self.path) / PUBLISHED_FOLDER / MARKER
+        return json.loads(marker.read_text()) if marker.is_file() else None
+
+    def read_published(self, name: str) -> pa.Table:
+        return pq.read_table(Path(self.path) / PUBLISHED_FOLDER / f"{name}.parquet")
 
 
 class LinkageSettings(ConfigurableResource):

@@ -93,6 +93,15 @@ class Assignment:
     customer_of_record: dict[int, str]  # record_id -> customer_id
     history: list[dict]  # identity events of this run
 
+    def table(self) -> pa.Table:
+        """record_id, customer_id as a table."""
+        return pa.table(
+            {
+                "record_id": pa.array(list(self.customer_of_record), pa.int64()),
+                "customer_id": pa.array(list(self.customer_of_record.values()), pa.string()),
+            }
+        )
+
 
 def assign_ids(clusters: dict[int, int], previous: dict[int, str], next_number: int) -> Assignment:
     """Stable customer IDs for this run's clusters.

@@ -11,7 +11,10 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
+from sources.schema import LINEAGE_COLUMNS
+
 LineageKey = tuple[str, str, int]
+LINEAGE_SCHEMA = pa.schema([("source_file", pa.string()), ("source_sheet", pa.string()), ("source_row", pa.int64())])
 
 QUEUE_SQL = """
 with band as (
@@ -55,12 +58,19 @@ def decision_links(decisions: list[dict], index: dict[LineageKey, int]) -> tuple
     return must, cannot
 
 
-def review_queue(canonical: pa.Table, customer_of_record: dict[int, str], pairs: pa.Table, decisions: list[dict], low: float, high: float) -> pa.Table:
-    """Borderline pairs (low <= p < high) with both lineage keys, plus their decision if any."""
+def decided_records(decisions: list[dict]) -> pa.Table:
+    """The lineage keys of every record a decision names."""
+    rows = [{c: d[f"{side}_{c}"] for c in LINEAGE_COLUMNS} for d in decisions for side in ("left", "right")]
+    return pa.Table.from_pylist(rows, schema=LINEAGE_SCHEMA)
+
+
+def review_queue(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, decisions: list[dict], low: float, high: float) -> pa.Table:
+    """Borderline pairs (low <= p < high) with both lineage keys and customers (assignment:
+    record_id, customer_id), plus their decision if any."""
     con = duckdb.connect()
     con.register("canonical", canonical.select(["record_id", "source_file", "source_sheet", "source_row"]))
     con.register("pairs", pairs)
-    con.register("assignment", pa.table({"record_id": list(customer_of_record), "customer_id": list(customer_of_record.values())}))
+    con.register("assignment", assignment)
     rows = con.execute(QUEUE_SQL, {"low": low, "high": high}).fetchall()
     columns = [d[0] for d in con.description]
     by_pair = {d["pair_id"]: d for d in decisions}

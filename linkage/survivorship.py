@@ -7,6 +7,7 @@ Consent is not configurable: least permissive always wins.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,11 @@ def load_config(path: Path = CONFIG_PATH) -> SurvivorshipConfig:
             raise ValueError(f"{path}: field {name}: unknown rule {spec['rule']!r} (use one of {', '.join(RULES)})")
         fields.append(FieldRule(name, spec["rule"], spec.get("column", name), tuple(spec.get("also", ()))))
     return SurvivorshipConfig(tuple(raw.get("source_priority", ())), tuple(fields))
+
+
+def config_digest(path: Path = CONFIG_PATH) -> str:
+    """Fingerprint of the rules: golden rows built under other rules are not reused."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _order(rule: FieldRule) -> str:
@@ -173,11 +179,9 @@ def field_lineage_sql(config: SurvivorshipConfig) -> str:
     return f"{_ctes(config)}\n    {' union all '.join(parts)} order by customer_id, field"
 
 
-def build_crosswalk(canonical: pa.Table, customer_of_record: dict[int, str], pairs: pa.Table) -> pa.Table:
+def build_crosswalk(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table) -> pa.Table:
+    """The crosswalk rows of the assigned records (assignment: record_id, customer_id)."""
     con = duckdb.connect()
-    assignment = pa.table(
-        {"record_id": pa.array(list(customer_of_record), pa.int64()), "customer_id": pa.array(list(customer_of_record.values()), pa.string())}
-    )
     con.register("canonical", canonical)
     con.register("assignment", assignment)
     con.register("pairs", pairs)

@@ -32,8 +32,9 @@ def _setting(env_name: str, default: str):
 
 
 full_refresh = define_asset_job("full_refresh", selection=AssetSelection.all(), description="Read every source, link, and publish the golden tables.")
-# the steps that can work on new and changed files only; the rest always see the whole picture
-INCREMENTAL_STEPS = ("staged__source_records", "standardised__canonical_records", "linked__scored_pairs")
+# the steps that can work on new and changed files, and the customers they touch, only; the rest
+# follow what these wrote
+INCREMENTAL_STEPS = ("staged__source_records", "standardised__canonical_records", "linked__scored_pairs", "golden__customer_source_records")
 incremental_update = define_asset_job(
     "incremental_update",
     selection=AssetSelection.all(),

@@ -1,7 +1,9 @@
 """Atomic publication: readers see the previous complete tables or the new ones, never half.
 
 New data is loaded into `<table>__next` tables, then one transaction drops each old table and
-renames its successor, and applies the state changes (registry upserts, history, run row). A run
+renames its successor, and applies the state changes (registry upserts, history, run row). An
+incremental run replaces only its changed customers' rows of the customer-keyed tables, by
+delete and insert in that same transaction. A run
 that fails or is killed before that commit leaves everything as it was: DuckDB and PostgreSQL
 both roll back DDL with the transaction. State tables are never dropped.
 
@@ -15,6 +17,8 @@ The same code writes both backends; where they differ, the difference is named h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Table, inspect, text
 
@@ -22,6 +26,7 @@ from warehouse.grants import copy_grants
 from warehouse.tables import LOOKUP_INDEXES, STATE, identity_registry, metadata
 
 NEXT_SUFFIX = "__next"
+CHANGED = "changed_customers"
 
 
 def ensure_state_tables(engine: Engine) -> None:
@@ -59,12 +64,30 @@ def _next_table(table: Table) -> Table:
     return table.to_metadata(metadata.__class__(), name=table.name + NEXT_SUFFIX)
 
 
-def publish(engine: Engine, published: dict[Table, pa.Table], appends: dict[Table, pa.Table], registry: pa.Table | None) -> None:
-    """Replace the published tables and apply state changes in one transaction."""
+@dataclass(frozen=True)
+class CustomerChanges:
+    """An incremental run's changes to customer-keyed tables: every row of these customers is
+    replaced by the given rows (none, for a customer that is gone)."""
+
+    customers: pa.Array  # customer_id
+    rows: dict[Table, pa.Table]
+
+
+def publish(
+    engine: Engine,
+    published: dict[Table, pa.Table],
+    appends: dict[Table, pa.Table],
+    registry: pa.Table | None,
+    changes: CustomerChanges | None = None,
+) -> None:
+    """Replace the published tables, apply an incremental run's customer changes and the state
+    changes, all in one transaction."""
     ensure_state_tables(engine)
     with engine.begin() as conn:
         for table, data in published.items():
             _load_next(conn, table, _conform(table, data))
+        if changes is not None:
+            _replace_customers(conn, changes)
         if registry is not None:
             _upsert_registry(conn, registry)
         for table, data in appends.items():
@@ -72,6 +95,15 @@ def publish(engine: Engine, published: dict[Table, pa.Table], appends: dict[Tabl
         existing = set(inspect(conn).get_table_names())
         for table in published:
             _swap(conn, table, replaces=table.name in existing)
+
+
+def _replace_customers(conn: Connection, changes: CustomerChanges) -> None:
+    conn.exec_driver_sql(f'create temporary table "{CHANGED}" (customer_id varchar)')
+    bulk_insert(conn, CHANGED, pa.table({"customer_id": changes.customers}))
+    for table, rows in changes.rows.items():
+        conn.exec_driver_sql(f'delete from "{table.name}" where customer_id in (select customer_id from "{CHANGED}")')
+        bulk_insert(conn, table.name, _conform(table, rows))
+    conn.exec_driver_sql(f'drop table "{CHANGED}"')
 
 
 def _load_next(conn: Connection, table: Table, data: pa.Table) -> None:

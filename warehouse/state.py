@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select, text
 
-from warehouse.publish import ensure_state_tables
-from warehouse.tables import customer_id_history, identity_registry
+from sources.schema import LINEAGE_COLUMNS
+from warehouse.publish import bulk_insert, ensure_state_tables
+from warehouse.tables import customer_id_history, identity_registry, pipeline_runs
+
+LINEAGE = ", ".join(LINEAGE_COLUMNS)
 
 
-def read_registry(engine: Engine) -> dict[tuple[str, str, int], str]:
-    """Lineage key -> customer_id for every record seen by an earlier run."""
+def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[str, str, int], str]:
+    """Lineage key -> customer_id for every record seen by an earlier run; with `keys` (lineage
+    columns), for those records only."""
     ensure_state_tables(engine)
     r = identity_registry.c
-    with engine.connect() as conn:
-        rows = conn.execute(select(r.source_file, r.source_sheet, r.source_row, r.customer_id)).all()
+    with engine.begin() as conn:
+        if keys is None:
+            rows = conn.execute(select(r.source_file, r.source_sheet, r.source_row, r.customer_id)).all()
+        else:
+            conn.exec_driver_sql("create temporary table wanted_keys (source_file varchar, source_sheet varchar, source_row bigint)")
+            bulk_insert(conn, "wanted_keys", keys.select(list(LINEAGE_COLUMNS)))
+            rows = conn.execute(text(f"select {LINEAGE}, customer_id from identity_registry join wanted_keys using ({LINEAGE})")).all()
+            conn.exec_driver_sql("drop table wanted_keys")
     return {(f, s, int(n)): c for f, s, n, c in rows}
+
+
+def last_published_run(engine: Engine) -> str | None:
+    """The run id of the latest published run; None before the first."""
+    if not inspect(engine).has_table(pipeline_runs.name):
+        return None
+    with engine.connect() as conn:
+        return conn.execute(select(pipeline_runs.c.run_id).order_by(pipeline_runs.c.finished_at.desc()).limit(1)).scalar()
 
 
 def highest_customer_id(engine: Engine) -> str | None:

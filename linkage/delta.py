@@ -1,0 +1,96 @@
+"""The part of the customer base an incremental run must resolve again, and nothing more.
+
+A customer is unaffected when none of its records changed, no new record links to any of them and
+no reviewer's decision names one of them: its records, ID, golden row and lineage are exactly
+what the last published run computed, so the run keeps them as they are. Everything else (the
+records, their customers, and whatever those link to) is resolved again together, which gives the
+same customers as resolving all records would: clusters only grow through strong pairs, and each
+affected customer's old records come along whole, so an ID is only ever contested by records that
+are all in the scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources.schema import LINEAGE_COLUMNS
+
+LINEAGE = ", ".join(LINEAGE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Scope:
+    records: pa.Array  # record_id of every record to resolve again
+    customers: pa.Array  # customer_id (as last published) of every customer to replace
+
+
+def _ids(values, type_) -> pa.Array:
+    return pa.array(sorted(values), type_)
+
+
+def affected(canonical: pa.Table, base: pa.Table, pairs: pa.Table, threshold: float, decided: pa.Table) -> Scope:
+    """The records and previous customers an incremental run must resolve again.
+
+    canonical: this run's records (record_id and lineage); base: the last published crosswalk
+    (record_id, lineage, customer_id); pairs: this run's scored pairs; decided: lineage keys of
+    the records people's decisions name (they may move wherever they point)."""
+    con = duckdb.connect()
+    con.register("canonical", canonical.select(["record_id", *LINEAGE_COLUMNS]))
+    con.register("base", base.select(["record_id", *LINEAGE_COLUMNS, "customer_id"]))
+    con.register("decided", decided.select(list(LINEAGE_COLUMNS)))
+    # a record is unchanged when the base holds it under the same lineage key and record id
+    new = con.sql(f"select record_id from canonical anti join base using (record_id, {LINEAGE})").fetchnumpy()["record_id"]
+    gone = con.sql(f"select distinct customer_id from base anti join canonical using (record_id, {LINEAGE})").fetchnumpy()["customer_id"]
+    named = con.sql(f"select record_id from canonical semi join decided using ({LINEAGE})").fetchnumpy()["record_id"]
+    # the customer each unchanged record had
+    previous = con.sql(f"select record_id, customer_id from base semi join canonical using (record_id, {LINEAGE})").to_arrow_table()
+    strong = pairs.filter(pc.greater_equal(pairs.column("match_probability"), threshold)).select(["record_id_l", "record_id_r"])
+
+    records: set[int] = set()
+    customers: set[str] = set(gone.tolist())
+    frontier = set(new.tolist()) | set(named.tolist()) | _records_of(previous, customers)
+    while frontier:  # grow to a fixed point: links of the scope, and the whole customers they touch
+        records |= frontier
+        ids = pa.array(list(frontier), pa.int64())
+        linked = _linked(strong, ids)
+        touched = set(pc.unique(previous.filter(pc.is_in(previous.column("record_id"), pa.array(list(frontier | linked), pa.int64()))).column("customer_id")).to_pylist()) - customers
+        customers |= touched
+        frontier = (linked | _records_of(previous, touched)) - records
+    return Scope(records=_ids(records, pa.int64()), customers=_ids(customers, pa.string()))
+
+
+def _linked(strong: pa.Table, ids: pa.Array) -> set[int]:
+    left = strong.filter(pc.is_in(strong.column("record_id_l"), ids)).column("record_id_r")
+    right = strong.filter(pc.is_in(strong.column("record_id_r"), ids)).column("record_id_l")
+    return set(left.to_pylist()) | set(right.to_pylist())
+
+
+def _records_of(previous: pa.Table, customers: set[str]) -> set[int]:
+    if not customers:
+        return set()
+    rows = previous.filter(pc.is_in(previous.column("customer_id"), pa.array(list(customers), pa.string())))
+    return set(rows.column("record_id").to_pylist())
+
+
+def within(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
+    """Rows whose `column` is one of `values`."""
+    return table.filter(pc.is_in(table.column(column), values))
+
+
+def outside(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
+    """Rows whose `column` is none of `values`."""
+    return table.filter(pc.invert(pc.is_in(table.column(column), values)))
+
+
+def pairs_within(pairs: pa.Table, records: pa.Array) -> pa.Table:
+    """Pairs with both records in the scope."""
+    return pairs.filter(pc.and_(pc.is_in(pairs.column("record_id_l"), records), pc.is_in(pairs.column("record_id_r"), records)))
+
+
+def pairs_touching(pairs: pa.Table, records: pa.Array) -> pa.Table:
+    """Pairs with at least one record in the scope."""
+    return pairs.filter(pc.or_(pc.is_in(pairs.column("record_id_l"), records), pc.is_in(pairs.column("record_id_r"), records)))

@@ -1,0 +1,76 @@
+"""Which customers an incremental run resolves again: whole customers, grown through strong pairs."""
+
+import pyarrow as pa
+
+from linkage.delta import affected, pairs_touching, pairs_within
+from linkage.review import LINEAGE_SCHEMA
+
+THRESHOLD = 0.9
+
+
+def _records(ids):
+    return pa.table({"record_id": pa.array(ids, pa.int64()), "source_file": [f"f{i}" for i in ids], "source_sheet": [""] * len(ids), "source_row": pa.array(ids, pa.int64())})
+
+
+def _base(customer_of_record: dict[int, str]):
+    return _records(list(customer_of_record)).append_column("customer_id", pa.array(list(customer_of_record.values()), pa.string()))
+
+
+def _pairs(*edges):
+    return pa.table(
+        {
+            "record_id_l": pa.array([e[0] for e in edges], pa.int64()),
+            "record_id_r": pa.array([e[1] for e in edges], pa.int64()),
+            "match_probability": pa.array([e[2] for e in edges], pa.float64()),
+        }
+    )
+
+
+NOTHING_DECIDED = LINEAGE_SCHEMA.empty_table()
+# customers A (1, 2), B (3, 4), C (5)
+BASE = _base({1: "A", 2: "A", 3: "B", 4: "B", 5: "C"})
+OLD_PAIRS = [(1, 2, 0.99), (3, 4, 0.99)]
+
+
+def _scope(canonical_ids, pairs, decided=NOTHING_DECIDED, base=BASE):
+    scope = affected(_records(canonical_ids), base, _pairs(*pairs), THRESHOLD, decided)
+    return set(scope.records.to_pylist()), set(scope.customers.to_pylist())
+
+
+def test_nothing_new_touches_nothing():
+    assert _scope([1, 2, 3, 4, 5], OLD_PAIRS) == (set(), set())
+
+
+def test_a_new_record_brings_the_whole_customer_it_links_to():
+    assert _scope([1, 2, 3, 4, 5, 6], [*OLD_PAIRS, (6, 1, 0.95)]) == ({1, 2, 6}, {"A"})
+
+
+def test_a_weak_link_brings_nothing_but_the_new_record():
+    assert _scope([1, 2, 3, 4, 5, 6], [*OLD_PAIRS, (6, 1, 0.5)]) == ({6}, set())
+
+
+def test_a_new_record_bridging_two_customers_brings_both():
+    assert _scope([1, 2, 3, 4, 5, 6], [*OLD_PAIRS, (6, 2, 0.95), (6, 3, 0.97)]) == ({1, 2, 3, 4, 6}, {"A", "B"})
+
+
+def test_a_gone_record_brings_its_customer():
+    assert _scope([1, 3, 4, 5], [(3, 4, 0.99)]) == ({1}, {"A"})  # record 2 gone, and its pairs with it
+
+
+def test_a_re_read_record_is_new_under_its_new_record_id():
+    canonical = _records([1, 2, 3, 4, 5])
+    canonical = canonical.set_column(0, "record_id", pa.array([1, 2, 3, 4, 50], pa.int64()))  # record 5 re-read as 50
+    scope = affected(canonical, BASE, _pairs(*OLD_PAIRS), THRESHOLD, NOTHING_DECIDED)
+    assert (set(scope.records.to_pylist()), set(scope.customers.to_pylist())) == ({50}, {"C"})
+
+
+def test_a_decision_brings_the_customers_of_the_records_it_names():
+    decided = pa.Table.from_pylist([{"source_file": "f3", "source_sheet": "", "source_row": 3}], schema=LINEAGE_SCHEMA)
+    assert _scope([1, 2, 3, 4, 5], OLD_PAIRS, decided) == ({3, 4}, {"B"})
+
+
+def test_pairs_within_and_touching():
+    pairs = _pairs((1, 2, 0.99), (2, 3, 0.6), (4, 5, 0.99))
+    scope = pa.array([1, 2], pa.int64())
+    assert pairs_within(pairs, scope).num_rows == 1
+    assert pairs_touching(pairs, scope).num_rows == 2
