@@ -14,13 +14,14 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, Confi
 from assets.customers import CANONICAL, CROSSWALK, GOLDEN
 from assets.metadata import table_metadata
 from assets.resources import WorkArea
-from marts import audits
+from marts import audits, orders, tickets
 from marts.audience import build_audience
 from marts.birthdays import build_birthdays
 from marts.orders import build_orders
 from marts.salespeople import build_salespeople
 from marts.tickets import build_tickets
 from marts.value import as_of, build_value
+from sources.schema import LINEAGE_COLUMNS
 from warehouse import tables
 
 
@@ -43,7 +44,12 @@ class AsOf(Config):
 
 
 def _today(config: AsOf, work: WorkArea) -> date:
-    return as_of(work.read("canonical"), date.fromisoformat(config.today) if config.today else None)
+    return as_of(work.read("canonical", columns=["event_at"]), date.fromisoformat(config.today) if config.today else None)
+
+
+def _crosswalk_keys(work: WorkArea):
+    """Each record's customer, by lineage key."""
+    return work.read("crosswalk", columns=["customer_id", *LINEAGE_COLUMNS])
 
 
 def _write(work: WorkArea, table, data) -> MaterializeResult:
@@ -53,12 +59,12 @@ def _write(work: WorkArea, table, data) -> MaterializeResult:
 
 @asset(key=ORDERS, deps=[CANONICAL, CROSSWALK, GOLDEN], group_name="marts", description="One row per shop order, with its golden customer.")
 def customer_orders(work: WorkArea) -> MaterializeResult:
-    return _write(work, tables.customer_orders, build_orders(work.read("canonical"), work.read("crosswalk")))
+    return _write(work, tables.customer_orders, build_orders(work.read("canonical", columns=orders.CANONICAL_COLUMNS), _crosswalk_keys(work)))
 
 
 @asset(key=TICKETS, deps=[CANONICAL, CROSSWALK, GOLDEN], group_name="marts", description="One row per service ticket, with its golden customer and whether it is open.")
 def customer_service_tickets(work: WorkArea) -> MaterializeResult:
-    return _write(work, tables.customer_service_tickets, build_tickets(work.read("canonical"), work.read("crosswalk")))
+    return _write(work, tables.customer_service_tickets, build_tickets(work.read("canonical", columns=tickets.CANONICAL_COLUMNS), _crosswalk_keys(work)))
 
 
 @asset(key=VALUE, deps=[ORDERS, GOLDEN, CANONICAL], group_name="marts", description="Orders, spend, purchase cycle, RFM and value tier per customer, as of a date.")
@@ -81,7 +87,7 @@ def marketing_audience(work: WorkArea):
 
 @asset(key=SALESPEOPLE, deps=[CROSSWALK, GOLDEN], group_name="marts", description="Every salesperson who has the customer in a sheet; one is primary.")
 def customer_salespeople(work: WorkArea) -> MaterializeResult:
-    return _write(work, tables.customer_salespeople, build_salespeople(work.read("crosswalk")))
+    return _write(work, tables.customer_salespeople, build_salespeople(work.read("crosswalk", columns=["customer_id", "salesperson", "event_at"])))
 
 
 @asset(key=BIRTHDAYS, deps=[GOLDEN, SALESPEOPLE, CANONICAL], group_name="marts", description="Customers whose birthday falls in the next 30 days, for customer care.")

@@ -8,7 +8,7 @@ warehouse itself: before the publish it still holds the last published run.
 
 import pyarrow as pa
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, text
 
 from assets.customers import CROSSWALK, GOLDEN, STAGED
 from assets.resources import Monitoring, Warehouse, WorkArea
@@ -22,14 +22,24 @@ from sources.schema import LINEAGE_COLUMNS
 from warehouse import tables
 
 
-def _last_published(warehouse: Warehouse, table, columns: list[str]) -> pa.Table | None:
-    """Columns of a table as the last run published it; None before the first publish."""
+# the last published run's figures, computed where they are (portable SQL: DuckDB and PostgreSQL)
+PUBLISHED_MATCH_RATES_SQL = """
+with sizes as (select customer_id, count(*) as n from customer_source_records group by customer_id)
+select source_system, count(*) as records, sum(case when n > 1 then 1 else 0 end) as matched
+from customer_source_records join sizes using (customer_id)
+group by source_system order by source_system
+"""
+PUBLISHED_RECORDS_SQL = "select source_system, count(*) as n from customer_source_records group by source_system"
+
+
+def _last_published(warehouse: Warehouse, sql: str) -> list[dict] | None:
+    """Rows of an aggregate over the last published crosswalk; None before the first publish."""
     engine = warehouse.engine()
-    if not inspect(engine).has_table(table.name):
+    if not inspect(engine).has_table(tables.customer_source_records.name):
         return None
     with engine.connect() as conn:
-        rows = conn.execute(select(*(table.c[c] for c in columns))).all()
-    return pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}) if rows else None
+        rows = [dict(r._mapping) for r in conn.execute(text(sql))]
+    return rows or None
 
 
 def _drift_severity(monitoring: Monitoring) -> AssetCheckSeverity:
@@ -46,8 +56,9 @@ def _result(violations: dict[str, int]) -> AssetCheckResult:
 
 @asset_check(asset=CROSSWALK, blocking=True, description="Each source's match rate (share of its records that joined another record) moved no more than the configured drift since the last published run.")
 def match_rate_within_drift(work: WorkArea, warehouse: Warehouse, monitoring: Monitoring) -> AssetCheckResult:
-    before = _last_published(warehouse, tables.customer_source_records, ["customer_id", "source_system"])
-    changes = figures.rate_changes(figures.match_rates(before) if before is not None else [], figures.match_rates(work.read("crosswalk")))
+    before = _last_published(warehouse, PUBLISHED_MATCH_RATES_SQL)
+    rates_before = [{**r, "rate": r["matched"] / r["records"]} for r in before or []]
+    changes = figures.rate_changes(rates_before, figures.match_rates(work.read("crosswalk", columns=["customer_id", "source_system"])))
     moved = [c for c in changes if c["change"] is not None and abs(c["change"]) > monitoring.match_rate_drift]
     return AssetCheckResult(
         passed=not moved,
@@ -72,8 +83,9 @@ def _rates_table(changes: list[dict]) -> str:
 
 @asset_check(asset=STAGED, blocking=True, description="No source system lost more than the configured share of its records since the last published run.")
 def sources_not_shrunk(work: WorkArea, warehouse: Warehouse, monitoring: Monitoring) -> AssetCheckResult:
-    before = _last_published(warehouse, tables.customer_source_records, ["source_system"])
-    rows = figures.shrinkage(figures.records_by_source(before) if before is not None else {}, figures.records_by_source(work.read("staged")))
+    before = _last_published(warehouse, PUBLISHED_RECORDS_SQL)
+    counts_before = {r["source_system"]: r["n"] for r in before or []}
+    rows = figures.shrinkage(counts_before, figures.records_by_source(work.read("staged", columns=["source_system"])))
     shrunk = [r for r in rows if r["lost"] > monitoring.source_shrink]
     return AssetCheckResult(
         passed=not shrunk,
@@ -88,7 +100,7 @@ def sources_not_shrunk(work: WorkArea, warehouse: Warehouse, monitoring: Monitor
 
 @asset_check(asset=CROSSWALK, blocking=True, description="match_review_queue: pair_id unique and not null, a known status, both customers in the crosswalk.")
 def review_queue_keys(work: WorkArea) -> AssetCheckResult:
-    queue, crosswalk = work.read("review_queue"), work.read("crosswalk").select(["customer_id"])
+    queue, crosswalk = work.read("review_queue"), work.read("crosswalk", columns=["customer_id"])
     return _result(
         {
             **key_violations(queue, ["pair_id"]),
@@ -106,7 +118,7 @@ def review_queue_keys(work: WorkArea) -> AssetCheckResult:
 
 @asset_check(asset=CROSSWALK, blocking=True, description="customer_id_history: one known event per customer this run; live IDs and merge targets are customers.")
 def id_history_keys(work: WorkArea) -> AssetCheckResult:
-    history, crosswalk = work.read("id_history"), work.read("crosswalk").select(["customer_id"])
+    history, crosswalk = work.read("id_history"), work.read("crosswalk", columns=["customer_id"])
     return _result(
         {
             **key_violations(history, ["customer_id"]),
@@ -131,16 +143,17 @@ def quarantine_keys(work: WorkArea) -> AssetCheckResult:
 
 @asset_check(asset=GOLDEN, blocking=True, description="golden_field_lineage: one row per (customer, field), for a golden customer, from one of that customer's own records.")
 def field_lineage_keys(work: WorkArea) -> AssetCheckResult:
-    lineage, golden, crosswalk = work.read("golden_field_lineage"), work.read("golden"), work.read("crosswalk")
-    keys = ", ".join(LINEAGE_COLUMNS)
+    keys = ["customer_id", *LINEAGE_COLUMNS]
+    lineage = work.read("golden_field_lineage", columns=[*keys, "field"])
+    golden, crosswalk = work.read("golden", columns=["customer_id"]), work.read("crosswalk", columns=keys)
     return _result(
         {
             **key_violations(lineage, ["customer_id", "field"]),
             **orphan_customers(lineage, golden),
             **_violations(
-                f"select count(*) as from_another_customer from lineage anti join crosswalk using (customer_id, {keys}) where lineage.source_file is not null",
-                lineage=lineage.select(["customer_id", *LINEAGE_COLUMNS]),
-                crosswalk=crosswalk.select(["customer_id", *LINEAGE_COLUMNS]),
+                f"select count(*) as from_another_customer from lineage anti join crosswalk using ({', '.join(keys)}) where lineage.source_file is not null",
+                lineage=lineage.select(keys),
+                crosswalk=crosswalk,
             ),
         }
     )
@@ -151,7 +164,8 @@ def accuracy_against_truth(work: WorkArea, monitoring: Monitoring) -> AssetCheck
     truth = monitoring.truth()
     if truth is None:
         return AssetCheckResult(passed=True, metadata={"truth": "not configured: set UNIFY_TRUTH to a truth CSV to check accuracy"})
-    columns = [work.read("crosswalk").column(c).to_pylist() for c in (*LINEAGE_COLUMNS, "customer_id")]
+    crosswalk = work.read("crosswalk", columns=[*LINEAGE_COLUMNS, "customer_id"])
+    columns = [crosswalk.column(c).to_pylist() for c in (*LINEAGE_COLUMNS, "customer_id")]
     predicted = {(f, s or "", int(r)): c for f, s, r, c in zip(*columns)}
     scores = pairwise_scores(predicted, read_truth(truth))
     return AssetCheckResult(

@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext, AssetKey, DagsterEventType, Materiali
 from assets.customers import CROSSWALK, PAIRS
 from assets.publishing import published
 from assets.resources import Monitoring, WorkArea
+from reports import figures
 from reports.run_report import CheckOutcome, collect, write_report
 from reports.summary import match_summary as summarise
 from warehouse import tables
@@ -26,7 +27,7 @@ REPORT_TAG = "unify/report"  # the run's tag that names its HTML report
     description="Match summary of the linked and golden layers: match rate per source, duplicates per source pair, match-weight histogram, cluster sizes.",
 )
 def match_summary(work: WorkArea) -> MaterializeResult:
-    numbers, sections = summarise(work.read("crosswalk"), work.read("pairs"))
+    numbers, sections = summarise(work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS), work.read("pairs", columns=figures.PAIRS_COLUMNS))
     return MaterializeResult(metadata={**numbers, **{name: MetadataValue.md(text) for name, text in sections.items()}})
 
 
@@ -42,8 +43,8 @@ def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monit
         run_id=context.run_id,
         finished_at=datetime.now(timezone.utc).replace(tzinfo=None),
         files=work.read("file_reports"),
-        crosswalk=work.read("crosswalk"),
-        pairs=work.read("pairs"),
+        crosswalk=work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS),
+        pairs=work.read("pairs", columns=figures.PAIRS_COLUMNS),
         quarantined=work.read("quarantined"),
         value=work.read(value_mart) if work.has(value_mart) else None,
         checks=check_outcomes(context),

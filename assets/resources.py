@@ -54,8 +54,8 @@ class WorkArea(ConfigurableResource):
         pq.write_table(table, tmp)
         tmp.replace(target)
 
-    def read(self, name: str) -> pa.Table:
-        return pq.read_table(Path(self.path) / f"{name}.parquet")
+    def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(Path(self.path) / f"{name}.parquet", columns=columns)
 
     def has(self, *names: str) -> bool:
         return all((Path(self.path) / f"{name}.parquet").is_file() for name in names)

@@ -16,6 +16,9 @@ SHOP_SYSTEMS = ["tmall", "shopify"]
 # shipped-but-unconfirmed orders do not).
 SUCCESSFUL_STATUSES = ["交易成功", "paid"]
 
+# the canonical columns the orders come from
+CANONICAL_COLUMNS = ["source_system", "source_record_key", "source_file", "source_sheet", "source_row", "event_at", "order_amount", "currency", "order_status", "items"]
+
 ORDERS_SQL = """
 with lines as (
     select x.customer_id, c.source_system, c.source_record_key as order_id, c.source_file, c.source_row,

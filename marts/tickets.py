@@ -9,6 +9,12 @@ from sources.service_logs import OPEN_STATUSES
 
 TICKET_SYSTEMS = ["call_center", "helpdesk"]
 
+# the canonical columns the tickets come from
+CANONICAL_COLUMNS = [
+    "source_system", "source_record_key", "source_file", "source_sheet", "source_row", "event_at", "channel",
+    "ticket_type", "ticket_status", "satisfaction", "related_order_id", "ticket_text",
+]
+
 TICKETS_SQL = """
 select c.source_record_key as ticket_id, x.customer_id, c.source_system, c.event_at as created_at, c.channel,
        c.ticket_type, c.ticket_status as status, c.satisfaction,

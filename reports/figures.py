@@ -10,12 +10,16 @@ import re
 from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from marts.sql import query
 
 # cluster sizes are shown in buckets: exact while small, then widening; (low, high), None = no upper end
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, 200), (201, None))
-WEIGHT_BIN = 2.0  # match-weight histogram bin width (a weight of 2 doubles the odds twice)
+WEIGHT_BIN = 2.0
+# the columns the figures read, so callers can read no more
+CROSSWALK_COLUMNS = ["record_id", "customer_id", "source_system"]
+PAIRS_COLUMNS = ["record_id_l", "record_id_r", "kind", "match_weight"]  # match-weight histogram bin width (a weight of 2 doubles the odds twice)
 
 MATCH_RATES_SQL = """
 with sizes as (select customer_id, count(*) as n from crosswalk group by customer_id)
@@ -117,9 +121,9 @@ def headline(crosswalk: pa.Table, pairs: pa.Table) -> dict:
     """The match summary: records, customers, duplicates merged, how many records joined another."""
     rates = match_rates(crosswalk)
     records = sum(r["records"] for r in rates)
-    customers = len(set(crosswalk.column("customer_id").to_pylist()))
+    customers = pc.count_distinct(crosswalk.column("customer_id")).as_py()
     matched = sum(r["matched"] for r in rates)
-    kinds = Counter(pairs.column("kind").to_pylist())
+    kinds = Counter({c["values"]: c["counts"] for c in pc.value_counts(pairs.column("kind")).to_pylist()})
     largest = largest_customers(crosswalk, top=1)
     return {
         "records": records,
