@@ -1,75 +1,269 @@
-"""Audits of the golden tables before they are published. Blocking: a failure stops the publish
-and the previous tables stay live."""
+"""The audits of write-audit-publish: each asset checks the tables it has just written, in the same
+step (no re-reading, no step of its own), and a failed blocking check stops everything downstream,
+so the publish never runs and the previous tables stay live.
+
+Each check is a function of tables and settings, returning its AssetCheckResult; each asset lists
+its checks' specs (`*_CHECKS`) and calls them. Drift fails as a warning (shown in the UI and the
+run report, the publish goes on) unless Monitoring.drift_blocks_publish makes it an error; its
+baseline is the warehouse itself, which before the publish still holds the last published run.
+"""
+
+import pyarrow as pa
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, MetadataValue
+from sqlalchemy import inspect, text
+
+from assets.keys import CROSSWALK, GOLDEN, STAGED
+from assets.resources import LinkageSettings, Monitoring, Warehouse
+from linkage.evaluate import pairwise_scores, read_truth
+from linkage.identity import EVENTS
+from marts.audits import key_violations, orphan_customers
+from marts.sql import query
+from reports import figures
+from reports.charts import text_bars
+from sources.schema import LINEAGE_COLUMNS
+from warehouse import tables
 
 
-import duckdb
-from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
-
-from assets.customers import CROSSWALK, GOLDEN, STAGED
-from assets.resources import LinkageSettings, WorkArea
+def _spec(asset, name: str, description: str) -> AssetCheckSpec:
+    return AssetCheckSpec(name, asset=asset, blocking=True, description=description)
 
 
-def _query(work: WorkArea, sql: str, **tables: tuple[str, list[str]]):
-    """The one row of `sql` over work tables, each given as (work table, the columns it needs)."""
-    con = duckdb.connect()
-    for name, (work_name, columns) in tables.items():
-        con.register(name, work.read(work_name, columns=columns))
-    return con.execute(sql).fetchone()
+STAGED_CHECKS = [
+    _spec(STAGED, "rows_accounted_for", "Every source row is staged or quarantined: rows read = staged + quarantined, per file."),
+    _spec(STAGED, "quarantine_keys", "quarantined_records: one row per lineage key (row 0 = the whole file), each with a reason."),
+    _spec(STAGED, "sources_not_shrunk", "No source system lost more than the configured share of its records since the last published run."),
+]
+CROSSWALK_CHECKS = [
+    _spec(CROSSWALK, "every_record_in_one_customer", "Every staged record is in exactly one customer."),
+    _spec(CROSSWALK, "review_queue_keys", "match_review_queue: pair_id unique and not null, a known status, both customers in the crosswalk."),
+    _spec(CROSSWALK, "id_history_keys", "customer_id_history: one known event per customer this run; live IDs and merge targets are customers."),
+    _spec(CROSSWALK, "match_rate_within_drift", "Each source's match rate (share of its records that joined another record) moved no more than the configured drift since the last published run."),
+    _spec(CROSSWALK, "accuracy_against_truth", "With a truth file configured (UNIFY_TRUTH): pairwise precision and recall of the crosswalk at or above their floors."),
+]
+GOLDEN_CHECKS = [
+    _spec(GOLDEN, "golden_key_unique", "customer_id is unique and never null."),
+    _spec(GOLDEN, "crosswalk_points_at_golden", "Every crosswalk row points at an existing golden customer, and every customer has records."),
+    _spec(GOLDEN, "largest_cluster_bounded", "No customer is bigger than the configured bound: a giant cluster is an over-merge."),
+    _spec(GOLDEN, "field_lineage_keys", "golden_field_lineage: one row per (customer, field), for a golden customer, from one of that customer's own records."),
+]
 
 
-@asset_check(asset=GOLDEN, blocking=True, description="customer_id is unique and never null.")
-def golden_key_unique(work: WorkArea) -> AssetCheckResult:
-    nulls, dupes = _query(work, "select count(*) filter (where customer_id is null), count(*) - count(distinct customer_id) from golden", golden=("golden", ["customer_id"]))
-    return AssetCheckResult(passed=nulls == 0 and dupes == 0, metadata={"null_ids": nulls, "duplicate_ids": dupes})
+def _one_row(sql: str, params: dict | None = None, **tables: pa.Table) -> dict:
+    return query(sql, params, **tables).to_pylist()[0]
 
 
-@asset_check(asset=GOLDEN, blocking=True, description="Every crosswalk row points at an existing golden customer, and every customer has records.")
-def crosswalk_points_at_golden(work: WorkArea) -> AssetCheckResult:
-    orphans, empty = _query(
-        work,
-        """select (select count(*) from crosswalk c anti join golden g using (customer_id)),
-                  (select count(*) from golden g anti join crosswalk c using (customer_id))""",
-        crosswalk=("crosswalk", ["customer_id"]),
-        golden=("golden", ["customer_id"]),
-    )
-    return AssetCheckResult(passed=orphans == 0 and empty == 0, metadata={"orphan_records": orphans, "customers_without_records": empty})
+def _result(name: str, violations: dict[str, int]) -> AssetCheckResult:
+    return AssetCheckResult(check_name=name, passed=not any(violations.values()), metadata=violations)
 
 
-@asset_check(asset=GOLDEN, blocking=True, description="No customer is bigger than the configured bound: a giant cluster is an over-merge.")
-def largest_cluster_bounded(work: WorkArea, linkage: LinkageSettings) -> AssetCheckResult:
-    (largest,) = _query(work, "select coalesce(max(source_record_count), 0) from golden", golden=("golden", ["source_record_count"]))
-    return AssetCheckResult(
-        passed=largest <= linkage.max_cluster_size,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"largest_cluster": largest, "bound": linkage.max_cluster_size},
-    )
+# --- staged ---
 
 
-@asset_check(asset=CROSSWALK, blocking=True, description="Every staged record is in exactly one customer.")
-def every_record_in_one_customer(work: WorkArea) -> AssetCheckResult:
-    staged, mapped, distinct_keys = _query(
-        work,
-        """select (select count(*) from staged), (select count(*) from crosswalk),
-                  (select count(distinct (source_file, source_sheet, source_row)) from crosswalk)""",
-        staged=("staged", ["source_file"]),
-        crosswalk=("crosswalk", ["source_file", "source_sheet", "source_row"]),
-    )
-    return AssetCheckResult(passed=staged == mapped == distinct_keys, metadata={"staged": staged, "crosswalk_rows": mapped, "distinct_lineage_keys": distinct_keys})
+def audit_staged(staged: pa.Table, quarantined: pa.Table, file_reports: pa.Table, warehouse: Warehouse, monitoring: Monitoring) -> list[AssetCheckResult]:
+    return [rows_accounted_for(staged, quarantined, file_reports), quarantine_keys(quarantined), sources_not_shrunk(staged, warehouse, monitoring)]
 
 
-@asset_check(asset=STAGED, blocking=True, description="Every source row is staged or quarantined: rows read = staged + quarantined, per file.")
-def rows_accounted_for(work: WorkArea) -> AssetCheckResult:
-    (bad_files,) = _query(
-        work,
-        """select count(*) from file_reports f
+def rows_accounted_for(staged: pa.Table, quarantined: pa.Table, file_reports: pa.Table) -> AssetCheckResult:
+    counts = _one_row(
+        """select count(*) as files_not_reconciled from file_reports f
            left join (select source_file, count(*) n from staged group by all) s using (source_file)
            left join (select source_file, count(*) n from quarantined group by all) q using (source_file)
            where f.rows_read <> coalesce(s.n, 0) + coalesce(q.n, 0)""",
-        file_reports=("file_reports", ["source_file", "rows_read"]),
-        staged=("staged", ["source_file"]),
-        quarantined=("quarantined", ["source_file"]),
+        file_reports=file_reports.select(["source_file", "rows_read"]),
+        staged=staged.select(["source_file"]),
+        quarantined=quarantined.select(["source_file"]),
     )
-    return AssetCheckResult(passed=bad_files == 0, metadata={"files_not_reconciled": bad_files})
+    return _result("rows_accounted_for", counts)
 
 
-GOLDEN_CHECKS = [golden_key_unique, crosswalk_points_at_golden, largest_cluster_bounded, every_record_in_one_customer, rows_accounted_for]
+def quarantine_keys(quarantined: pa.Table) -> AssetCheckResult:
+    return _result(
+        "quarantine_keys",
+        {**key_violations(quarantined, list(LINEAGE_COLUMNS)), **_one_row("select count(*) filter (where reason is null) as without_reason from q", q=quarantined.select(["reason"]))},
+    )
+
+
+# the last published run's figures, computed where they are (portable SQL: DuckDB and PostgreSQL)
+PUBLISHED_MATCH_RATES_SQL = """
+with sizes as (select customer_id, count(*) as n from customer_source_records group by customer_id)
+select source_system, count(*) as records, sum(case when n > 1 then 1 else 0 end) as matched
+from customer_source_records join sizes using (customer_id)
+group by source_system order by source_system
+"""
+PUBLISHED_RECORDS_SQL = "select source_system, count(*) as n from customer_source_records group by source_system"
+
+
+def _last_published(warehouse: Warehouse, sql: str) -> list[dict] | None:
+    """Rows of an aggregate over the last published crosswalk; None before the first publish."""
+    engine = warehouse.engine()
+    if not inspect(engine).has_table(tables.customer_source_records.name):
+        return None
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(text(sql))]
+    return rows or None
+
+
+def _drift_severity(monitoring: Monitoring) -> AssetCheckSeverity:
+    return AssetCheckSeverity.ERROR if monitoring.drift_blocks_publish else AssetCheckSeverity.WARN
+
+
+def sources_not_shrunk(staged: pa.Table, warehouse: Warehouse, monitoring: Monitoring) -> AssetCheckResult:
+    before = _last_published(warehouse, PUBLISHED_RECORDS_SQL)
+    counts_before = {r["source_system"]: r["n"] for r in before or []}
+    rows = figures.shrinkage(counts_before, figures.records_by_source(staged))
+    shrunk = [r for r in rows if r["lost"] > monitoring.source_shrink]
+    return AssetCheckResult(
+        check_name="sources_not_shrunk",
+        passed=not shrunk,
+        severity=_drift_severity(monitoring),
+        metadata={
+            "allowed_shrink": monitoring.source_shrink,
+            "shrunk_sources": ", ".join(r["source_system"] for r in shrunk),
+            "records_lost": MetadataValue.md(text_bars([(r["source_system"], round(r["lost"], 3)) for r in rows], "source system", "share lost")),
+        },
+    )
+
+
+# --- crosswalk ---
+
+
+def audit_crosswalk(
+    crosswalk: pa.Table, staged: pa.Table, queue: pa.Table, history: pa.Table, warehouse: Warehouse, monitoring: Monitoring
+) -> list[AssetCheckResult]:
+    return [
+        every_record_in_one_customer(staged, crosswalk),
+        review_queue_keys(queue, crosswalk),
+        id_history_keys(history, crosswalk),
+        match_rate_within_drift(crosswalk, warehouse, monitoring),
+        accuracy_against_truth(crosswalk, monitoring),
+    ]
+
+
+def every_record_in_one_customer(staged: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
+    distinct_keys = _one_row("select count(*) as n from (select distinct * from keys)", keys=crosswalk.select(list(LINEAGE_COLUMNS)))["n"]
+    counts = {"staged": staged.num_rows, "crosswalk_rows": crosswalk.num_rows, "distinct_lineage_keys": distinct_keys}
+    return AssetCheckResult(check_name="every_record_in_one_customer", passed=len(set(counts.values())) == 1, metadata=counts)
+
+
+def review_queue_keys(queue: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
+    return _result(
+        "review_queue_keys",
+        {
+            **key_violations(queue, ["pair_id"]),
+            **_one_row(
+                """select count(*) filter (where status is null or status not in ('pending', 'same', 'different')) as unknown_status,
+                          count(*) filter (where left_customer_id not in (select customer_id from crosswalk)
+                                              or right_customer_id not in (select customer_id from crosswalk)) as unknown_customers
+                   from queue""",
+                queue=queue,
+                crosswalk=crosswalk.select(["customer_id"]),
+            ),
+        },
+    )
+
+
+def id_history_keys(history: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
+    return _result(
+        "id_history_keys",
+        {
+            **key_violations(history, ["customer_id"]),
+            **_one_row(
+                """select count(*) filter (where event is null or not list_contains($events, event)) as unknown_events,
+                          count(*) filter (where event in ('minted', 'kept', 'split') and customer_id not in (select customer_id from crosswalk)) as live_ids_without_records,
+                          count(*) filter (where event = 'merged' and related_customer_id not in (select customer_id from crosswalk)) as merged_into_unknown
+                   from history""",
+                {"events": list(EVENTS)},
+                history=history,
+                crosswalk=crosswalk.select(["customer_id"]),
+            ),
+        },
+    )
+
+
+def match_rate_within_drift(crosswalk: pa.Table, warehouse: Warehouse, monitoring: Monitoring) -> AssetCheckResult:
+    before = _last_published(warehouse, PUBLISHED_MATCH_RATES_SQL)
+    rates_before = [{**r, "rate": r["matched"] / r["records"]} for r in before or []]
+    changes = figures.rate_changes(rates_before, figures.match_rates(crosswalk))
+    moved = [c for c in changes if c["change"] is not None and abs(c["change"]) > monitoring.match_rate_drift]
+    return AssetCheckResult(
+        check_name="match_rate_within_drift",
+        passed=not moved,
+        severity=_drift_severity(monitoring),
+        metadata={
+            "allowed_drift": monitoring.match_rate_drift,
+            "largest_drift": max((abs(c["change"]) for c in changes if c["change"] is not None), default=0.0),
+            "drifted_sources": ", ".join(c["source_system"] for c in moved),
+            "baseline": "last published run" if before is not None else "none: first publish",
+            "match_rates": MetadataValue.md(_rates_table(changes)),
+        },
+    )
+
+
+def _rates_table(changes: list[dict]) -> str:
+    def rate(v):
+        return "" if v is None else f"{v:.3f}"
+
+    lines = ["| source system | last run | this run | change |", "|---|---:|---:|---:|"]
+    return "\n".join(lines + [f"| {c['source_system']} | {rate(c['before'])} | {rate(c['now'])} | {rate(c['change'])} |" for c in changes])
+
+
+def accuracy_against_truth(crosswalk: pa.Table, monitoring: Monitoring) -> AssetCheckResult:
+    truth = monitoring.truth()
+    if truth is None:
+        return AssetCheckResult(check_name="accuracy_against_truth", passed=True, metadata={"truth": "not configured: set UNIFY_TRUTH to a truth CSV to check accuracy"})
+    columns = [crosswalk.column(c).to_pylist() for c in (*LINEAGE_COLUMNS, "customer_id")]
+    predicted = {(f, s or "", int(r)): c for f, s, r, c in zip(*columns)}
+    scores = pairwise_scores(predicted, read_truth(truth))
+    return AssetCheckResult(
+        check_name="accuracy_against_truth",
+        passed=scores.precision >= monitoring.min_precision and scores.recall >= monitoring.min_recall,
+        metadata={**scores.as_dict(), "min_precision": monitoring.min_precision, "min_recall": monitoring.min_recall, "truth": MetadataValue.path(str(truth))},
+    )
+
+
+# --- golden ---
+
+
+def audit_golden(golden: pa.Table, field_lineage: pa.Table, crosswalk: pa.Table, linkage: LinkageSettings) -> list[AssetCheckResult]:
+    return [
+        golden_key_unique(golden),
+        crosswalk_points_at_golden(crosswalk, golden),
+        largest_cluster_bounded(golden, linkage.max_cluster_size),
+        field_lineage_keys(field_lineage, golden, crosswalk),
+    ]
+
+
+def golden_key_unique(golden: pa.Table) -> AssetCheckResult:
+    counts = _one_row("select count(*) filter (where customer_id is null) as null_ids, count(*) - count(distinct customer_id) as duplicate_ids from golden", golden=golden.select(["customer_id"]))
+    return _result("golden_key_unique", counts)
+
+
+def crosswalk_points_at_golden(crosswalk: pa.Table, golden: pa.Table) -> AssetCheckResult:
+    counts = _one_row(
+        """select (select count(*) from crosswalk c anti join golden g using (customer_id)) as orphan_records,
+                  (select count(*) from golden g anti join crosswalk c using (customer_id)) as customers_without_records""",
+        crosswalk=crosswalk.select(["customer_id"]),
+        golden=golden.select(["customer_id"]),
+    )
+    return _result("crosswalk_points_at_golden", counts)
+
+
+def largest_cluster_bounded(golden: pa.Table, bound: int) -> AssetCheckResult:
+    largest = _one_row("select coalesce(max(source_record_count), 0) as largest from golden", golden=golden.select(["source_record_count"]))["largest"]
+    return AssetCheckResult(check_name="largest_cluster_bounded", passed=largest <= bound, metadata={"largest_cluster": largest, "bound": bound})
+
+
+def field_lineage_keys(field_lineage: pa.Table, golden: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
+    keys = ["customer_id", *LINEAGE_COLUMNS]
+    return _result(
+        "field_lineage_keys",
+        {
+            **key_violations(field_lineage.select(["customer_id", "field"]), ["customer_id", "field"]),
+            **orphan_customers(field_lineage.select(["customer_id"]), golden.select(["customer_id"])),
+            **_one_row(
+                f"select count(*) as from_another_customer from lineage anti join crosswalk using ({', '.join(keys)}) where lineage.source_file is not null",
+                lineage=field_lineage.select(keys),
+                crosswalk=crosswalk.select(keys),
+            ),
+        },
+    )

@@ -10,22 +10,18 @@ from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
+from dagster import Config, MaterializeResult, MetadataValue, asset
 
+from assets import checks
+from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
-from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
 from linkage import delta, identity, model, predict, survivorship
 from sources import incremental
 from linkage import review as linkage_review
 from sources.canonical import standardise
 from warehouse import review, state
 
-STAGED = AssetKey(["staged", "source_records"])
-CANONICAL = AssetKey(["standardised", "canonical_records"])
-MODEL = AssetKey(["linked", "linkage_model"])
-PAIRS = AssetKey(["linked", "scored_pairs"])
-CROSSWALK = AssetKey(["golden", "customer_source_records"])
-GOLDEN = AssetKey(["golden", "golden_customers"])
 # work table of an incremental run: the customer IDs whose rows it replaces (absent after a full run)
 CHANGED = "changed_customers"
 # work tables an incremental run starts from, kept as the last run published them
@@ -43,8 +39,8 @@ def _incremental(config: RunMode, work: WorkArea, *names: str) -> bool:
     return config.incremental and work.has(*names)
 
 
-@asset(key=STAGED, group_name="staged", description="Every source row staged as a record or quarantined with its reason.")
-def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkArea) -> MaterializeResult:
+@asset(key=STAGED, group_name="staged", check_specs=checks.STAGED_CHECKS, description="Every source row staged as a record or quarantined with its reason.")
+def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkArea, warehouse: Warehouse, monitoring: Monitoring) -> MaterializeResult:
     previous = {name: work.read(name) for name in incremental.PREVIOUS} if _incremental(config, work, *incremental.PREVIOUS) else None
     result, staged, quarantined, reports = incremental.read_folder(sources.root(), previous)
     work.write("staged", staged)
@@ -52,7 +48,8 @@ def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkAre
     work.write("file_reports", reports)
     work.write("reread_files", pa.table({"source_file": [f["source_file"] for f in result.files]}, schema=pa.schema([("source_file", pa.string())])))
     return MaterializeResult(
-        metadata=table_metadata(staged, quarantined=quarantined.num_rows, files_read=len(result.files), files_unchanged=len(result.unchanged), files=MetadataValue.md(_file_table(result.files)))
+        metadata=table_metadata(staged, quarantined=quarantined.num_rows, files_read=len(result.files), files_unchanged=len(result.unchanged), files=MetadataValue.md(_file_table(result.files))),
+        check_results=checks.audit_staged(staged, quarantined, reports, warehouse, monitoring),
     )
 
 
@@ -98,8 +95,8 @@ def scored_pairs(config: RunMode, work: WorkArea, linkage: LinkageSettings) -> M
     return MaterializeResult(metadata=table_metadata(pairs, model_version=document["version"]))
 
 
-@asset(key=CROSSWALK, deps=[PAIRS], group_name="golden", description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.")
-def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
+@asset(key=CROSSWALK, deps=[PAIRS], group_name="golden", check_specs=checks.CROSSWALK_CHECKS, description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.")
+def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings, monitoring: Monitoring) -> MaterializeResult:
     canonical, pairs = work.read("canonical"), work.read("pairs")
     engine = warehouse.engine()
     decisions = review.read_decisions(engine)
@@ -115,7 +112,8 @@ def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehous
     work.write_json("basis", basis)
     work.write("crosswalk", crosswalk)
     work.write("review_queue", queue)
-    work.write("id_history", pa.Table.from_pylist(assignment.history, schema=identity.HISTORY_SCHEMA))
+    history = pa.Table.from_pylist(assignment.history, schema=identity.HISTORY_SCHEMA)
+    work.write("id_history", history)
     events = Counter(h["event"] for h in assignment.history)
     return MaterializeResult(
         metadata=table_metadata(
@@ -124,7 +122,8 @@ def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehous
             decisions_applied=len(decisions),
             customers_resolved_again=len(changed) if changed is not None else "all",
             **{f"ids_{e}": events[e] for e in identity.EVENTS},
-        )
+        ),
+        check_results=checks.audit_crosswalk(crosswalk, work.read("staged", columns=["source_file"]), queue, history, warehouse, monitoring),
     )
 
 
@@ -180,8 +179,8 @@ def _published_crosswalk(work: WorkArea, engine, basis: dict) -> pa.Table | None
     return work.read_published("crosswalk")
 
 
-@asset(key=GOLDEN, deps=[CROSSWALK], group_name="golden", description="One row per unified customer, each field chosen by a survivorship rule.")
-def golden_customers(work: WorkArea) -> MaterializeResult:
+@asset(key=GOLDEN, deps=[CROSSWALK], group_name="golden", check_specs=checks.GOLDEN_CHECKS, description="One row per unified customer, each field chosen by a survivorship rule.")
+def golden_customers(work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
     crosswalk = work.read("crosswalk")
     if work.has(CHANGED):  # only the changed customers' golden rows are built again
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
@@ -194,7 +193,7 @@ def golden_customers(work: WorkArea) -> MaterializeResult:
     work.write("golden", golden)
     work.write("golden_field_lineage", field_lineage)
     merged = crosswalk.num_rows - golden.num_rows
-    return MaterializeResult(metadata=table_metadata(golden, duplicates_merged=merged))
+    return MaterializeResult(metadata=table_metadata(golden, duplicates_merged=merged), check_results=checks.audit_golden(golden, field_lineage, crosswalk, linkage))
 
 
 def _file_table(files: list[dict]) -> str:

@@ -1,17 +1,18 @@
 """The customer-360 marts as Dagster assets, and the audits that gate their publication.
 
-Each asset reads the audited golden tables and the canonical records from the work area, calls
-its pure builder in marts/, and writes one work table named like its warehouse table;
-`warehouse/published` swaps them in with the golden tables. Their checks are blocking: a mart
-that fails one stops the whole publish, and the previous tables stay live. Every mart depends on
-the golden customers, which its audit checks it against.
+One step reads the audited golden tables and the canonical records from the work area once,
+calls each mart's pure builder in marts/, and writes one work table per mart, named like its
+warehouse table; `warehouse/published` swaps them in with the golden tables. Their checks run in
+the same step and are blocking: a mart that fails one stops the whole publish, and the previous
+tables stay live. Every mart depends on the golden customers, which its audit checks it against.
 """
 
 from datetime import date
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, Config, MaterializeResult, asset, asset_check, multi_asset, multi_asset_check
+import pyarrow as pa
+from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, Config, MaterializeResult, multi_asset
 
-from assets.customers import CANONICAL, CROSSWALK, GOLDEN
+from assets.keys import CANONICAL, CROSSWALK, GOLDEN
 from assets.metadata import table_metadata
 from assets.resources import WorkArea
 from marts import audits, orders, tickets
@@ -43,103 +44,82 @@ class AsOf(Config):
     today: str | None = None  # ISO date the marts are measured at; default: the latest event in the data
 
 
-def _today(config: AsOf, work: WorkArea) -> date:
-    return as_of(work.read("canonical", columns=["event_at"]), date.fromisoformat(config.today) if config.today else None)
+# mart -> (the tables it is built from, what it holds)
+MART_SPECS = {
+    tables.customer_orders: ([CANONICAL, CROSSWALK, GOLDEN], "One row per shop order, with its golden customer."),
+    tables.customer_service_tickets: ([CANONICAL, CROSSWALK, GOLDEN], "One row per service ticket, with its golden customer and whether it is open."),
+    tables.customer_value: ([GOLDEN, CANONICAL], "Orders, spend, purchase cycle, RFM and value tier per customer, as of a date."),
+    tables.marketing_audience: ([GOLDEN], "Customers marketing may contact, each at one address."),
+    tables.marketing_suppressions: ([GOLDEN], "Customers left out of the audience, with the reasons."),
+    tables.customer_salespeople: ([CROSSWALK, GOLDEN], "Every salesperson who has the customer in a sheet; one is primary."),
+    tables.upcoming_birthdays: ([GOLDEN, CANONICAL], "Customers whose birthday falls in the next 30 days, for customer care."),
+}
+# a mart built from another mart of the same step depends on it too, so the graph says so
+MART_DEPS = {tables.customer_value: [ORDERS], tables.marketing_audience: [TICKETS], tables.marketing_suppressions: [TICKETS], tables.upcoming_birthdays: [SALESPEOPLE]}
 
 
-def _crosswalk_keys(work: WorkArea):
-    """Each record's customer, by lineage key."""
-    return work.read("crosswalk", columns=["customer_id", *LINEAGE_COLUMNS])
-
-
-def _write(work: WorkArea, table, data) -> MaterializeResult:
-    work.write(table.name, data)
-    return MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data))
-
-
-@asset(key=ORDERS, deps=[CANONICAL, CROSSWALK, GOLDEN], group_name="marts", description="One row per shop order, with its golden customer.")
-def customer_orders(work: WorkArea) -> MaterializeResult:
-    return _write(work, tables.customer_orders, build_orders(work.read("canonical", columns=orders.CANONICAL_COLUMNS), _crosswalk_keys(work)))
-
-
-@asset(key=TICKETS, deps=[CANONICAL, CROSSWALK, GOLDEN], group_name="marts", description="One row per service ticket, with its golden customer and whether it is open.")
-def customer_service_tickets(work: WorkArea) -> MaterializeResult:
-    return _write(work, tables.customer_service_tickets, build_tickets(work.read("canonical", columns=tickets.CANONICAL_COLUMNS), _crosswalk_keys(work)))
-
-
-@asset(key=VALUE, deps=[ORDERS, GOLDEN, CANONICAL], group_name="marts", description="Orders, spend, purchase cycle, RFM and value tier per customer, as of a date.")
-def customer_value(config: AsOf, work: WorkArea) -> MaterializeResult:
-    value = build_value(work.read("golden"), work.read(tables.customer_orders.name), _today(config, work))
-    return _write(work, tables.customer_value, value)
-
-
-@multi_asset(
-    specs=[
-        AssetSpec(AUDIENCE, deps=[GOLDEN, TICKETS], group_name="marts", description="Customers marketing may contact, each at one address."),
-        AssetSpec(SUPPRESSIONS, deps=[GOLDEN, TICKETS], group_name="marts", description="Customers left out of the audience, with the reasons."),
-    ]
-)
-def marketing_audience(work: WorkArea):
-    audience, suppressions = build_audience(work.read("golden"), work.read(tables.customer_service_tickets.name))
-    yield _write(work, tables.marketing_audience, audience)
-    yield _write(work, tables.marketing_suppressions, suppressions)
-
-
-@asset(key=SALESPEOPLE, deps=[CROSSWALK, GOLDEN], group_name="marts", description="Every salesperson who has the customer in a sheet; one is primary.")
-def customer_salespeople(work: WorkArea) -> MaterializeResult:
-    return _write(work, tables.customer_salespeople, build_salespeople(work.read("crosswalk", columns=["customer_id", "salesperson", "event_at"])))
-
-
-@asset(key=BIRTHDAYS, deps=[GOLDEN, SALESPEOPLE, CANONICAL], group_name="marts", description="Customers whose birthday falls in the next 30 days, for customer care.")
-def upcoming_birthdays(config: AsOf, work: WorkArea) -> MaterializeResult:
-    birthdays = build_birthdays(work.read("golden"), work.read(tables.customer_salespeople.name), _today(config, work))
-    return _write(work, tables.upcoming_birthdays, birthdays)
-
-
-MART_ASSETS = [customer_orders, customer_service_tickets, customer_value, marketing_audience, customer_salespeople, upcoming_birthdays]
-
-
-# --- audits: blocking, so a bad mart never reaches the warehouse ---
-
-
-def _audits(*marts):
-    """One step checking the marts one asset writes: key unique and not null, customers exist."""
+def _audit_specs() -> list[AssetCheckSpec]:
+    """Per mart: key unique and not null, customers exist; and the audience's promises."""
     specs = [
         spec
-        for t in marts
+        for t in MART_SPECS
         for spec in (
             AssetCheckSpec("key_unique", asset=mart_key(t), blocking=True, description="The key is unique and never null."),
             AssetCheckSpec("points_at_golden", asset=mart_key(t), blocking=True, description="Every row's customer_id is a golden customer."),
         )
     ]
+    consent = "No opted-out customer, no open complaint, no address twice, none without an address."
+    return [*specs, AssetCheckSpec("audience_respects_consent", asset=AUDIENCE, blocking=True, description=consent)]
 
-    @multi_asset_check(specs=specs, name=f"audit_{marts[0].name}")
-    def audit(work: WorkArea):
-        golden = work.read("golden")
-        for table in marts:
-            data = work.read(table.name)
-            yield _result(table, "key_unique", audits.key_violations(data, [c.name for c in table.primary_key.columns]))
-            yield _result(table, "points_at_golden", audits.orphan_customers(data, golden))
 
-    return audit
+MART_CHECKS = _audit_specs()
+
+
+@multi_asset(
+    name="marts",
+    specs=[AssetSpec(mart_key(t), deps=[*sources, *MART_DEPS.get(t, [])], group_name="marts", description=text) for t, (sources, text) in MART_SPECS.items()],
+    check_specs=MART_CHECKS,
+)
+def customer_marts(config: AsOf, work: WorkArea):
+    """All customer-360 marts in one step: they share their inputs, read once."""
+    golden, crosswalk = work.read("golden"), _crosswalk_keys(work)
+    today = as_of(work.read("canonical", columns=["event_at"]), date.fromisoformat(config.today) if config.today else None)
+    built = build_marts(golden, crosswalk, work.read("canonical", columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})), work.read("crosswalk", columns=["customer_id", "salesperson", "event_at"]), today)
+    for table, data in built.items():
+        work.write(table.name, data)
+        yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data))
+    for table, data in built.items():
+        key = [c.name for c in table.primary_key.columns]
+        yield _result(table, "key_unique", audits.key_violations(data, key))
+        yield _result(table, "points_at_golden", audits.orphan_customers(data.select(["customer_id"]), golden.select(["customer_id"])))
+    consent = audits.audience_violations(built[tables.marketing_audience], golden, built[tables.customer_service_tickets])
+    yield _result(tables.marketing_audience, "audience_respects_consent", consent)
+
+
+def build_marts(golden: pa.Table, crosswalk_keys: pa.Table, canonical: pa.Table, sales_records: pa.Table, today: date) -> dict:
+    """Every mart, by its warehouse table."""
+    order_rows = build_orders(canonical, crosswalk_keys)
+    ticket_rows = build_tickets(canonical, crosswalk_keys)
+    audience, suppressions = build_audience(golden, ticket_rows)
+    salespeople = build_salespeople(sales_records)
+    return {
+        tables.customer_orders: order_rows,
+        tables.customer_service_tickets: ticket_rows,
+        tables.customer_value: build_value(golden, order_rows, today),
+        tables.marketing_audience: audience,
+        tables.marketing_suppressions: suppressions,
+        tables.customer_salespeople: salespeople,
+        tables.upcoming_birthdays: build_birthdays(golden, salespeople, today),
+    }
+
+
+def _crosswalk_keys(work: WorkArea) -> pa.Table:
+    """Each record's customer, by lineage key."""
+    return work.read("crosswalk", columns=["customer_id", *LINEAGE_COLUMNS])
 
 
 def _result(table, check: str, violations: dict[str, int]) -> AssetCheckResult:
     return AssetCheckResult(asset_key=mart_key(table), check_name=check, passed=not any(violations.values()), metadata=violations)
 
 
-@asset_check(asset=AUDIENCE, blocking=True, description="No opted-out customer, no open complaint, no address twice, none without an address.")
-def audience_respects_consent(work: WorkArea) -> AssetCheckResult:
-    audience, tickets = work.read(tables.marketing_audience.name), work.read(tables.customer_service_tickets.name)
-    return _result(tables.marketing_audience, "audience_respects_consent", audits.audience_violations(audience, work.read("golden"), tickets))
-
-
-MART_CHECKS = [
-    _audits(tables.customer_orders),
-    _audits(tables.customer_service_tickets),
-    _audits(tables.customer_value),
-    _audits(tables.marketing_audience, tables.marketing_suppressions),
-    _audits(tables.customer_salespeople),
-    _audits(tables.upcoming_birthdays),
-    audience_respects_consent,
-]
+MART_ASSETS = [customer_marts]

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from assets.customers import CHANGED, CROSSWALK, GOLDEN, PUBLISHED_BASE, STAGED
+from assets.customers import CHANGED, PUBLISHED_BASE
+from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.marts import MART_ASSET_KEYS
 from assets.resources import Warehouse, WorkArea
 from linkage import delta

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
 
-from assets.customers import CROSSWALK, PAIRS
+from assets.keys import CROSSWALK, PAIRS
 from assets.publishing import published
 from assets.resources import Monitoring, WorkArea
 from reports import figures

@@ -6,11 +6,9 @@ import os
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
-from assets.checks import GOLDEN_CHECKS
-from assets.marts import MART_ASSETS, MART_CHECKS
+from assets.marts import MART_ASSETS
 from assets.publishing import published
 from assets.customers import (
-    MODEL,
     canonical_records,
     customer_source_records,
     golden_customers,
@@ -18,7 +16,7 @@ from assets.customers import (
     scored_pairs,
     staged_source_records,
 )
-from assets.ops_checks import OPS_CHECKS
+from assets.keys import MODEL
 from assets.reports import REPORT_ASSETS
 from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
 from pipelines.automation import nightly_schedule, sources_sensor
@@ -67,7 +65,6 @@ def build_definitions() -> Definitions:
     """Definitions with resources read from the environment now (the CLI sets it per command)."""
     return Definitions(
         assets=[*ALL_ASSETS, *REPORT_ASSETS],
-        asset_checks=[*GOLDEN_CHECKS, *MART_CHECKS, *OPS_CHECKS],
         jobs=[full_refresh, incremental_update, retrain],
         schedules=[nightly_schedule()],
         sensors=[sources_sensor()],

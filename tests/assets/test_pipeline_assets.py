@@ -8,8 +8,7 @@ import duckdb
 import pytest
 from dagster import Definitions, materialize
 
-from assets.checks import GOLDEN_CHECKS
-from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
 from pipelines.definitions import ALL_ASSETS, defs
 
 
@@ -19,11 +18,12 @@ def _resources(tmp: Path, sources: Path, max_cluster_size: int = 200) -> dict:
         "warehouse": Warehouse(url=f"duckdb:///{tmp}/warehouse.duckdb"),
         "work": WorkArea(path=str(tmp / "work")),
         "linkage": LinkageSettings(model_path=str(tmp / "model" / "model.json"), max_cluster_size=max_cluster_size),
+        "monitoring": Monitoring(),
     }
 
 
 def _run(tmp: Path, sources: Path, **kwargs):
-    return materialize([*ALL_ASSETS, *GOLDEN_CHECKS], resources=_resources(tmp, sources, **kwargs), raise_on_error=False)
+    return materialize(ALL_ASSETS, resources=_resources(tmp, sources, **kwargs), raise_on_error=False)
 
 
 def _query(tmp: Path, sql: str):

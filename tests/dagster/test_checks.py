@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import AssetCheckSeverity
 
-from assets.ops_checks import accuracy_against_truth, match_rate_within_drift, sources_not_shrunk
+from assets.checks import accuracy_against_truth, match_rate_within_drift, sources_not_shrunk
 from assets.resources import Monitoring, Warehouse, WorkArea
 from pipeline_project import GIANT_RECORDS, write_giant_cluster
 
@@ -32,38 +32,32 @@ def test_a_giant_cluster_stops_the_golden_publish_and_the_previous_tables_stay_l
     assert summary.metadata["largest_cluster"].value == GIANT_RECORDS
 
 
-def _work_with(project, tmp_path, **changed: pa.Table) -> WorkArea:
-    """A work area holding the project's crosswalk and staged tables, some replaced."""
-    work, published = WorkArea(path=str(tmp_path / "work")), WorkArea(path=str(project.root / "work"))
-    for name in ("crosswalk", "staged"):
-        work.write(name, changed[name] if name in changed else published.read(name))
-    return work
-
-
-def test_a_jump_in_a_source_match_rate_warns_or_blocks_as_configured(published, tmp_path):
+def test_a_jump_in_a_source_match_rate_warns_or_blocks_as_configured(published):
     project = published[0]
     crosswalk = WorkArea(path=str(project.root / "work")).read("crosswalk")
     # every tmall record its own customer: tmall's match rate falls from ~95% to 0
     alone = pc.if_else(pc.equal(crosswalk.column("source_system"), "tmall"), pc.binary_join_element_wise("alone-", pc.cast(crosswalk.column("record_id"), pa.string()), ""), crosswalk.column("customer_id"))
-    work = _work_with(project, tmp_path, crosswalk=crosswalk.set_column(crosswalk.column_names.index("customer_id"), "customer_id", alone))
+    changed = crosswalk.set_column(crosswalk.column_names.index("customer_id"), "customer_id", alone)
     warehouse = Warehouse(url=project.env()["UNIFY_WAREHOUSE"])
-    warned = match_rate_within_drift(work=work, warehouse=warehouse, monitoring=Monitoring())
+    warned = match_rate_within_drift(changed, warehouse, Monitoring())
     assert not warned.passed and warned.severity == AssetCheckSeverity.WARN and warned.metadata["drifted_sources"].value == "tmall"
-    blocked = match_rate_within_drift(work=work, warehouse=warehouse, monitoring=Monitoring(drift_blocks_publish=True))
+    blocked = match_rate_within_drift(changed, warehouse, Monitoring(drift_blocks_publish=True))
     assert not blocked.passed and blocked.severity == AssetCheckSeverity.ERROR
+    assert match_rate_within_drift(crosswalk, warehouse, Monitoring()).passed
 
 
-def test_a_source_that_shrank_is_flagged(published, tmp_path):
+def test_a_source_that_shrank_is_flagged(published):
     project = published[0]
     staged = WorkArea(path=str(project.root / "work")).read("staged")
-    work = _work_with(project, tmp_path, staged=staged.filter(pc.not_equal(staged.column("source_system"), "sales")))
-    result = sources_not_shrunk(work=work, warehouse=Warehouse(url=project.env()["UNIFY_WAREHOUSE"]), monitoring=Monitoring())
+    warehouse = Warehouse(url=project.env()["UNIFY_WAREHOUSE"])
+    result = sources_not_shrunk(staged.filter(pc.not_equal(staged.column("source_system"), "sales")), warehouse, Monitoring())
     assert not result.passed and result.metadata["shrunk_sources"].value == "sales"
+    assert sources_not_shrunk(staged, warehouse, Monitoring()).passed
 
 
 def test_accuracy_below_its_floor_fails_and_without_truth_is_not_checked(published):
     project = published[0]
-    work = WorkArea(path=str(project.root / "work"))
-    assert accuracy_against_truth(work=work, monitoring=Monitoring(truth_path=str(project.truth))).passed
-    assert not accuracy_against_truth(work=work, monitoring=Monitoring(truth_path=str(project.truth), min_recall=0.999)).passed
-    assert "not configured" in accuracy_against_truth(work=work, monitoring=Monitoring()).metadata["truth"].value
+    crosswalk = WorkArea(path=str(project.root / "work")).read("crosswalk")
+    assert accuracy_against_truth(crosswalk, Monitoring(truth_path=str(project.truth))).passed
+    assert not accuracy_against_truth(crosswalk, Monitoring(truth_path=str(project.truth), min_recall=0.999)).passed
+    assert "not configured" in accuracy_against_truth(crosswalk, Monitoring()).metadata["truth"].value

@@ -8,10 +8,10 @@ import duckdb
 import pytest
 from dagster import materialize
 
-from assets.checks import GOLDEN_CHECKS
-from assets.marts import MART_ASSETS, MART_CHECKS, customer_value
+from assets.checks import CROSSWALK_CHECKS, GOLDEN_CHECKS, STAGED_CHECKS
+from assets.marts import MART_ASSETS, MART_CHECKS
 from assets.publishing import published
-from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
 from demo.generate import generate_sources
 from marts import audits
 from pipelines.definitions import ALL_ASSETS
@@ -24,6 +24,7 @@ def _resources(tmp: Path) -> dict:
         "warehouse": Warehouse(url=f"duckdb:///{tmp}/warehouse.duckdb"),
         "work": WorkArea(path=str(tmp / "work")),
         "linkage": LinkageSettings(model_path=str(tmp / "model" / "model.json")),
+        "monitoring": Monitoring(),
     }
 
 
@@ -31,7 +32,7 @@ def _resources(tmp: Path) -> dict:
 def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("marts_demo")
     generate_sources(tmp / "sources", customers=600, seed=3)
-    result = materialize([*ALL_ASSETS, *GOLDEN_CHECKS, *MART_CHECKS], resources=_resources(tmp))
+    result = materialize(ALL_ASSETS, resources=_resources(tmp))
     assert result.success
     return tmp, result
 
@@ -44,7 +45,7 @@ def _query(tmp: Path, sql: str):
 def test_every_mart_check_passed_and_every_mart_is_published(demo):
     tmp, result = demo
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == sum(len(c.check_keys) for c in (*GOLDEN_CHECKS, *MART_CHECKS))
+    assert len(evaluations) == len([*STAGED_CHECKS, *CROSSWALK_CHECKS, *GOLDEN_CHECKS, *MART_CHECKS])
     assert [e.check_name for e in evaluations if not e.passed] == []
     for mart in tables.MARTS:
         (published,) = _query(tmp, f"select count(*) from {mart.name}")[0]
@@ -105,8 +106,8 @@ def test_marts_are_measured_at_the_latest_event_unless_told_otherwise(demo):
     tmp, _ = demo
     assert _query(tmp, "select distinct as_of from customer_value") == _query(tmp, "select max(event_at)::date from customer_source_records")
     assert _query(tmp, "select count(*) from upcoming_birthdays where days_until not between 0 and 30") == [(0,)]
-    config = {"ops": {"marts__customer_value": {"config": {"today": "2024-06-30"}}}}
-    assert materialize([customer_value], resources=_resources(tmp), run_config=config).success
+    config = {"ops": {"marts": {"config": {"today": "2024-06-30"}}}}
+    assert materialize(MART_ASSETS, resources=_resources(tmp), run_config=config).success
     earlier = duckdb.sql(f"select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from '{tmp}/work/customer_value.parquet'")
     assert earlier.fetchall() == [("2024-06-30", "2024-06-30", True)]
 
@@ -121,7 +122,7 @@ def test_a_mart_failing_its_audit_stops_the_publish(demo, monkeypatch):
     tmp, _ = demo
     before = _query(tmp, "select (select count(*) from pipeline_runs), (select count(*) from customer_orders)")
     monkeypatch.setattr(audits, "orphan_customers", lambda table, golden: {"orphan_rows": 1})
-    result = materialize([*MART_ASSETS, published, *MART_CHECKS], resources=_resources(tmp), raise_on_error=False)
+    result = materialize([*MART_ASSETS, published], resources=_resources(tmp), raise_on_error=False)
     assert not result.success
     assert result.asset_materializations_for_node("warehouse__published") == []
     assert _query(tmp, "select (select count(*) from pipeline_runs), (select count(*) from customer_orders)") == before

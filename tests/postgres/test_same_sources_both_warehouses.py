@@ -11,9 +11,7 @@ import pytest
 from dagster import materialize
 from sqlalchemy import insert, inspect, text
 
-from assets.checks import GOLDEN_CHECKS
-from assets.marts import MART_CHECKS
-from assets.resources import LinkageSettings, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
 from pipelines.definitions import ALL_ASSETS
 from warehouse import tables
 from warehouse.engine import make_engine
@@ -28,8 +26,9 @@ def _run(work: Path, url: str, model: Path, sources: Path) -> None:
         "warehouse": Warehouse(url=url),
         "work": WorkArea(path=str(work)),
         "linkage": LinkageSettings(model_path=str(model)),  # one model for both: the same links
+        "monitoring": Monitoring(),
     }
-    assert materialize([*ALL_ASSETS, *GOLDEN_CHECKS, *MART_CHECKS], resources=resources).success
+    assert materialize(ALL_ASSETS, resources=resources).success
 
 
 def _counts(url: str) -> dict[str, tuple[int, int]]:
