@@ -17,7 +17,7 @@ from assets.resources import LinkageSettings, Monitoring, Warehouse
 from linkage.evaluate import pairwise_scores, read_truth
 from linkage.identity import EVENTS
 from marts.audits import key_violations, orphan_customers
-from marts.sql import query
+from sources.arrow_sql import query
 from reports import figures
 from reports.charts import text_bars
 from sources.schema import LINEAGE_COLUMNS

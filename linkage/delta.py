@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.arrow_sql import connection
 from sources.schema import LINEAGE_COLUMNS
 
 LINEAGE = ", ".join(LINEAGE_COLUMNS)
@@ -38,10 +38,11 @@ def affected(canonical: pa.Table, base: pa.Table, pairs: pa.Table, threshold: fl
     canonical: this run's records (record_id and lineage); base: the last published crosswalk
     (record_id, lineage, customer_id); pairs: this run's scored pairs; decided: lineage keys of
     the records people's decisions name (they may move wherever they point)."""
-    con = duckdb.connect()
-    con.register("canonical", canonical.select(["record_id", *LINEAGE_COLUMNS]))
-    con.register("base", base.select(["record_id", *LINEAGE_COLUMNS, "customer_id"]))
-    con.register("decided", decided.select(list(LINEAGE_COLUMNS)))
+    con = connection(
+        canonical=canonical.select(["record_id", *LINEAGE_COLUMNS]),
+        base=base.select(["record_id", *LINEAGE_COLUMNS, "customer_id"]),
+        decided=decided.select(list(LINEAGE_COLUMNS)),
+    )
     # a record is unchanged when the base holds it under the same lineage key and record id
     new = con.sql(f"select record_id from canonical anti join base using (record_id, {LINEAGE})").fetchnumpy()["record_id"]
     gone = con.sql(f"select distinct customer_id from base anti join canonical using (record_id, {LINEAGE})").fetchnumpy()["customer_id"]

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from sources.arrow_sql import connection
 
 MODEL_FORMAT = "customer-unify/1"
 TRAINING_SEED = 42
@@ -186,8 +187,7 @@ def train(linker: Linker, records) -> None:
 
 def pairs_sharing(records, keys: tuple[str, ...]) -> int:
     """How many record pairs agree on all these (non-null) columns."""
-    con = duckdb.connect()
-    con.register("records", records)
+    con = connection(records=records)
     columns = ", ".join(keys)
     not_null = " and ".join(f"{k} is not null" for k in keys)
     (pairs,) = con.execute(f"select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n from records where {not_null} group by {columns})").fetchone()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI
 
 from linkage.model import LINK_COLUMNS, new_linker
+from sources.arrow_sql import connection
 
 PAIR_SCHEMA = pa.schema(
     [("record_id_l", pa.int64()), ("record_id_r", pa.int64()), ("match_probability", pa.float64()), ("match_weight", pa.float64()), ("kind", pa.string())]
@@ -37,8 +37,7 @@ from canonical
 
 
 def link_records(canonical: pa.Table) -> pa.Table:
-    con = duckdb.connect()
-    con.register("canonical", canonical)
+    con = connection(canonical=canonical)
     table = con.sql(_LINK_SQL).to_arrow_table()
     assert tuple(table.column_names) == LINK_COLUMNS
     return table
@@ -54,8 +53,7 @@ def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.T
 def deterministic_pairs(canonical: pa.Table) -> pa.Table:
     """Pairs that are the same customer by definition, whatever the model says:
     the line-item rows of one shop order, and a ticket with the order it names."""
-    con = duckdb.connect()
-    con.register("canonical", canonical)
+    con = connection(canonical=canonical)
     return con.sql(
         """
         with orders as (

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 
-import duckdb
 import pyarrow as pa
 
+from sources.arrow_sql import connection
 from sources.schema import LINEAGE_COLUMNS
 
 LineageKey = tuple[str, str, int]
@@ -67,10 +67,7 @@ def decided_records(decisions: list[dict]) -> pa.Table:
 def review_queue(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, decisions: list[dict], low: float, high: float) -> pa.Table:
     """Borderline pairs (low <= p < high) with both lineage keys and customers (assignment:
     record_id, customer_id), plus their decision if any."""
-    con = duckdb.connect()
-    con.register("canonical", canonical.select(["record_id", "source_file", "source_sheet", "source_row"]))
-    con.register("pairs", pairs)
-    con.register("assignment", assignment)
+    con = connection(canonical=canonical.select(["record_id", *LINEAGE_COLUMNS]), pairs=pairs, assignment=assignment)
     rows = con.execute(QUEUE_SQL, {"low": low, "high": high}).fetchall()
     columns = [d[0] for d in con.description]
     by_pair = {d["pair_id"]: d for d in decisions}

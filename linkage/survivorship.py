@@ -11,9 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import yaml
+
+from sources.arrow_sql import connection
 
 CROSSWALK_SQL = """
 select a.customer_id, c.source_system, c.source_file, c.source_sheet, c.source_row, c.source_record_key,
@@ -181,10 +182,7 @@ def field_lineage_sql(config: SurvivorshipConfig) -> str:
 
 def build_crosswalk(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table) -> pa.Table:
     """The crosswalk rows of the assigned records (assignment: record_id, customer_id)."""
-    con = duckdb.connect()
-    con.register("canonical", canonical)
-    con.register("assignment", assignment)
-    con.register("pairs", pairs)
+    con = connection(canonical=canonical, assignment=assignment, pairs=pairs)
     con.execute(f"create temp table record_match as {RECORD_MATCH_SQL}")
     return con.sql(CROSSWALK_SQL).to_arrow_table()
 
@@ -192,6 +190,5 @@ def build_crosswalk(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table) 
 def build_golden(crosswalk: pa.Table, config: SurvivorshipConfig | None = None) -> tuple[pa.Table, pa.Table]:
     """(golden customers, field lineage) from the crosswalk."""
     config = config or load_config()
-    con = duckdb.connect()
-    con.register("crosswalk", crosswalk)
+    con = connection(crosswalk=crosswalk)
     return con.sql(golden_sql(config)).to_arrow_table(), con.sql(field_lineage_sql(config)).to_arrow_table()

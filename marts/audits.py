@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from marts.sql import query
+from sources.arrow_sql import query
 
 
 def _counts(sql: str, **tables: pa.Table) -> dict[str, int]:

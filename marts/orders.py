@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from marts.sql import query
+from sources.arrow_sql import query
 
 SHOP_SYSTEMS = ["tmall", "shopify"]
 # Completed and paid: only these count toward a customer's value (closed, refunded, pending and

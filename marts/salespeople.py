@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from marts.sql import query
+from sources.arrow_sql import query
 
 SALESPEOPLE_SQL = """
 select customer_id, salesperson,

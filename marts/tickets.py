@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from marts.sql import query
+from sources.arrow_sql import query
 from sources.service_logs import OPEN_STATUSES
 
 TICKET_SYSTEMS = ["call_center", "helpdesk"]

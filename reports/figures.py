@@ -12,7 +12,7 @@ from collections import Counter
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from marts.sql import query
+from sources.arrow_sql import query
 
 # cluster sizes are shown in buckets: exact while small, then widening; (low, high), None = no upper end
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, 200), (201, None))
@@ -70,8 +70,12 @@ def weight_histogram(pairs: pa.Table, width: float = WEIGHT_BIN) -> list[tuple[s
 
 def cluster_sizes(crosswalk: pa.Table) -> list[tuple[str, int]]:
     """Customers by how many source records they hold, in SIZE_BUCKETS (empty buckets left out)."""
-    sizes = query("select count(*) as n from crosswalk group by customer_id", crosswalk=crosswalk.select(["customer_id"])).column("n").to_pylist()
-    counts = Counter(_bucket(n) for n in sizes)
+    sizes = query(
+        "select n, count(*) as customers from (select count(*) as n from crosswalk group by customer_id) group by n", crosswalk=crosswalk.select(["customer_id"])
+    ).to_pylist()
+    counts = Counter()
+    for size in sizes:  # one row per distinct size: few
+        counts[_bucket(size["n"])] += size["customers"]
     return [(label, counts[label]) for label in map(_bucket_label, SIZE_BUCKETS) if counts[label]]
 
 

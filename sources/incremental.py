@@ -6,10 +6,10 @@ lineage changed) and a touched-but-identical file is not.
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sources.arrow_sql import connection
 from sources.ingest import IngestResult, ingest
 from sources.schema import LINEAGE_COLUMNS
 
@@ -63,10 +63,7 @@ def split_known(previous: pa.Table, staged: pa.Table, reread: list[str]) -> tupl
 
     Matched on the lineage key, so records a failed earlier run staged but never standardised
     are picked up too."""
-    con = duckdb.connect()
-    con.register("previous", previous)
-    con.register("staged", staged)
-    con.register("reread", pa.table({"source_file": pa.array(reread, pa.string())}))
+    con = connection(previous=previous, staged=staged, reread=pa.table({"source_file": pa.array(reread, pa.string())}))
     kept = con.sql(
         f"select p.* from previous p semi join staged s using ({LINEAGE}) where p.source_file not in (select source_file from reread)"
     ).to_arrow_table()
