@@ -91,7 +91,7 @@ def run_bench(customers: int, seed: int, root: Path) -> dict:
     records = len(truth)
     ours = pairwise_scores(crosswalk(warehouse), truth)
 
-    plain = measured([sys.executable, "-m", "evaluation.plain_splink", str(work / "work" / "staged.parquet"), str(truth_file)])
+    plain = measured([sys.executable, "-m", "evaluation.plain_splink", str(work / "work"), str(truth_file)])
     plain_figures = json.loads(plain["output"].strip().splitlines()[-2])
 
     generate_later_export(sources, customers=customers, seed=seed, orders=max(1, records // 100))

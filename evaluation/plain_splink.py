@@ -104,14 +104,14 @@ def run(staged: pa.Table) -> tuple[dict[tuple, str], dict[str, float]]:
 
 
 def main(argv: list[str]) -> None:
-    """python -m evaluation.plain_splink STAGED.parquet TRUTH.csv: figures as one JSON line."""
+    """python -m evaluation.plain_splink WORK_DIR TRUTH.csv: figures as one JSON line, on the
+    staged records of the work area."""
     import json
 
-    import pyarrow.parquet as pq
-
+    from assets.resources import WorkArea
     from linkage.evaluate import pairwise_scores, read_truth
 
-    staged = pq.read_table(argv[0])
+    staged = WorkArea(path=argv[0]).read("staged")
     start = time.perf_counter()
     assignment, stages = run(staged)
     seconds = time.perf_counter() - start

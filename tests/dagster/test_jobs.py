@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-import pyarrow.parquet as pq
-
 from assets.reports import REPORT_TAG
+from assets.resources import WorkArea
 
 TABLE_ASSETS = ["staged__source_records", "standardised__canonical_records", "linked__scored_pairs", "golden__customer_source_records", "golden__golden_customers"]
 
@@ -41,7 +40,7 @@ def test_the_run_report_is_linked_from_the_run_and_holds_no_personal_data(publis
     for section in ("Checks", "Sources", "Overlap", "Duplicates merged", "Match-weight distribution", "Value tiers", "Quarantined rows by reason"):
         assert section in html
     assert "<svg" in html and "all passed" in html and "No customer_value mart" not in html
-    canonical = pq.read_table(project.root / "work" / "canonical.parquet", columns=["email_std", "phone_e164", "phone_display"])
+    canonical = WorkArea(path=str(project.root / "work")).read("canonical", columns=["email_std", "phone_e164", "phone_display"])
     personal = {v for column in canonical.columns for v in column.to_pylist() if v}
     assert personal and not [v for v in personal if v in html]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from assets.resources import WorkArea
 from reports import figures
 from reports.charts import svg_bars, text_bars
 from reports.run_report import CheckOutcome, collect, render, report_path
@@ -39,7 +39,8 @@ def test_charts_scale_to_the_largest_value_and_escape_labels():
 
 
 def test_a_page_without_a_value_mart_or_with_quarantine_still_renders(published):
-    files, crosswalk, pairs = (pq.read_table(published[0].root / "work" / f"{name}.parquet") for name in ("file_reports", "crosswalk", "pairs"))
+    work = WorkArea(path=str(published[0].root / "work"))
+    files, crosswalk, pairs = (work.read(name) for name in ("file_reports", "crosswalk", "pairs"))
     quarantined = pa.table({"source_file": ["shop/x.csv"], "source_sheet": [""], "source_row": [3], "reason": ["row has 3 fields, header has 9"], "raw": ["{}"]})
     run = collect("r" * 36, datetime(2026, 1, 5, 2, 0), files, crosswalk, pairs, quarantined, None, [CheckOutcome("golden/golden_customers", "drift", False, "WARN")])
     html = render(run)

@@ -49,7 +49,7 @@ def test_every_mart_check_passed_and_every_mart_is_published(demo):
     assert [e.check_name for e in evaluations if not e.passed] == []
     for mart in tables.MARTS:
         (published,) = _query(tmp, f"select count(*) from {mart.name}")[0]
-        assert published == duckdb.sql(f"select count(*) from '{tmp}/work/{mart.name}.parquet'").fetchall()[0][0] > 0, mart.name
+        assert published == WorkArea(path=str(tmp / "work")).read(mart.name).num_rows > 0, mart.name
 
 
 def test_about_a_fifth_of_buying_customers_are_top_20pct(demo):
@@ -108,7 +108,8 @@ def test_marts_are_measured_at_the_latest_event_unless_told_otherwise(demo):
     assert _query(tmp, "select count(*) from upcoming_birthdays where days_until not between 0 and 30") == [(0,)]
     config = {"ops": {"marts": {"config": {"today": "2024-06-30"}}}}
     assert materialize(MART_ASSETS, resources=_resources(tmp), run_config=config).success
-    earlier = duckdb.sql(f"select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from '{tmp}/work/customer_value.parquet'")
+    value = WorkArea(path=str(tmp / "work")).read("customer_value")
+    earlier = duckdb.sql("select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from value")
     assert earlier.fetchall() == [("2024-06-30", "2024-06-30", True)]
 
 
