@@ -16,6 +16,7 @@ from warehouse import tables
 MATCH_SUMMARY = AssetKey(["reports", "match_summary"])
 RUN_REPORT = AssetKey(["reports", "run_report"])
 REPORT_TAG = "unify/report"  # the run's tag that names its HTML report
+LINKAGE_FIGURES = "linkage_figures"  # work file: the match summary's figures, for the run report
 
 
 # After the crosswalk, not the golden table: when a golden check blocks (a giant cluster) the
@@ -27,13 +28,15 @@ REPORT_TAG = "unify/report"  # the run's tag that names its HTML report
     description="Match summary of the linked and golden layers: match rate per source, duplicates per source pair, match-weight histogram, cluster sizes.",
 )
 def match_summary(work: WorkArea) -> MaterializeResult:
-    numbers, sections = summarise(work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS), work.read("pairs", columns=figures.PAIRS_COLUMNS))
+    linkage = figures.linkage(work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS), work.read("pairs", columns=figures.PAIRS_COLUMNS))
+    work.write_json(LINKAGE_FIGURES, linkage.to_json())  # the run report shows them too
+    numbers, sections = summarise(linkage)
     return MaterializeResult(metadata={**numbers, **{name: MetadataValue.md(text) for name, text in sections.items()}})
 
 
 @asset(
     key=RUN_REPORT,
-    deps=[published.key],
+    deps=[published.key, MATCH_SUMMARY],
     group_name="reports",
     description="One self-contained HTML page per published run: sources and overlap, duplicates merged, match weights, value tiers, quarantine by reason, checks.",
 )
@@ -43,8 +46,7 @@ def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monit
         run_id=context.run_id,
         finished_at=datetime.now(timezone.utc).replace(tzinfo=None),
         files=work.read("file_reports"),
-        crosswalk=work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS),
-        pairs=work.read("pairs", columns=figures.PAIRS_COLUMNS),
+        linkage=figures.LinkageFigures.from_json(work.read_json(LINKAGE_FIGURES)),
         quarantined=work.read("quarantined"),
         value=work.read(value_mart) if work.has(value_mart) else None,
         checks=check_outcomes(context),

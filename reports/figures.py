@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -121,14 +122,47 @@ def source_overlap(crosswalk: pa.Table) -> dict[tuple[str, str], int]:
     return {(r["a"], r["b"]): r["n"] for r in rows}
 
 
-def headline(crosswalk: pa.Table, pairs: pa.Table) -> dict:
+@dataclass(frozen=True)
+class LinkageFigures:
+    """Every figure of the linked layer: the match summary and the run report both show them."""
+
+    headline: dict
+    rates: list[dict]
+    overlap: dict[tuple[str, str], int]
+    duplicates: list[dict]
+    largest: list[dict]
+    weights: list[tuple[str, int]]
+    sizes: list[tuple[str, int]]
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "overlap": [[a, b, n] for (a, b), n in self.overlap.items()]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "LinkageFigures":
+        pairs = {k: [tuple(v) for v in data[k]] for k in ("weights", "sizes")}
+        return cls(**{**data, **pairs, "overlap": {(a, b): n for a, b, n in data["overlap"]}})
+
+
+def linkage(crosswalk: pa.Table, pairs: pa.Table) -> LinkageFigures:
+    """The figures of this run's linkage, each computed once."""
+    rates, largest = match_rates(crosswalk), largest_customers(crosswalk)
+    return LinkageFigures(
+        headline=headline(crosswalk, pairs, rates, largest),
+        rates=rates,
+        overlap=source_overlap(crosswalk),
+        duplicates=duplicates_by_source_pair(pairs, crosswalk),
+        largest=largest,
+        weights=weight_histogram(pairs),
+        sizes=cluster_sizes(crosswalk),
+    )
+
+
+def headline(crosswalk: pa.Table, pairs: pa.Table, rates: list[dict], largest: list[dict]) -> dict:
     """The match summary: records, customers, duplicates merged, how many records joined another."""
-    rates = match_rates(crosswalk)
     records = sum(r["records"] for r in rates)
     customers = pc.count_distinct(crosswalk.column("customer_id")).as_py()
     matched = sum(r["matched"] for r in rates)
     kinds = Counter({c["values"]: c["counts"] for c in pc.value_counts(pairs.column("kind")).to_pylist()})
-    largest = largest_customers(crosswalk, top=1)
     return {
         "records": records,
         "customers": customers,

@@ -43,18 +43,18 @@ class RunFigures:
     checks: list[CheckOutcome]
 
 
-def collect(run_id: str, finished_at: datetime, files: pa.Table, crosswalk: pa.Table, pairs: pa.Table, quarantined: pa.Table, value: pa.Table | None, checks: list[CheckOutcome]) -> RunFigures:
+def collect(run_id: str, finished_at: datetime, files: pa.Table, linkage: figures.LinkageFigures, quarantined: pa.Table, value: pa.Table | None, checks: list[CheckOutcome]) -> RunFigures:
     return RunFigures(
         run_id=run_id,
         finished_at=finished_at,
         files=[{**f, "error": figures.reason_kind(f["error"]) if f["error"] else None} for f in files.to_pylist()],
-        headline=figures.headline(crosswalk, pairs),
-        rates=figures.match_rates(crosswalk),
-        overlap=figures.source_overlap(crosswalk),
-        duplicates=figures.duplicates_by_source_pair(pairs, crosswalk),
-        largest=figures.largest_customers(crosswalk),
-        weights=figures.weight_histogram(pairs),
-        sizes=figures.cluster_sizes(crosswalk),
+        headline=linkage.headline,
+        rates=linkage.rates,
+        overlap=linkage.overlap,
+        duplicates=linkage.duplicates,
+        largest=linkage.largest,
+        weights=linkage.weights,
+        sizes=linkage.sizes,
         reasons=figures.quarantine_reasons(quarantined),
         tiers=figures.value_tiers(value) if value is not None else None,
         checks=sorted(checks, key=lambda c: (c.passed, c.asset, c.check)),

@@ -42,7 +42,8 @@ def test_a_page_without_a_value_mart_or_with_quarantine_still_renders(published)
     work = WorkArea(path=str(published[0].root / "work"))
     files, crosswalk, pairs = (work.read(name) for name in ("file_reports", "crosswalk", "pairs"))
     quarantined = pa.table({"source_file": ["shop/x.csv"], "source_sheet": [""], "source_row": [3], "reason": ["row has 3 fields, header has 9"], "raw": ["{}"]})
-    run = collect("r" * 36, datetime(2026, 1, 5, 2, 0), files, crosswalk, pairs, quarantined, None, [CheckOutcome("golden/golden_customers", "drift", False, "WARN")])
+    linkage = figures.LinkageFigures.from_json(figures.linkage(crosswalk, pairs).to_json())  # as the run report gets them
+    run = collect("r" * 36, datetime(2026, 1, 5, 2, 0), files, linkage, quarantined, None, [CheckOutcome("golden/golden_customers", "drift", False, "WARN")])
     html = render(run)
     assert "No customer_value mart in this run" in html and "row has # fields, header has #" in html and "1 not passed" in html
     assert report_path("out", run.run_id, run.finished_at).name == "run_20260105_020000_rrrrrrrr.html"
