@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -58,40 +59,52 @@ def affected(canonical: pa.Table, base: pa.Table, pairs: pa.Table, threshold: fl
         records |= frontier
         ids = pa.array(list(frontier), pa.int64())
         linked = _linked(strong, ids)
-        touched = set(pc.unique(previous.filter(pc.is_in(previous.column("record_id"), pa.array(list(frontier | linked), pa.int64()))).column("customer_id")).to_pylist()) - customers
+        touched = set(pc.unique(previous.filter(member(previous.column("record_id"), pa.array(list(frontier | linked), pa.int64()))).column("customer_id")).to_pylist()) - customers
         customers |= touched
         frontier = (linked | _records_of(previous, touched)) - records
     return Scope(records=_ids(records, pa.int64()), customers=_ids(customers, pa.string()))
 
 
 def _linked(strong: pa.Table, ids: pa.Array) -> set[int]:
-    left = strong.filter(pc.is_in(strong.column("record_id_l"), ids)).column("record_id_r")
-    right = strong.filter(pc.is_in(strong.column("record_id_r"), ids)).column("record_id_l")
+    left = strong.filter(member(strong.column("record_id_l"), ids)).column("record_id_r")
+    right = strong.filter(member(strong.column("record_id_r"), ids)).column("record_id_l")
     return set(left.to_pylist()) | set(right.to_pylist())
 
 
 def _records_of(previous: pa.Table, customers: set[str]) -> set[int]:
     if not customers:
         return set()
-    rows = previous.filter(pc.is_in(previous.column("customer_id"), pa.array(list(customers), pa.string())))
+    rows = previous.filter(member(previous.column("customer_id"), pa.array(list(customers), pa.string())))
     return set(rows.column("record_id").to_pylist())
+
+
+def member(column: pa.ChunkedArray | pa.Array, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """For each value of `column`: is it one of `values`? Record ids go through numpy's sorted
+    search, several times faster than Arrow's hash set when both sides hold a million ids."""
+    if pa.types.is_integer(column.type):
+        return pa.array(np.isin(_numpy(column), _numpy(values)))
+    return pc.is_in(column, values)
+
+
+def _numpy(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return ids.to_numpy() if isinstance(ids, pa.ChunkedArray) else ids.to_numpy(zero_copy_only=False)
 
 
 def within(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
     """Rows whose `column` is one of `values`."""
-    return table.filter(pc.is_in(table.column(column), values))
+    return table.filter(member(table.column(column), values))
 
 
 def outside(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
     """Rows whose `column` is none of `values`."""
-    return table.filter(pc.invert(pc.is_in(table.column(column), values)))
+    return table.filter(pc.invert(member(table.column(column), values)))
 
 
 def pairs_within(pairs: pa.Table, records: pa.Array) -> pa.Table:
     """Pairs with both records in the scope."""
-    return pairs.filter(pc.and_(pc.is_in(pairs.column("record_id_l"), records), pc.is_in(pairs.column("record_id_r"), records)))
+    return pairs.filter(pc.and_(member(pairs.column("record_id_l"), records), member(pairs.column("record_id_r"), records)))
 
 
 def pairs_touching(pairs: pa.Table, records: pa.Array) -> pa.Table:
     """Pairs with at least one record in the scope."""
-    return pairs.filter(pc.or_(pc.is_in(pairs.column("record_id_l"), records), pc.is_in(pairs.column("record_id_r"), records)))
+    return pairs.filter(pc.or_(member(pairs.column("record_id_l"), records), member(pairs.column("record_id_r"), records)))

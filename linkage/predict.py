@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from splink import DuckDBAPI
 
+from linkage.delta import member, pairs_within
 from linkage.model import LINK_COLUMNS, new_linker
 from sources.arrow_sql import connection
 
@@ -120,15 +121,10 @@ def scorer(engine: str = "duckdb", spark_master: str = "local[2]") -> Scorer:
 def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonical: pa.Table, splink_model: dict, threshold: float, engine: Scorer | None = None) -> pa.Table:
     """Model pairs after an incremental read: last run's pairs between records that are still
     here, plus the pairs that involve records the last scoring did not see."""
-    seen = pc.is_in(canonical.column("record_id"), scored_records.column("record_id"))
+    seen = member(canonical.column("record_id"), scored_records.column("record_id"))
     existing, new = canonical.filter(seen), canonical.filter(pc.invert(seen))
-    present = existing.column("record_id")
-    kept = previous_pairs.filter(
-        pc.and_(
-            pc.equal(previous_pairs.column("kind"), "model"),
-            pc.and_(pc.is_in(previous_pairs.column("record_id_l"), present), pc.is_in(previous_pairs.column("record_id_r"), present)),
-        )
-    )
+    model_pairs = previous_pairs.filter(pc.equal(previous_pairs.column("kind"), "model"))
+    kept = pairs_within(model_pairs, existing.column("record_id"))
     engine = engine or scorer()
     if new.num_rows == 0:
         return kept

@@ -29,13 +29,14 @@ with lines as (
     where list_contains($shops, c.source_system) and c.source_record_key is not null
 )
 select order_id,
-       first(customer_id order by source_row) as customer_id,
+       -- the order's first line item (arg_min_null: that row's value even when null, without a sort per column)
+       arg_min_null(customer_id, source_row) as customer_id,
        source_system,
-       first(event_at order by source_row) as ordered_at,
-       first(order_amount order by source_row) as amount,
-       first(currency order by source_row) as currency,
-       first(order_status order by source_row) as status,
-       coalesce(list_contains($successful, first(order_status order by source_row)), false) as is_successful,
+       arg_min_null(event_at, source_row) as ordered_at,
+       arg_min_null(order_amount, source_row) as amount,
+       arg_min_null(currency, source_row) as currency,
+       arg_min_null(order_status, source_row) as status,
+       coalesce(list_contains($successful, arg_min_null(order_status, source_row)), false) as is_successful,
        string_agg(items, '; ' order by source_row) as items,
        source_file
 from lines
