@@ -11,6 +11,7 @@ from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.marts import MART_ASSET_KEYS
 from assets.resources import Warehouse, WorkArea
 from linkage import delta
+from sources.schema import LINEAGE_COLUMNS
 from warehouse import publish, tables
 
 # warehouse table -> the work-area table that holds its audited next version
@@ -22,8 +23,12 @@ PUBLISHED_FROM_WORK = {
     tables.match_review_queue: "review_queue",
     **{mart: mart.name for mart in tables.MARTS},
 }
-# customer-keyed tables an incremental run changes customer by customer rather than replacing
-CUSTOMER_KEYED = (tables.golden_customers, tables.customer_source_records, tables.golden_field_lineage)
+# customer tables an incremental run changes row by row rather than replacing, with each row's key
+CUSTOMER_KEYED = {
+    tables.golden_customers: ["customer_id"],
+    tables.customer_source_records: list(LINEAGE_COLUMNS),
+    tables.golden_field_lineage: ["customer_id", "field"],
+}
 # assets (beyond the golden ones) whose work tables are published here
 PUBLISHED_DEPS: list[AssetKey] = [*MART_ASSET_KEYS]
 
@@ -41,7 +46,13 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
     replaced, changes, registered = dict(PUBLISHED_FROM_WORK), None, crosswalk
     if work.has(CHANGED):
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
-        changes = publish.CustomerChanges(changed, {t: delta.within(work.read(replaced.pop(t)), "customer_id", changed) for t in CUSTOMER_KEYED})
+        names = {t: replaced.pop(t) for t in CUSTOMER_KEYED}
+        changes = publish.CustomerChanges(
+            customers=changed,
+            rows={t: delta.within(work.read(name), "customer_id", changed) for t, name in names.items()},
+            previous={t: delta.within(work.read_published(name), "customer_id", changed) for t, name in names.items()},
+            keys=CUSTOMER_KEYED,
+        )
         registered = changes.rows[tables.customer_source_records]
     publish.publish(
         warehouse.engine(),
