@@ -30,8 +30,9 @@ SCORE_FLOOR = 0.5  # pairs below this are never useful: not a match, not worth a
 
 
 class RunMode(Config):
-    # incremental: re-read only new or changed files and score only pairs involving their
-    # records; falls back to a full run when there is no earlier run in the work area
+    # incremental: re-read only new or changed files, score only pairs involving their records
+    # and resolve again only the customers they touch; each step falls back to the full work
+    # when the work area holds no earlier run it can trust
     incremental: bool = False
 
 
@@ -152,7 +153,7 @@ def _resolve_affected(canonical: pa.Table, pairs: pa.Table, decisions: list[dict
     everyone = pa.concat_tables([kept.select(["record_id", "customer_id"]), resolved])
     queue = pa.concat_tables(
         [
-            base_queue.filter(pc.invert(pc.or_(pc.is_in(base_queue.column("left_customer_id"), scope.customers), pc.is_in(base_queue.column("right_customer_id"), scope.customers)))),
+            delta.outside(delta.outside(base_queue, "left_customer_id", scope.customers), "right_customer_id", scope.customers),
             linkage_review.review_queue(canonical, everyone, delta.pairs_touching(pairs, scope.records), decisions, linkage.review_floor, linkage.match_threshold),
         ]
     )
