@@ -31,13 +31,7 @@ class RunFigures:
     run_id: str
     finished_at: datetime
     files: list[dict]  # file reports: source_file, source_format, rows_read, staged, quarantined, error
-    headline: dict
-    rates: list[dict]
-    overlap: dict[tuple[str, str], int]
-    duplicates: list[dict]
-    largest: list[dict]
-    weights: list[tuple[str, int]]
-    sizes: list[tuple[str, int]]
+    linkage: figures.LinkageFigures
     reasons: list[tuple[str, int]]
     tiers: list[dict] | None  # None: no customer_value mart in this run
     checks: list[CheckOutcome]
@@ -48,13 +42,7 @@ def collect(run_id: str, finished_at: datetime, files: pa.Table, linkage: figure
         run_id=run_id,
         finished_at=finished_at,
         files=[{**f, "error": figures.reason_kind(f["error"]) if f["error"] else None} for f in files.to_pylist()],
-        headline=linkage.headline,
-        rates=linkage.rates,
-        overlap=linkage.overlap,
-        duplicates=linkage.duplicates,
-        largest=linkage.largest,
-        weights=linkage.weights,
-        sizes=linkage.sizes,
+        linkage=linkage,
         reasons=figures.quarantine_reasons(quarantined),
         tiers=figures.value_tiers(value) if value is not None else None,
         checks=sorted(checks, key=lambda c: (c.passed, c.asset, c.check)),
@@ -62,11 +50,11 @@ def collect(run_id: str, finished_at: datetime, files: pa.Table, linkage: figure
 
 
 def render(run: RunFigures) -> str:
-    systems = sorted({a for a, _ in run.overlap})
+    systems = sorted({a for a, _ in run.linkage.overlap})
     charts = {
-        "duplicates": svg_bars([(f"{d['source_a']} ↔ {d['source_b']}", d["pairs"]) for d in run.duplicates], "duplicates found per source pair"),
-        "weights": svg_bars(run.weights, "match-weight distribution"),
-        "sizes": svg_bars(run.sizes, "customers by records held"),
+        "duplicates": svg_bars([(f"{d['source_a']} ↔ {d['source_b']}", d["pairs"]) for d in run.linkage.duplicates], "duplicates found per source pair"),
+        "weights": svg_bars(run.linkage.weights, "match-weight distribution"),
+        "sizes": svg_bars(run.linkage.sizes, "customers by records held"),
         "reasons": svg_bars(run.reasons, "quarantined rows by reason"),
         "tiers": svg_bars([(t["tier"], t["customers"]) for t in run.tiers or []], "customers per value tier"),
     }
