@@ -6,6 +6,7 @@ into the warehouse (write-audit-publish).
 """
 
 
+import uuid
 from collections import Counter
 
 import pyarrow as pa
@@ -26,6 +27,10 @@ from warehouse import review, state
 CHANGED = "changed_customers"
 # work tables an incremental run starts from, kept as the last run published them
 PUBLISHED_BASE = ("crosswalk", "review_queue", "golden", "golden_field_lineage")
+# work files naming the record numbering of canonical and of the scored pairs: record ids are
+# only comparable within one numbering (a full standardisation numbers records afresh, and a run
+# that failed before scoring leaves pairs of the old numbering behind)
+NUMBERING, SCORED_NUMBERING = "record_numbering", "scored_numbering"
 SCORE_FLOOR = 0.5  # pairs below this are never useful: not a match, not worth a review
 
 
@@ -57,7 +62,8 @@ def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkAre
 @asset(key=CANONICAL, deps=[STAGED], group_name="standardised", description="Staged records with standardised names, phones, emails, addresses and dates.")
 def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
     staged, reread = work.read("staged"), work.read("reread_files").column("source_file").to_pylist()
-    if _incremental(config, work, "canonical"):
+    numbering = work.read_json(NUMBERING)
+    if _incremental(config, work, "canonical") and numbering is not None:
         previous = work.read("canonical")
         kept, unstandardised = incremental.split_known(previous, staged, reread)
         first_id = (pc.max(previous.column("record_id")).as_py() or 0) + 1
@@ -65,7 +71,9 @@ def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
         canonical = pa.concat_tables([kept, new])
     else:
         canonical = new = standardise(staged)
+        numbering = {"id": uuid.uuid4().hex}  # record ids start again from 1
     work.write("canonical", canonical)
+    work.write_json(NUMBERING, numbering)
     return MaterializeResult(metadata=table_metadata(canonical, new_records=new.num_rows))
 
 
@@ -86,13 +94,15 @@ def scored_pairs(config: RunMode, work: WorkArea, linkage: LinkageSettings) -> M
     canonical = work.read("canonical")
     document = model.load_model(linkage.path())
     engine = predict.scorer(linkage.engine, linkage.spark_master)
-    if _incremental(config, work, "pairs", "scored_records"):
+    numbering = work.read_json(NUMBERING)
+    if _incremental(config, work, "pairs", "scored_records") and work.read_json(SCORED_NUMBERING) == numbering:
         scored = predict.rescore_with_new(work.read("pairs"), work.read("scored_records"), canonical, document["splink"], SCORE_FLOOR, engine)
     else:
         scored = engine.all_pairs(predict.link_records(canonical), document["splink"], SCORE_FLOOR)
     pairs = pa.concat_tables([scored, predict.deterministic_pairs(canonical)])
     work.write("scored_records", canonical.select(["record_id"]))
     work.write("pairs", pairs)
+    work.write_json(SCORED_NUMBERING, numbering)
     return MaterializeResult(metadata=table_metadata(pairs, model_version=document["version"]))
 
 
