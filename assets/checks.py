@@ -16,8 +16,7 @@ from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.resources import LinkageSettings, Monitoring, Warehouse
 from linkage.evaluate import pairwise_scores, read_truth
 from linkage.identity import EVENTS
-from marts.audits import key_violations, orphan_customers
-from sources.arrow_sql import query
+from marts.audits import counts, key_violations, orphan_customers
 from reports import figures
 from reports.charts import text_bars
 from sources.schema import LINEAGE_COLUMNS
@@ -48,10 +47,6 @@ GOLDEN_CHECKS = [
 ]
 
 
-def _one_row(sql: str, params: dict | None = None, **tables: pa.Table) -> dict:
-    return query(sql, params, **tables).to_pylist()[0]
-
-
 def _result(name: str, violations: dict[str, int]) -> AssetCheckResult:
     return AssetCheckResult(check_name=name, passed=not any(violations.values()), metadata=violations)
 
@@ -64,7 +59,7 @@ def audit_staged(staged: pa.Table, quarantined: pa.Table, file_reports: pa.Table
 
 
 def rows_accounted_for(staged: pa.Table, quarantined: pa.Table, file_reports: pa.Table) -> AssetCheckResult:
-    counts = _one_row(
+    found = counts(
         """select count(*) as files_not_reconciled from file_reports f
            left join (select source_file, count(*) n from staged group by all) s using (source_file)
            left join (select source_file, count(*) n from quarantined group by all) q using (source_file)
@@ -73,13 +68,13 @@ def rows_accounted_for(staged: pa.Table, quarantined: pa.Table, file_reports: pa
         staged=staged.select(["source_file"]),
         quarantined=quarantined.select(["source_file"]),
     )
-    return _result("rows_accounted_for", counts)
+    return _result("rows_accounted_for", found)
 
 
 def quarantine_keys(quarantined: pa.Table) -> AssetCheckResult:
     return _result(
         "quarantine_keys",
-        {**key_violations(quarantined, list(LINEAGE_COLUMNS)), **_one_row("select count(*) filter (where reason is null) as without_reason from q", q=quarantined.select(["reason"]))},
+        {**key_violations(quarantined, list(LINEAGE_COLUMNS)), **counts("select count(*) filter (where reason is null) as without_reason from q", q=quarantined.select(["reason"]))},
     )
 
 
@@ -140,9 +135,9 @@ def audit_crosswalk(
 
 
 def every_record_in_one_customer(staged: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
-    distinct_keys = _one_row("select count(*) as n from (select distinct * from keys)", keys=crosswalk.select(list(LINEAGE_COLUMNS)))["n"]
-    counts = {"staged": staged.num_rows, "crosswalk_rows": crosswalk.num_rows, "distinct_lineage_keys": distinct_keys}
-    return AssetCheckResult(check_name="every_record_in_one_customer", passed=len(set(counts.values())) == 1, metadata=counts)
+    distinct_keys = counts("select count(*) as n from (select distinct * from keys)", keys=crosswalk.select(list(LINEAGE_COLUMNS)))["n"]
+    found = {"staged": staged.num_rows, "crosswalk_rows": crosswalk.num_rows, "distinct_lineage_keys": distinct_keys}
+    return AssetCheckResult(check_name="every_record_in_one_customer", passed=len(set(found.values())) == 1, metadata=found)
 
 
 def review_queue_keys(queue: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
@@ -150,7 +145,7 @@ def review_queue_keys(queue: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
         "review_queue_keys",
         {
             **key_violations(queue, ["pair_id"]),
-            **_one_row(
+            **counts(
                 """select count(*) filter (where status is null or status not in ('pending', 'same', 'different')) as unknown_status,
                           count(*) filter (where left_customer_id not in (select customer_id from crosswalk)
                                               or right_customer_id not in (select customer_id from crosswalk)) as unknown_customers
@@ -167,7 +162,7 @@ def id_history_keys(history: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
         "id_history_keys",
         {
             **key_violations(history, ["customer_id"]),
-            **_one_row(
+            **counts(
                 """select count(*) filter (where event is null or not list_contains($events, event)) as unknown_events,
                           count(*) filter (where event in ('minted', 'kept', 'split') and customer_id not in (select customer_id from crosswalk)) as live_ids_without_records,
                           count(*) filter (where event = 'merged' and related_customer_id not in (select customer_id from crosswalk)) as merged_into_unknown
@@ -234,22 +229,22 @@ def audit_golden(golden: pa.Table, field_lineage: pa.Table, crosswalk: pa.Table,
 
 
 def golden_key_unique(golden: pa.Table) -> AssetCheckResult:
-    counts = _one_row("select count(*) filter (where customer_id is null) as null_ids, count(*) - count(distinct customer_id) as duplicate_ids from golden", golden=golden.select(["customer_id"]))
-    return _result("golden_key_unique", counts)
+    found = counts("select count(*) filter (where customer_id is null) as null_ids, count(*) - count(distinct customer_id) as duplicate_ids from golden", golden=golden.select(["customer_id"]))
+    return _result("golden_key_unique", found)
 
 
 def crosswalk_points_at_golden(crosswalk: pa.Table, golden: pa.Table) -> AssetCheckResult:
-    counts = _one_row(
+    found = counts(
         """select (select count(*) from crosswalk c anti join golden g using (customer_id)) as orphan_records,
                   (select count(*) from golden g anti join crosswalk c using (customer_id)) as customers_without_records""",
         crosswalk=crosswalk.select(["customer_id"]),
         golden=golden.select(["customer_id"]),
     )
-    return _result("crosswalk_points_at_golden", counts)
+    return _result("crosswalk_points_at_golden", found)
 
 
 def largest_cluster_bounded(golden: pa.Table, bound: int) -> AssetCheckResult:
-    largest = _one_row("select coalesce(max(source_record_count), 0) as largest from golden", golden=golden.select(["source_record_count"]))["largest"]
+    largest = counts("select coalesce(max(source_record_count), 0) as largest from golden", golden=golden.select(["source_record_count"]))["largest"]
     return AssetCheckResult(check_name="largest_cluster_bounded", passed=largest <= bound, metadata={"largest_cluster": largest, "bound": bound})
 
 
@@ -260,7 +255,7 @@ def field_lineage_keys(field_lineage: pa.Table, golden: pa.Table, crosswalk: pa.
         {
             **key_violations(field_lineage.select(["customer_id", "field"]), ["customer_id", "field"]),
             **orphan_customers(field_lineage.select(["customer_id"]), golden.select(["customer_id"])),
-            **_one_row(
+            **counts(
                 f"select count(*) as from_another_customer from lineage anti join crosswalk using ({', '.join(keys)}) where lineage.source_file is not null",
                 lineage=field_lineage.select(keys),
                 crosswalk=crosswalk.select(keys),

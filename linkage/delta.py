@@ -18,9 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.arrow_sql import connection
-from sources.schema import LINEAGE_COLUMNS
-
-LINEAGE = ", ".join(LINEAGE_COLUMNS)
+from sources.schema import LINEAGE, LINEAGE_COLUMNS
 
 
 @dataclass(frozen=True)

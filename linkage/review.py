@@ -11,10 +11,9 @@ import hashlib
 import pyarrow as pa
 
 from sources.arrow_sql import connection
-from sources.schema import LINEAGE_COLUMNS
+from sources.schema import LINEAGE_COLUMNS, LINEAGE_SCHEMA
 
 LineageKey = tuple[str, str, int]
-LINEAGE_SCHEMA = pa.schema([("source_file", pa.string()), ("source_sheet", pa.string()), ("source_row", pa.int64())])
 
 QUEUE_SQL = """
 with band as (

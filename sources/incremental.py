@@ -11,9 +11,7 @@ import pyarrow.compute as pc
 
 from sources.arrow_sql import connection
 from sources.ingest import IngestResult, ingest
-from sources.schema import LINEAGE_COLUMNS
-
-LINEAGE = ", ".join(LINEAGE_COLUMNS)
+from sources.schema import LINEAGE
 
 
 # the work tables an incremental read builds on

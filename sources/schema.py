@@ -89,6 +89,10 @@ STANDARDISED_FIELDS = pa.schema(
 CANONICAL_SCHEMA = pa.schema(list(STAGED_SCHEMA) + list(STANDARDISED_FIELDS))
 CANONICAL_COLUMNS = tuple(CANONICAL_SCHEMA.names)
 
+# the lineage key as a SQL column list, and as a schema of its own
+LINEAGE = ", ".join(LINEAGE_COLUMNS)
+LINEAGE_SCHEMA = pa.schema([STAGED_SCHEMA.field(c) for c in LINEAGE_COLUMNS])
+
 QUARANTINE_SCHEMA = pa.schema(
     [
         ("source_file", pa.string()),

@@ -107,13 +107,18 @@ def _replace_customers(conn: Connection, changes: CustomerChanges) -> None:
         now, before, keys = _conform(table, rows), _conform(table, changes.previous[table]), changes.keys[table]
         gone = query(f"select distinct {', '.join(keys)} from (select * from before except all select * from now)", before=before, now=now)
         fresh = query("select * from now except all select * from before", before=before, now=now)
-        doomed = Table(f"{table.name}{GONE_SUFFIX}", MetaData(), *(Column(k, table.c[k].type) for k in keys), prefixes=["TEMPORARY"])
+        doomed = key_table(table, keys, f"{table.name}{GONE_SUFFIX}")
         doomed.create(conn)
         bulk_insert(conn, doomed.name, gone)
         match = " and ".join(f'k."{k}" = "{table.name}"."{k}"' for k in keys)
         conn.exec_driver_sql(f'delete from "{table.name}" where exists (select 1 from "{doomed.name}" k where {match})')
         doomed.drop(conn)
         bulk_insert(conn, table.name, fresh)
+
+
+def key_table(table: Table, keys: list[str], name: str) -> Table:
+    """A temporary table for keys of `table`'s rows, typed as its columns."""
+    return Table(name, MetaData(), *(Column(k, table.c[k].type) for k in keys), prefixes=["TEMPORARY"])
 
 
 def _load_next(conn: Connection, table: Table, data: pa.Table) -> None:

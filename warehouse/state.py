@@ -5,11 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlalchemy import Engine, func, inspect, select, text
 
-from sources.schema import LINEAGE_COLUMNS
-from warehouse.publish import bulk_insert, ensure_state_tables
+from sources.schema import LINEAGE, LINEAGE_COLUMNS
+from warehouse.publish import bulk_insert, ensure_state_tables, key_table
 from warehouse.tables import customer_id_history, identity_registry, pipeline_runs
-
-LINEAGE = ", ".join(LINEAGE_COLUMNS)
 
 
 def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[str, str, int], str]:
@@ -21,10 +19,11 @@ def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[st
         if keys is None:
             rows = conn.execute(select(r.source_file, r.source_sheet, r.source_row, r.customer_id)).all()
         else:
-            conn.exec_driver_sql("create temporary table wanted_keys (source_file varchar, source_sheet varchar, source_row bigint)")
-            bulk_insert(conn, "wanted_keys", keys.select(list(LINEAGE_COLUMNS)))
-            rows = conn.execute(text(f"select {LINEAGE}, customer_id from identity_registry join wanted_keys using ({LINEAGE})")).all()
-            conn.exec_driver_sql("drop table wanted_keys")
+            wanted = key_table(identity_registry, list(LINEAGE_COLUMNS), "wanted_keys")
+            wanted.create(conn)
+            bulk_insert(conn, wanted.name, keys.select(list(LINEAGE_COLUMNS)))
+            rows = conn.execute(text(f"select {LINEAGE}, customer_id from identity_registry join {wanted.name} using ({LINEAGE})")).all()
+            wanted.drop(conn)
     return {(f, s, int(n)): c for f, s, n, c in rows}
 
 

@@ -3,7 +3,7 @@
 import pyarrow as pa
 
 from linkage.delta import affected, pairs_touching, pairs_within
-from linkage.review import LINEAGE_SCHEMA
+from sources.schema import LINEAGE_SCHEMA
 
 THRESHOLD = 0.9
 
