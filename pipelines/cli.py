@@ -140,12 +140,11 @@ def _configure(args) -> None:
 
 
 def _execute(job_name: str):
-    from dagster import DagsterInstance
-
     from pipelines.definitions import build_definitions
+    from pipelines.instance import command_instance
 
     defs = build_definitions()
-    with DagsterInstance.get() as instance:
+    with command_instance() as instance:
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what matters
         return defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
 
