@@ -224,7 +224,9 @@ def regularise(model: dict) -> dict:
 def new_linker(records, model: dict | SettingsCreator | None = None, db_api: DuckDBAPI | None = None) -> Linker:
     db_api = db_api or DuckDBAPI()
     frame = db_api.register(records, table_name="records")
-    return Linker(frame, model if model is not None else settings(), log_level=logging.WARNING)
+    # Splink's settings validation only logs, and parses every comparison's SQL to do it (~0.4 s):
+    # a saved model was validated when it was trained on these same columns
+    return Linker(frame, model if model is not None else settings(), log_level=logging.WARNING, validate_settings=not isinstance(model, dict))
 
 
 def save_model(model: dict, path: Path, trained_on: int) -> dict:

@@ -354,5 +354,17 @@ def cmd_split(args) -> int:
     return 0
 
 
+def command() -> None:
+    """The `unify` program: main(), then an exit without the interpreter's teardown.
+
+    Freeing Dagster's, Splink's and pandas' module graphs takes ~0.8 s after the work is done and
+    every database is closed; a command run nightly and by hand need not wait for it."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    command()

@@ -19,6 +19,7 @@ from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import Connection, Engine, create_engine
 
+
 class OneRunSqliteEventLog(SqliteEventLogStorage):
     """Dagster's per-run-sharded SQLite event log, one engine per shard kept open."""
 

@@ -6,6 +6,7 @@ and long, so a fast digest is enough and lets a request be checked by a dictiona
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -25,7 +26,6 @@ TOKEN_PREFIX = "unify_"
 _USERNAME_RE = re.compile(r"^[\w.@\-]{1,64}$")
 _hasher = PasswordHasher()
 # verified against when the user does not exist, so a wrong name takes as long as a wrong password
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 class StaffError(ValueError):
     """An expected problem with a staff command (unknown user, bad role, short password)."""
@@ -39,9 +39,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the account is unknown, so both answers take as long; made on first
+    use (a deliberate ~0.1 s) rather than by every command that imports this module."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def password_matches(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
