@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -62,3 +65,14 @@ def test_cli_reports_expected_problems_in_one_line(tmp_path, capsys):
     (tmp_path / "s").mkdir()
     assert main(["run", "--sources", str(tmp_path / "s"), "--warehouse", "mysql://x"]) == 2
     assert "unsupported warehouse" in capsys.readouterr().err
+
+
+def test_the_unify_program_flushes_its_output_and_keeps_its_exit_code(demo_run, tmp_path):
+    """`unify` skips the interpreter's teardown: what it printed must still arrive, whole."""
+    _, truth, warehouse = demo_run
+    unify = Path(sys.executable).parent / "unify"
+    done = subprocess.run([unify, "evaluate", "--truth", truth, "--warehouse", warehouse, "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["missing_records"] == 0
+    failed = subprocess.run([unify, "run", "--sources", tmp_path / "missing"], capture_output=True, text=True)
+    assert (failed.returncode, failed.stderr.strip()) == (2, f"unify: sources folder not found: {tmp_path / 'missing'}")
