@@ -90,10 +90,9 @@ PUBLISHED_RECORDS_SQL = "select source_system, count(*) as n from customer_sourc
 
 def _last_published(warehouse: Warehouse, sql: str) -> list[dict] | None:
     """Rows of an aggregate over the last published crosswalk; None before the first publish."""
-    engine = warehouse.engine()
-    if not inspect(engine).has_table(tables.customer_source_records.name):
-        return None
-    with engine.connect() as conn:
+    with warehouse.engine().connect() as conn:
+        if not inspect(conn).has_table(tables.customer_source_records.name):
+            return None
         rows = [dict(r._mapping) for r in conn.execute(text(sql))]
     return rows or None
 

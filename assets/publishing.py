@@ -23,12 +23,15 @@ PUBLISHED_FROM_WORK = {
     tables.match_review_queue: "review_queue",
     **{mart: mart.name for mart in tables.MARTS},
 }
-# customer tables an incremental run changes row by row rather than replacing, with each row's key
+# what an incremental run writes row by row instead of replacing, with each row's key: the
+# customer tables for its changed customers only (every other customer's rows are kept as they
+# were), the marts whole (a mart row may move with a changed customer's neighbours)
 CUSTOMER_KEYED = {
     tables.golden_customers: ["customer_id"],
     tables.customer_source_records: list(LINEAGE_COLUMNS),
     tables.golden_field_lineage: ["customer_id", "field"],
 }
+MART_KEYED = {mart: [c.name for c in mart.primary_key.columns] for mart in tables.MARTS}
 # assets (beyond the golden ones) whose work tables are published here
 PUBLISHED_DEPS: list[AssetKey] = [*MART_ASSET_KEYS]
 
@@ -46,14 +49,14 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
     replaced, changes, registered = dict(PUBLISHED_FROM_WORK), None, crosswalk
     if work.has(CHANGED):
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
-        names = {t: replaced.pop(t) for t in CUSTOMER_KEYED}
-        changes = publish.CustomerChanges(
-            customers=changed,
-            rows={t: delta.within(work.read(name), "customer_id", changed) for t, name in names.items()},
-            previous={t: delta.within(work.read_published(name), "customer_id", changed) for t, name in names.items()},
-            keys=CUSTOMER_KEYED,
-        )
-        registered = changes.rows[tables.customer_source_records]
+        changes = {}
+        for table, key in CUSTOMER_KEYED.items():
+            current, previous = (delta.within(rows, "customer_id", changed) for rows in _now_and_before(work, replaced.pop(table)))
+            changes[table] = publish.RowChanges(current, previous, key)
+        for table, key in MART_KEYED.items():
+            if work.has_published(PUBLISHED_FROM_WORK[table]):  # else replaced (kept since this version)
+                changes[table] = publish.RowChanges(*_now_and_before(work, replaced.pop(table)), key, whole=True)
+        registered = changes[tables.customer_source_records].now
     publish.publish(
         warehouse.engine(),
         published={table: work.read(name) for table, name in replaced.items()},
@@ -61,15 +64,20 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
         registry=_registry(registered, context.run_id),
         changes=changes,
     )
-    work.keep_published(list(PUBLISHED_BASE), {"run_id": context.run_id, "basis": work.read_json("basis")})
+    work.keep_published([*PUBLISHED_BASE, *(PUBLISHED_FROM_WORK[t] for t in MART_KEYED)], {"run_id": context.run_id, "basis": work.read_json("basis")})
     return MaterializeResult(
         metadata={
             "golden_customers": golden.num_rows,
             "source_records": crosswalk.num_rows,
-            "customers_changed": len(changes.customers) if changes else "all",
+            "customers_changed": len(changed) if changes else "all",
             "run_id": context.run_id,
         }
     )
+
+
+def _now_and_before(work: WorkArea, name: str) -> tuple[pa.Table, pa.Table]:
+    """A work table as this run made it and as the last published run left it."""
+    return work.read(name), work.read_published(name)
 
 
 def _registry(crosswalk: pa.Table, run_id: str) -> pa.Table:

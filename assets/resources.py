@@ -103,8 +103,14 @@ class WorkArea(ConfigurableResource):
         marker = Path(self.path) / PUBLISHED_FOLDER / MARKER
         return json.loads(marker.read_text()) if marker.is_file() else None
 
+    def has_published(self, name: str) -> bool:
+        return self._published_file(name).is_file()
+
     def read_published(self, name: str) -> pa.Table:
-        return _read_ipc(Path(self.path) / PUBLISHED_FOLDER / self.file(name).name)
+        return _read_ipc(self._published_file(name))
+
+    def _published_file(self, name: str) -> Path:
+        return Path(self.path) / PUBLISHED_FOLDER / self.file(name).name
 
 
 def _read_ipc(path: Path, columns: list[str] | None = None) -> pa.Table:

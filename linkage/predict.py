@@ -121,13 +121,14 @@ def scorer(engine: str = "duckdb", spark_master: str = "local[2]") -> Scorer:
 def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonical: pa.Table, splink_model: dict, threshold: float, engine: Scorer | None = None) -> pa.Table:
     """Model pairs after an incremental read: last run's pairs between records that are still
     here, plus the pairs that involve records the last scoring did not see."""
-    seen = member(canonical.column("record_id"), scored_records.column("record_id"))
-    existing, new = canonical.filter(seen), canonical.filter(pc.invert(seen))
+    records = link_records(canonical)  # narrower than canonical: split this, not that
+    seen = member(records.column("record_id"), scored_records.column("record_id"))
+    existing, new = records.filter(seen), records.filter(pc.invert(seen))
     model_pairs = previous_pairs.filter(pc.equal(previous_pairs.column("kind"), "model"))
     kept = pairs_within(model_pairs, existing.column("record_id"))
     engine = engine or scorer()
     if new.num_rows == 0:
         return kept
     if existing.num_rows == 0:
-        return engine.all_pairs(link_records(new), splink_model, threshold)
-    return pa.concat_tables([kept, engine.new_pairs(link_records(existing), link_records(new), splink_model, threshold)])
+        return engine.all_pairs(new, splink_model, threshold)
+    return pa.concat_tables([kept, engine.new_pairs(existing, new, splink_model, threshold)])

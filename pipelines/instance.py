@@ -3,7 +3,8 @@
 Dagster's SQLite event log opens a new SQLAlchemy engine (and connection) for every event it
 stores, and a run stores about 150 (each step, output, materialization and check); at ~20 ms each
 that is 2-3 s of a run, most of an incremental run's budget. A command runs one job and exits, so
-its event log keeps one engine per database file for its lifetime instead. The files, tables and
+its event log keeps one engine per database file for its lifetime instead, and syncs the disk at
+WAL checkpoints rather than at every commit. The files, tables and
 rows are Dagster's own: `dagster dev` and the daemon read them with the stock class.
 """
 
@@ -17,7 +18,7 @@ from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
 
 
 class OneRunSqliteEventLog(SqliteEventLogStorage):
@@ -37,6 +38,7 @@ class OneRunSqliteEventLog(SqliteEventLogStorage):
             engine = self._engines.get(shard)
             if engine is None:
                 engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                event.listen(engine, "connect", _sync_at_checkpoints)
                 if shard not in self._initialized_dbs:
                     self._initdb(engine)
                     self._initialized_dbs.add(shard)
@@ -49,6 +51,12 @@ class OneRunSqliteEventLog(SqliteEventLogStorage):
             engine.dispose()
         self._engines.clear()
         super().dispose()
+
+
+def _sync_at_checkpoints(dbapi_connection, _record) -> None:
+    """Dagster's databases are in WAL mode, where this stays consistent through any crash (a power
+    cut may lose the last events); the default syncs the disk at every commit, ~1.3 ms x ~480 a run."""
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def command_instance() -> DagsterInstance:

@@ -63,8 +63,8 @@ def add_staff(engine: Engine, username: str, role: str, password: str) -> None:
     row = {"username": username, "role": role, "password_hash": _hasher.hash(password), "created_at": now(), "disabled": False}
 
     def write() -> None:
-        ensure_state_tables(engine)
         with engine.begin() as conn:
+            ensure_state_tables(conn)
             if conn.execute(select(staff_accounts.c.username).where(staff_accounts.c.username == username)).first():
                 raise StaffError(f"staff {username!r} already exists")
             conn.execute(insert(staff_accounts).values(**row))
@@ -77,8 +77,8 @@ def issue_token(engine: Engine, username: str) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
     def write() -> None:
-        ensure_state_tables(engine)
         with engine.begin() as conn:
+            ensure_state_tables(conn)
             account = conn.execute(select(staff_accounts).where(staff_accounts.c.username == username)).mappings().first()
             if account is None or account["disabled"]:
                 raise StaffError(f"no enabled staff account {username!r} (add it with `unify staff add`)")
@@ -94,8 +94,8 @@ def write_audit(engine: Engine, entries: list[dict]) -> None:
         return
 
     def write() -> None:
-        ensure_state_tables(engine)
         with engine.begin() as conn:
+            ensure_state_tables(conn)
             conn.execute(insert(audit_log), entries)
 
     retry_when_busy(write)
@@ -103,8 +103,8 @@ def write_audit(engine: Engine, entries: list[dict]) -> None:
 
 def read_audit(engine: Engine, limit: int = 100) -> list[dict]:
     def read() -> list[dict]:
-        ensure_state_tables(engine)
-        with engine.connect() as conn:
+        with engine.begin() as conn:
+            ensure_state_tables(conn)
             query = select(audit_log).order_by(audit_log.c["at"].desc()).limit(limit)
             return [dict(r) for r in conn.execute(query).mappings()]
 

@@ -2,9 +2,9 @@
 
 New data is loaded into `<table>__next` tables, then one transaction drops each old table and
 renames its successor, and applies the state changes (registry upserts, history, run row). An
-incremental run replaces only its changed customers' rows of the customer-keyed tables, by
-delete and insert in that same transaction. A run
-that fails or is killed before that commit leaves everything as it was: DuckDB and PostgreSQL
+incremental run writes only the rows that differ from the last published ones (of its changed
+customers in the customer tables, of the whole table in the marts), by delete and insert in that
+same transaction. A run that fails or is killed before that commit leaves everything as it was: DuckDB and PostgreSQL
 both roll back DDL with the transaction. State tables are never dropped.
 
 The same code writes both backends; where they differ, the difference is named here:
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, inspect, text
 
-from sources.arrow_sql import query
+from sources.arrow_sql import connection
 from warehouse.grants import copy_grants
 from warehouse.tables import LOOKUP_INDEXES, STATE, identity_registry, metadata
 
@@ -30,8 +30,9 @@ NEXT_SUFFIX = "__next"
 GONE_SUFFIX = "__gone"  # the keys of an incremental run's rows to delete
 
 
-def ensure_state_tables(engine: Engine) -> None:
-    metadata.create_all(engine, tables=list(STATE), checkfirst=True)
+def ensure_state_tables(bind: Engine | Connection) -> None:
+    """Create the state tables that are missing; on a connection, inside its transaction."""
+    metadata.create_all(bind, tables=list(STATE), checkfirst=True)
 
 
 def _conform(table: Table, data: pa.Table) -> pa.Table:
@@ -66,16 +67,21 @@ def _next_table(table: Table) -> Table:
 
 
 @dataclass(frozen=True)
-class CustomerChanges:
-    """An incremental run's changes to customer-keyed tables: the rows of its changed customers
-    as they are now and as they were last published. Only rows that differ are written: one that
-    went or changed is deleted by its key, one that is new or changed is inserted (most rows of a
-    changed customer are as they were, and every deleted row costs DuckDB a rewrite)."""
+class RowChanges:
+    """A table's rows as they are now and as last published, and the key that names a row: either
+    the whole table (`whole`) or the same subset on both sides (the customers a run changed).
+    Only rows that differ are written: one that went or changed is deleted by its key, one that is
+    new or changed is inserted (most rows are as they were, and DuckDB rewrites what it deletes)."""
 
-    customers: pa.Array  # customer_id
-    rows: dict[Table, pa.Table]
-    previous: dict[Table, pa.Table]
-    keys: dict[Table, list[str]]
+    now: pa.Table
+    before: pa.Table
+    key: list[str]
+    whole: bool = False
+
+
+# a whole table with more than this share of its rows to rewrite is replaced instead ('today'
+# moves every customer's recency, so customer_value changes everywhere at once)
+REPLACE_SHARE = 0.5
 
 
 def publish(
@@ -83,16 +89,23 @@ def publish(
     published: dict[Table, pa.Table],
     appends: dict[Table, pa.Table],
     registry: pa.Table | None,
-    changes: CustomerChanges | None = None,
+    changes: dict[Table, RowChanges] | None = None,
 ) -> None:
-    """Replace the published tables, apply an incremental run's customer changes and the state
+    """Replace the published tables, apply an incremental run's row changes and the state
     changes, all in one transaction."""
-    ensure_state_tables(engine)
+    published, diffs = dict(published), {}
+    for table, change in (changes or {}).items():
+        gone, fresh = row_changes(_conform(table, change.now), _conform(table, change.before), change.key)
+        if change.whole and gone.num_rows + fresh.num_rows > REPLACE_SHARE * change.now.num_rows:
+            published[table] = change.now
+        else:
+            diffs[table] = (gone, fresh)
     with engine.begin() as conn:
+        ensure_state_tables(conn)
         for table, data in published.items():
             _load_next(conn, table, _conform(table, data))
-        if changes is not None:
-            _replace_customers(conn, changes)
+        for table, (gone, fresh) in diffs.items():
+            _apply_row_changes(conn, table, gone, fresh)
         if registry is not None:
             _upsert_registry(conn, registry)
         for table, data in appends.items():
@@ -102,18 +115,26 @@ def publish(
             _swap(conn, table, replaces=table.name in existing)
 
 
-def _replace_customers(conn: Connection, changes: CustomerChanges) -> None:
-    for table, rows in changes.rows.items():
-        now, before, keys = _conform(table, rows), _conform(table, changes.previous[table]), changes.keys[table]
-        gone = query(f"select distinct {', '.join(keys)} from (select * from before except all select * from now)", before=before, now=now)
-        fresh = query("select * from now except all select * from before", before=before, now=now)
-        doomed = key_table(table, keys, f"{table.name}{GONE_SUFFIX}")
-        doomed.create(conn)
-        bulk_insert(conn, doomed.name, gone)
-        match = " and ".join(f'k."{k}" = "{table.name}"."{k}"' for k in keys)
-        conn.exec_driver_sql(f'delete from "{table.name}" where exists (select 1 from "{doomed.name}" k where {match})')
-        doomed.drop(conn)
-        bulk_insert(conn, table.name, fresh)
+def row_changes(now: pa.Table, before: pa.Table, key: list[str]) -> tuple[pa.Table, pa.Table]:
+    """(keys of rows gone or changed, rows new or changed): rows compared by key and a hash of
+    the whole row (64 bits: two versions of one row colliding is a 1 in 10^19 chance)."""
+    keys = ", ".join(f'"{k}"' for k in key)
+    with connection(before=before, now=now) as con:
+        for side in ("before", "now"):
+            con.execute(f"create temporary table {side}_hashed as select {keys}, hash(_row) as _row_hash from {side} _row")
+        gone = con.sql(f"select {keys} from before_hashed anti join now_hashed using ({keys}, _row_hash)").to_arrow_table()
+        fresh = con.sql(f"select now.* from now semi join (select {keys} from now_hashed anti join before_hashed using ({keys}, _row_hash)) using ({keys})").to_arrow_table()
+    return gone, fresh
+
+
+def _apply_row_changes(conn: Connection, table: Table, gone: pa.Table, fresh: pa.Table) -> None:
+    doomed = key_table(table, gone.column_names, f"{table.name}{GONE_SUFFIX}")
+    doomed.create(conn)
+    bulk_insert(conn, doomed.name, gone)
+    match = " and ".join(f'k."{k}" = "{table.name}"."{k}"' for k in gone.column_names)
+    conn.exec_driver_sql(f'delete from "{table.name}" where exists (select 1 from "{doomed.name}" k where {match})')
+    doomed.drop(conn)
+    bulk_insert(conn, table.name, fresh)
 
 
 def key_table(table: Table, keys: list[str], name: str) -> Table:

@@ -51,8 +51,8 @@ def store_decision(engine: Engine, pair: str, sides: dict, decision: str, decide
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     record = {"pair_id": pair, **sides, "decision": decision, "decided_by": decided_by, "decided_at": now, "reason": reason}
-    ensure_state_tables(engine)
     with engine.begin() as conn:
+        ensure_state_tables(conn)
         conn.execute(review_decisions.delete().where(review_decisions.c.pair_id == pair))
         conn.execute(insert(review_decisions).values(**record))
         if inspect(conn).has_table(match_review_queue.name):
@@ -63,6 +63,6 @@ def store_decision(engine: Engine, pair: str, sides: dict, decision: str, decide
 
 
 def read_decisions(engine: Engine) -> list[dict]:
-    ensure_state_tables(engine)
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        ensure_state_tables(conn)
         return [dict(r) for r in conn.execute(select(review_decisions)).mappings()]

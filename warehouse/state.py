@@ -13,9 +13,9 @@ from warehouse.tables import customer_id_history, identity_registry, pipeline_ru
 def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[str, str, int], str]:
     """Lineage key -> customer_id for every record seen by an earlier run; with `keys` (lineage
     columns), for those records only."""
-    ensure_state_tables(engine)
     r = identity_registry.c
     with engine.begin() as conn:
+        ensure_state_tables(conn)
         if keys is None:
             rows = conn.execute(select(r.source_file, r.source_sheet, r.source_row, r.customer_id)).all()
         else:
@@ -29,16 +29,16 @@ def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[st
 
 def last_published_run(engine: Engine) -> str | None:
     """The run id of the latest published run; None before the first."""
-    if not inspect(engine).has_table(pipeline_runs.name):
-        return None
     with engine.connect() as conn:
+        if not inspect(conn).has_table(pipeline_runs.name):
+            return None
         return conn.execute(select(pipeline_runs.c.run_id).order_by(pipeline_runs.c.finished_at.desc()).limit(1)).scalar()
 
 
 def highest_customer_id(engine: Engine) -> str | None:
     """The highest customer ID ever minted (registry or history); None for a new warehouse."""
-    ensure_state_tables(engine)
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        ensure_state_tables(conn)
         ids = [
             conn.execute(select(func.max(identity_registry.c.customer_id))).scalar(),
             conn.execute(select(func.max(customer_id_history.c.customer_id))).scalar(),
