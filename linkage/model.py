@@ -7,6 +7,7 @@ A surname-only name (王总) is weak evidence: it can only agree with the other 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -229,10 +230,22 @@ def new_linker(records, model: dict | SettingsCreator | None = None, db_api: Duc
     return Linker(frame, model if model is not None else settings(), log_level=logging.WARNING, validate_settings=not isinstance(model, dict))
 
 
+def design_digest() -> str:
+    """What a trained model stands for besides its records: the comparisons, the blocking rules
+    and how it is trained. A model saved under another design is stale and is trained again."""
+    design = {
+        "settings": settings().create_settings_dict("duckdb"),
+        "prior_rules": [rule.get_blocking_rule("duckdb").blocking_rule_sql for rule in DETERMINISTIC_RULES],
+        "em_keys": TRAINING_KEYS,
+        "training": [MIN_TRAINING_PAIRS, U_SAMPLE_PAIRS, TRAINING_SEED, M_FLOOR],
+    }
+    return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def save_model(model: dict, path: Path, trained_on: int) -> dict:
     """Persist a trained Splink model with a version stamp; earlier versions are kept beside it."""
     version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    document = {"format": MODEL_FORMAT, "version": version, "trained_on_records": trained_on, "splink": model}
+    document = {"format": MODEL_FORMAT, "version": version, "design": design_digest(), "trained_on_records": trained_on, "splink": model}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / f"{path.stem}-{version}{path.suffix}").write_text(json.dumps(document, indent=1))
@@ -253,8 +266,12 @@ def load_model(path: Path) -> dict | None:
 
 
 def current_model(path: Path, records: Callable[[], pa.Table], retrain: bool = False) -> dict:
-    """The saved model, trained on the records first when there is none (or retrain asks)."""
+    """The saved model, trained on the records first when there is none, when it was made under
+    another design (the comparisons or blocking changed since), or when retrain asks."""
     document = None if retrain else load_model(path)
+    if document is not None and document.get("design") != design_digest():
+        logger.warning("the saved model %s was trained under another design; training a new one", document["version"])
+        document = None
     if document is None:
         records = records()
         splink_model = train_model(records)

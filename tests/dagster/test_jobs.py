@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from assets.reports import REPORT_TAG
 from assets.resources import WorkArea
+from linkage import model
 
 TABLE_ASSETS = ["staged__source_records", "standardised__canonical_records", "linked__scored_pairs", "golden__customer_source_records", "golden__golden_customers"]
 
@@ -65,3 +67,19 @@ def test_retrain_model_saves_a_new_version(published, tmp_path):
     result = project.run("retrain_model")
     assert result.success
     assert _metadata(result, "linked__linkage_model")["version"].value != before
+
+
+def test_a_model_saved_under_another_design_is_trained_again(published, tmp_path):
+    """Comparisons or blocking changed in code since the model was saved: the run must not score
+    with the old model's rules; it trains a new one (and keeps the old file beside it)."""
+    project = published[0].clone(tmp_path / "project")
+    saved = project.root / "model" / "linkage_model.json"
+    document = json.loads(saved.read_text())
+    before = document["version"]
+    saved.write_text(json.dumps({**document, "design": "an older design"}))
+    result = project.run("full_refresh")
+    assert result.success
+    after = _metadata(result, "linked__linkage_model")["version"].value
+    assert after != before and json.loads(saved.read_text())["design"] == model.design_digest()
+    assert project.run("full_refresh").success  # and the new one is kept from then on
+    assert json.loads(saved.read_text())["version"] == after
