@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.arrow_sql import connection
+from sources.arrow_sql import connection, rows_where
 from sources.schema import LINEAGE, LINEAGE_COLUMNS
 
 
@@ -90,12 +90,12 @@ def _numpy(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 def within(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
     """Rows whose `column` is one of `values`."""
-    return table.filter(member(table.column(column), values))
+    return rows_where(table, member(table.column(column), values))
 
 
 def outside(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
     """Rows whose `column` is none of `values`."""
-    return table.filter(pc.invert(member(table.column(column), values)))
+    return rows_where(table, pc.invert(member(table.column(column), values)))
 
 
 def pairs_within(pairs: pa.Table, records: pa.Array) -> pa.Table:

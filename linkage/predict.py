@@ -11,7 +11,7 @@ from splink import DuckDBAPI
 
 from linkage.delta import member, pairs_within
 from linkage.model import LINK_COLUMNS, new_linker
-from sources.arrow_sql import connection
+from sources.arrow_sql import connection, rows_where
 
 PAIR_SCHEMA = pa.schema(
     [("record_id_l", pa.int64()), ("record_id_r", pa.int64()), ("match_probability", pa.float64()), ("match_weight", pa.float64()), ("kind", pa.string())]
@@ -123,7 +123,7 @@ def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonic
     here, plus the pairs that involve records the last scoring did not see."""
     records = link_records(canonical)  # narrower than canonical: split this, not that
     seen = member(records.column("record_id"), scored_records.column("record_id"))
-    existing, new = records.filter(seen), records.filter(pc.invert(seen))
+    existing, new = rows_where(records, seen), records.filter(pc.invert(seen))
     model_pairs = previous_pairs.filter(pc.equal(previous_pairs.column("kind"), "model"))
     kept = pairs_within(model_pairs, existing.column("record_id"))
     engine = engine or scorer()

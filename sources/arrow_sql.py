@@ -11,6 +11,7 @@ import os
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _database: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
@@ -30,3 +31,9 @@ def query(sql: str, params: dict | None = None, **tables: pa.Table) -> pa.Table:
     """The result of `sql`, where each keyword table is visible under its name."""
     with connection(**tables) as con:
         return con.sql(sql, params=params).to_arrow_table()
+
+
+def rows_where(table: pa.Table, mask: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """The rows where `mask` holds; the table itself when it holds for all of them (Arrow's filter
+    copies every buffer: hundreds of MB for an incremental run that keeps nearly everything)."""
+    return table if pc.all(mask).as_py() and mask.null_count == 0 else table.filter(mask)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.arrow_sql import connection
+from sources.arrow_sql import connection, rows_where
 from sources.ingest import IngestResult, ingest
 from sources.schema import LINEAGE
 
@@ -34,12 +34,15 @@ def known_fingerprints(reports: pa.Table) -> dict[str, str]:
 
 def kept_files(reports: pa.Table, unchanged: list[str]) -> list[str]:
     """The source_file names (lineage) of the unchanged origins."""
-    kept = reports.filter(pc.is_in(reports.column("origin"), pa.array(unchanged, pa.string())))
-    return kept.column("source_file").to_pylist()
+    return _reports_of(reports, unchanged).column("source_file").to_pylist()
+
+
+def _reports_of(reports: pa.Table, origins: list[str]) -> pa.Table:
+    return rows_where(reports, pc.is_in(reports.column("origin"), pa.array(origins, pa.string())))
 
 
 def rows_of(table: pa.Table, files: list[str]) -> pa.Table:
-    return table.filter(pc.is_in(table.column("source_file"), pa.array(files, pa.string())))
+    return rows_where(table, pc.is_in(table.column("source_file"), pa.array(files, pa.string())))
 
 
 def merge_ingest(previous: dict[str, pa.Table], result: IngestResult) -> tuple[pa.Table, pa.Table, pa.Table]:
@@ -47,7 +50,7 @@ def merge_ingest(previous: dict[str, pa.Table], result: IngestResult) -> tuple[p
     files, this read for the rest; files that disappeared are gone from all three."""
     reports = previous["file_reports"]
     files = kept_files(reports, result.unchanged)
-    kept_reports = reports.filter(pc.is_in(reports.column("origin"), pa.array(result.unchanged, pa.string())))
+    kept_reports = _reports_of(reports, result.unchanged)
     new_reports = pa.Table.from_pylist(result.files, schema=reports.schema) if result.files else kept_reports.slice(0, 0)
     return (
         pa.concat_tables([rows_of(previous["staged"], files), result.staged]),
@@ -62,9 +65,11 @@ def split_known(previous: pa.Table, staged: pa.Table, reread: list[str]) -> tupl
     Matched on the lineage key, so records a failed earlier run staged but never standardised
     are picked up too."""
     con = connection(previous=previous, staged=staged, reread=pa.table({"source_file": pa.array(reread, pa.string())}))
-    kept = con.sql(
-        f"select p.* from previous p semi join staged s using ({LINEAGE}) where p.source_file not in (select source_file from reread)"
-    ).to_arrow_table()
+    still_here = f"from previous p semi join staged s using ({LINEAGE}) where p.source_file not in (select source_file from reread)"
+    if con.execute(f"select count(*) {still_here}").fetchall()[0][0] == previous.num_rows:
+        kept = previous  # the usual case: nothing went away; keep the table rather than copy it
+    else:
+        kept = con.sql(f"select p.* {still_here}").to_arrow_table()
     con.register("kept", kept)
     todo = con.sql(f"select s.* from staged s anti join kept k using ({LINEAGE})").to_arrow_table()
     return kept, todo

@@ -3,6 +3,7 @@
 import pyarrow as pa
 
 from linkage.delta import affected, pairs_touching, pairs_within
+from sources.arrow_sql import rows_where
 from sources.schema import LINEAGE_SCHEMA
 
 THRESHOLD = 0.9
@@ -74,3 +75,10 @@ def test_pairs_within_and_touching():
     scope = pa.array([1, 2], pa.int64())
     assert pairs_within(pairs, scope).num_rows == 1
     assert pairs_touching(pairs, scope).num_rows == 2
+
+
+def test_rows_where_keeps_the_table_itself_when_every_row_stays():
+    table = pa.table({"record_id": [1, 2, 3]})
+    assert rows_where(table, pa.array([True, True, True])) is table  # no copy of a table kept whole
+    assert rows_where(table, pa.array([True, False, True])).column("record_id").to_pylist() == [1, 3]
+    assert rows_where(table, pa.array([True, None, True])).num_rows == 2  # a null drops its row, as in filter
