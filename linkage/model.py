@@ -7,6 +7,7 @@ A surname-only name (王总) is weak evidence: it can only agree with the other 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -230,6 +231,7 @@ def new_linker(records, model: dict | SettingsCreator | None = None, db_api: Duc
     return Linker(frame, model if model is not None else settings(), log_level=logging.WARNING, validate_settings=not isinstance(model, dict))
 
 
+@functools.cache  # the design is code: it cannot change while a process runs
 def design_digest() -> str:
     """What a trained model stands for besides its records: the comparisons, the blocking rules
     and how it is trained. A model saved under another design is stale and is trained again."""
