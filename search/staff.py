@@ -25,7 +25,7 @@ MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "unify_"
 _USERNAME_RE = re.compile(r"^[\w.@\-]{1,64}$")
 _hasher = PasswordHasher()
-# verified against when the user does not exist, so a wrong name takes as long as a wrong password
+
 
 class StaffError(ValueError):
     """An expected problem with a staff command (unknown user, bad role, short password)."""

@@ -4,8 +4,8 @@ New data is loaded into `<table>__next` tables, then one transaction drops each 
 renames its successor, and applies the state changes (registry upserts, history, run row). An
 incremental run writes only the rows that differ from the last published ones (of its changed
 customers in the customer tables, of the whole table in the marts), by delete and insert in that
-same transaction. A run that fails or is killed before that commit leaves everything as it was: DuckDB and PostgreSQL
-both roll back DDL with the transaction. State tables are never dropped.
+same transaction. A run that fails or is killed before that commit leaves everything as it was:
+DuckDB and PostgreSQL both roll back DDL with the transaction. State tables are never dropped.
 
 The same code writes both backends; where they differ, the difference is named here:
 * indexes on the lookup keys (tables.LOOKUP_INDEXES): PostgreSQL builds them on the `__next`
