@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ import duckdb
 from linkage.evaluate import pairwise_scores, read_truth
 
 REPORT = Path("data/reports/bench.json")
+PROJECT_INSTANCE = Path(__file__).resolve().parents[1] / ".dagster" / "dagster.yaml"
 
 
 def measured(command: list[str], env: dict | None = None) -> dict:
@@ -84,6 +86,7 @@ def run_bench(customers: int, seed: int, root: Path) -> dict:
     for path in (work, home):
         subprocess.run(["rm", "-rf", str(path)], check=True)
         path.mkdir(parents=True)
+    shutil.copyfile(PROJECT_INSTANCE, home / "dagster.yaml")  # runs configured as the project's are
     warehouse = work / "warehouse.duckdb"
     env = {**os.environ, "DAGSTER_HOME": str(home), "UNIFY_WORK_DIR": str(work / "work"), "UNIFY_MODEL": str(work / "model.json")}
     unify = [sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources), "--warehouse", f"duckdb:///{warehouse}"]
