@@ -23,27 +23,28 @@ from sources.schema import LINEAGE_COLUMNS
 from warehouse import tables
 
 
-def _spec(asset, name: str, description: str) -> AssetCheckSpec:
+def blocking_check(asset, name: str, description: str) -> AssetCheckSpec:
+    """A check whose failure stops the publish."""
     return AssetCheckSpec(name, asset=asset, blocking=True, description=description)
 
 
 STAGED_CHECKS = [
-    _spec(STAGED, "rows_accounted_for", "Every source row is staged or quarantined: rows read = staged + quarantined, per file."),
-    _spec(STAGED, "quarantine_keys", "quarantined_records: one row per lineage key (row 0 = the whole file), each with a reason."),
-    _spec(STAGED, "sources_not_shrunk", "No source system lost more than the configured share of its records since the last published run."),
+    blocking_check(STAGED, "rows_accounted_for", "Every source row is staged or quarantined: rows read = staged + quarantined, per file."),
+    blocking_check(STAGED, "quarantine_keys", "quarantined_records: one row per lineage key (row 0 = the whole file), each with a reason."),
+    blocking_check(STAGED, "sources_not_shrunk", "No source system lost more than the configured share of its records since the last published run."),
 ]
 CROSSWALK_CHECKS = [
-    _spec(CROSSWALK, "every_record_in_one_customer", "Every staged record is in exactly one customer."),
-    _spec(CROSSWALK, "review_queue_keys", "match_review_queue: pair_id unique and not null, a known status, both customers in the crosswalk."),
-    _spec(CROSSWALK, "id_history_keys", "customer_id_history: one known event per customer this run; live IDs and merge targets are customers."),
-    _spec(CROSSWALK, "match_rate_within_drift", "Each source's match rate (share of its records that joined another record) moved no more than the configured drift since the last published run."),
-    _spec(CROSSWALK, "accuracy_against_truth", "With a truth file configured (UNIFY_TRUTH): pairwise precision and recall of the crosswalk at or above their floors."),
+    blocking_check(CROSSWALK, "every_record_in_one_customer", "Every staged record is in exactly one customer."),
+    blocking_check(CROSSWALK, "review_queue_keys", "match_review_queue: pair_id unique and not null, a known status, both customers in the crosswalk."),
+    blocking_check(CROSSWALK, "id_history_keys", "customer_id_history: one known event per customer this run; live IDs and merge targets are customers."),
+    blocking_check(CROSSWALK, "match_rate_within_drift", "Each source's match rate (share of its records that joined another record) moved no more than the configured drift since the last published run."),
+    blocking_check(CROSSWALK, "accuracy_against_truth", "With a truth file configured (UNIFY_TRUTH): pairwise precision and recall of the crosswalk at or above their floors."),
 ]
 GOLDEN_CHECKS = [
-    _spec(GOLDEN, "golden_key_unique", "customer_id is unique and never null."),
-    _spec(GOLDEN, "crosswalk_points_at_golden", "Every crosswalk row points at an existing golden customer, and every customer has records."),
-    _spec(GOLDEN, "largest_cluster_bounded", "No customer is bigger than the configured bound: a giant cluster is an over-merge."),
-    _spec(GOLDEN, "field_lineage_keys", "golden_field_lineage: one row per (customer, field), for a golden customer, from one of that customer's own records."),
+    blocking_check(GOLDEN, "golden_key_unique", "customer_id is unique and never null."),
+    blocking_check(GOLDEN, "crosswalk_points_at_golden", "Every crosswalk row points at an existing golden customer, and every customer has records."),
+    blocking_check(GOLDEN, "largest_cluster_bounded", "No customer is bigger than the configured bound: a giant cluster is an over-merge."),
+    blocking_check(GOLDEN, "field_lineage_keys", "golden_field_lineage: one row per (customer, field), for a golden customer, from one of that customer's own records."),
 ]
 
 

@@ -12,6 +12,7 @@ from datetime import date
 import pyarrow as pa
 from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, Config, MaterializeResult, multi_asset
 
+from assets.checks import blocking_check
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN
 from assets.metadata import table_metadata
 from assets.resources import WorkArea
@@ -64,12 +65,12 @@ def _audit_specs() -> list[AssetCheckSpec]:
         spec
         for t in MART_SPECS
         for spec in (
-            AssetCheckSpec("key_unique", asset=mart_key(t), blocking=True, description="The key is unique and never null."),
-            AssetCheckSpec("points_at_golden", asset=mart_key(t), blocking=True, description="Every row's customer_id is a golden customer."),
+            blocking_check(mart_key(t), "key_unique", "The key is unique and never null."),
+            blocking_check(mart_key(t), "points_at_golden", "Every row's customer_id is a golden customer."),
         )
     ]
     consent = "No opted-out customer, no open complaint, no address twice, none without an address."
-    return [*specs, AssetCheckSpec("audience_respects_consent", asset=AUDIENCE, blocking=True, description=consent)]
+    return [*specs, blocking_check(AUDIENCE, "audience_respects_consent", consent)]
 
 
 MART_CHECKS = _audit_specs()

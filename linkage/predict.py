@@ -79,8 +79,7 @@ def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, thres
     db_api = DuckDBAPI()
     records = pa.concat_tables([existing, new])
     linker = new_linker(records, splink_model, db_api)
-    for column in _tf_columns(splink_model):
-        linker.table_management.compute_tf_table(column)
+    compute_term_frequencies(linker, splink_model)
     everyone = db_api.register(records, table_name="all_records")
     new_sdf = db_api.register(new, table_name="new_records")
     predictions = linker.inference.predict_between(everyone, new_sdf, threshold_match_probability=threshold, warning_mode="never")
@@ -96,8 +95,12 @@ def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, thres
 _ORIENTED = "least(record_id_l, record_id_r)::bigint as record_id_l, greatest(record_id_l, record_id_r)::bigint as record_id_r"
 
 
-def _tf_columns(splink_model: dict) -> list[str]:
-    return sorted({lv["tf_adjustment_column"] for c in splink_model["comparisons"] for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
+def compute_term_frequencies(linker, splink_model: dict) -> None:
+    """Term-frequency tables over the linker's records, for every column the model adjusts by:
+    predict_between needs them registered first."""
+    columns = {lv["tf_adjustment_column"] for c in splink_model["comparisons"] for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")}
+    for column in sorted(columns):
+        linker.table_management.compute_tf_table(column)
 
 
 def _pairs(predictions) -> pa.Table:

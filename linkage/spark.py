@@ -32,7 +32,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from linkage.predict import PAIR_SCHEMA
+from linkage.predict import PAIR_SCHEMA, compute_term_frequencies
 
 logger = logging.getLogger(__name__)
 
@@ -428,10 +428,6 @@ class _Run:
         self.close()
 
 
-def _tf_columns(splink_model: dict) -> list[str]:
-    return sorted({lv["tf_adjustment_column"] for c in splink_model["comparisons"] for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")})
-
-
 def _pairs(*predictions) -> pa.Table:
     """Splink's predictions as PAIR_SCHEMA pairs, lower id first, fetched in one Spark job."""
     frames = [
@@ -472,8 +468,7 @@ def score_new_pairs_spark(existing: pa.Table, new: pa.Table, splink_model: dict,
         new_df = _to_spark(run.session, new.select(existing.column_names).cast(_sparkable(existing).schema))
         frame = run.register(existing_df.unionByName(new_df), "all_records")
         linker = run.linker(frame, splink_model, _list_columns(existing.schema))
-        for column in _tf_columns(splink_model):
-            linker.table_management.compute_tf_table(column)
+        compute_term_frequencies(linker, splink_model)
         existing_sdf = run.register(existing_df, "existing_records")
         new_sdf = run.register(new_df, "new_records")
         predictions = [linker.inference.predict_between(existing_sdf, new_sdf, threshold_match_probability=threshold, warning_mode="never")]

@@ -10,7 +10,7 @@ import pytest
 from splink import DuckDBAPI
 
 from linkage.model import new_linker, train_model
-from linkage.predict import _tf_columns, link_records, score_new_pairs
+from linkage.predict import compute_term_frequencies, link_records, score_new_pairs
 from sources.canonical import standardise
 from sources.ingest import ingest
 
@@ -27,8 +27,7 @@ def split_records(sample_sources):
 def _two_calls(existing: pa.Table, new: pa.Table, model: dict) -> set[tuple]:
     db_api = DuckDBAPI()
     linker = new_linker(pa.concat_tables([existing, new]), model, db_api)
-    for column in _tf_columns(model):
-        linker.table_management.compute_tf_table(column)
+    compute_term_frequencies(linker, model)
     existing_sdf, new_sdf = db_api.register(existing, table_name="existing_records"), db_api.register(new, table_name="new_records")
     found = set()
     for predictions in (
