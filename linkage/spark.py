@@ -9,9 +9,10 @@ and renderings of our own where Spark's functions mean something else or do not 
   where DuckDB (rapidfuzz) halves them as an integer, and DuckDB's build fuses the Winkler
   multiply-add. Both are rebuilt in Spark SQL (higher-order functions, the multiply-add done
   exactly in decimals): the scores are DuckDB's to the last bit.
-- DuckDB's string distances count UTF-8 bytes (one 汉字 = 3), Java's count UTF-16 units: the
-  arguments of every string distance are re-encoded one byte per character (ISO-8859-1)
-  first. damerau_levenshtein is the jar's UDF (a true Damerau-Levenshtein, as DuckDB's),
+- DuckDB 2.0.0's string distances count UTF-8 bytes (one 汉字 = 3), 2.0.1's count characters,
+  Java's UTF-16 units: where DuckDB counts bytes, the arguments of every string distance are
+  re-encoded one byte per character (ISO-8859-1) first (duckdb_counts_bytes asks DuckDB).
+  damerau_levenshtein is the jar's UDF (a true Damerau-Levenshtein, as DuckDB's),
   levenshtein Spark's own; NULL in gives NULL out, as in DuckDB.
 - len(list) -> size, list_intersect -> array_intersect without NULLs, list_contains ->
   array_contains that ignores NULL elements.
@@ -24,6 +25,7 @@ and the levels call them; on 4.0 they are written inline. Link records are still
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import threading
 import uuid
@@ -126,9 +128,20 @@ def _register_splink_functions(session) -> None:
 # the model's SQL, DuckDB -> Spark
 
 
+@functools.cache
+def duckdb_counts_bytes() -> bool:
+    """Whether this DuckDB measures string distances in UTF-8 bytes (2.0.0: '上' is three) or in
+    characters (2.0.1 on): Spark measures what the DuckDB beside it measures, whatever its version."""
+    import duckdb
+
+    (distance,) = duckdb.execute("select levenshtein('上', 'a')").fetchone()
+    return distance > 1
+
+
 def _byte_chars(sql: str) -> str:
-    """A string as one character per UTF-8 byte: Java then measures what DuckDB measures."""
-    return f"decode(encode({sql}, 'UTF-8'), 'ISO-8859-1')"
+    """A string as DuckDB's distances see it: one character per UTF-8 byte where DuckDB counts
+    bytes, else as it is (Java's characters are DuckDB's for every character of the BMP)."""
+    return f"decode(encode({sql}, 'UTF-8'), 'ISO-8859-1')" if duckdb_counts_bytes() else sql
 
 
 def _jaro_sql(left: str, right: str, winkler: bool) -> str:

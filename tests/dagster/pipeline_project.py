@@ -35,7 +35,6 @@ class Project:
             "UNIFY_SOURCES": str(self.sources),
             "UNIFY_WAREHOUSE": f"duckdb:///{self.root}/warehouse.duckdb",
             "UNIFY_WORK_DIR": str(self.root / "work"),
-            "UNIFY_MODEL": str(self.root / "model" / "linkage_model.json"),
             "UNIFY_REPORTS_DIR": str(self.reports),
             "UNIFY_TRUTH": str(self.truth),
         }
@@ -58,10 +57,10 @@ class Project:
 
 
 def write_giant_cluster(sources: Path, records: int = GIANT_RECORDS) -> Path:
-    """One salesperson's sheet in which the same person (name and phone) appears on every row:
-    an over-merge the linkage cannot avoid, as when a placeholder phone is typed everywhere."""
+    """One salesperson's sheet in which the same person (name, phone, email, birthday) appears on
+    every row: a cluster the linkage must form, too big to be one real customer."""
     rows = ["Name,Mobile,Email,Company,City,Birthday,Last contact,Do not contact,Notes"]
-    rows += [f"王伟,13912345678,,,北京市,,{1 + i % 28:02d}/{1 + i % 12:02d}/2024,," for i in range(records)]
+    rows += [f"王伟,13912345678,wang.wei.88@163.com,,北京市,06/05/1988,{1 + i % 28:02d}/{1 + i % 12:02d}/2024,," for i in range(records)]
     path = sources / "sales" / "批量导入.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
