@@ -8,15 +8,20 @@ DEMO_DIR := data/demo
 DEMO_CUSTOMERS ?= 2000
 DEMO_SEED ?= 7
 
-.PHONY: install demo test ui eval bench clean
+LOCK := requirements.lock
+LATEST := .venv-latest
+
+.PHONY: install demo test test-latest lint lock ui eval bench clean
 
 install: $(STAMP)
 
-# Re-install only when the project's declared dependencies change.
-$(STAMP): pyproject.toml
+# The lock decides the versions (scripts/lock.sh writes it); the project itself is installed
+# without resolving anything. pip's chatter goes to a log, shown only when the install fails.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps -r $(LOCK) > $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	$(BIN)/python -m pip check >> $(VENV)/install.log 2>&1 || { tail -n 20 $(VENV)/install.log; echo "the lock misses a dependency: make lock" >&2; exit 1; }
 	touch $(STAMP)
 
 demo: install
@@ -32,9 +37,27 @@ test: install
 	bash scripts/system-deps.sh
 	$(BIN)/python -m pytest -q
 
+# The same tests on the newest versions pyproject.toml's bounds allow (not the lock's): says when
+# a new release changes an answer, before the lock moves to it.
+test-latest:
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip setuptools > $(LATEST)/install.log 2>&1
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]' >> $(LATEST)/install.log 2>&1 || { cat $(LATEST)/install.log; exit 1; }
+	$(LATEST)/bin/python -m pip list --format=freeze 2>/dev/null | grep -iE '^(dagster|splink|duckdb|pyspark|pandas|pyarrow|sqlalchemy)==' | tr '\n' ' '; echo
+	bash scripts/system-deps.sh
+	$(LATEST)/bin/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Move the lock to the newest versions the bounds allow (a deliberate commit: test, then commit it).
+lock:
+	bash scripts/lock.sh
+
 # Accuracy against truth, beside plain Splink on the same records (demo data, FEBRL3, FEBRL4).
 eval: install
-	$(BIN)/python -m pip install --quiet -e '.[eval]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[eval]' >> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	$(BIN)/python -m evaluation.run
 
 # Scale: about 1,000,000 records end to end beside plain Splink, incremental 1%, search latency.
@@ -45,4 +68,4 @@ ui: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(LATEST) data .pytest_cache

@@ -19,7 +19,22 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "system-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
+# Another apt (an unattended upgrade, a second shell) may hold the package lock: wait for it
+# rather than fail. install waits through dpkg's own timeout; update is retried.
+LOCK_WAIT_SECONDS=${LOCK_WAIT_SECONDS:-900}
+apt_update() {
+  local waited=0
+  until apt-get -o DPkg::Lock::Timeout="$LOCK_WAIT_SECONDS" update -qq >/dev/null 2>/tmp/system-deps-apt.err; do
+    if ! grep -qi "lock" /tmp/system-deps-apt.err || [ "$waited" -ge "$LOCK_WAIT_SECONDS" ]; then
+      cat /tmp/system-deps-apt.err >&2
+      return 1
+    fi
+    echo "system-deps: waiting for another apt process to release the package lock" >&2
+    sleep 10
+    waited=$((waited + 10))
+  done
+}
+apt_update
 # slim images drop /usr/share/man; the JRE's post-install links its man pages there
 [[ " ${missing[*]} " == *" default-jre-headless "* ]] && mkdir -p /usr/share/man/man1
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout="$LOCK_WAIT_SECONDS" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
