@@ -127,6 +127,13 @@ def _configure(args) -> None:
         os.environ["UNIFY_SOURCES"] = str(Path(args.sources).resolve())
     elif not Path(os.environ.get("UNIFY_SOURCES", "data/sources")).is_dir():
         raise UsageError(f"sources folder not found: {os.environ.get('UNIFY_SOURCES', 'data/sources')} (use --sources DIR)")
+    if getattr(args, "command", None) == "run":  # a run on no files would publish nobody; training reads the work area
+        from sources.ingest import NoSourceFiles, require_source_files
+
+        try:
+            require_source_files(Path(os.environ.get("UNIFY_SOURCES", "data/sources")))
+        except NoSourceFiles as exc:
+            raise UsageError(str(exc)) from exc
     if args.warehouse:
         os.environ["UNIFY_WAREHOUSE"] = args.warehouse
     for option, variable in (("engine", "UNIFY_ENGINE"), ("spark_master", "UNIFY_SPARK_MASTER")):

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.arrow_sql import connection, rows_where
-from sources.ingest import IngestResult, ingest
+from sources.ingest import FILE_REPORT_SCHEMA, IngestResult, ingest
 from sources.schema import LINEAGE
 
 
@@ -23,7 +23,8 @@ def read_folder(root, previous: dict[str, pa.Table] | None) -> tuple[IngestResul
     run's tables only new and changed files are read."""
     if previous is None:
         result = ingest(root)
-        return result, result.staged, result.quarantined, pa.Table.from_pylist(result.files)
+        # with its schema, an empty folder's report table still has its columns
+        return result, result.staged, result.quarantined, pa.Table.from_pylist(result.files, schema=FILE_REPORT_SCHEMA)
     result = ingest(root, known=known_fingerprints(previous["file_reports"]))
     return (result, *merge_ingest(previous, result))
 

@@ -30,6 +30,20 @@ READERS = {
 IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
 
 
+class NoSourceFiles(FileNotFoundError):
+    """The sources folder is missing or holds no file in a kind folder: a run would publish nobody."""
+
+
+def require_source_files(root: Path) -> None:
+    """Raise NoSourceFiles, with a message fit for one line, unless the folder holds a file to read."""
+    root = Path(root)
+    if not root.is_dir():
+        raise NoSourceFiles(f"sources folder not found: {root}")
+    if not source_files(root):
+        *first, last = (f"{kind}/" for kind in READERS)
+        raise NoSourceFiles(f"no source files in {root} (expected {', '.join(first)} or {last} sub-folders)")
+
+
 @dataclass
 class IngestResult:
     staged: pa.Table
@@ -93,7 +107,7 @@ def ingest(root: Path, known: dict[str, str] | None = None) -> IngestResult:
     new and changed ones; the unchanged origins are listed in the result."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"sources folder not found: {root}")
+        raise NoSourceFiles(f"sources folder not found: {root}")
     described = mapped_data_files(root)
     todo, unchanged = [], []
     for kind, path in source_files(root):
@@ -136,6 +150,22 @@ def _read_to_tables(kind: str, path: Path, root: Path, content: str) -> tuple[di
     return file_report(res), pa.Table.from_pylist(res.records, schema=STAGED_SCHEMA), pa.Table.from_pylist(res.quarantined, schema=QUARANTINE_SCHEMA)
 
 
+# one row per file read: what `file_report` writes
+FILE_REPORT_SCHEMA = pa.schema(
+    [
+        ("origin", pa.string()),
+        ("source_file", pa.string()),
+        ("source_format", pa.string()),
+        ("fingerprint", pa.string()),
+        ("rows_read", pa.int64()),
+        ("staged", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("error", pa.string()),
+        ("unmapped_columns", pa.list_(pa.string())),  # headers of non-empty columns no field reads (kept in notes)
+    ]
+)
+
+
 def file_report(res: FileResult) -> dict:
     return {
         "origin": res.origin,
@@ -146,4 +176,5 @@ def file_report(res: FileResult) -> dict:
         "staged": len(res.records),
         "quarantined": len(res.quarantined),
         "error": res.error,
+        "unmapped_columns": res.unmapped_columns,
     }

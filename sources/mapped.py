@@ -7,13 +7,14 @@ rejects that source with a reason naming the field and the file; other files sti
 from __future__ import annotations
 
 import codecs
-import json
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import yaml
 
-from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows, decode_text
+from sources.reading import (
+    BAD_BYTE_ERRORS, BadLine, FileResult, UnreadableFile, clean_cell, csv_rows, decode_text, json_lines,
+)
 from sources.schema import PERSON_FIELDS
 from sources.standardise.consent import parse_yes_no
 from sources.standardise.dates import parse_date
@@ -40,22 +41,19 @@ def load_mapping(yaml_path: Path) -> dict:
     return mapping
 
 
-def read_table(path: Path, encoding: str = "auto") -> list[dict]:
-    """Rows of a mapped data file as dicts of strings (or native cell values for xlsx/parquet)."""
+def read_table(path: Path, encoding: str = "auto") -> list[dict | BadLine]:
+    """Rows of a mapped data file as dicts of strings (or native cell values for xlsx/parquet); a
+    JSON line that is not a record is a BadLine, quarantined on its own."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         data = path.read_bytes()
         if encoding != "auto":
-            data = data.decode(encoding).encode("utf-8")
+            data = data.decode(encoding, BAD_BYTE_ERRORS).encode("utf-8")  # a bad byte costs its row
         rows = csv_rows(data)
         header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
         return [dict(zip(header, row)) for row in rows[1:]]
     if suffix in {".jsonl", ".json"}:
-        lines = [line for line in decode_text(path.read_bytes()).splitlines() if line.strip()]
-        try:
-            return [json.loads(line) for line in lines]
-        except json.JSONDecodeError as exc:
-            raise UnreadableFile(f"{path.name}: not valid JSON lines ({exc.msg}, line {exc.lineno})") from exc
+        return json_lines(decode_text(path.read_bytes()))
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -80,13 +78,16 @@ def read_mapped_source(yaml_path: Path, result: FileResult) -> None:
     result.source_file = (PurePosixPath(result.source_file).parent / mapping["file"]).as_posix()
     rows = read_table(data_path, mapping.get("encoding", "auto"))
     columns: dict[str, str] = mapping["columns"]
-    present = set(rows[0]) if rows else set()
-    missing = sorted(f"{fld} -> '{col}'" for fld, col in columns.items() if rows and col not in present)
+    first = next((row for row in rows if not isinstance(row, BadLine)), None)
+    missing = sorted(f"{fld} -> '{col}'" for fld, col in columns.items() if first is not None and col not in first)
     if missing:
         raise UnreadableFile(f"mapping {yaml_path.name}: column(s) not in {mapping['file']}: {', '.join(missing)}")
     system = str(mapping.get("source_system") or yaml_path.stem)
     date_format = mapping.get("date_format")
     for number, row in enumerate(rows, start=1):
+        if isinstance(row, BadLine):
+            result.quarantine("", number, row.reason, row.line)
+            continue
         result.stage("", number, _mapped_record(row, columns, system, date_format), row)
 
 

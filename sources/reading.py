@@ -3,21 +3,34 @@
 A reader turns one file into staged records (dicts with STAGED_COLUMNS keys) and quarantined
 rows; a file it cannot read at all becomes one quarantined row with source_row 0. Nothing is
 dropped silently: rows_read == len(records) + len(quarantined) for row-level results.
+
+A stray NUL or undecodable byte costs only its row: text is decoded with such bytes read as
+BAD_BYTE, and FileResult.stage quarantines any row that holds one.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from sources.schema import STAGED_COLUMNS
 
 # A row that names nobody cannot be linked to anyone; it is quarantined instead of staged.
 IDENTIFYING_FIELDS = ("full_name", "given_name", "family_name", "phone", "email", "wechat", "external_id", "national_id")
+NAMES_NOBODY = "no name, phone, email, WeChat or id to identify a person (placeholders and punctuation do not count)"
+
+# What a NUL or an undecodable byte reads as; a row holding one cannot be trusted and is quarantined.
+BAD_BYTE = "\x00"
+BAD_BYTE_ERRORS = "unify_bad_byte"  # the decode error handler that writes BAD_BYTE
+codecs.register_error(BAD_BYTE_ERRORS, lambda exc: (BAD_BYTE, exc.end))
+HOLDS_BAD_BYTE = "row holds a NUL or undecodable byte (shown as U+FFFD in raw)"
 
 
 class UnreadableFile(Exception):
@@ -34,14 +47,19 @@ class FileResult:
     quarantined: list[dict] = field(default_factory=list)
     error: str | None = None  # set when the whole file was rejected
 
+    unmapped_columns: list[str] = field(default_factory=list)  # header labels of non-empty columns no field reads
+
     @property
     def rows_read(self) -> int:
         return len(self.records) + len(self.quarantined)
 
     def stage(self, sheet: str, row: int, record: dict, raw) -> None:
-        """Stage a record, or quarantine its raw row when nothing in it identifies a person."""
-        if not any(_present(record.get(f)) for f in IDENTIFYING_FIELDS):
-            self.quarantine(sheet, row, "no name, phone, email, WeChat or id to identify a person", raw)
+        """Stage a record, or quarantine its raw row when it holds a bad byte or names nobody."""
+        if holds_bad_byte(raw):
+            self.quarantine(sheet, row, HOLDS_BAD_BYTE, raw)
+            return
+        if not any(meaningful(record.get(f)) for f in IDENTIFYING_FIELDS):
+            self.quarantine(sheet, row, NAMES_NOBODY, raw)
             return
         staged = dict.fromkeys(STAGED_COLUMNS)
         staged.update(record)
@@ -63,18 +81,57 @@ class FileResult:
         """The whole file is unusable: drop anything partly read and keep one row-0 entry."""
         self.records.clear()
         self.quarantined.clear()
+        self.unmapped_columns.clear()
         self.error = reason
         self.quarantine("", 0, reason, {"file": self.source_file})
 
 
-def _present(value) -> bool:
-    return value is not None and str(value).strip() != ""
+# Texts that mean "nothing here" in real exports, compared NFKC-folded and lower-cased.
+PLACEHOLDER_TEXTS = frozenset(
+    "无 暂无 没有 未知 不详 不知道 空 未填 未填写 未提供 无名 匿名 na none null nil nan unknown tbd x xx xxx".split()
+)
+
+
+def meaningful(value) -> bool:
+    """Whether a value can say who someone is: not blank, not a placeholder (无, 暂无, 未知, N/A), not
+    only punctuation or symbols (-, /, ?, ***, @, ;;;;), not only zeros (0, 00000000000).
+
+    The one rule of what counts as present in IDENTIFYING_FIELDS. A masked phone (138****5678) keeps
+    its digits and counts; whether it can link is the phone standardiser's business."""
+    return value is not None and _meaningful_text(str(value))
+
+
+@lru_cache(maxsize=200_000)
+def _meaningful_text(text: str) -> bool:
+    folded = unicodedata.normalize("NFKC", text).strip().lower()
+    # punctuation, symbols, separators and controls identify nobody
+    kept = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PSZC")
+    return kept.strip("0") != "" and folded not in PLACEHOLDER_TEXTS and kept not in PLACEHOLDER_TEXTS
+
+
+def holds_bad_byte(raw) -> bool:
+    """Whether a raw row (a dict, a list of cells or a line) holds a NUL or an undecodable byte."""
+    if isinstance(raw, str):
+        return BAD_BYTE in raw
+    cells = raw.values() if isinstance(raw, dict) else raw
+    return any(isinstance(c, str) and BAD_BYTE in c for c in cells)
 
 
 def raw_json(raw) -> str:
+    if holds_bad_byte(raw):
+        raw = _visible(raw)
     if isinstance(raw, str):
         return raw
     return json.dumps(raw, ensure_ascii=False, default=str)
+
+
+def _visible(raw):
+    """Bad bytes as U+FFFD: a database text column cannot hold NUL, and staff can see where it was."""
+    if isinstance(raw, str):
+        return raw.replace(BAD_BYTE, "\ufffd")
+    if isinstance(raw, dict):
+        return {k: _visible(v) if isinstance(v, str) else v for k, v in raw.items()}
+    return [_visible(c) if isinstance(c, str) else c for c in raw]
 
 
 def fingerprint(data: bytes) -> str:
@@ -82,9 +139,12 @@ def fingerprint(data: bytes) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """Decode a text export whose encoding is not declared: UTF-8 (BOM or not), else GB18030."""
+    """Decode a text export whose encoding is not declared: UTF-8 (BOM or not), else GB18030.
+
+    A few undecodable bytes in an otherwise good export read as BAD_BYTE, so that only their rows
+    are quarantined; many mean another encoding, which charset_normalizer guesses."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+        return data[3:].decode("utf-8", BAD_BYTE_ERRORS)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -94,6 +154,11 @@ def decode_text(data: bytes) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError:
         pass
+    # UTF-8 first: GBK text is almost never valid UTF-8, while UTF-8 text often passes as GB18030 pairs
+    for encoding in ("utf-8", "gb18030"):
+        nearly = data.decode(encoding, BAD_BYTE_ERRORS)
+        if nearly.count(BAD_BYTE) - data.count(b"\x00") <= max(3, len(data) // 1000):
+            return nearly
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -102,9 +167,22 @@ def decode_text(data: bytes) -> str:
     return str(best)
 
 
+# how files that are never a text export begin: PNG, JPEG, GIF, PDF, zip (xlsx, docx), OLE (xls), gzip, 7z, rar
+BINARY_SIGNATURES = (
+    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"7z\xbc\xaf",
+    b"Rar!",
+)
+_TEXT_BYTES = bytes(b for b in range(256) if b in (9, 10, 13) or b >= 32)
+
+
 def looks_binary(data: bytes) -> bool:
+    """Whether a file is not text at all (an image, an archive, a workbook renamed .csv);
+    a few stray NULs in a text export are not binary, they cost only their rows."""
     sample = data[:4096]
-    return b"\x00" in sample
+    if sample.startswith(BINARY_SIGNATURES):
+        return True
+    controls = len(sample.translate(None, _TEXT_BYTES))
+    return controls * 20 > len(sample)  # over 5% control bytes: text has next to none
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -116,6 +194,29 @@ def csv_rows(data: bytes) -> list[list[str]]:
         return [row for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         raise UnreadableFile(f"malformed CSV: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A JSON line that is not a record: why not, and the line as read (it goes to quarantine)."""
+
+    reason: str
+    line: str
+
+
+def json_lines(text: str) -> list[dict | BadLine]:
+    """The non-empty lines of a JSON-lines export, each an object or a BadLine: one bad line costs one line."""
+    return [_json_object(line) for line in text.splitlines() if line.strip()]
+
+
+def _json_object(line: str) -> dict | BadLine:
+    if BAD_BYTE in line:
+        return BadLine(HOLDS_BAD_BYTE, line)
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return BadLine(f"not valid JSON ({exc.msg} at column {exc.colno})", line)
+    return value if isinstance(value, dict) else BadLine("JSON line is not an object", line)
 
 
 NULL_TEXTS = frozenset({"", "nan", "none", "null", "n/a", "-", "NaN", "None", "NULL", "N/A"})

@@ -3,21 +3,32 @@
 The header row is found below any title rows and mapped by synonyms (sources/synonyms.py). Date
 columns decide day/month order from their own values; a value that stays ambiguous is left null
 with a quality flag rather than guessed.
+
+Nothing in a row is dropped: a repeated column is read too (a second phone is a second phone; a
+second, different name or email is flagged <field>_conflict and kept in notes with its header),
+and so are columns no synonym knows (kept in notes, listed in the file report).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+from sources.formulas import UnevaluatedFormula, uncached_formulas, with_formulas
 from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows
 from sources.standardise.consent import mentions_opt_out, parse_yes_no
 from sources.standardise.dates import infer_day_month_order, is_ambiguous_day_month, parse_date
-from sources.synonyms import is_usable_header, map_header
+from sources.synonyms import header_columns, is_usable_header, map_header
 
 HEADER_SEARCH_ROWS = 10  # title rows above the header are rare and short
 DATE_FIELDS = ("birth_date", "last_contact")
 NO_HEADER = "no recognisable header row (needs a name, phone, email or WeChat column and one more known column)"
+# fields that hold several values: repeated columns add up (phones.py splits phones on " / ")
+MULTI_VALUE_FIELDS = {"phone": " / ", "notes": "; "}
+# of two consent columns that disagree, the one that says no is kept (as for any consent signal)
+LEAST_PERMISSIVE = {"marketing_consent": False, "do_not_contact": True}
+FORMULA_NOT_EVALUATED = "formula_not_evaluated"
 
 
 def read_sales_file(path: Path, result: FileResult) -> None:
@@ -37,10 +48,18 @@ def _sheets(path: Path):
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        sheets = [(name, workbook.get_sheet_by_name(name).to_python()) for name in workbook.sheet_names]
+        formulas = uncached_formulas(path)  # {} for nearly every workbook, after one cheap scan
+        sheets = [(name, _grid(workbook, name, formulas.get(name))) for name in workbook.sheet_names]
     except CalamineError as exc:
         raise UnreadableFile(f"not a readable .xlsx workbook (corrupt, truncated or password-protected): {exc}") from exc
     yield from sheets
+
+
+def _grid(workbook, name: str, formulas: dict | None) -> list[list]:
+    sheet = workbook.get_sheet_by_name(name)
+    if not formulas:
+        return sheet.to_python()
+    return with_formulas(sheet.to_python(skip_empty_area=False), formulas)  # from A1, as formulas are placed
 
 
 def find_header(grid: list[list]) -> tuple[int, dict[str, int]] | None:
@@ -61,24 +80,37 @@ def _read_sheet(grid: list[list], sheet: str, salesperson: str, result: FileResu
     header_index, mapping = found
     header = grid[header_index]
     body = grid[header_index + 1 :]
+    columns = header_columns(header)
+    labels = column_labels(header, max((len(row) for row in body), default=0))
     orders = {f: infer_day_month_order(_column(body, mapping[f])) for f in DATE_FIELDS if f in mapping}
     for offset, row in enumerate(body, start=1):
         if not any(clean_cell(c) for c in row):
             continue  # blank spacer rows are not records
-        raw = {str(header[i] if i < len(header) and header[i] else f"col{i + 1}"): clean_cell(v) for i, v in enumerate(row)}
-        result.stage(sheet, offset, _record(row, mapping, orders, salesperson), raw)
+        raw = {labels[i]: clean_cell(v) for i, v in enumerate(row)}
+        result.stage(sheet, offset, _record(row, columns, labels, orders, salesperson), raw)
+    read = {i for indexes in columns.values() for i in indexes}
+    unread = [labels[i] for i in range(len(labels)) if i not in read and any(clean_cell(v) for v in _column(body, i))]
+    result.unmapped_columns += [label for label in unread if label not in result.unmapped_columns]
     return True
+
+
+def column_labels(header: list, width: int) -> list[str]:
+    """One unique label per column: its header, `联系电话 (2)` for a repeat, `col7` without a header."""
+    labels: list[str] = []
+    seen: Counter[str] = Counter()
+    for i in range(max(width, len(header))):
+        label = (clean_cell(header[i]) if i < len(header) else None) or f"col{i + 1}"
+        seen[label] += 1
+        labels.append(f"{label} ({seen[label]})" if seen[label] > 1 else label)
+    return labels
 
 
 def _column(body: list[list], index: int) -> list:
     return [row[index] for row in body if index < len(row) and row[index] is not None]
 
 
-def _cell(row: list, mapping: dict[str, int], fld: str):
-    index = mapping.get(fld)
-    if index is None or index >= len(row):
-        return None
-    return row[index]
+def _cell(row: list, index: int | None):
+    return row[index] if index is not None and index < len(row) else None
 
 
 def _date_field(value, order: str | None, name: str, flags: list[str]) -> date | None:
@@ -93,11 +125,12 @@ def _date_field(value, order: str | None, name: str, flags: list[str]) -> date |
     return parsed
 
 
-def _record(row: list, mapping: dict[str, int], orders: dict, salesperson: str) -> dict:
+def _record(row: list, columns: dict[str, list[int]], labels: list[str], orders: dict, salesperson: str) -> dict:
     flags: list[str] = []
-    text = {f: clean_cell(_cell(row, mapping, f)) for f in mapping}
-    birth = _date_field(_cell(row, mapping, "birth_date"), orders.get("birth_date"), "birth_date", flags)
-    contact = _date_field(_cell(row, mapping, "last_contact"), orders.get("last_contact"), "last_contact", flags)
+    text, source, kept = row_fields(row, columns, labels, flags)
+    text["notes"] = "; ".join(([text["notes"]] if text.get("notes") else []) + kept) or None
+    birth = _date_field(_cell(row, source.get("birth_date")), orders.get("birth_date"), "birth_date", flags)
+    contact = _date_field(_cell(row, source.get("last_contact")), orders.get("last_contact"), "last_contact", flags)
     return {
         "source_system": "sales",
         "salesperson": salesperson,
@@ -115,6 +148,65 @@ def _record(row: list, mapping: dict[str, int], orders: dict, salesperson: str) 
         "marketing_opt_out": sales_opt_out(text),
         "quality_flags": ";".join(flags) or None,
     }
+
+
+def row_fields(
+    row: list, columns: dict[str, list[int]], labels: list[str], flags: list[str]
+) -> tuple[dict, dict, list]:
+    """(field -> text, field -> the column its text came from, `header: value` notes of the rest).
+
+    A multi-value field joins the distinct values of its columns; a one-value field keeps its first
+    (for consent: its least permissive) and flags <field>_conflict when another column disagrees.
+    What no field holds (a disagreeing value, a column no synonym knows, a formula nobody computed)
+    is kept as a note with its header, so nothing in the row is lost."""
+    text: dict[str, str] = {}
+    source: dict[str, int] = {}
+    kept: list[str] = []
+    for fld, indexes in columns.items():
+        values = _distinct_values(row, indexes, labels, flags, kept)
+        if not values:
+            continue
+        if fld in MULTI_VALUE_FIELDS:
+            text[fld] = MULTI_VALUE_FIELDS[fld].join(value for _, value in values)
+        else:
+            wanted = LEAST_PERMISSIVE.get(fld)
+            if wanted is not None:
+                values.sort(key=lambda v: parse_yes_no(v[1]) is not wanted)  # stable: else the first column
+            text[fld] = values[0][1]
+            if len(values) > 1:
+                flags.append(f"{fld}_conflict")
+                kept += [f"{labels[i]}: {value}" for i, value in values[1:]]
+        source[fld] = values[0][0]
+    read = {i for indexes in columns.values() for i in indexes}
+    for i, cell in enumerate(row):
+        value = None if i in read else clean_cell(cell)
+        if value is not None:
+            kept.append(f"{labels[i]}: {value}")
+            _flag_formula(cell, flags)
+    return text, source, kept
+
+
+def _distinct_values(row: list, indexes: list[int], labels: list[str], flags: list[str], kept: list[str]) -> list:
+    """(column, text) of a field's non-empty cells, one per value (case and spacing aside)."""
+    values: dict[str, tuple[int, str]] = {}
+    for i in indexes:
+        cell = _cell(row, i)
+        value = clean_cell(cell)
+        if value is None:
+            continue
+        if _flag_formula(cell, flags):
+            kept.append(f"{labels[i]}: {value}")  # the formula, not a value for the field
+            continue
+        values.setdefault(" ".join(value.casefold().split()), (i, value))
+    return list(values.values())
+
+
+def _flag_formula(cell, flags: list[str]) -> bool:
+    if not isinstance(cell, UnevaluatedFormula):
+        return False
+    if FORMULA_NOT_EVALUATED not in flags:
+        flags.append(FORMULA_NOT_EVALUATED)
+    return True
 
 
 def sales_opt_out(text: dict) -> bool | None:

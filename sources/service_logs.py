@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows, decode_text, looks_binary
+from sources.reading import (
+    BadLine, FileResult, UnreadableFile, clean_cell, csv_rows, decode_text, json_lines, looks_binary,
+)
 from sources.standardise.consent import mentions_opt_out
 from sources.standardise.dates import parse_datetime
 
@@ -63,15 +64,9 @@ def _call_centre_record(r: dict) -> dict:
 
 
 def _read_helpdesk(data: bytes, result: FileResult) -> None:
-    lines = [line for line in decode_text(data).splitlines() if line.strip()]
-    for number, line in enumerate(lines, start=1):
-        try:
-            ticket = json.loads(line)
-        except json.JSONDecodeError as exc:
-            result.quarantine("", number, f"not valid JSON ({exc.msg} at column {exc.colno})", line)
-            continue
-        if not isinstance(ticket, dict):
-            result.quarantine("", number, "JSON line is not an object", line)
+    for number, ticket in enumerate(json_lines(decode_text(data)), start=1):
+        if isinstance(ticket, BadLine):
+            result.quarantine("", number, ticket.reason, ticket.line)
             continue
         result.stage("", number, _helpdesk_record(ticket), ticket)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows
+from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows, meaningful
 from sources.standardise.dates import parse_datetime
 from sources.standardise.emails import normalise_email
 
@@ -70,7 +70,8 @@ def _tmall_record(r: dict) -> dict:
         "phone": " / ".join(p for p in (mobile, landline) if p) or None,
         # the Alipay account is an email or a phone; keep the email, the phone is usually the mobile
         "email": buyer_account if normalise_email(buyer_account) else None,
-        "external_id": f"tmall:{r['买家会员名']}" if r.get("买家会员名") else None,
+        # the prefix alone would make a junk nick ("?", "无") look like an id
+        "external_id": f"tmall:{r['买家会员名']}" if meaningful(r.get("买家会员名")) else None,
         "address_line": r.get("收货地址"),
         "order_amount": _amount(r.get("买家实际支付金额") or r.get("总金额")),
         "currency": "CNY",

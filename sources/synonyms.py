@@ -33,14 +33,20 @@ def header_key(text) -> str:
 _LOOKUP = {header_key(s): fld for fld, syns in SALES_HEADER_SYNONYMS.items() for s in syns}
 
 
-def map_header(cells) -> dict[str, int]:
-    """Column index of each known field in a header row (first occurrence wins)."""
-    mapping: dict[str, int] = {}
+def header_columns(cells) -> dict[str, list[int]]:
+    """Every column index of each known field in a header row, in order: a field may repeat
+    (姓名,联系电话,联系电话), and the reader keeps every one of its columns."""
+    columns: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
         fld = _LOOKUP.get(header_key(cell))
-        if fld and fld not in mapping:
-            mapping[fld] = index
-    return mapping
+        if fld:
+            columns.setdefault(fld, []).append(index)
+    return columns
+
+
+def map_header(cells) -> dict[str, int]:
+    """Column index of each known field in a header row: its first column (header_columns has all)."""
+    return {fld: indexes[0] for fld, indexes in header_columns(cells).items()}
 
 
 def is_usable_header(mapping: dict[str, int]) -> bool:
