@@ -16,14 +16,16 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sources.formulas import UnevaluatedFormula, uncached_formulas, with_formulas
+from sources.layouts import read_sheet_layout
 from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows
 from sources.standardise.consent import mentions_opt_out, parse_yes_no
 from sources.standardise.dates import infer_day_month_order, is_ambiguous_day_month, parse_date
-from sources.synonyms import header_columns, is_usable_header, map_header
+from sources.synonyms import NAME_FIELDS, header_columns, is_usable_header, map_header, unmapped_name_columns
 
 HEADER_SEARCH_ROWS = 10  # title rows above the header are rare and short
 DATE_FIELDS = ("birth_date", "last_contact")
 NO_HEADER = "no recognisable header row (needs a name, phone, email or WeChat column and one more known column)"
+UNKNOWN_NAME_COLUMNS = "no known name column; these look like names but no synonym maps them (sources/synonyms.py):"
 # fields that hold several values: repeated columns add up (phones.py splits phones on " / ")
 MULTI_VALUE_FIELDS = {"phone": " / ", "notes": "; "}
 # of two consent columns that disagree, the one that says no is kept (as for any consent signal)
@@ -35,7 +37,8 @@ def read_sales_file(path: Path, result: FileResult) -> None:
     salesperson = path.stem
     readable = [_read_sheet(grid, sheet, salesperson, result) for sheet, grid in _sheets(path)]
     if not any(readable):
-        result.reject_file(NO_HEADER)
+        named = [q["reason"] for q in result.quarantined if not q["source_row"] and UNKNOWN_NAME_COLUMNS in q["reason"]]
+        result.reject_file("; ".join(named) or NO_HEADER)
 
 
 def _sheets(path: Path):
@@ -72,6 +75,8 @@ def find_header(grid: list[list]) -> tuple[int, dict[str, int]] | None:
 
 def _read_sheet(grid: list[list], sheet: str, salesperson: str, result: FileResult) -> bool:
     """Stage a sheet's rows; False when it has no header we can read."""
+    if read_sheet_layout(grid, sheet, salesperson, result):
+        return True  # a CRM's contacts or a platform's export, known by its header (sources/layouts/)
     found = find_header(grid)
     if found is None:
         if any(any(clean_cell(c) for c in row) for row in grid):
@@ -80,6 +85,11 @@ def _read_sheet(grid: list[list], sheet: str, salesperson: str, result: FileResu
     header_index, mapping = found
     header = grid[header_index]
     body = grid[header_index + 1 :]
+    unnamed = unmapped_name_columns(header)
+    if unnamed and not NAME_FIELDS & mapping.keys():  # its names would be lost: refuse, never stage them nameless
+        reason = f"sheet {sheet!r}: {UNKNOWN_NAME_COLUMNS} {unnamed}"
+        result.quarantine(sheet, 0, reason, {"sheet": sheet, "columns": unnamed})
+        return False
     columns = header_columns(header)
     labels = column_labels(header, max((len(row) for row in body), default=0))
     orders = {f: infer_day_month_order(_column(body, mapping[f])) for f in DATE_FIELDS if f in mapping}
@@ -87,7 +97,10 @@ def _read_sheet(grid: list[list], sheet: str, salesperson: str, result: FileResu
         if not any(clean_cell(c) for c in row):
             continue  # blank spacer rows are not records
         raw = {labels[i]: clean_cell(v) for i, v in enumerate(row)}
-        result.stage(sheet, offset, _record(row, columns, labels, orders, salesperson), raw)
+        record = _record(row, columns, labels, orders, salesperson)
+        if unnamed:  # a name is mapped, another name-like column is only kept in notes
+            record["quality_flags"] = ";".join(filter(None, (record["quality_flags"], "name_column_unmapped")))
+        result.stage(sheet, offset, record, raw)
     read = {i for indexes in columns.values() for i in indexes}
     unread = [labels[i] for i in range(len(labels)) if i not in read and any(clean_cell(v) for v in _column(body, i))]
     result.unmapped_columns += [label for label in unread if label not in result.unmapped_columns]
@@ -136,6 +149,8 @@ def _record(row: list, columns: dict[str, list[int]], labels: list[str], orders:
         "salesperson": salesperson,
         "event_at": datetime.combine(contact, datetime.min.time()) if contact else None,
         "full_name": text.get("full_name"),
+        "given_name": text.get("given_name"),
+        "family_name": text.get("family_name"),
         "phone": text.get("phone"),
         "email": text.get("email"),
         "wechat": text.get("wechat"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sources.layouts import SERVICE_LAYOUTS, read_csv_layout, read_zendesk_json, zendesk_tickets
 from sources.reading import (
     BadLine, FileResult, UnreadableFile, clean_cell, csv_rows, decode_text, json_lines, looks_binary,
 )
@@ -13,6 +14,7 @@ from sources.standardise.dates import parse_datetime
 CALL_CENTRE_SIGNATURE = {"工单号", "来电号码"}
 HELPDESK_KEYS = {"ticket_id", "requester"}
 TICKET_TYPES = {"维修": "repair", "投诉": "complaint", "咨询": "inquiry", "退换": "return", "退货": "return", "换货": "return"}
+BUILT_IN_LAYOUTS = ("call_center (工单号 + 来电号码)", "helpdesk JSON lines (ticket_id + requester)")
 OPEN_STATUSES = {"待处理", "处理中", "open", "pending", "new", "in progress", "on hold"}
 
 
@@ -20,14 +22,20 @@ def read_service_file(path: Path, result: FileResult) -> None:
     data = path.read_bytes()
     if looks_binary(data):
         raise UnreadableFile("binary content where a CSV or JSON-lines text file was expected")
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+    first = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    zendesk = zendesk_tickets(decode_text(data)) if first in (b"{", b"[") else None
+    if zendesk is not None:  # Zendesk's API JSON (sources/layouts/helpdesk.py)
+        read_zendesk_json(*zendesk, result)
+        return
+    if first == b"{":
         result.source_format = "helpdesk"
         _read_helpdesk(data, result)
         return
     rows = csv_rows(data)
     header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
-    if not CALL_CENTRE_SIGNATURE <= set(header):
-        raise UnreadableFile(f"unrecognised service log: header {header[:6]} is not the call-centre format")
+    if not CALL_CENTRE_SIGNATURE <= set(header):  # a help desk's or a CRM's export (sources/layouts/)
+        read_csv_layout(rows, SERVICE_LAYOUTS, result, "service log", BUILT_IN_LAYOUTS)
+        return
     result.source_format = "call_center"
     for number, row in enumerate(rows[1:], start=1):
         if not any(c.strip() for c in row):

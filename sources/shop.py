@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sources.layouts import SHOP_LAYOUTS, read_csv_layout
 from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows, meaningful
 from sources.standardise.dates import parse_datetime
 from sources.standardise.emails import normalise_email
 
 TMALL_SIGNATURE = {"订单编号", "收货人姓名"}
 SHOPIFY_SIGNATURE = {"Name", "Email", "Financial Status"}
+BUILT_IN_LAYOUTS = ("tmall (订单编号 + 收货人姓名)", "shopify (Name + Email + Financial Status)")
 # Shopify repeats an order over one row per line item; these are only on the order's first row.
 SHOPIFY_ORDER_FIELDS = (
     "Email", "Financial Status", "Paid at", "Accepts Marketing", "Currency", "Total", "Created at",
@@ -37,8 +39,9 @@ def read_shop_file(path: Path, result: FileResult) -> None:
         raise UnreadableFile("empty file")
     header = [c.strip().lstrip("\ufeff") for c in rows[0]]
     kind = detect_shop_format(header)
-    if kind is None:
-        raise UnreadableFile(f"unrecognised shop export: header {header[:6]} matches neither Tmall nor Shopify")
+    if kind is None:  # another platform's export, known by its header (sources/layouts/)
+        read_csv_layout(rows, SHOP_LAYOUTS, result, "shop export", BUILT_IN_LAYOUTS)
+        return
     result.source_format = kind
     dicts = [_as_dict(header, row) for row in rows[1:]]
     reader = _tmall_record if kind == "tmall" else None

@@ -11,14 +11,21 @@ import re
 
 SALES_HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "full_name": ("客户姓名", "姓名", "联系人", "客户", "客户名称", "name", "customer", "customername", "contact", "contactname", "fullname"),
+    # first and last name columns: the canonical name combines them (family first for Chinese names)
+    "given_name": ("名", "firstname", "givenname", "forename"),
+    "family_name": ("姓", "姓氏", "lastname", "surname", "familyname"),
     "phone": ("手机", "电话", "联系电话", "手机号", "手机号码", "联系方式", "mobile", "phone", "tel", "telephone", "cell", "mobilephone"),
     "email": ("邮箱", "电子邮件", "电子邮箱", "email", "e-mail", "mail", "emailaddress"),
     "wechat": ("微信", "微信号", "wechat", "wechatid", "weixin"),
     "birth_date": ("生日", "出生日期", "birthday", "birthdate", "dob", "dateofbirth"),
     "last_contact": ("最近联系日期", "最近联系", "最后联系", "上次联系", "lastcontact", "lastcontacted", "lastcontactdate"),
-    "company": ("公司", "单位", "公司名称", "company", "organisation", "organization", "employer"),
-    "city": ("所在城市", "城市", "city", "town"),
-    "address_line": ("地址", "收货地址", "联系地址", "address", "street", "address1"),
+    "company": (
+        "公司", "单位", "公司名称", "company", "organisation", "organization", "employer", "companyname", "accountname",
+    ),
+    "city": ("所在城市", "城市", "city", "town", "mailingcity"),
+    "address_line": (
+        "地址", "收货地址", "联系地址", "address", "street", "address1", "mailingstreet", "mailingaddress", "streetaddress",
+    ),
     "gender": ("性别", "gender", "sex"),
     "marketing_consent": ("营销许可", "同意营销", "接受营销", "marketingconsent", "acceptsmarketing", "optin"),
     "do_not_contact": ("勿扰", "不要联系", "donotcontact", "dnc", "optout", "unsubscribed"),
@@ -51,5 +58,21 @@ def map_header(cells) -> dict[str, int]:
 
 def is_usable_header(mapping: dict[str, int]) -> bool:
     """A header we can read: it names a person (name) or a way to reach one, plus one more field."""
-    identifying = {"full_name", "phone", "email", "wechat"} & mapping.keys()
+    identifying = {"full_name", "given_name", "family_name", "phone", "email", "wechat"} & mapping.keys()
     return bool(identifying) and len(mapping) >= 2
+
+
+NAME_FIELDS = frozenset({"full_name", "given_name", "family_name"})
+# a header that names a person's name ('Middle Name', '英文名', '称呼'), unless it is a thing's
+_NAME_LIKE_RE = re.compile(r"name|姓|名|称呼|昵称")
+_NOT_A_PERSON_RE = re.compile(r"company|account|product|file|user|公司|单位|商品|产品|店铺|文件")
+
+
+def unmapped_name_columns(cells) -> list[str]:
+    """Header texts that look like a person's name but map to no field: a sheet whose names
+    sit in such columns would stage nameless rows (teach the synonym instead)."""
+    return [
+        str(cell).strip() for cell in cells
+        if cell is not None and header_key(cell) not in _LOOKUP
+        and _NAME_LIKE_RE.search(header_key(cell)) and not _NOT_A_PERSON_RE.search(header_key(cell))
+    ]
