@@ -11,17 +11,17 @@ from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from dagster import Config, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 
 from assets import checks
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
-from linkage import delta, identity, model, predict, survivorship
+from linkage import delta, identity, model_store, predict, survivorship
 from sources import incremental
 from linkage import review as linkage_review
 from sources.canonical import standardise
-from warehouse import review, state
+from warehouse import models, review, state
 
 # work table of an incremental run: the customer IDs whose rows it replaces (absent after a full run)
 CHANGED = "changed_customers"
@@ -78,21 +78,30 @@ def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
 
 
 class ModelConfig(Config):
-    retrain: bool = False  # the retrain job sets this; normal runs reuse the saved model
+    retrain: bool = False  # the retrain job sets this; normal runs reuse the warehouse's model while it fits
 
 
-@asset(key=MODEL, deps=[CANONICAL], group_name="linked", description="The Splink model: trained by EM once, saved with a version, reused by every run.")
-def linkage_model(config: ModelConfig, work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
-    document = model.current_model(linkage.path(), lambda: predict.link_records(work.read("canonical")), retrain=config.retrain)
-    return MaterializeResult(
-        metadata={"version": document["version"], "trained_on_records": document["trained_on_records"], "path": str(linkage.path())}
-    )
+@asset(
+    key=MODEL,
+    deps=[CANONICAL],
+    group_name="linked",
+    description="The warehouse's Splink model: trained by EM when it has none or it no longer fits, else reused.",
+)
+def linkage_model(
+    context: AssetExecutionContext, config: ModelConfig, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings
+) -> MaterializeResult:
+    store = models.WarehouseModels(warehouse.engine(), saved_by=context.run_id)
+    records = lambda: predict.link_records(work.read("canonical"))  # noqa: E731  read only when needed
+    choice = model_store.choose_model(store, records, retrain=config.retrain, model_file=linkage.path())
+    document = choice.document
+    metadata = {"version": document["version"], "trained": choice.summary, "design": document["design"]}
+    return MaterializeResult(metadata={**metadata, "trained_on_records": document.get("trained_on_records")})
 
 
 @asset(key=PAIRS, deps=[CANONICAL, MODEL], group_name="linked", description="Candidate record pairs scored by the model, plus pairs that are one customer by definition.")
-def scored_pairs(config: RunMode, work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
+def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
     canonical = work.read("canonical")
-    document = model.load_model(linkage.path())
+    document = models.current_model(warehouse.engine())
     engine = predict.scorer(linkage.engine, linkage.spark_master)
     numbering = work.read_json(NUMBERING)
     if _incremental(config, work, "pairs", "scored_records") and work.read_json(SCORED_NUMBERING) == numbering:
@@ -111,7 +120,7 @@ def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehous
     canonical, pairs = work.read("canonical"), work.read("pairs")
     engine = warehouse.engine()
     decisions = review.read_decisions(engine)
-    basis = _basis(linkage)
+    basis = _basis(linkage, engine)
     base = _published_crosswalk(work, engine, basis) if config.incremental else None
     if base is None:
         crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, linkage)
@@ -171,10 +180,10 @@ def _resolve_affected(canonical: pa.Table, pairs: pa.Table, decisions: list[dict
     return crosswalk, queue, assignment, changed
 
 
-def _basis(linkage: LinkageSettings) -> dict:
+def _basis(linkage: LinkageSettings, engine) -> dict:
     """What customers are resolved with: a run may keep earlier customers only when this is unchanged."""
     return {
-        "model_version": model.load_model(linkage.path())["version"],
+        "model_version": models.current_version(engine),
         "match_threshold": linkage.match_threshold,
         "review_floor": linkage.review_floor,
         "survivorship": survivorship.config_digest(),

@@ -45,7 +45,8 @@ PUBLISHED_DEPS: list[AssetKey] = [*MART_ASSET_KEYS]
 def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse) -> MaterializeResult:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     crosswalk, golden, files = work.read("crosswalk"), work.read("golden"), work.read("file_reports")
-    run_row = _run_row(context.run_id, now, files, golden.num_rows)
+    basis = work.read_json("basis")
+    run_row = _run_row(context.run_id, now, files, golden.num_rows, basis["model_version"])
     replaced, changes, registered = dict(PUBLISHED_FROM_WORK), None, crosswalk
     if work.has(CHANGED):
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
@@ -64,7 +65,7 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
         registry=_registry(registered, context.run_id),
         changes=changes,
     )
-    work.keep_published([*PUBLISHED_BASE, *(PUBLISHED_FROM_WORK[t] for t in MART_KEYED)], {"run_id": context.run_id, "basis": work.read_json("basis")})
+    work.keep_published([*PUBLISHED_BASE, *(PUBLISHED_FROM_WORK[t] for t in MART_KEYED)], {"run_id": context.run_id, "basis": basis})
     return MaterializeResult(
         metadata={
             "golden_customers": golden.num_rows,
@@ -99,7 +100,7 @@ def _history(history: pa.Table, run_id: str, now: datetime) -> pa.Table:
     return history.append_column("run_id", pa.array([run_id] * n, pa.string())).append_column("at", pa.array([now] * n, pa.timestamp("us")))
 
 
-def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int) -> pa.Table:
+def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int, model_version: str | None) -> pa.Table:
     reports = files.to_pylist()
     return pa.Table.from_pylist(
         [
@@ -113,6 +114,7 @@ def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int) -> 
                 "quarantined": sum(r["quarantined"] for r in reports),
                 "golden_customers": golden_count,
                 "per_source": json.dumps(reports, ensure_ascii=False),
+                "model_version": model_version,
             }
         ]
     )

@@ -119,17 +119,19 @@ def _read_ipc(path: Path, columns: list[str] | None = None) -> pa.Table:
 
 
 class LinkageSettings(ConfigurableResource):
-    """The persisted linkage model and the decision thresholds."""
+    """Which linkage model scores and the decision thresholds. The model is the warehouse's own
+    (warehouse/models.py); model_path names a model file to use instead, imported into the
+    warehouse as a new version when it differs from the current one, and never trained."""
 
-    model_path: str = "data/model/linkage_model.json"
+    model_path: str = ""  # empty: the warehouse's current model, trained when it has none or it no longer fits
     match_threshold: float = 0.9  # pairs at or above this join one customer
     review_floor: float = 0.5  # pairs from here up to the threshold go to the review queue
     engine: str = "duckdb"  # where pairs are scored: duckdb, or spark for data beyond one machine
     spark_master: str = "local[2]"
     max_cluster_size: int = 200  # a bigger cluster is an over-merge: the golden checks block the publish
 
-    def path(self) -> Path:
-        return Path(self.model_path)
+    def path(self) -> Path | None:
+        return Path(self.model_path) if self.model_path else None
 
 
 class Monitoring(ConfigurableResource):

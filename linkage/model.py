@@ -11,18 +11,13 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable
-from datetime import datetime, timezone
-from pathlib import Path
 
-import pyarrow as pa
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from sources.arrow_sql import connection
 
-MODEL_FORMAT = "customer-unify/1"
 TRAINING_SEED = 42
 logger = logging.getLogger(__name__)
 
@@ -242,40 +237,3 @@ def design_digest() -> str:
         "training": [MIN_TRAINING_PAIRS, U_SAMPLE_PAIRS, TRAINING_SEED, M_FLOOR],
     }
     return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def save_model(model: dict, path: Path, trained_on: int) -> dict:
-    """Persist a trained Splink model with a version stamp; earlier versions are kept beside it."""
-    version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    document = {"format": MODEL_FORMAT, "version": version, "design": design_digest(), "trained_on_records": trained_on, "splink": model}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (path.parent / f"{path.stem}-{version}{path.suffix}").write_text(json.dumps(document, indent=1))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(document, indent=1))
-    tmp.replace(path)  # atomic: a crash never leaves a half-written model
-    return document
-
-
-def load_model(path: Path) -> dict | None:
-    path = Path(path)
-    if not path.is_file():
-        return None
-    document = json.loads(path.read_text())
-    if document.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path} is not a {MODEL_FORMAT} model")
-    return document
-
-
-def current_model(path: Path, records: Callable[[], pa.Table], retrain: bool = False) -> dict:
-    """The saved model, trained on the records first when there is none, when it was made under
-    another design (the comparisons or blocking changed since), or when retrain asks."""
-    document = None if retrain else load_model(path)
-    if document is not None and document.get("design") != design_digest():
-        logger.warning("the saved model %s was trained under another design; training a new one", document["version"])
-        document = None
-    if document is None:
-        records = records()
-        splink_model = train_model(records)
-        document = save_model(splink_model, path, trained_on=records.num_rows)
-    return document

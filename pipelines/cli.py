@@ -26,6 +26,15 @@ def _common(parser: argparse.ArgumentParser, sources: bool = True) -> None:
         parser.add_argument("--sources", help="sources folder (default: $UNIFY_SOURCES or data/sources)")
 
 
+def _model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        type=Path,
+        metavar="FILE",
+        help="use this model file, never train: imported into the warehouse as a new version (default: $UNIFY_MODEL)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unify", description="Unify customer records into one golden customer table.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,10 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--incremental", action="store_true", help="read only new or changed files and link them to the existing customers")
     run.add_argument("--engine", choices=["duckdb", "spark"], help="where pairs are scored (default: $UNIFY_ENGINE or duckdb)")
     run.add_argument("--spark-master", help="Spark master URL for --engine spark (default: local[2])")
+    _model_option(run)
     run.set_defaults(func=cmd_run)
 
-    train = sub.add_parser("train", help="retrain the linkage model and save a new version")
+    train = sub.add_parser("train", help="retrain the linkage model and save it in the warehouse as a new version")
     _common(train)
+    _model_option(train)
+    train.add_argument("--export", type=Path, metavar="FILE", help="write the warehouse's current model to FILE; no training")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="pairwise precision, recall and F1 of the published crosswalk")
@@ -139,11 +151,25 @@ def _configure(args) -> None:
     for option, variable in (("engine", "UNIFY_ENGINE"), ("spark_master", "UNIFY_SPARK_MASTER")):
         if getattr(args, option, None):
             os.environ[variable] = getattr(args, option)
+    _configure_model(getattr(args, "model", None))
     try:
         make_engine(os.environ.get("UNIFY_WAREHOUSE"))
     except WarehouseURLError as exc:
         raise UsageError(str(exc)) from exc
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))
+
+
+def _configure_model(model: Path | None) -> None:
+    """A model file (--model, else $UNIFY_MODEL) must be a readable model before a run starts."""
+    from linkage.model_store import ModelFileError, read_model_file
+
+    if model:
+        os.environ["UNIFY_MODEL"] = str(model.resolve())
+    if os.environ.get("UNIFY_MODEL"):
+        try:
+            read_model_file(os.environ["UNIFY_MODEL"])
+        except ModelFileError as exc:
+            raise UsageError(str(exc)) from exc
 
 
 def _execute(job_name: str):
@@ -163,18 +189,36 @@ def cmd_run(args) -> int:
         _report_failure(result, "did not publish; the previous tables stay live")
         return 1
     print_run_summary(result.run_id)
+    for trained in result.asset_materializations_for_node("linked__linkage_model"):
+        print(f"  model {trained.metadata['version'].value}, trained: {trained.metadata['trained'].value}")
     for report in result.asset_materializations_for_node("reports__run_report"):
         print(f"  run report: {report.metadata['report'].path}")
     return 0
 
 
 def cmd_train(args) -> int:
+    if args.export:
+        return export_model(_engine(args), args.export)
     _configure(args)
     result = _execute("retrain_model")
     if not result.success:
         _report_failure(result, "did not retrain (no standardised records yet? run `unify run` first)")
         return 1
-    print(f"run {result.run_id}: model retrained and saved")
+    (saved,) = result.asset_materializations_for_node("linked__linkage_model")
+    version, trained = saved.metadata["version"].value, saved.metadata["trained"].value
+    print(f"run {result.run_id}: model {version} is the warehouse's current model (trained: {trained})")
+    return 0
+
+
+def export_model(engine, target: Path) -> int:
+    from linkage.model_store import write_model_file
+    from warehouse.models import current_model
+
+    document = current_model(engine)
+    if document is None:
+        raise UsageError("the warehouse has no linkage model yet: run `unify run` or `unify train` first")
+    write_model_file(document, target)
+    print(f"model {document['version']} written to {target}")
     return 0
 
 

@@ -43,7 +43,7 @@ retrain = define_asset_job(
     "retrain_model",
     selection=AssetSelection.assets(MODEL),
     config={"ops": {"linked__linkage_model": {"config": {"retrain": True}}}},
-    description="Retrain the linkage model on the current canonical records and save a new version.",
+    description="Retrain the linkage model on the current canonical records; save it in the warehouse as a new version.",
 )
 
 
@@ -53,7 +53,7 @@ def build_resources() -> dict:
         "warehouse": Warehouse(url=_setting("UNIFY_WAREHOUSE", "duckdb:///data/warehouse.duckdb")),
         "work": WorkArea(path=_setting("UNIFY_WORK_DIR", "data/work")),
         "linkage": LinkageSettings(
-            model_path=_setting("UNIFY_MODEL", "data/model/linkage_model.json"),
+            model_path=_setting("UNIFY_MODEL", ""),  # empty: the warehouse's own model
             engine=_setting("UNIFY_ENGINE", "duckdb"),
             spark_master=_setting("UNIFY_SPARK_MASTER", "local[2]"),
         ),

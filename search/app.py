@@ -31,7 +31,6 @@ from search.store import Store
 logger = logging.getLogger("unify.search")
 access_logger = logging.getLogger("unify.access")
 TEMPLATES = Path(__file__).parent / "templates"
-DEFAULT_MODEL = "data/model/linkage_model.json"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -70,7 +69,8 @@ def create_app(store: Store, *, secret: str | None = None, model_path: str | Pat
     app.state.store = store
     app.state.sessions = Sessions(key)
     app.state.throttle = LoginThrottle()
-    app.state.explainer = Explainer(model_path or os.environ.get("UNIFY_MODEL") or DEFAULT_MODEL)
+    # no model file: the warehouse's current model
+    app.state.explainer = Explainer(model_path or os.environ.get("UNIFY_MODEL"), store.url)
     app.state.templates = _templates()
     app.include_router(api.router)
     app.include_router(pages.router)

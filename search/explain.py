@@ -1,7 +1,8 @@
 """Why records were merged: the linkage model's match weights for a pair, comparison by comparison.
 
-The saved Splink model scores the pair again from the published standardised fields (the same
-link columns the pipeline builds, via linkage.predict.link_records), with term frequencies taken
+The warehouse's current Splink model (or the model file the search is given) scores the pair
+again from the published standardised fields (the same link columns the pipeline builds, via
+linkage.predict.link_records), with term frequencies taken
 from the whole published crosswalk. Identifiers the crosswalk does not publish (a shop's buyer
 account) are missing here, so a weight can differ slightly from the run's own.
 """
@@ -16,8 +17,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.model import load_model, new_linker
+from linkage.model import new_linker
+from linkage.model_store import read_model_file
 from linkage.predict import link_records
+from search.retry import WarehouseUnavailable
+from search.snapshot import read_current_model
 from sources.schema import CANONICAL_SCHEMA
 from sources.standardise.names import name_tokens, parse_name
 from sources.standardise.phones import usable_phones
@@ -40,19 +44,23 @@ CROSSWALK_TO_CANONICAL = {
 
 
 class Explainer:
-    """Scores record pairs with the saved model; loaded lazily, one scoring at a time."""
+    """Scores record pairs with the warehouse's model, or a model file when given one; loaded
+    lazily and again after each publish (a run may have trained a new one), one scoring at a time."""
 
-    def __init__(self, model_path: Path | str | None):
+    def __init__(self, model_path: Path | str | None, url: str | None = None):
         self.model_path = Path(model_path) if model_path else None
+        self.url = url
         self._lock = threading.Lock()
         self._linker = None
         self._model: dict | None = None
+        self._version: str | None = None
+        self._model_run: str | None = None
         self._tf: dict[str, dict] = {}
         self._tf_run: str | None = None
 
     @property
     def available(self) -> bool:
-        return self.model_path is not None and self.model_path.is_file()
+        return self.model_path.is_file() if self.model_path is not None else self.url is not None
 
     def explain(self, records: list[dict], crosswalk: pa.Table, run_id: str | None) -> list[dict]:
         """For each record, its strongest link to another record of the same customer, with weights."""
@@ -60,7 +68,7 @@ class Explainer:
         if len(records) < 2 or not self.available:
             return []
         with self._lock:
-            linker = self._load()
+            linker = self._load(run_id)
             if linker is None:
                 return []
             self._term_frequencies(crosswalk, run_id)
@@ -69,15 +77,20 @@ class Explainer:
         by_id = {r["record_id"]: r for r in records}
         return _strongest_links([s for s in scored if s["record_id_l"] != s["record_id_r"]], by_id, self._model)
 
-    def _load(self):
-        if self._linker is None:
-            try:
-                document = load_model(self.model_path)
-            except (OSError, ValueError) as exc:
-                logger.warning("cannot read the linkage model %s: %s", self.model_path, exc)
-                return None
-            self._model = document["splink"]
+    def _load(self, run_id: str | None):
+        if self._linker is not None and self._model_run == run_id:
+            return self._linker
+        try:
+            document = read_model_file(self.model_path) if self.model_path is not None else read_current_model(self.url)
+        except (OSError, ValueError, WarehouseUnavailable) as exc:
+            logger.warning("cannot read the linkage model %s: %s", self.model_path or "of the warehouse", exc)
+            return None
+        if document is None:
+            return None
+        if document["version"] != self._version:
+            self._model, self._version = document["splink"], document["version"]
             self._linker = new_linker(link_records(_canonical([])), self._model)
+        self._model_run = run_id
         return self._linker
 
     def _term_frequencies(self, crosswalk: pa.Table, run_id: str | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,7 @@ OPTIONAL = {
 LATEST_RUN_SQL = "select run_id, finished_at from pipeline_runs order by finished_at desc nulls last, run_id desc limit 1"
 ACCOUNTS_SQL = "select username, role, password_hash, disabled from staff_accounts"
 TOKENS_SQL = "select token_hash, username from api_tokens where not revoked"
+CURRENT_MODEL_SQL = "select version, model from linkage_models order by saved_at desc, version desc limit 1"
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,13 @@ def read_snapshot(url: str) -> Snapshot:
         run = reader.latest_run()
         tables = {name: reader.query(f'select * from "{name}"') for name in (*PUBLISHED, *OPTIONAL) if name in reader.tables}
     return Snapshot.from_tables(run, tables, frozenset(reader.tables))
+
+
+def read_current_model(url: str) -> dict | None:
+    """The warehouse's current linkage model (version and Splink model); None before the first run."""
+    with _reading(url) as reader:
+        rows = reader.query(CURRENT_MODEL_SQL).to_pylist() if "linkage_models" in reader.tables else []
+    return {"version": rows[0]["version"], "splink": json.loads(rows[0]["model"])} if rows else None
 
 
 class _Reader:

@@ -35,6 +35,16 @@ def ensure_state_tables(bind: Engine | Connection) -> None:
     metadata.create_all(bind, tables=list(STATE), checkfirst=True)
 
 
+def add_missing_columns(conn: Connection, table: Table) -> None:
+    """Give a state table made by an earlier version the columns its definition gained since
+    (nullable: its older rows have no value for them)."""
+    # DuckDB's SQLAlchemy inspector cannot list columns; an empty select names them on both backends
+    present = set(conn.exec_driver_sql(f'select * from "{table.name}" limit 0').keys())
+    for column in [c for c in table.columns if c.name not in present]:
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f'alter table "{table.name}" add column "{column.name}" {kind}')
+
+
 def _conform(table: Table, data: pa.Table) -> pa.Table:
     """The data in the contract's column order; a missing contract column is a bug, not a null."""
     names = [c.name for c in table.columns]
@@ -109,6 +119,7 @@ def publish(
         if registry is not None:
             _upsert_registry(conn, registry)
         for table, data in appends.items():
+            add_missing_columns(conn, table)
             bulk_insert(conn, table.name, _conform(table, data))
         existing = set(inspect(conn).get_table_names())
         for table in published:

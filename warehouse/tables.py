@@ -272,7 +272,23 @@ pipeline_runs = Table(
     Column("quarantined", BigInteger),
     Column("golden_customers", BigInteger),
     Column("per_source", Text, comment="JSON: per file rows read, staged, quarantined, fingerprint"),
+    Column("model_version", String, comment="the linkage_models version that scored the run's pairs"),
     comment="State: one row per pipeline run.",
+)
+
+linkage_models = Table(
+    "linkage_models",
+    metadata,
+    Column("version", String, primary_key=True, comment="when it was trained, UTC (20250101T120000000000Z)"),
+    Column("saved_at", DateTime, nullable=False, comment="when it entered this warehouse; the latest is current"),
+    Column("trained_at", DateTime, comment="when it was trained (earlier than saved_at for an imported file)"),
+    Column("design", String, nullable=False, comment="digest of the comparisons, blocking and training it follows"),
+    Column("data_profile", Text, comment="JSON: record count and populated link fields of its training records"),
+    Column("trained_on_records", BigInteger),
+    Column("model", Text, nullable=False, comment="Splink's model JSON"),
+    Column("saved_by", String, comment="the run that trained or imported it"),
+    Column("reason", Text, comment="why it was trained or imported"),
+    comment="State: every trained linkage model of this warehouse; the latest saved scores the runs.",
 )
 
 staff_accounts = Table(
@@ -308,7 +324,9 @@ audit_log = Table(
 )
 
 PUBLISHED = (golden_customers, customer_source_records, golden_field_lineage, quarantined_records, match_review_queue, *MARTS)
-STATE = (identity_registry, customer_id_history, pipeline_runs, review_decisions, staff_accounts, api_tokens, audit_log)
+STATE = (
+    identity_registry, customer_id_history, pipeline_runs, linkage_models, review_decisions, staff_accounts, api_tokens, audit_log
+)
 
 # The columns staff and BI tools look customers up by: indexed on every backend at each publish.
 LOOKUP_INDEXES = {

@@ -24,7 +24,7 @@ def warehouse(tmp_path, sample_sources, monkeypatch):
     url = f"duckdb:///{tmp_path}/w.duckdb"
 
     def run(full_rebuild: bool = False) -> None:
-        if full_rebuild:  # derived data and the model go; state in the warehouse stays
+        if full_rebuild:  # derived data go; state in the warehouse (decisions, the model) stays
             shutil.rmtree(tmp_path / "data", ignore_errors=True)
         assert main(["run", "--sources", str(sample_sources), "--warehouse", url]) == 0
 

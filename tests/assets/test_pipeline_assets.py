@@ -17,7 +17,7 @@ def _resources(tmp: Path, sources: Path, max_cluster_size: int = 200) -> dict:
         "sources": SourcesFolder(path=str(sources)),
         "warehouse": Warehouse(url=f"duckdb:///{tmp}/warehouse.duckdb"),
         "work": WorkArea(path=str(tmp / "work")),
-        "linkage": LinkageSettings(model_path=str(tmp / "model" / "model.json"), max_cluster_size=max_cluster_size),
+        "linkage": LinkageSettings(max_cluster_size=max_cluster_size),
         "monitoring": Monitoring(),
     }
 
@@ -51,7 +51,7 @@ def test_published_tables_reconcile(first_run):
     assert _query(first_run, "select sum(source_record_count) from golden_customers") == [(1016,)]
     (golden,) = _query(first_run, "select count(*) from golden_customers")[0]
     assert 250 <= golden <= 400  # 300 people in the sample
-    assert (first_run / "model" / "model.json").is_file()
+    assert _query(first_run, "select count(*) from linkage_models") == [(1,)]  # the model is the warehouse's
 
 
 def test_rerun_on_same_sources_keeps_every_id(first_run, sample_sources):

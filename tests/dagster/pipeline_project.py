@@ -35,6 +35,7 @@ class Project:
             "UNIFY_SOURCES": str(self.sources),
             "UNIFY_WAREHOUSE": f"duckdb:///{self.root}/warehouse.duckdb",
             "UNIFY_WORK_DIR": str(self.root / "work"),
+            "UNIFY_MODEL": "",  # the warehouse's own model
             "UNIFY_REPORTS_DIR": str(self.reports),
             "UNIFY_TRUTH": str(self.truth),
         }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import shutil
+
+import duckdb
 
 from assets.reports import REPORT_TAG
 from assets.resources import WorkArea
@@ -66,20 +67,35 @@ def test_retrain_model_saves_a_new_version(published, tmp_path):
     before = _metadata(published[1], "linked__linkage_model")["version"].value
     result = project.run("retrain_model")
     assert result.success
-    assert _metadata(result, "linked__linkage_model")["version"].value != before
+    metadata = _metadata(result, "linked__linkage_model")
+    assert metadata["version"].value != before and metadata["trained"].value == "yes: retraining was asked for"
+    versions = project.query("select version from linkage_models order by saved_at")
+    assert versions == [(before,), (metadata["version"].value,)]
+
+
+def test_the_first_run_trains_and_later_runs_reuse_the_warehouse_model(published, tmp_path):
+    project, first = published
+    assert _metadata(first, "linked__linkage_model")["trained"].value == "yes: no model in this warehouse"
+    version = _metadata(first, "linked__linkage_model")["version"].value
+    assert project.query(f"select model_version from pipeline_runs where run_id = '{first.run_id}'") == [(version,)]
+    project = project.clone(tmp_path / "project")
+    result = project.run("full_refresh")
+    assert _metadata(result, "linked__linkage_model")["trained"].value == f"no: reused version {version}"
+    assert _metadata(result, "linked__scored_pairs")["model_version"].value == version
 
 
 def test_a_model_saved_under_another_design_is_trained_again(published, tmp_path):
     """Comparisons or blocking changed in code since the model was saved: the run must not score
-    with the old model's rules; it trains a new one (and keeps the old file beside it)."""
+    with the old model's rules; it trains a new one (and keeps the old version beside it)."""
     project = published[0].clone(tmp_path / "project")
-    saved = project.root / "model" / "linkage_model.json"
-    document = json.loads(saved.read_text())
-    before = document["version"]
-    saved.write_text(json.dumps({**document, "design": "an older design"}))
+    with duckdb.connect(str(project.root / "warehouse.duckdb")) as con:
+        (before,) = con.execute("update linkage_models set design = 'an older design' returning version").fetchone()
     result = project.run("full_refresh")
     assert result.success
-    after = _metadata(result, "linked__linkage_model")["version"].value
-    assert after != before and json.loads(saved.read_text())["design"] == model.design_digest()
+    metadata = _metadata(result, "linked__linkage_model")
+    after = metadata["version"].value
+    assert after != before and metadata["trained"].value == f"yes: version {before} was made under another design"
+    kept = project.query("select version, design from linkage_models order by saved_at")
+    assert kept == [(before, "an older design"), (after, model.design_digest())]
     assert project.run("full_refresh").success  # and the new one is kept from then on
-    assert json.loads(saved.read_text())["version"] == after
+    assert project.query("select model_version from pipeline_runs order by finished_at desc limit 1") == [(after,)]

@@ -38,7 +38,8 @@ def runs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp)
         for name in ("UNIFY_SOURCES", "UNIFY_WAREHOUSE", "UNIFY_WORK_DIR", "UNIFY_MODEL"):
-            mp.delenv(name, raising=False)
+            mp.setenv(name, "")  # recorded, so the values the command sets are undone afterwards
+            mp.delenv(name)
         assert main(["run", "--sources", str(sources), "--warehouse", url]) == 0
         first = _crosswalk(tmp / "w.duckdb")
         assert main(["run", "--sources", str(sources), "--warehouse", url]) == 0
@@ -54,9 +55,10 @@ def runs(tmp_path_factory):
         mp.setenv("UNIFY_WORK_DIR", str(tmp / "rebuilt_work"))
         shutil.rmtree(tmp / "rebuilt_work" / PUBLISHED_FOLDER)
         assert main(["run", "--incremental", "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/rebuilt.duckdb"]) == 0
-        # the same files from scratch, for the incremental-equals-full check
+        # the same files from scratch with the same model, for the incremental-equals-full check
         mp.setenv("UNIFY_WORK_DIR", str(tmp / "full_work"))
-        assert main(["run", "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/full.duckdb"]) == 0
+        assert main(["train", "--export", str(tmp / "model.json"), "--warehouse", url]) == 0
+        assert main(["run", "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/full.duckdb", "--model", str(tmp / "model.json")]) == 0
         full = _crosswalk(tmp / "full.duckdb")
     return {"first": first, "second": second, "third": third, "full": full, "truth": truth, "db": tmp / "w.duckdb", "rebuilt": tmp / "rebuilt.duckdb", "changed": changed}
 

@@ -23,7 +23,7 @@ def _resources(tmp: Path) -> dict:
         "sources": SourcesFolder(path=str(tmp / "sources")),
         "warehouse": Warehouse(url=f"duckdb:///{tmp}/warehouse.duckdb"),
         "work": WorkArea(path=str(tmp / "work")),
-        "linkage": LinkageSettings(model_path=str(tmp / "model" / "model.json")),
+        "linkage": LinkageSettings(),
         "monitoring": Monitoring(),
     }
 

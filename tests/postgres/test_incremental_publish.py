@@ -50,7 +50,7 @@ def test_an_incremental_run_changes_customers_row_by_row(warehouse_url, tmp_path
         "sources": SourcesFolder(path=str(sources)),
         "warehouse": Warehouse(url=warehouse_url),
         "work": work,
-        "linkage": LinkageSettings(model_path=str(tmp_path / "model.json")),
+        "linkage": LinkageSettings(),
         "monitoring": Monitoring(),
     }
     assert materialize(ALL_ASSETS, resources=resources).success
@@ -58,6 +58,9 @@ def test_an_incremental_run_changes_customers_row_by_row(warehouse_url, tmp_path
     generate_later_export(sources, customers=CUSTOMERS, seed=SEED, orders=40)
     assert materialize(ALL_ASSETS, resources=resources, run_config=INCREMENTAL).success
     assert 0 < work.read(CHANGED).num_rows < customers_before  # the incremental path, not a full one
+    # both runs scored with the warehouse's one model, trained by the first
+    assert _one(warehouse_url, "select count(*), count(distinct model_version) from pipeline_runs") == (2, 1)
+    assert _one(warehouse_url, "select count(*) from linkage_models") == (1,)
     assert all(work.has_published(PUBLISHED_FROM_WORK[mart]) for mart in MART_KEYED)  # marts written row by row too
     for table in PUBLISHED_FROM_WORK:
         assert _published_rows(warehouse_url, table) == _built_rows(work, table), table.name

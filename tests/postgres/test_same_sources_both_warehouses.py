@@ -12,20 +12,22 @@ from dagster import materialize
 from sqlalchemy import insert, inspect, text
 
 from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
+from linkage.model_store import write_model_file
 from pipelines.definitions import ALL_ASSETS
 from warehouse import tables
 from warehouse.engine import make_engine
+from warehouse.models import current_model
 
 DOCS = Path(__file__).parents[2] / "docs" / "warehouse.md"
 KEYED = {"golden_customers": "customer_id", "customer_value": "customer_id", "marketing_audience": "customer_id", "customer_orders": "order_id"}
 
 
-def _run(work: Path, url: str, model: Path, sources: Path) -> None:
+def _run(work: Path, url: str, model: Path | None, sources: Path) -> None:
     resources = {
         "sources": SourcesFolder(path=str(sources)),
         "warehouse": Warehouse(url=url),
         "work": WorkArea(path=str(work)),
-        "linkage": LinkageSettings(model_path=str(model)),  # one model for both: the same links
+        "linkage": LinkageSettings(model_path=str(model or "")),  # one model for both: the same links
         "monitoring": Monitoring(),
     }
     assert materialize(ALL_ASSETS, resources=resources).success
@@ -49,7 +51,8 @@ def _rows(url: str, table: str) -> list[tuple]:
 def warehouses(tmp_path_factory, sample_sources, postgres_url):
     tmp = tmp_path_factory.mktemp("both_warehouses")
     duck, model = f"duckdb:///{tmp}/warehouse.duckdb", tmp / "model.json"
-    _run(tmp / "work_duckdb", duck, model, sample_sources)
+    _run(tmp / "work_duckdb", duck, None, sample_sources)  # trains the DuckDB warehouse's model
+    write_model_file(current_model(make_engine(duck)), model)  # shipped to PostgreSQL
     _run(tmp / "work_postgres", postgres_url, model, sample_sources)
     first = _counts(postgres_url)
     with make_engine(postgres_url).begin() as conn:  # state a publish must never touch
@@ -76,6 +79,7 @@ def test_a_second_run_duplicates_nothing_and_keeps_the_state(warehouses):
         assert second[table.name] == (first[table.name][0], 0), table.name
     assert second["identity_registry"] == first["identity_registry"]
     assert second["pipeline_runs"][0] == 2
+    assert second["linkage_models"][0] == 1  # the shipped model, imported once, scored both runs
     assert second["staff_accounts"][0] == 1
 
 

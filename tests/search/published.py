@@ -30,7 +30,7 @@ _built: dict[str, "Published"] = {}
 class Published:
     directory: Path
     url: str
-    model_path: Path
+    model_path: Path | None  # None: the search explains with the warehouse's own model
     tokens: dict[str, str]  # username -> API token
 
     def copy(self, target: Path) -> str:
@@ -57,7 +57,7 @@ def _build(tmp: Path) -> Published:
         "sources": SourcesFolder(path=str(SAMPLE_SOURCES)),
         "warehouse": Warehouse(url=url),
         "work": WorkArea(path=str(tmp / "work")),
-        "linkage": LinkageSettings(model_path=str(tmp / "model.json")),
+        "linkage": LinkageSettings(),
         "monitoring": Monitoring(),
     }
     assert materialize(ALL_ASSETS, resources=resources, raise_on_error=False).success
@@ -68,7 +68,7 @@ def _build(tmp: Path) -> Published:
     for name, role in ROLES.items():
         add_staff(engine, name, role, PASSWORDS[name])
     tokens = {name: issue_token(engine, name) for name in ROLES}
-    return Published(tmp, url, tmp / "model.json", tokens)
+    return Published(tmp, url, None, tokens)
 
 
 def bearer(published: Published, username: str) -> dict:
