@@ -33,8 +33,9 @@ def member_name(archive: str, member: str) -> str:
     return f"{archive}{MEMBER_SEPARATOR}{member}"
 
 
-def read_archive(path: Path, name: str, content: str, kind: str, read_member: ReadMember,
-                 described: Callable[[Path], set[Path]]) -> list[FileResult]:
+def read_archive(
+    path: Path, name: str, content: str, kind: str, read_member: ReadMember, described: Callable[[Path], set[Path]]
+) -> list[FileResult]:
     """One result per member file, each read by `read_member` from an unpacked copy laid out as
     `<kind>/<member>`; `described(root)` names the members a mapping reads (not read on their own).
     An archive that cannot be opened, or is too large, is one rejected result under its own name."""
@@ -62,8 +63,10 @@ def archive_problem(members: list[zipfile.ZipInfo]) -> str | None:
         return f"zip archive holds {len(members):,} files, over the limit of {MAX_MEMBERS:,}: refused unread (split it)"
     unpacked = sum(info.file_size for info in members)
     if unpacked > MAX_UNPACKED_BYTES:
-        return (f"zip archive would unpack to {unpacked / 1024**3:.1f} GB, over the limit of "
-                f"{MAX_UNPACKED_BYTES / 1024**3:.0f} GB (a zip bomb?): refused unread")
+        return (
+            f"zip archive would unpack to {unpacked / 1024**3:.1f} GB, over the limit of "
+            f"{MAX_UNPACKED_BYTES / 1024**3:.0f} GB (a zip bomb?): refused unread"
+        )
     if not members:
         return "zip archive holds no files"
     return None

@@ -2,20 +2,19 @@
 
 Excel's "Unicode text" export is UTF-16 with a byte-order mark (little- or big-endian) and tabs
 between cells; other exports are comma-, tab- or semicolon-separated. The delimiter is read from
-the text itself (the widest of the first lines, which is the header: a title row above it has
-fewer), never from the file's name. Pure text functions: no project imports, so sources/reading.py
-can use them.
+the text itself (the one that cuts the header and the rows below it into equal widths), never
+from the file's name. Pure text functions: no project imports, so sources/reading.py can use them.
 """
 
 from __future__ import annotations
 
-import re
+import csv
+from collections import Counter
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 DELIMITERS = (",", "\t", ";")  # a tie goes to the first: comma is the common case
 SNIFF_LINES = 10
 SNIFF_CHARS = 65536
-_QUOTED_RE = re.compile(r'"[^"]*"')
 
 
 def utf16_text(data: bytes) -> str | None:
@@ -29,15 +28,17 @@ def utf16_text(data: bytes) -> str | None:
 
 
 def delimiter_of(text: str) -> str:
-    """The cell delimiter of a text export: the candidate the widest early line uses most.
-
-    Quoted cells are ignored, so a comma inside `"北京市, 朝阳区"` does not count."""
+    """The cell delimiter of a text export: the candidate that cuts the most of the first lines
+    (the header and the rows below it) into the same number of cells, more than one; then the one
+    that cuts them into more. A title row above the header, a comma in a quoted cell
+    (`"北京市, 朝阳区"`) or semicolons in a comma-separated notes cell do not sway it."""
     lines = [line for line in text[:SNIFF_CHARS].splitlines()[: SNIFF_LINES * 2] if line.strip()][:SNIFF_LINES]
-    best, best_count = DELIMITERS[0], 0
-    for line in lines:
-        bare = _QUOTED_RE.sub("", line)
-        for delimiter in DELIMITERS:
-            count = bare.count(delimiter)
-            if count > best_count:
-                best, best_count = delimiter, count
+    best, best_score = DELIMITERS[0], (0, 0, 0)
+    for delimiter in DELIMITERS:
+        rows = [row for row in csv.reader(lines, delimiter=delimiter) if len(row) > 1]
+        if rows:
+            width, agreeing = max(Counter(map(len, rows)).items(), key=lambda item: (item[1], item[0]))
+            stray_quotes = sum('"' in cell for row in rows for cell in row)  # the wrong cut leaves quotes in cells
+            if (agreeing, width, -stray_quotes) > best_score:
+                best, best_score = delimiter, (agreeing, width, -stray_quotes)
     return best

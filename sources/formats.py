@@ -78,7 +78,9 @@ def workbook_sheets(data: bytes) -> list[tuple[str, list[list]]]:
         return [(name, workbook.get_sheet_by_name(name).to_python()) for name in workbook.sheet_names]
     except (CalamineError, ValueError) as exc:
         kind = ".xls" if data.startswith(OLE_SIGNATURE) else ".xlsx"
-        raise UnreadableFile(f"not a readable {kind} workbook (corrupt, truncated or password-protected): {exc}") from exc
+        raise UnreadableFile(
+            f"not a readable {kind} workbook (corrupt, truncated or password-protected): {exc}"
+        ) from exc
 
 
 def sheet_as_text(grid: list[list]) -> list[list[str]]:

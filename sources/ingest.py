@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from sources.mapped import read_mapped_source
+from sources.archives import read_archive
+from sources.formats import SPREADSHEET_SUFFIXES, TEXT_TABLE_SUFFIXES, is_archive_file
+from sources.mapped import Claim, claim_for, claims_digest, mapping_claims, read_claimed, read_mapped_source
 from sources.reading import FileResult, UnreadableFile, fingerprint, relative_name
 from sources.sales_sheets import read_sales_file
 from sources.schema import QUARANTINE_SCHEMA, STAGED_SCHEMA
@@ -22,9 +24,11 @@ from sources.service_logs import read_service_file
 from sources.shop import read_shop_file
 
 READERS = {
-    "shop": (read_shop_file, {".csv"}),
-    "sales": (read_sales_file, {".xlsx", ".csv"}),
-    "service": (read_service_file, {".csv", ".jsonl", ".json"}),
+    # platforms and back-offices export .xls/.xlsx as often as text; a zip of any of these is read
+    # member by member (sources/archives.py)
+    "shop": (read_shop_file, TEXT_TABLE_SUFFIXES | SPREADSHEET_SUFFIXES),
+    "sales": (read_sales_file, TEXT_TABLE_SUFFIXES | SPREADSHEET_SUFFIXES),
+    "service": (read_service_file, TEXT_TABLE_SUFFIXES | SPREADSHEET_SUFFIXES | {".jsonl", ".json"}),
     "mapped": (read_mapped_source, {".yaml", ".yml"}),
 }
 IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
@@ -62,9 +66,10 @@ def source_files(root: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def file_fingerprint(kind: str, path: Path) -> str:
-    """A file's content fingerprint; a mapping's covers its data file too (either may change)."""
-    data = path.read_bytes()
+def file_fingerprint(kind: str, path: Path, claims: str = "") -> str:
+    """A file's content fingerprint; a mapping's covers its data file too (either may change), and
+    any other file's covers `claims`, the digest of the mappings that may claim it by its header."""
+    data = path.read_bytes() + (claims.encode() if kind != "mapped" else b"")
     described = _described_file(path) if kind == "mapped" else None
     if described is not None and described.is_file():
         data += described.read_bytes()
@@ -80,15 +85,36 @@ def _described_file(yaml_path: Path) -> Path | None:
         return None  # the mapping's own read reports what is wrong with it
 
 
-def read_file(kind: str, path: Path, root: Path, content_fingerprint: str | None = None) -> FileResult:
+def read_source(kind: str, path: Path, root: Path, content_fingerprint: str | None = None) -> list[FileResult]:
+    """A file's results: one, or one per member when it is a zip archive of exports."""
+    content = content_fingerprint or file_fingerprint(kind, path)
+    claims = mapping_claims(root)
+    if not is_archive_file(path):
+        return [read_file(kind, path, root, content, claims=claims)]
+    return read_archive(
+        path, relative_name(path, root), content, kind,
+        lambda member, name: read_file(kind, member, root, content, claims=claims, name=name),
+        mapped_data_files,
+    )
+
+
+def read_file(kind: str, path: Path, root: Path, content_fingerprint: str | None = None,
+              claims: tuple[Claim, ...] | None = None, name: str | None = None) -> FileResult:
+    """One file read by its folder's reader, or by the mapping whose `match` claims it; `name` is
+    its lineage name when it is not its path under root (a zip member)."""
     reader, suffixes = READERS[kind]
-    origin = relative_name(path, root)
+    origin = name or relative_name(path, root)
     result = FileResult(source_file=origin, origin=origin, source_format=kind, fingerprint=content_fingerprint or file_fingerprint(kind, path))
     if path.suffix.lower() not in suffixes:
         result.reject_file(f"unsupported file type '{path.suffix}' in {kind}/ (expected {', '.join(sorted(suffixes))})")
         return result
+    claims = mapping_claims(root) if claims is None else claims
+    claim = None if kind == "mapped" else claim_for(claims, kind, origin, path)
     try:
-        reader(path, result)
+        if claim is not None:
+            read_claimed(claim, kind, path, result)
+        else:
+            reader(path, result)
     except UnreadableFile as exc:
         result.reject_file(str(exc))
     except Exception as exc:  # a reader bug on one odd file must not stop the others
@@ -108,12 +134,12 @@ def ingest(root: Path, known: dict[str, str] | None = None) -> IngestResult:
     root = Path(root)
     if not root.is_dir():
         raise NoSourceFiles(f"sources folder not found: {root}")
-    described = mapped_data_files(root)
+    described, claims = mapped_data_files(root), claims_digest(mapping_claims(root))
     todo, unchanged = [], []
     for kind, path in source_files(root):
         if path.resolve() in described:
             continue
-        origin, content = relative_name(path, root), file_fingerprint(kind, path)
+        origin, content = relative_name(path, root), file_fingerprint(kind, path, claims)
         if known is not None and known.get(origin) == content:
             unchanged.append(origin)
         else:
@@ -122,7 +148,7 @@ def ingest(root: Path, known: dict[str, str] | None = None) -> IngestResult:
     return IngestResult(
         staged=pa.concat_tables([staged for _, staged, _ in results]) if results else STAGED_SCHEMA.empty_table(),
         quarantined=pa.concat_tables([q for _, _, q in results]) if results else QUARANTINE_SCHEMA.empty_table(),
-        files=[report for report, _, _ in results],
+        files=[report for reports, _, _ in results for report in reports],
         unchanged=unchanged,
     )
 
@@ -130,7 +156,7 @@ def ingest(root: Path, known: dict[str, str] | None = None) -> IngestResult:
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 
 
-def _read_all(todo: list[tuple]) -> list[tuple[dict, pa.Table, pa.Table]]:
+def _read_all(todo: list[tuple]) -> list[tuple[list[dict], pa.Table, pa.Table]]:
     """Read files in worker processes when there is enough to read; results in folder order."""
     size = sum(path.stat().st_size for _, path, _, _ in todo)
     workers = min(os.cpu_count() or 1, len(todo))
@@ -144,10 +170,15 @@ def _read_all(todo: list[tuple]) -> list[tuple[dict, pa.Table, pa.Table]]:
     return [done[i] for i in range(len(todo))]
 
 
-def _read_to_tables(kind: str, path: Path, root: Path, content: str) -> tuple[dict, pa.Table, pa.Table]:
-    """One file as Arrow tables: they cross process boundaries far cheaper than lists of dicts."""
-    res = read_file(kind, path, root, content)
-    return file_report(res), pa.Table.from_pylist(res.records, schema=STAGED_SCHEMA), pa.Table.from_pylist(res.quarantined, schema=QUARANTINE_SCHEMA)
+def _read_to_tables(kind: str, path: Path, root: Path, content: str) -> tuple[list[dict], pa.Table, pa.Table]:
+    """One file (its reports: one per zip member) as Arrow tables: they cross process boundaries
+    far cheaper than lists of dicts."""
+    results = read_source(kind, path, root, content)
+    return (
+        [file_report(res) for res in results],
+        pa.Table.from_pylist([r for res in results for r in res.records], schema=STAGED_SCHEMA),
+        pa.Table.from_pylist([q for res in results for q in res.quarantined], schema=QUARANTINE_SCHEMA),
+    )
 
 
 # one row per file read: what `file_report` writes

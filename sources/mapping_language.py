@@ -96,11 +96,17 @@ def _header_text(text) -> str:
 
 def parse_mapping(raw, yaml_name: str, default_system: str) -> Mapping:
     """A mapping from its parsed YAML; UnreadableFile naming the file and the field when it is wrong."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("columns"), dict) or not (raw.get("file") or raw.get("match")):
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("columns"), dict)
+        or not (raw.get("file") or raw.get("match"))
+    ):
         raise UnreadableFile(f"mapping {yaml_name} needs 'file' (or a 'match' block) and a 'columns' table")
     unknown_keys = sorted(str(k) for k in raw if k not in TOP_LEVEL_KEYS)
     if unknown_keys:
-        raise UnreadableFile(f"mapping {yaml_name}: unknown key(s) {', '.join(unknown_keys)} (known: {', '.join(TOP_LEVEL_KEYS)})")
+        raise UnreadableFile(
+            f"mapping {yaml_name}: unknown key(s) {', '.join(unknown_keys)} (known: {', '.join(TOP_LEVEL_KEYS)})"
+        )
     unknown = sorted(str(f) for f in raw["columns"] if f not in TARGET_FIELDS)
     if unknown:
         raise UnreadableFile(f"mapping {yaml_name}: unknown canonical field(s) {', '.join(unknown)}")
@@ -180,7 +186,9 @@ def _check_field_options(name: str, spec: dict, wrong) -> None:
     """The rules of a field's table; `wrong(problem)` builds the error naming the field and file."""
     if "column" in spec and not (isinstance(spec["column"], str) and spec["column"].strip()):
         raise wrong("'column' must be a column header or a JSON path")
-    if "join" in spec and not (isinstance(spec["join"], list) and spec["join"] and all(isinstance(c, str) and c.strip() for c in spec["join"])):
+    if "join" in spec and not (
+        isinstance(spec["join"], list) and spec["join"] and all(isinstance(c, str) and c.strip() for c in spec["join"])
+    ):
         raise wrong("'join' must be a list of column headers")
     if "const" in spec and (spec["const"] is None or isinstance(spec["const"], (list, dict))):
         raise wrong("'const' must be one value (text, number or yes/no)")
@@ -193,12 +201,16 @@ def _check_field_options(name: str, spec: dict, wrong) -> None:
     if "index" in spec and (isinstance(spec["index"], bool) or not isinstance(spec["index"], int)):
         raise wrong("'index' must be a whole number (0 is the first part)")
     if "split" in spec and "index" not in spec and name not in SEVERAL_VALUES:
-        raise wrong(f"'split' without 'index' keeps several values, which only {', '.join(SEVERAL_VALUES)} hold; add 'index'")
+        raise wrong(
+            f"'split' without 'index' keeps several values, which only {', '.join(SEVERAL_VALUES)} hold; add 'index'"
+        )
     if "map" in spec:
         _check_value_map(name, spec, wrong)
     if "opt_in" in spec and (name != CONSENT_FIELD or not isinstance(spec["opt_in"], bool)):
         raise wrong(f"'opt_in' (true or false) belongs to {CONSENT_FIELD} only")
-    if "format" in spec and (name not in DATE_FIELDS or not isinstance(spec["format"], str) or "%" not in spec["format"]):
+    if "format" in spec and (
+        name not in DATE_FIELDS or not isinstance(spec["format"], str) or "%" not in spec["format"]
+    ):
         raise wrong(f"'format' is a date format such as '%d/%m/%Y', for {' and '.join(DATE_FIELDS)} only")
 
 

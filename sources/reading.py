@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from sources.delimited import delimiter_of, utf16_text
 from sources.schema import STAGED_COLUMNS
 
 # A row that names nobody cannot be linked to anyone; it is quarantined instead of staged.
@@ -186,12 +187,15 @@ def looks_binary(data: bytes) -> bool:
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
-    """All rows of a CSV export as lists of strings (no type guessing: order numbers stay exact)."""
-    if looks_binary(data):
-        raise UnreadableFile("binary content where a CSV text file was expected")
-    text = decode_text(data)
+    """All rows of a CSV export as lists of strings (no type guessing: order numbers stay exact);
+    comma-, tab- or semicolon-separated, or Excel's UTF-16 "Unicode text" (sources/delimited.py)."""
+    text = utf16_text(data)
+    if text is None:
+        if looks_binary(data):
+            raise UnreadableFile("binary content where a CSV text file was expected")
+        text = decode_text(data)
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))]
     except csv.Error as exc:
         raise UnreadableFile(f"malformed CSV: {exc}") from exc
 

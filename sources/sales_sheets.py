@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+from sources.formats import file_head, has_workbook_signature, is_zip
 from sources.formulas import UnevaluatedFormula, uncached_formulas, with_formulas
 from sources.layouts import read_sheet_layout
 from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows
@@ -43,7 +44,7 @@ def read_sales_file(path: Path, result: FileResult) -> None:
 
 def _sheets(path: Path):
     """(sheet name, rows) for every sheet; CSV files have one unnamed sheet."""
-    if path.suffix.lower() == ".csv":
+    if not has_workbook_signature(path):  # by content: an .xls a back-office wrote as text is text
         yield "", csv_rows(path.read_bytes())
         return
     # calamine (Rust) reads cell values a hundred times faster than openpyxl's XML parse
@@ -51,7 +52,8 @@ def _sheets(path: Path):
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        formulas = uncached_formulas(path)  # {} for nearly every workbook, after one cheap scan
+        # {} for nearly every workbook, after one cheap scan (of .xlsx XML: an .xls has none)
+        formulas = uncached_formulas(path) if is_zip(file_head(path)) else {}
         sheets = [(name, _grid(workbook, name, formulas.get(name))) for name in workbook.sheet_names]
     except CalamineError as exc:
         raise UnreadableFile(f"not a readable .xlsx workbook (corrupt, truncated or password-protected): {exc}") from exc

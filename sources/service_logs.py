@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sources.formats import export_rows, is_table_export
 from sources.layouts import SERVICE_LAYOUTS, read_csv_layout, read_zendesk_json, zendesk_tickets
 from sources.reading import (
-    BadLine, FileResult, UnreadableFile, clean_cell, csv_rows, decode_text, json_lines, looks_binary,
+    BadLine, FileResult, UnreadableFile, clean_cell, decode_text, json_lines, looks_binary,
 )
 from sources.standardise.consent import mentions_opt_out
 from sources.standardise.dates import parse_datetime
@@ -20,7 +21,7 @@ OPEN_STATUSES = {"待处理", "处理中", "open", "pending", "new", "in progres
 
 def read_service_file(path: Path, result: FileResult) -> None:
     data = path.read_bytes()
-    if looks_binary(data):
+    if looks_binary(data) and not is_table_export(data):
         raise UnreadableFile("binary content where a CSV or JSON-lines text file was expected")
     first = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     zendesk = zendesk_tickets(decode_text(data)) if first in (b"{", b"[") else None
@@ -31,7 +32,7 @@ def read_service_file(path: Path, result: FileResult) -> None:
         result.source_format = "helpdesk"
         _read_helpdesk(data, result)
         return
-    rows = csv_rows(data)
+    rows = export_rows(data)  # a CSV, or a workbook's first sheet as the same rows
     header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
     if not CALL_CENTRE_SIGNATURE <= set(header):  # a help desk's or a CRM's export (sources/layouts/)
         read_csv_layout(rows, SERVICE_LAYOUTS, result, "service log", BUILT_IN_LAYOUTS)

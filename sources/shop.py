@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sources.formats import export_rows
 from sources.layouts import SHOP_LAYOUTS, read_csv_layout
-from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows, meaningful
+from sources.reading import FileResult, UnreadableFile, clean_cell, meaningful
 from sources.standardise.dates import parse_datetime
 from sources.standardise.emails import normalise_email
 
@@ -34,7 +35,7 @@ def detect_shop_format(header: list[str]) -> str | None:
 
 
 def read_shop_file(path: Path, result: FileResult) -> None:
-    rows = csv_rows(path.read_bytes())
+    rows = export_rows(path.read_bytes())  # a CSV, or a workbook's first sheet as the same rows
     if not rows:
         raise UnreadableFile("empty file")
     header = [c.strip().lstrip("\ufeff") for c in rows[0]]
