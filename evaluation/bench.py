@@ -88,7 +88,8 @@ def run_bench(customers: int, seed: int, root: Path) -> dict:
         path.mkdir(parents=True)
     shutil.copyfile(PROJECT_INSTANCE, home / "dagster.yaml")  # runs configured as the project's are
     warehouse = work / "warehouse.duckdb"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "UNIFY_WORK_DIR": str(work / "work"), "UNIFY_MODEL": str(work / "model.json")}
+    # no model file: the fresh warehouse trains its own model
+    env = {**os.environ, "DAGSTER_HOME": str(home), "UNIFY_WORK_DIR": str(work / "work"), "UNIFY_MODEL": ""}
     unify = [sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources), "--warehouse", f"duckdb:///{warehouse}"]
 
     full = measured(unify, env)

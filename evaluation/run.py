@@ -39,9 +39,9 @@ def prepare(name: str, root: Path, customers: int, seed: int) -> tuple[Path, Pat
 
 
 def run_pipeline(sources: Path, workdir: Path) -> dict:
-    """`unify run` in a fresh folder (its own work area and model); seconds and peak RSS."""
+    """`unify run` in a fresh folder: its own work area and warehouse, so its own model; seconds and peak RSS."""
     warehouse = f"duckdb:///{workdir}/warehouse.duckdb"
-    env = {**os.environ, "UNIFY_WORK_DIR": str(workdir / "work"), "UNIFY_MODEL": str(workdir / "model.json")}
+    env = {**os.environ, "UNIFY_WORK_DIR": str(workdir / "work"), "UNIFY_MODEL": ""}  # the warehouse's own model
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources), "--warehouse", warehouse], env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
