@@ -7,18 +7,17 @@ import io
 import shutil
 import struct
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import openpyxl
 import pytest
+from source_helpers import XLS, delimited, errors, folder, reconciled, staged
 
 from sources.archives import MAX_MEMBERS, archive_problem
 from sources.delimited import delimiter_of
 from sources.formats import workbook_sheets
 from sources.ingest import ingest
 
-XLS = Path(__file__).parents[1] / "fixtures" / "xls" / "inventory.xls"
 SHOPIFY_HEADER = ["Name", "Email", "Financial Status", "Billing Name", "Billing Phone", "Billing City"]
 SHOPIFY_ROWS = [
     ["#1001", "ann@example.com", "paid", "Ann Lee", "+1 650 253 0000", "Mountain View, CA"],
@@ -26,37 +25,6 @@ SHOPIFY_ROWS = [
 ]
 TMALL_HEADER = ["订单编号", "买家会员名", "收货人姓名", "联系手机", "收货地址", "订单状态"]
 TMALL_ROW = ["3000000903143415475", "tb_ann", "陶洋", "13812345678", "浙江省 杭州市 西湖区 文三路 1 号", "交易成功"]
-
-
-def reconciled(result) -> None:
-    """Every row of every file is staged or quarantined, and the report says so."""
-    staged = Counter(result.staged.column("source_file").to_pylist())
-    quarantined = Counter(result.quarantined.column("source_file").to_pylist())
-    for f in result.files:
-        assert (
-            f["rows_read"] == f["staged"] + f["quarantined"] == staged[f["source_file"]] + quarantined[f["source_file"]]
-        )
-
-
-def staged(result, *columns: str) -> list[tuple]:
-    return [tuple(r[c] for c in columns) for r in result.staged.to_pylist()]
-
-
-def errors(result) -> dict[str, str]:
-    return {f["source_file"]: f["error"] for f in result.files if f["error"]}
-
-
-def folder(root: Path, kind: str) -> Path:
-    (root / kind).mkdir(parents=True, exist_ok=True)
-    return root / kind
-
-
-def delimited(rows: list[list[str]], delimiter: str) -> str:
-    return "\r\n".join(delimiter.join(_quoted(c) for c in row) for row in rows) + "\r\n"
-
-
-def _quoted(cell: str) -> str:
-    return f'"{cell}"' if any(d in cell for d in ",;\t") else cell
 
 
 def xlsx_bytes(rows: list[list], title: str = "Sheet1") -> bytes:

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from source_helpers import XLS, delimited, errors, folder, reconciled, staged
 
 from sources.ingest import ingest
-from tests.unit.test_formats import XLS, delimited, errors, folder, reconciled, staged
 
 SHOPIFY_CUSTOMERS = ["Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing", "Phone", "Tags"]
 CUSTOMERS = [
