@@ -26,7 +26,7 @@ def demo_run(tmp_path_factory):
     truth = generate_sources(tmp / "sources", customers=800, seed=11)
     warehouse = f"duckdb:///{tmp}/warehouse.duckdb"
     with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(tmp)  # data/work and data/model land in the temporary folder
+        mp.chdir(tmp)  # data/work lands in the temporary folder (the model is the warehouse's)
         for name in ("UNIFY_SOURCES", "UNIFY_WAREHOUSE", "UNIFY_WORK_DIR", "UNIFY_MODEL"):
             mp.delenv(name, raising=False)
         assert main(["run", "--sources", str(tmp / "sources"), "--warehouse", warehouse]) == 0
