@@ -1,8 +1,8 @@
 """Help-desk ticket exports: Zendesk (CSV export and the tickets API's JSON) and Freshdesk (CSV).
 
 A ticket's requester is the person: Zendesk's CSV names them in 'Requester' / 'Requester email',
-its API JSON under via.source.from.{name,address} (and in a side-loaded `users` list when the
-export has one); 'Requester id' / requester_id is an exact id within Zendesk (zendesk:<id>), so
+its API JSON under via.source.from.{name,address} (else from a side-loaded `users` list, else from
+another ticket of the same requester in the file); 'Requester id' / requester_id is an exact id within Zendesk (zendesk:<id>), so
 the tickets of one requester belong together. Opt-out wording in a subject or description is a
 consent signal, as in the other ticket sources. Header sources: docs/sources.md.
 """
@@ -119,6 +119,7 @@ def _users(users) -> dict:
 def read_zendesk_json(tickets: list, users: dict, result: FileResult) -> None:
     """Stage each ticket; row n is the n-th ticket of the list (or the n-th non-empty line)."""
     result.source_format = "zendesk_json"
+    users = {**senders(tickets), **users}
     for number, ticket in enumerate(tickets, start=1):
         if not isinstance(ticket, dict):
             result.quarantine(
@@ -126,6 +127,17 @@ def read_zendesk_json(tickets: list, users: dict, result: FileResult) -> None:
             )
             continue
         result.stage("", number, zendesk_ticket(ticket, users), ticket)
+
+
+def senders(tickets: list) -> dict:
+    """Requester id -> {name, email} from the tickets whose sender is known: a web-form ticket of
+    the same requester (via.source.from is empty there) is theirs, by Zendesk's own id."""
+    found: dict = {}
+    for t in tickets:
+        sender = _at(t, "via", "source", "from") if isinstance(t, dict) else None
+        if isinstance(sender, dict) and (sender.get("name") or sender.get("address")):
+            found.setdefault(t.get("requester_id"), {"name": sender.get("name"), "email": sender.get("address")})
+    return found
 
 
 def _at(value, *path):

@@ -285,7 +285,12 @@ CASES = [
                 "ticket_status": "solved",
                 "satisfaction": "good",
             },
-            3: {"full_name": None, "email": None, "external_id": "zendesk:398120044802"},
+            # a web-form ticket names no sender: the requester's other ticket in the file does
+            3: {
+                "full_name": "Olivia Brennan",
+                "email": "olivia.brennan@outlook.com",
+                "external_id": "zendesk:398120044802",
+            },
         },
     ),
     (
