@@ -14,7 +14,7 @@ import sys
 
 from search.retry import WarehouseUnavailable
 from search.staff import ROLES, StaffError, add_staff, issue_token
-from warehouse.engine import WarehouseURLError, make_engine, warehouse_url
+from warehouse.engine import WarehouseUnreachable, WarehouseURLError, check_connection, make_engine, warehouse_url
 
 
 def register(subparsers) -> None:
@@ -50,10 +50,13 @@ def _warehouse_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine(args):
+    """The warehouse's engine, once its server answered: a bad URL or an unreachable server is one line."""
     try:
-        return make_engine(args.warehouse)
-    except WarehouseURLError as exc:
+        engine = make_engine(args.warehouse)
+        check_connection(engine)
+    except (WarehouseURLError, WarehouseUnreachable) as exc:
         raise SystemExit(f"unify: {exc}") from None
+    return engine
 
 
 def cmd_search(args) -> int:

@@ -3,18 +3,22 @@
 Both wait a bounded time for other programs' locks (UNIFY_LOCK_TIMEOUT seconds, default 60):
 a DuckDB file admits one process while another holds it open (a BI tool, a notebook), so a
 connection retries with backoff; PostgreSQL waits for table locks up to the same bound.
+
+A server that cannot be reached is reported in one line naming its host, its port and the reason
+(`check_connection`), so every command says the same thing instead of a driver's traceback.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import duckdb
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
 DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
@@ -28,6 +32,10 @@ class WarehouseURLError(ValueError):
 
 class WarehouseLockedError(RuntimeError):
     """Another process held the DuckDB warehouse file for longer than the lock timeout."""
+
+
+class WarehouseUnreachable(RuntimeError):
+    """The warehouse's server could not be reached; the message names the host, the port and why."""
 
 
 def warehouse_url(url: str | None = None) -> str:
@@ -60,6 +68,40 @@ def make_engine(url: str | None = None, lock_timeout_seconds: float | None = Non
 
 def is_duckdb(engine: Engine) -> bool:
     return engine.dialect.name == "duckdb"
+
+
+DEFAULT_PORTS = {"postgresql": 5432}
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, so that an unreachable server is one line before any work starts. An embedded
+    DuckDB file has no server (and connecting would create a missing file): it is not tried."""
+    if is_duckdb(engine):
+        return
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        raise WarehouseUnreachable(connection_problem(engine.url, exc)) from exc
+
+
+def connection_problem(url: URL | str, exc: BaseException) -> str:
+    """'cannot reach the warehouse at HOST:PORT (database DB): REASON', from a failed connection."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    port = parsed.port or DEFAULT_PORTS.get(parsed.get_backend_name(), "default port")
+    return f"cannot reach the warehouse at {host}:{port} (database {parsed.database}): {connection_reason(exc)}"
+
+
+def connection_reason(exc: BaseException) -> str:
+    """The driver's reason, without its framing: psycopg says 'connection failed: connection to
+    server at "h", port p failed: Connection refused' and then a hint on the next line."""
+    driver = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(driver).splitlines() if line.strip()]
+    if not lines:
+        return type(driver).__name__
+    reason = re.sub(r"^(FATAL|ERROR):\s*", "", lines[0].rsplit("failed: ", 1)[-1]).strip()
+    return reason[:1].lower() + reason[1:]
 
 
 def _retry_while_locked(path: str | None, timeout: float):
