@@ -20,6 +20,7 @@ from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehou
 from linkage import delta, identity, model_store, predict, survivorship
 from sources import incremental
 from linkage import review as linkage_review
+from reports.figures import public_reason
 from sources.canonical import standardise
 from warehouse import models, review, state
 
@@ -217,6 +218,10 @@ def golden_customers(work: WorkArea, linkage: LinkageSettings) -> MaterializeRes
 
 
 def _file_table(files: list[dict]) -> str:
+    """Per file: its figures and the kind of its error (an error may quote a cell: it stays in the warehouse)."""
     lines = ["| file | format | read | staged | quarantined | error |", "|---|---|---|---|---|---|"]
-    lines += [f"| {f['source_file']} | {f['source_format']} | {f['rows_read']} | {f['staged']} | {f['quarantined']} | {f['error'] or ''} |" for f in files]
+    for f in files:
+        error = public_reason(f["error"]) if f["error"] else ""
+        counts = f"{f['rows_read']} | {f['staged']} | {f['quarantined']}"
+        lines.append(f"| {f['source_file']} | {f['source_format']} | {counts} | {error} |")
     return "\n".join(lines)

@@ -110,7 +110,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.getLogger("splink").setLevel(logging.ERROR)  # training chatter; the run summary says what matters
     try:
         return args.func(args) or 0
     except UsageError as exc:
@@ -173,13 +172,16 @@ def _configure_model(model: Path | None) -> None:
 
 
 def _execute(job_name: str):
+    from assets.resources import WorkArea
     from pipelines.definitions import build_definitions
     from pipelines.instance import command_instance
+    from pipelines.logs import RUN_LOG, library_logs, log_file, run_log
 
     defs = build_definitions()
-    with command_instance() as instance:
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # the summary says what matters
-        return defs.resolve_job_def(job_name).execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    run_config = {"loggers": {RUN_LOG: {}}}  # Dagster's run log to the log file: the summary says what matters
+    with library_logs(log_file(os.environ.get("UNIFY_WORK_DIR") or WorkArea().path)), command_instance() as instance:
+        job = defs.resolve_job_def(job_name).with_logger_defs({RUN_LOG: run_log})
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
 def cmd_run(args) -> int:
@@ -231,6 +233,7 @@ def _report_failure(result, what: str) -> None:
 def print_run_summary(run_id: str) -> None:
     from sqlalchemy import select
 
+    from reports.figures import public_reason
     from warehouse.engine import make_engine
     from warehouse.tables import pipeline_runs
 
@@ -249,7 +252,7 @@ def print_run_summary(run_id: str) -> None:
         print(f"    {system:<14} {records:>8,} -> {customers:,}")
     print("  per file: read = staged + quarantined")
     for f in files:
-        note = f"  ({f['error']})" if f["error"] else ""
+        note = f"  ({public_reason(f['error'])})" if f["error"] else ""  # the error may quote a cell
         print(f"    {f['source_file']:<44} {f['rows_read']:>7,} = {f['staged']:,} + {f['quarantined']:,}{note}")
 
 

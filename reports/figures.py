@@ -174,19 +174,43 @@ def headline(crosswalk: pa.Table, pairs: pa.Table, rates: list[dict], largest: l
     }
 
 
-_DIGITS = re.compile(r"\d+")
-_EMAIL = re.compile(r"\S+@\S+")
+# A reader's reason (sources/) may quote what it found: a header, a cell, an exception's text, and
+# a headerless export's "header" is its first customer. Only the reasons opening as below leave the
+# warehouse (reports, run metadata, the terminal), each as its fixed text; any other as
+# OTHER_REASON. The full reasons stay in quarantined_records and pipeline_runs.per_source.
+PUBLIC_REASONS = tuple(
+    (re.compile(opening), shown)
+    for opening, shown in (
+        (r"no name, phone, email, WeChat or id", "no name, phone, email, WeChat or id to identify a person"),
+        (r"row holds a NUL or undecodable byte", "row holds a NUL or undecodable byte"),
+        (r"row has \d+ fields, header has \d+", "row has # fields, header has #"),
+        (r"not valid JSON \(", "not valid JSON"),
+        (r"JSON line is not an object|not a JSON ticket object", "not a JSON object"),
+        (r"empty file", "empty file"),
+        (r"binary content where", "binary content where text was expected"),
+        (r"not a text file in any known encoding", "not a text file in any known encoding"),
+        (r"malformed CSV", "malformed CSV"),
+        (r"not a readable \.xlsx? workbook", "not a readable workbook (corrupt, truncated or password-protected)"),
+        (r"not a readable zip archive|member |a zip archive inside", "an archive or a member that cannot be read"),
+        (r"unsupported (data )?file type", "unsupported file type"),
+        (r"unrecognised ", "unrecognised header: no known layout"),
+        (r"no recognisable header row", "no recognisable header row"),
+        (r"sheet .*: no recognisable header row", "a sheet without a recognisable header row"),
+        (r"sheet .*: no known name column", "a sheet whose name columns no synonym maps"),
+        (r"mapping |'records: ", "the mapping cannot be used"),
+        (r"could not be read: ", "could not be read (a reader error)"),
+    )
+)
+OTHER_REASON = "another problem (the full reason is in quarantined_records)"
 
 
-def reason_kind(reason: str | None, limit: int = 100) -> str:
-    """A quarantine reason without the values that vary from row to row (and may be personal):
-    numbers become '#', anything like an email '…@…'."""
-    text = _DIGITS.sub("#", _EMAIL.sub("…@…", reason or "(no reason)"))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def public_reason(reason: str | None) -> str:
+    """A reason as it may be shown outside the warehouse: the fixed text of its kind, no values."""
+    return next((shown for opening, shown in PUBLIC_REASONS if opening.match(reason or "")), OTHER_REASON)
 
 
 def quarantine_reasons(quarantined: pa.Table) -> list[tuple[str, int]]:
-    return Counter(map(reason_kind, quarantined.column("reason").to_pylist())).most_common()
+    return Counter(map(public_reason, quarantined.column("reason").to_pylist())).most_common()
 
 
 def value_tiers(value: pa.Table) -> list[dict]:

@@ -41,7 +41,7 @@ def collect(run_id: str, finished_at: datetime, files: pa.Table, linkage: figure
     return RunFigures(
         run_id=run_id,
         finished_at=finished_at,
-        files=[{**f, "error": figures.reason_kind(f["error"]) if f["error"] else None} for f in files.to_pylist()],
+        files=[{**f, "error": figures.public_reason(f["error"]) if f["error"] else None} for f in files.to_pylist()],
         linkage=linkage,
         reasons=figures.quarantine_reasons(quarantined),
         tiers=figures.value_tiers(value) if value is not None else None,

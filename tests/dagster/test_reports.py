@@ -12,9 +12,13 @@ from reports.charts import svg_bars, text_bars
 from reports.run_report import CheckOutcome, collect, render, report_path
 
 
-def test_quarantine_reasons_lose_the_values_that_vary():
-    assert figures.reason_kind("row has 12 fields, header has 9") == "row has # fields, header has #"
-    assert figures.reason_kind("bad phone 13812345678 for wang.fang@example.com") == "bad phone # for …@…"
+def test_reasons_leave_the_warehouse_as_the_fixed_text_of_their_kind():
+    assert figures.public_reason("row has 12 fields, header has 9") == "row has # fields, header has #"
+    headerless = "unrecognised shop export: header ['王芳', '13812345678', 'wang.fang@example.com'] matches neither"
+    assert figures.public_reason(headerless) == "unrecognised header: no known layout"
+    assert figures.public_reason("could not be read: KeyError: 'Wang Fang'") == "could not be read (a reader error)"
+    assert figures.public_reason("bad phone 13812345678 for Wang Fang") == figures.OTHER_REASON
+    assert figures.public_reason(None) == figures.OTHER_REASON
 
 
 def test_match_rates_count_records_that_joined_another():
