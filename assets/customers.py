@@ -8,6 +8,7 @@ into the warehouse (write-audit-publish).
 
 import uuid
 from collections import Counter
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,7 +17,7 @@ from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataVa
 from assets import checks
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
-from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from linkage import delta, identity, model_store, predict, survivorship
 from sources import incremental
 from linkage import review as linkage_review
@@ -47,7 +48,14 @@ def _incremental(config: RunMode, work: WorkArea, *names: str) -> bool:
 
 
 @asset(key=STAGED, group_name="staged", check_specs=checks.STAGED_CHECKS, description="Every source row staged as a record or quarantined with its reason.")
-def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkArea, warehouse: Warehouse, monitoring: Monitoring) -> MaterializeResult:
+def staged_source_records(
+    config: RunMode,
+    sources: SourcesFolder,
+    work: WorkArea,
+    warehouse: Warehouse,
+    monitoring: Monitoring,
+    run_settings: RunSettings,
+) -> MaterializeResult:
     previous = {name: work.read(name) for name in incremental.PREVIOUS} if _incremental(config, work, *incremental.PREVIOUS) else None
     result, staged, quarantined, reports = incremental.read_folder(sources.root(), previous)
     work.write("staged", staged)
@@ -56,7 +64,7 @@ def staged_source_records(config: RunMode, sources: SourcesFolder, work: WorkAre
     work.write("reread_files", pa.table({"source_file": [f["source_file"] for f in result.files]}, schema=pa.schema([("source_file", pa.string())])))
     return MaterializeResult(
         metadata=table_metadata(staged, quarantined=quarantined.num_rows, files_read=len(result.files), files_unchanged=len(result.unchanged), files=MetadataValue.md(_file_table(result.files))),
-        check_results=checks.audit_staged(staged, quarantined, reports, warehouse, monitoring),
+        check_results=checks.audit_staged(staged, quarantined, reports, warehouse, monitoring, run_settings),
     )
 
 
@@ -117,25 +125,38 @@ def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage:
 
 
 @asset(key=CROSSWALK, deps=[PAIRS], group_name="golden", check_specs=checks.CROSSWALK_CHECKS, description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.")
-def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings, monitoring: Monitoring) -> MaterializeResult:
+def customer_source_records(
+    config: RunMode,
+    work: WorkArea,
+    warehouse: Warehouse,
+    linkage: LinkageSettings,
+    monitoring: Monitoring,
+    run_settings: RunSettings,
+) -> MaterializeResult:
     canonical, pairs = work.read("canonical"), work.read("pairs")
     engine = warehouse.engine()
     decisions = review.read_decisions(engine)
     basis = _basis(linkage, engine)
     base = _published_crosswalk(work, engine, basis) if config.incremental else None
+    today = run_settings.today()
     if base is None:
-        crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, linkage)
+        crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, linkage, today)
         work.delete(CHANGED)
         changed = None
     else:
-        crosswalk, queue, assignment, changed = _resolve_affected(canonical, pairs, decisions, base, work.read_published("review_queue"), engine, linkage)
+        base_queue = work.read_published("review_queue")
+        resolved = _resolve_affected(canonical, pairs, decisions, base, base_queue, engine, linkage, today)
+        crosswalk, queue, assignment, changed = resolved
         work.write(CHANGED, pa.table({"customer_id": changed}))
     work.write_json("basis", basis)
     work.write("crosswalk", crosswalk)
     work.write("review_queue", queue)
-    history = pa.Table.from_pylist(assignment.history, schema=identity.HISTORY_SCHEMA)
+    live_now = set(pc.unique(crosswalk.column("customer_id")).to_pylist())
+    retired = identity.retired(assignment.history, state.published_customer_ids(engine), live_now)
+    events_of_run = assignment.history + retired
+    history = pa.Table.from_pylist(events_of_run, schema=identity.HISTORY_SCHEMA)
     work.write("id_history", history)
-    events = Counter(h["event"] for h in assignment.history)
+    events = Counter(h["event"] for h in events_of_run)
     return MaterializeResult(
         metadata=table_metadata(
             crosswalk,
@@ -148,19 +169,30 @@ def customer_source_records(config: RunMode, work: WorkArea, warehouse: Warehous
     )
 
 
-def _resolve_all(canonical: pa.Table, pairs: pa.Table, decisions: list[dict], engine, linkage: LinkageSettings):
+def _resolve_all(
+    canonical: pa.Table, pairs: pa.Table, decisions: list[dict], engine, linkage: LinkageSettings, today: date
+):
     """(crosswalk, review queue, assignment) of every record."""
     assignment = identity.resolve_identities(
         canonical, pairs, state.read_registry(engine), decisions, state.highest_customer_id(engine), linkage.match_threshold
     )
-    crosswalk = survivorship.build_crosswalk(canonical, assignment.table(), pairs)
+    crosswalk = survivorship.build_crosswalk(canonical, assignment.table(), pairs, today)
     queue = linkage_review.review_queue(canonical, assignment.table(), pairs, decisions, linkage.review_floor, linkage.match_threshold)
     return crosswalk, queue, assignment
 
 
-def _resolve_affected(canonical: pa.Table, pairs: pa.Table, decisions: list[dict], base: pa.Table, base_queue: pa.Table, engine, linkage: LinkageSettings):
+def _resolve_affected(
+    canonical: pa.Table,
+    pairs: pa.Table,
+    decisions: list[dict],
+    base: pa.Table,
+    base_queue: pa.Table,
+    engine,
+    linkage: LinkageSettings,
+    today: date,
+):
     """(crosswalk, review queue, assignment, changed customer IDs): the affected customers
-    resolved again, the rest kept from the last published run."""
+    resolved again, the rest kept from the last published run (with their quality flags)."""
     scope = delta.affected(canonical, base, pairs, linkage.match_threshold, linkage_review.decided_records(decisions))
     records = delta.within(canonical, "record_id", scope.records)
     scope_pairs = delta.pairs_within(pairs, scope.records)
@@ -168,7 +200,8 @@ def _resolve_affected(canonical: pa.Table, pairs: pa.Table, decisions: list[dict
     assignment = identity.resolve_identities(records, scope_pairs, registry, decisions, state.highest_customer_id(engine), linkage.match_threshold)
     resolved = assignment.table()
     kept = delta.outside(base, "customer_id", scope.customers)
-    crosswalk = pa.concat_tables([kept, survivorship.build_crosswalk(records, resolved, scope_pairs).cast(kept.schema)])
+    fresh = survivorship.build_crosswalk(records, resolved, scope_pairs, today)
+    crosswalk = pa.concat_tables([kept, fresh.cast(kept.schema)])
     # queue pairs touching the scope: their other record may be a kept customer's
     everyone = pa.concat_tables([kept.select(["record_id", "customer_id"]), resolved])
     queue = pa.concat_tables(
@@ -201,7 +234,9 @@ def _published_crosswalk(work: WorkArea, engine, basis: dict) -> pa.Table | None
 
 
 @asset(key=GOLDEN, deps=[CROSSWALK], group_name="golden", check_specs=checks.GOLDEN_CHECKS, description="One row per unified customer, each field chosen by a survivorship rule.")
-def golden_customers(work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
+def golden_customers(
+    work: WorkArea, linkage: LinkageSettings, warehouse: Warehouse, monitoring: Monitoring, run_settings: RunSettings
+) -> MaterializeResult:
     crosswalk = work.read("crosswalk")
     if work.has(CHANGED):  # only the changed customers' golden rows are built again
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
@@ -214,7 +249,12 @@ def golden_customers(work: WorkArea, linkage: LinkageSettings) -> MaterializeRes
     work.write("golden", golden)
     work.write("golden_field_lineage", field_lineage)
     merged = crosswalk.num_rows - golden.num_rows
-    return MaterializeResult(metadata=table_metadata(golden, duplicates_merged=merged), check_results=checks.audit_golden(golden, field_lineage, crosswalk, linkage))
+    return MaterializeResult(
+        metadata=table_metadata(golden, duplicates_merged=merged),
+        check_results=checks.audit_golden(
+            golden, field_lineage, crosswalk, linkage, warehouse, monitoring, run_settings
+        ),
+    )
 
 
 def _file_table(files: list[dict]) -> str:

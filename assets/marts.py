@@ -10,19 +10,19 @@ tables stay live. Every mart depends on the golden customers, which its audit ch
 from datetime import date
 
 import pyarrow as pa
-from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, Config, MaterializeResult, multi_asset
+from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from assets.checks import blocking_check
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN
 from assets.metadata import table_metadata
-from assets.resources import WorkArea
+from assets.resources import RunSettings, WorkArea
 from marts import audits, orders, tickets
 from marts.audience import build_audience
 from marts.birthdays import build_birthdays
 from marts.orders import build_orders
 from marts.salespeople import build_salespeople
 from marts.tickets import build_tickets
-from marts.value import as_of, build_value
+from marts.value import build_value
 from sources.schema import LINEAGE_COLUMNS
 from warehouse import tables
 
@@ -39,10 +39,6 @@ SUPPRESSIONS = mart_key(tables.marketing_suppressions)
 SALESPEOPLE = mart_key(tables.customer_salespeople)
 BIRTHDAYS = mart_key(tables.upcoming_birthdays)
 MART_ASSET_KEYS = [mart_key(t) for t in tables.MARTS]
-
-
-class AsOf(Config):
-    today: str | None = None  # ISO date the marts are measured at; default: the latest event in the data
 
 
 # mart -> (the tables it is built from, what it holds)
@@ -81,10 +77,11 @@ MART_CHECKS = _audit_specs()
     specs=[AssetSpec(mart_key(t), deps=[*sources, *MART_DEPS.get(t, [])], group_name="marts", description=text) for t, (sources, text) in MART_SPECS.items()],
     check_specs=MART_CHECKS,
 )
-def customer_marts(config: AsOf, work: WorkArea):
-    """All customer-360 marts in one step: they share their inputs, read once."""
+def customer_marts(work: WorkArea, run_settings: RunSettings):
+    """All customer-360 marts in one step: they share their inputs, read once; measured at the
+    run's date (an event dated later, a typo such as 2031, never moves it)."""
     golden, crosswalk = work.read("golden"), _crosswalk_keys(work)
-    today = as_of(work.read("canonical", columns=["event_at"]), date.fromisoformat(config.today) if config.today else None)
+    today = run_settings.today()
     built = build_marts(golden, crosswalk, work.read("canonical", columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})), work.read("crosswalk", columns=["customer_id", "salesperson", "event_at"]), today)
     for table, data in built.items():
         work.write(table.name, data)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
 from warehouse.engine import make_engine
+from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
 
 
 class SourcesFolder(ConfigurableResource):
@@ -28,12 +33,22 @@ class SourcesFolder(ConfigurableResource):
 
 
 class Warehouse(ConfigurableResource):
-    """The warehouse by SQLAlchemy URL: published tables and state."""
+    """The warehouse by SQLAlchemy URL: published tables and state.
+
+    A run that uses it holds the warehouse's run lock (warehouse/lock.py) from its first step to
+    its last: a second run on the same warehouse waits up to run_lock_wait seconds, then fails."""
 
     url: str = "duckdb:///data/warehouse.duckdb"
+    run_lock_wait: float = DEFAULT_WAIT_SECONDS
 
     def engine(self) -> Engine:
         return make_engine(self.url)
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator["Warehouse"]:
+        with run_lock(self.url, self.run_lock_wait, on_wait=context.log.warning):
+            with super().yield_for_execution(context) as resource:
+                yield resource
 
 
 SUFFIX = ".arrow"
@@ -142,7 +157,9 @@ class Monitoring(ConfigurableResource):
     min_precision: float = 0.95
     min_recall: float = 0.90
     match_rate_drift: float = 0.10  # largest change of a source's match rate (a share) since the last published run
-    source_shrink: float = 0.20  # largest share of a source's records that may vanish since the last published run
+    # largest share of the staged records, and of the golden customers, a run may lose against the
+    # last publish without RunSettings.allow_shrink (a removed or truncated export)
+    max_shrink: float = 0.05
     # drift warns by default: a genuine change (a big new export) would otherwise hold every
     # later run back until someone raises the limit
     drift_blocks_publish: bool = False
@@ -152,3 +169,22 @@ class Monitoring(ConfigurableResource):
 
     def truth(self) -> Path | None:
         return Path(self.truth_path) if self.truth_path else None
+
+
+class RunSettings(ConfigurableResource):
+    """What one run is asked to do: the date it is measured at, and whether it may publish fewer
+    records or customers than the last publish. `unify run --as-of DATE --allow-shrink` sets
+    them; in the UI, the Launchpad's `resources: {run_settings: {config: {...}}}`."""
+
+    as_of: str = ""  # ISO date: the run's 'today' (marts, future-event flags); empty: the date the run starts
+    allow_shrink: bool = False  # publish even when records or customers shrank beyond Monitoring.max_shrink
+    _started_on: date | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._started_on = date.today()  # read once: every step of a run past midnight has the same date
+        self.today()  # a malformed as_of fails the run before any work
+
+    def today(self) -> date:
+        if self.as_of:
+            return date.fromisoformat(self.as_of)
+        return self._started_on or date.today()

@@ -147,6 +147,16 @@ def assign_ids(clusters: dict[int, int], previous: dict[int, str], next_number: 
     return Assignment(customer_of_record=record_ids, history=history)
 
 
+def retired(history: list[dict], live_before: set[str], live_now: set[str]) -> list[dict]:
+    """'retired' events for the customers live in the last publish that this run no longer has
+    and did not merge into another (their records are gone: an export removed or cut short).
+
+    assign_ids sees only the records of this run, so a customer none of whose records came back
+    is invisible to it; the run's history is then missing the customer's end."""
+    logged = {h["customer_id"] for h in history if h["event"] in ("merged", "retired")}
+    return [_event(customer_id, "retired", None, 0) for customer_id in sorted(live_before - live_now - logged)]
+
+
 def _event(customer_id: str, event: str, related: str | None, count: int) -> dict:
     return {"customer_id": customer_id, "event": event, "related_customer_id": related, "record_count": count}
 

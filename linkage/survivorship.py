@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,7 +24,10 @@ select a.customer_id, c.source_system, c.source_file, c.source_sheet, c.source_r
        c.email_std as email, c.wechat_std as wechat, c.birth_date_std as birth_date,
        c.province_std as province, c.city_std as city, c.district_std as district,
        c.address_std as address, c.postcode_std as postcode, c.company, c.marketing_opt_out,
-       c.quality_flags, m.match_probability
+       -- an event after the run's date is a typo or a clock gone wrong: flagged, and never 'today'
+       nullif(concat_ws(';', c.quality_flags, case when c.event_at::date > $today then $future_flag end), '')
+           as quality_flags,
+       m.match_probability
 from canonical c
 join assignment a using (record_id)
 left join record_match m using (record_id)
@@ -44,6 +48,7 @@ join assignment a2 on a2.record_id = e.other and a2.customer_id = a1.customer_id
 group by e.record_id
 """
 
+FUTURE_EVENT_FLAG = "event_in_future"  # quality flag of a record dated after the run's date
 RULES = ("preferred_name", "most_recent", "most_frequent", "source_priority", "most_complete", "first_seen")
 CONFIG_PATH = Path(__file__).with_name("survivorship.yaml")
 LINEAGE = "source_system, source_file, source_sheet, source_row"
@@ -180,11 +185,12 @@ def field_lineage_sql(config: SurvivorshipConfig) -> str:
     return f"{_ctes(config)}\n    {' union all '.join(parts)} order by customer_id, field"
 
 
-def build_crosswalk(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table) -> pa.Table:
-    """The crosswalk rows of the assigned records (assignment: record_id, customer_id)."""
+def build_crosswalk(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, today: date) -> pa.Table:
+    """The crosswalk rows of the assigned records (assignment: record_id, customer_id); records
+    dated after `today` (the run's date) are flagged FUTURE_EVENT_FLAG."""
     con = connection(canonical=canonical, assignment=assignment, pairs=pairs)
     con.execute(f"create temp table record_match as {RECORD_MATCH_SQL}")
-    return con.sql(CROSSWALK_SQL).to_arrow_table()
+    return con.sql(CROSSWALK_SQL, params={"today": today, "future_flag": FUTURE_EVENT_FLAG}).to_arrow_table()
 
 
 def build_golden(crosswalk: pa.Table, config: SurvivorshipConfig | None = None) -> tuple[pa.Table, pa.Table]:

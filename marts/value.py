@@ -1,9 +1,11 @@
 """customer_value: what each customer is worth, how often they buy, and who is overdue.
 
 Only successful orders count (marts.orders.SUCCESSFUL_STATUSES). Everything is measured as of a
-'today' that is a parameter, by default the latest event in the data, so the same sources always
-give the same marts. Every golden customer has a row; customers without a successful order have
-zero orders and no scores.
+'today' that is a parameter: the run's date (`unify run --as-of DATE` pins it, so the same sources
+and date always give the same marts). Orders dated after it have not happened yet and do not
+count; the data never moves it (one typo dated 2031 once made every customer look overdue).
+Every golden customer has a row; customers without a successful order have zero orders and no
+scores.
 
 * RFM: recency, frequency and monetary scores 1-5 by quintile among buying customers (5 = most
   recent, most orders, most spent); equal values get equal scores. rfm_score joins them: '545'.
@@ -18,7 +20,6 @@ from __future__ import annotations
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sources.arrow_sql import query
 
@@ -63,14 +64,6 @@ from golden g
 left join scored s using (customer_id)
 order by g.customer_id
 """
-
-
-def as_of(canonical: pa.Table, today: date | None = None) -> date:
-    """The 'today' of the marts: the given date, else the latest event in the data (else the real today)."""
-    if today is not None:
-        return today
-    latest = pc.max(canonical.column("event_at")).as_py()
-    return latest.date() if latest else date.today()
 
 
 def build_value(golden: pa.Table, orders: pa.Table, today: date) -> pa.Table:

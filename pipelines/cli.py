@@ -1,7 +1,9 @@
 """`unify`: the command line for people and scripts (contracts/COMMANDS.md).
 
-Expected problems (a missing folder, a bad URL) end with a one-line reason on standard error and
-a non-zero exit code, never a traceback.
+Expected problems (a missing folder, a bad URL, an unreachable server, nothing published yet)
+end with a one-line reason on standard error and a non-zero exit code, never a traceback. Exit
+codes: 0 done (for `run`: published), 1 the run did not publish, 2 an expected problem, 3 another
+run holds the warehouse.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ import json
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
+from demo.profiles import PROFILES
+from warehouse.lock import DEFAULT_WAIT_SECONDS, WarehouseBusy
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUSY_EXIT = 3
+NOTHING_PUBLISHED = "nothing is published in this warehouse yet: run `unify run` first"
 
 
 class UsageError(Exception):
@@ -35,6 +43,13 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+        help=f"how long to wait for another run on the same warehouse to finish (default {DEFAULT_WAIT_SECONDS:g})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unify", description="Unify customer records into one golden customer table.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=2000)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--clean", action="store_true", help="switch the messes off")
+    demo.add_argument("--profile", choices=list(PROFILES), default="default", help="how hard the messes are")
     demo.set_defaults(func=cmd_demo_data)
 
     run = sub.add_parser("run", help="run the pipeline headless on the project's Dagster instance")
@@ -52,12 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=["duckdb", "spark"], help="where pairs are scored (default: $UNIFY_ENGINE or duckdb)")
     run.add_argument("--spark-master", help="Spark master URL for --engine spark (default: local[2])")
     _model_option(run)
+    run.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="the run's date YYYY-MM-DD: the marts' 'today'; records dated later are flagged (default: today)",
+    )
+    run.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even when staged records or golden customers fell by more than max_shrink since the last publish",
+    )
+    _wait_option(run)
     run.set_defaults(func=cmd_run)
 
     train = sub.add_parser("train", help="retrain the linkage model and save it in the warehouse as a new version")
     _common(train)
     _model_option(train)
     train.add_argument("--export", type=Path, metavar="FILE", help="write the warehouse's current model to FILE; no training")
+    _wait_option(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="pairwise precision, recall and F1 of the published crosswalk")
@@ -115,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"unify: {exc}", file=sys.stderr)
         return 2
+    except WarehouseBusy as exc:
+        print(f"unify: {exc} (try again later, or wait longer with --wait SECONDS)", file=sys.stderr)
+        return BUSY_EXIT
 
 
 # --- commands ---
@@ -123,15 +154,13 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_demo_data(args) -> int:
     from demo.generate import generate_sources
 
-    truth = generate_sources(args.dir, customers=args.customers, seed=args.seed, messes=not args.clean)
+    truth = generate_sources(args.dir, args.customers, args.seed, messes=not args.clean, profile=args.profile)
     print(f"demo sources for {args.customers:,} customers in {args.dir}; truth in {truth}")
     return 0
 
 
 def _configure(args) -> None:
     """Point the pipeline's resources at the chosen folder and warehouse (read by the Definitions)."""
-    from warehouse.engine import WarehouseURLError, make_engine
-
     if getattr(args, "sources", None):
         if not Path(args.sources).is_dir():
             raise UsageError(f"sources folder not found: {args.sources}")
@@ -151,10 +180,7 @@ def _configure(args) -> None:
         if getattr(args, option, None):
             os.environ[variable] = getattr(args, option)
     _configure_model(getattr(args, "model", None))
-    try:
-        make_engine(os.environ.get("UNIFY_WAREHOUSE"))
-    except WarehouseURLError as exc:
-        raise UsageError(str(exc)) from exc
+    _reachable(os.environ.get("UNIFY_WAREHOUSE"))
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))
 
 
@@ -171,7 +197,7 @@ def _configure_model(model: Path | None) -> None:
             raise UsageError(str(exc)) from exc
 
 
-def _execute(job_name: str):
+def _execute(job_name: str, run_settings: dict | None = None):
     from assets.resources import WorkArea
     from pipelines.definitions import build_definitions
     from pipelines.instance import command_instance
@@ -179,18 +205,47 @@ def _execute(job_name: str):
 
     defs = build_definitions()
     run_config = {"loggers": {RUN_LOG: {}}}  # Dagster's run log to the log file: the summary says what matters
+    if run_settings is not None:
+        run_config["resources"] = {"run_settings": {"config": run_settings}}
     with library_logs(log_file(os.environ.get("UNIFY_WORK_DIR") or WorkArea().path)), command_instance() as instance:
         job = defs.resolve_job_def(job_name).with_logger_defs({RUN_LOG: run_log})
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
+def _run_lock(args):
+    """The warehouse's run lock, held for the whole command; saying so on standard error while it waits."""
+    from warehouse.lock import run_lock
+
+    def say(message: str) -> None:
+        print(f"unify: {message}", file=sys.stderr)
+
+    return run_lock(os.environ.get("UNIFY_WAREHOUSE"), args.wait, on_wait=say)
+
+
+def parse_as_of(text: str | None) -> str:
+    """--as-of as the run setting: an ISO date, or '' for the date the run starts."""
+    if not text:
+        return ""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise UsageError(f"--as-of takes a date YYYY-MM-DD, not {text!r}") from exc
+
+
 def cmd_run(args) -> int:
+    settings = {"as_of": parse_as_of(args.as_of), "allow_shrink": args.allow_shrink}
     _configure(args)
-    result = _execute("incremental_update" if args.incremental else "full_refresh")
+    with _run_lock(args):
+        result = _execute("incremental_update" if args.incremental else "full_refresh", settings)
+    evaluations = result.get_asset_check_evaluations()
     if not (result.success and result.asset_materializations_for_node("warehouse__published")):
         _report_failure(result, "did not publish; the previous tables stay live")
+        for line in [*check_lines(evaluations), *shrink_refusals(evaluations)]:
+            print(line, file=sys.stderr)
         return 1
     print_run_summary(result.run_id)
+    for line in check_lines(evaluations):
+        print(line)
     for trained in result.asset_materializations_for_node("linked__linkage_model"):
         print(f"  model {trained.metadata['version'].value}, trained: {trained.metadata['trained'].value}")
     for report in result.asset_materializations_for_node("reports__run_report"):
@@ -198,11 +253,58 @@ def cmd_run(args) -> int:
     return 0
 
 
+def check_lines(evaluations) -> list[str]:
+    """One line per check that did not simply pass: a warning (the publish went on), a failure
+    that blocked the publish, a check that was skipped. Figures only: check metadata holds counts,
+    shares and source system names, never a person's data, and charts and paths are left out."""
+    lines = []
+    for e in evaluations:
+        status = e.metadata.get("status")
+        if e.passed and status is not None and str(status.value).startswith("skipped"):
+            lines.append(f"  skipped: {e.check_name}: {str(status.value).removeprefix('skipped: ')}")
+        elif not e.passed:
+            kind = "warning" if e.severity.value == "WARN" else "blocked"
+            lines.append(f"  {kind}: {e.check_name}: {check_figures(e.metadata)}")
+    return lines
+
+
+def check_figures(metadata: dict) -> str:
+    """'name=value, ...' of a check's numbers, flags and short texts."""
+    from dagster import BoolMetadataValue, FloatMetadataValue, IntMetadataValue, TextMetadataValue
+
+    shown = []
+    for name, entry in metadata.items():
+        short_text = isinstance(entry, TextMetadataValue) and len(entry.value) <= 80
+        if isinstance(entry, FloatMetadataValue):
+            shown.append(f"{name}={entry.value:g}")
+        elif isinstance(entry, (IntMetadataValue, BoolMetadataValue)) or short_text:
+            shown.append(f"{name}={entry.value}")
+    return ", ".join(shown)
+
+
+def shrink_refusals(evaluations) -> list[str]:
+    """Why a run that shrank did not publish, and how to let it."""
+    from assets.checks import SHRINK_CHECKS
+
+    lines = []
+    for e in evaluations:
+        if e.check_name in SHRINK_CHECKS and not e.passed and e.severity.value == "ERROR":
+            m = {name: entry.value for name, entry in e.metadata.items()}
+            lines.append(
+                f"unify: not published: {SHRINK_CHECKS[e.check_name]} fell by {m['share_lost']:.1%} "
+                "against the last publish "
+                f"({m['last_publish']:,} -> {m['this_run']:,}), more than the allowed {m['max_shrink']:.0%}; "
+                "if that is intended (an export removed on purpose), run again with `unify run --allow-shrink`"
+            )
+    return lines
+
+
 def cmd_train(args) -> int:
     if args.export:
         return export_model(_engine(args), args.export)
     _configure(args)
-    result = _execute("retrain_model")
+    with _run_lock(args):
+        result = _execute("retrain_model")
     if not result.success:
         _report_failure(result, "did not retrain (no standardised records yet? run `unify run` first)")
         return 1
@@ -261,11 +363,10 @@ def cmd_evaluate(args) -> int:
 
     if not args.truth.is_file():
         raise UsageError(f"truth file not found: {args.truth}")
-    with _engine(args).connect() as conn:
-        try:
-            rows = conn.exec_driver_sql("select source_file, source_sheet, source_row, customer_id from customer_source_records").fetchall()
-        except Exception as exc:
-            raise UsageError("the warehouse has no customer_source_records yet: run `unify run` first") from exc
+    with _published_engine(args).connect() as conn:
+        rows = conn.exec_driver_sql(
+            "select source_file, source_sheet, source_row, customer_id from customer_source_records"
+        ).fetchall()
     predicted = {(f, s or "", int(r)): c for f, s, r, c in rows}
     scores = pairwise_scores(predicted, read_truth(args.truth))
     print(json.dumps(scores.as_dict()) if args.json else f"pairwise {scores.summary()}")
@@ -291,19 +392,36 @@ def cmd_grant_read(args) -> int:
 # --- people's decisions ---
 
 
-def _engine(args):
-    from warehouse.engine import WarehouseURLError, make_engine
+def _reachable(url: str | None):
+    """The warehouse's engine, once its server answered (a bad URL, an unreachable server: one line)."""
+    from warehouse.engine import WarehouseUnreachable, WarehouseURLError, check_connection, make_engine
 
     try:
-        return make_engine(args.warehouse)
-    except WarehouseURLError as exc:
+        engine = make_engine(url)
+        check_connection(engine)
+    except (WarehouseURLError, WarehouseUnreachable) as exc:
         raise UsageError(str(exc)) from exc
+    return engine
+
+
+def _engine(args):
+    return _reachable(args.warehouse)
+
+
+def _published_engine(args):
+    """The warehouse's engine, once a run has published into it."""
+    from warehouse.state import has_published
+
+    engine = _engine(args)
+    if not has_published(engine):
+        raise UsageError(NOTHING_PUBLISHED)
+    return engine
 
 
 def cmd_review(args) -> int:
     from warehouse import review
 
-    engine = _engine(args)
+    engine = _published_engine(args)
     try:
         if args.review_command == "list":
             rows = review.list_queue(engine, None if args.status == "all" else args.status, args.limit)
@@ -317,10 +435,6 @@ def cmd_review(args) -> int:
             print(f"pair {args.pair}: {args.decision} (applied from the next run)")
     except review.UnknownPair as exc:
         raise UsageError(str(exc)) from exc
-    except Exception as exc:
-        if "match_review_queue" in str(exc):
-            raise UsageError("the warehouse has no review queue yet: run `unify run` first") from exc
-        raise
     return 0
 
 
@@ -373,7 +487,9 @@ def _store_link(engine, left, right, decision: str, by: str, reason: str) -> Non
 
 
 def cmd_merge(args) -> int:
-    engine = _engine(args)
+    if args.customer_ids[0] == args.customer_ids[1]:
+        raise UsageError(f"cannot merge {args.customer_ids[0]} with itself: name two different customers")
+    engine = _published_engine(args)
     first, second = (_records_of(engine, cid)[0] for cid in args.customer_ids)
     _store_link(engine, first, second, "same", args.by, f"manual merge of {args.customer_ids[0]} and {args.customer_ids[1]}")
     print(f"{args.customer_ids[0]} and {args.customer_ids[1]} will be one customer from the next run")
@@ -390,7 +506,7 @@ def parse_lineage_key(text: str) -> tuple[str, str, int]:
 
 def cmd_split(args) -> int:
     """Split = the listed records stay together, the rest stay together, and the two never meet."""
-    engine = _engine(args)
+    engine = _published_engine(args)
     records = _records_of(engine, args.customer_id)
     chosen = [parse_lineage_key(k) for k in args.records]
     unknown = [k for k in chosen if k not in records]

@@ -18,7 +18,7 @@ from assets.customers import (
 )
 from assets.keys import MODEL
 from assets.reports import REPORT_ASSETS
-from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from pipelines.automation import nightly_schedule, sources_sensor
 
 ALL_ASSETS = [staged_source_records, canonical_records, linkage_model, scored_pairs, customer_source_records, golden_customers, *MART_ASSETS, published]
@@ -58,6 +58,7 @@ def build_resources() -> dict:
             spark_master=_setting("UNIFY_SPARK_MASTER", "local[2]"),
         ),
         "monitoring": Monitoring(reports_dir=_setting("UNIFY_REPORTS_DIR", "data/reports"), truth_path=_setting("UNIFY_TRUTH", "")),
+        "run_settings": RunSettings(),  # per run: `unify run --as-of/--allow-shrink`, or the Launchpad
     }
 
 

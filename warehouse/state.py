@@ -1,13 +1,22 @@
-"""Reading the state tables the pipeline builds on: the identity registry and run history."""
+"""Reading the state the pipeline builds on: the identity registry, run history and what is published."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pyarrow as pa
 from sqlalchemy import Engine, func, inspect, select, text
 
 from sources.schema import LINEAGE, LINEAGE_COLUMNS
+from warehouse.engine import is_duckdb
 from warehouse.publish import bulk_insert, ensure_state_tables, key_table
-from warehouse.tables import customer_id_history, identity_registry, pipeline_runs
+from warehouse.tables import (
+    customer_id_history,
+    customer_source_records,
+    golden_customers,
+    identity_registry,
+    pipeline_runs,
+)
 
 
 def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[str, str, int], str]:
@@ -33,6 +42,24 @@ def last_published_run(engine: Engine) -> str | None:
         if not inspect(conn).has_table(pipeline_runs.name):
             return None
         return conn.execute(select(pipeline_runs.c.run_id).order_by(pipeline_runs.c.finished_at.desc()).limit(1)).scalar()
+
+
+def has_published(engine: Engine) -> bool:
+    """Whether a run has published into this warehouse (a DuckDB file that does not exist has not,
+    and is not created by asking)."""
+    database = engine.url.database
+    if is_duckdb(engine) and database and database != ":memory:" and not Path(database).is_file():
+        return False
+    with engine.connect() as conn:
+        return inspect(conn).has_table(customer_source_records.name)
+
+
+def published_customer_ids(engine: Engine) -> set[str]:
+    """The customer IDs live in the last publish; none before the first."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(golden_customers.name):
+            return set()
+        return set(conn.execute(select(golden_customers.c.customer_id)).scalars())
 
 
 def highest_customer_id(engine: Engine) -> str | None:

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from dagster import Definitions, materialize
 
-from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from pipelines.definitions import ALL_ASSETS, defs
 
 
@@ -19,6 +19,7 @@ def _resources(tmp: Path, sources: Path, max_cluster_size: int = 200) -> dict:
         "work": WorkArea(path=str(tmp / "work")),
         "linkage": LinkageSettings(max_cluster_size=max_cluster_size),
         "monitoring": Monitoring(),
+        "run_settings": RunSettings(as_of="2025-10-31"),  # a fixed run date: reruns agree
     }
 
 

@@ -1,5 +1,5 @@
 """Checks that fail on purpose: a giant cluster stops the golden publish; drift warns (or blocks
-when asked to); accuracy below its floor fails."""
+when asked to); shrinking blocks (or warns when allowed); accuracy below its floor fails."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import AssetCheckSeverity
 
-from assets.checks import accuracy_against_truth, match_rate_within_drift, sources_not_shrunk
-from assets.resources import Monitoring, Warehouse, WorkArea
+from assets.checks import (
+    ACCURACY_SKIPPED,
+    accuracy_against_truth,
+    customers_not_shrunk,
+    match_rate_within_drift,
+    records_not_shrunk,
+)
+from assets.resources import Monitoring, RunSettings, Warehouse, WorkArea
 from pipeline_project import GIANT_RECORDS, write_giant_cluster
 
 
@@ -46,13 +52,24 @@ def test_a_jump_in_a_source_match_rate_warns_or_blocks_as_configured(published):
     assert match_rate_within_drift(crosswalk, warehouse, Monitoring()).passed
 
 
-def test_a_source_that_shrank_is_flagged(published):
+def test_records_or_customers_that_shrank_block_the_publish_unless_allowed(published):
     project = published[0]
-    staged = WorkArea(path=str(project.root / "work")).read("staged")
+    work = WorkArea(path=str(project.root / "work"))
+    staged, golden = work.read("staged"), work.read("golden")
     warehouse = Warehouse(url=project.env()["UNIFY_WAREHOUSE"])
-    result = sources_not_shrunk(staged.filter(pc.not_equal(staged.column("source_system"), "sales")), warehouse, Monitoring())
-    assert not result.passed and result.metadata["shrunk_sources"].value == "sales"
-    assert sources_not_shrunk(staged, warehouse, Monitoring()).passed
+    without_sales = staged.filter(pc.not_equal(staged.column("source_system"), "sales"))
+    blocked = records_not_shrunk(without_sales, warehouse, Monitoring(), RunSettings())
+    assert not blocked.passed and blocked.severity == AssetCheckSeverity.ERROR
+    assert blocked.metadata["shrunk_sources"].value == "sales"
+    assert blocked.metadata["last_publish"].value == staged.num_rows
+    allowed = records_not_shrunk(without_sales, warehouse, Monitoring(), RunSettings(allow_shrink=True))
+    assert not allowed.passed and allowed.severity == AssetCheckSeverity.WARN
+    assert records_not_shrunk(staged, warehouse, Monitoring(), RunSettings()).passed
+    # one customer in twenty-five gone is within the 5% allowed; one in ten is not, unless the limit is raised
+    fewer, far_fewer = golden.slice(0, golden.num_rows * 24 // 25), golden.slice(0, golden.num_rows * 9 // 10)
+    assert customers_not_shrunk(fewer, warehouse, Monitoring(), RunSettings()).passed
+    assert not customers_not_shrunk(far_fewer, warehouse, Monitoring(), RunSettings()).passed
+    assert customers_not_shrunk(far_fewer, warehouse, Monitoring(max_shrink=0.2), RunSettings()).passed
 
 
 def test_accuracy_below_its_floor_fails_and_without_truth_is_not_checked(published):
@@ -60,4 +77,5 @@ def test_accuracy_below_its_floor_fails_and_without_truth_is_not_checked(publish
     crosswalk = WorkArea(path=str(project.root / "work")).read("crosswalk")
     assert accuracy_against_truth(crosswalk, Monitoring(truth_path=str(project.truth))).passed
     assert not accuracy_against_truth(crosswalk, Monitoring(truth_path=str(project.truth), min_recall=0.999)).passed
-    assert "not configured" in accuracy_against_truth(crosswalk, Monitoring()).metadata["truth"].value
+    skipped = accuracy_against_truth(crosswalk, Monitoring())
+    assert skipped.passed and skipped.metadata["status"].value == ACCURACY_SKIPPED == "skipped: no truth file"

@@ -16,6 +16,7 @@ from linkage.evaluate import pairwise_scores
 from pipelines.cli import main
 
 CUSTOMERS, SEED = 500, 21
+AS_OF = "2025-10-31"  # every run measured at one date: their marts compare row for row
 
 
 def _crosswalk(path) -> dict[tuple, str]:
@@ -40,25 +41,25 @@ def runs(tmp_path_factory):
         for name in ("UNIFY_SOURCES", "UNIFY_WAREHOUSE", "UNIFY_WORK_DIR", "UNIFY_MODEL"):
             mp.setenv(name, "")  # recorded, so the values the command sets are undone afterwards
             mp.delenv(name)
-        assert main(["run", "--sources", str(sources), "--warehouse", url]) == 0
+        assert main(["run", "--as-of", AS_OF, "--sources", str(sources), "--warehouse", url]) == 0
         first = _crosswalk(tmp / "w.duckdb")
-        assert main(["run", "--sources", str(sources), "--warehouse", url]) == 0
+        assert main(["run", "--as-of", AS_OF, "--sources", str(sources), "--warehouse", url]) == 0
         second = _crosswalk(tmp / "w.duckdb")
         shutil.copyfile(tmp / "w.duckdb", tmp / "rebuilt.duckdb")
         shutil.copytree(tmp / "data" / "work", tmp / "rebuilt_work")
         truth = _truth(generate_later_export(sources, customers=CUSTOMERS, seed=SEED, orders=150))
-        assert main(["run", "--incremental", "--sources", str(sources), "--warehouse", url]) == 0
+        assert main(["run", "--as-of", AS_OF, "--incremental", "--sources", str(sources), "--warehouse", url]) == 0
         third = _crosswalk(tmp / "w.duckdb")
         changed = WorkArea(path=str(tmp / "data" / "work")).read(CHANGED).num_rows
         # the same incremental run on copies of the warehouse and work area, but without the last
         # published tables to start from: it resolves every customer again from the same pairs
         mp.setenv("UNIFY_WORK_DIR", str(tmp / "rebuilt_work"))
         shutil.rmtree(tmp / "rebuilt_work" / PUBLISHED_FOLDER)
-        assert main(["run", "--incremental", "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/rebuilt.duckdb"]) == 0
+        assert main(["run", "--as-of", AS_OF, "--incremental", "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/rebuilt.duckdb"]) == 0
         # the same files from scratch with the same model, for the incremental-equals-full check
         mp.setenv("UNIFY_WORK_DIR", str(tmp / "full_work"))
         assert main(["train", "--export", str(tmp / "model.json"), "--warehouse", url]) == 0
-        assert main(["run", "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/full.duckdb", "--model", str(tmp / "model.json")]) == 0
+        assert main(["run", "--as-of", AS_OF, "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/full.duckdb", "--model", str(tmp / "model.json")]) == 0
         full = _crosswalk(tmp / "full.duckdb")
     return {"first": first, "second": second, "third": third, "full": full, "truth": truth, "db": tmp / "w.duckdb", "rebuilt": tmp / "rebuilt.duckdb", "changed": changed}
 

@@ -14,7 +14,7 @@ from marts.birthdays import build_birthdays
 from marts.orders import build_orders
 from marts.salespeople import build_salespeople
 from marts.tickets import build_tickets
-from marts.value import as_of, build_value
+from marts.value import build_value
 from sources.schema import CANONICAL_SCHEMA
 from warehouse import tables
 
@@ -164,12 +164,6 @@ def test_customers_who_spent_the_same_share_a_tier():
     golden = _golden([{"customer_id": f"C{i}"} for i in range(5)])
     value = build_value(golden, _orders([(f"C{i}", "2025-01-01", 10.0, True) for i in range(5)]), date(2025, 2, 1))
     assert {(v["value_tier"], v["is_top_20pct"], v["rfm_score"]) for v in value.to_pylist()} == {("C", False, "111")}
-
-
-def test_as_of_defaults_to_the_latest_event():
-    canonical = _canonical([{"source_row": 1, "event_at": datetime(2025, 10, 30, 23)}, {"source_row": 2, "event_at": None}])
-    assert as_of(canonical) == date(2025, 10, 30)
-    assert as_of(canonical, date(2024, 1, 1)) == date(2024, 1, 1)
 
 
 def test_audience_one_address_per_contactable_customer_and_every_other_customer_suppressed_with_reasons():

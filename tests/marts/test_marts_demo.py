@@ -11,7 +11,7 @@ from dagster import materialize
 from assets.checks import CROSSWALK_CHECKS, GOLDEN_CHECKS, STAGED_CHECKS
 from assets.marts import MART_ASSETS, MART_CHECKS
 from assets.publishing import published
-from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
+from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from demo.generate import generate_sources
 from marts import audits
 from pipelines.definitions import ALL_ASSETS
@@ -25,6 +25,7 @@ def _resources(tmp: Path) -> dict:
         "work": WorkArea(path=str(tmp / "work")),
         "linkage": LinkageSettings(),
         "monitoring": Monitoring(),
+        "run_settings": RunSettings(as_of="2025-10-31"),  # a fixed run date: reruns agree
     }
 
 
@@ -102,12 +103,13 @@ def test_every_order_ticket_and_salesperson_row_points_at_a_golden_customer(demo
     assert _query(tmp, "select count(*) filter (where is_primary) = count(distinct customer_id) from customer_salespeople") == [(True,)]
 
 
-def test_marts_are_measured_at_the_latest_event_unless_told_otherwise(demo):
+def test_marts_are_measured_at_the_runs_date(demo):
     tmp, _ = demo
-    assert _query(tmp, "select distinct as_of from customer_value") == _query(tmp, "select max(event_at)::date from customer_source_records")
+    assert _query(tmp, "select distinct as_of::varchar from customer_value") == [("2025-10-31",)]
+    assert _query(tmp, "select distinct as_of::varchar from upcoming_birthdays") == [("2025-10-31",)]
     assert _query(tmp, "select count(*) from upcoming_birthdays where days_until not between 0 and 30") == [(0,)]
-    config = {"ops": {"marts": {"config": {"today": "2024-06-30"}}}}
-    assert materialize(MART_ASSETS, resources=_resources(tmp), run_config=config).success
+    earlier_run = {**_resources(tmp), "run_settings": RunSettings(as_of="2024-06-30")}
+    assert materialize(MART_ASSETS, resources=earlier_run).success
     value = WorkArea(path=str(tmp / "work")).read("customer_value")
     earlier = duckdb.sql("select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from value")
     assert earlier.fetchall() == [("2024-06-30", "2024-06-30", True)]

@@ -49,7 +49,7 @@ def published_warehouse(base: Path) -> Published:
 def _build(tmp: Path) -> Published:
     from dagster import materialize
 
-    from assets.resources import LinkageSettings, Monitoring, SourcesFolder, Warehouse, WorkArea
+    from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
     from pipelines.definitions import ALL_ASSETS
 
     url = f"duckdb:///{tmp / 'w.duckdb'}"
@@ -59,6 +59,7 @@ def _build(tmp: Path) -> Published:
         "work": WorkArea(path=str(tmp / "work")),
         "linkage": LinkageSettings(),
         "monitoring": Monitoring(),
+        "run_settings": RunSettings(as_of="2025-10-31"),  # a fixed run date: reruns agree
     }
     assert materialize(ALL_ASSETS, resources=resources, raise_on_error=False).success
     # cheap argon2 parameters for the test accounts: a login then takes milliseconds, not half a

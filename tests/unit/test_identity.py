@@ -1,7 +1,7 @@
 import pyarrow as pa
 
 from linkage.evaluate import pairwise_scores
-from linkage.identity import assign_ids, cluster, format_id
+from linkage.identity import assign_ids, cluster, format_id, retired
 from linkage.predict import PAIR_SCHEMA
 
 
@@ -46,6 +46,16 @@ def test_split_keeps_the_id_on_the_larger_part():
 def test_new_records_join_existing_customer_without_changing_its_id():
     a = assign_ids({1: 1, 2: 1, 9: 1}, {1: "C00000001", 2: "C00000001"}, next_number=2)
     assert set(a.customer_of_record.values()) == {"C00000001"}
+
+
+def test_customers_whose_records_all_vanished_are_retired_and_merged_ones_are_not():
+    # C1's export was removed; C2 merged into C3 this run; C3 lives on
+    previous = {5: "C00000002", 6: "C00000003"}
+    a = assign_ids({5: 5, 6: 5}, previous, next_number=4)
+    live_now = set(a.customer_of_record.values())
+    events = retired(a.history, live_before={"C00000001", "C00000002", "C00000003"}, live_now=live_now)
+    assert events == [{"customer_id": "C00000001", "event": "retired", "related_customer_id": None, "record_count": 0}]
+    assert retired(a.history, live_before=live_now, live_now=live_now) == []
 
 
 def test_pairwise_scores_count_pairs_inside_groups():

@@ -3,7 +3,9 @@ from datetime import date, datetime
 import pyarrow as pa
 import pytest
 
-from linkage.survivorship import build_golden, load_config
+from linkage.predict import PAIR_SCHEMA
+from linkage.survivorship import FUTURE_EVENT_FLAG, build_crosswalk, build_golden, load_config
+from sources.schema import CANONICAL_SCHEMA
 
 COLUMNS = {
     "customer_id": pa.string(), "source_system": pa.string(), "source_file": pa.string(), "source_sheet": pa.string(),
@@ -87,3 +89,27 @@ def test_unknown_rule_in_config_is_an_error(tmp_path):
     path.write_text("source_priority: []\nfields:\n  phone: {rule: newest}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="field phone: unknown rule 'newest'"):
         load_config(path)
+
+
+def test_a_record_dated_after_the_runs_date_is_flagged_in_the_crosswalk():
+    dated = [
+        (datetime(2031, 6, 1), None),
+        (datetime(2025, 6, 1), "phone_unusable"),
+        (datetime(2031, 6, 1), "email_invalid"),
+        (None, None),
+    ]
+    lineage = {"source_system": "sales", "source_file": "sales/a.csv", "source_sheet": ""}
+    rows = [
+        {**lineage, "record_id": i, "source_row": i, "event_at": at, "quality_flags": f}
+        for i, (at, f) in enumerate(dated, 1)
+    ]
+    canonical = pa.Table.from_pylist(rows, schema=CANONICAL_SCHEMA)
+    assignment = pa.table({"record_id": pa.array([1, 2, 3, 4], pa.int64()), "customer_id": ["C1", "C2", "C3", "C4"]})
+
+    def flags_at(today: date) -> list:
+        crosswalk = build_crosswalk(canonical, assignment, PAIR_SCHEMA.empty_table(), today)
+        return crosswalk.column("quality_flags").to_pylist()
+
+    future = FUTURE_EVENT_FLAG
+    assert flags_at(date(2025, 6, 30)) == [future, "phone_unusable", f"email_invalid;{future}", None]
+    assert flags_at(date(2031, 6, 1)) == [None, "phone_unusable", "email_invalid", None]
