@@ -11,10 +11,12 @@ import functools
 import hashlib
 import json
 import logging
+import math
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import SplinkException
 
 from sources.arrow_sql import connection
 
@@ -88,14 +90,22 @@ def _email_comparison() -> cl.CustomComparison:
     )
 
 
-def _place_comparison() -> cl.CustomComparison:
+def _place_comparison(fields: frozenset[str]) -> cl.CustomComparison:
+    # without cities (an address-only source) the address alone says whether place is known
+    known = "city_std" if "city_std" in fields else "address_std"
     return cl.CustomComparison(
         output_column_name="place",
         comparison_levels=[
-            cll.CustomLevel("city_std_l IS NULL OR city_std_r IS NULL", label_for_charts="city missing").configure(is_null_level=True),
+            cll.CustomLevel(f"{known}_l IS NULL OR {known}_r IS NULL", label_for_charts="place missing").configure(
+                is_null_level=True
+            ),
             cll.CustomLevel("address_std_l = address_std_r", label_for_charts="same address"),
-            cll.CustomLevel("jaro_winkler_similarity(address_std_l, address_std_r) >= 0.9", label_for_charts="similar address"),
-            cll.CustomLevel("city_std_l = city_std_r AND district_std_l = district_std_r", label_for_charts="same district"),
+            cll.CustomLevel(
+                "jaro_winkler_similarity(address_std_l, address_std_r) >= 0.9", label_for_charts="similar address"
+            ),
+            cll.CustomLevel(
+                "city_std_l = city_std_r AND district_std_l = district_std_r", label_for_charts="same district"
+            ),
             cll.CustomLevel("city_std_l = city_std_r", label_for_charts="same city"),
             cll.ElseLevel(),
         ],
@@ -109,77 +119,196 @@ def _typo_tolerant(column: str, label: str) -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel(column),
             cll.ExactMatchLevel(column),
-            cll.CustomLevel(f"damerau_levenshtein({column}_l, {column}_r) <= 1", label_for_charts=f"{label} one typo apart"),
+            cll.CustomLevel(
+                f"damerau_levenshtein({column}_l, {column}_r) <= 1", label_for_charts=f"{label} one typo apart"
+            ),
             cll.ElseLevel(),
         ],
     )
 
 
-def settings() -> SettingsCreator:
+def _external_id_comparison() -> cl.CustomComparison:
+    # ids are 'platform:id' (tmall:nick, zendesk:42): two platforms' ids say nothing about each other
+    other_platform = "split_part(external_id_l, ':', 1) <> split_part(external_id_r, ':', 1)"
+    return cl.CustomComparison(
+        output_column_name="external_id",
+        comparison_levels=[
+            cll.CustomLevel(f"external_id_l IS NULL OR external_id_r IS NULL OR {other_platform}").configure(
+                is_null_level=True
+            ),
+            cll.ExactMatchLevel("external_id"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+# Each comparison with the profiled fields it needs (any one of them): a field the data does not
+# carry adds nothing EM could learn, and a comparison on it only invites degenerate estimates.
+COMPARISONS = (
+    (("name_tokens", "surname_py"), lambda fields: _name_comparison()),
+    (("phone_e164",), lambda fields: _phone_comparison()),
+    (("email_std",), lambda fields: _email_comparison()),
+    (("wechat_std",), lambda fields: cl.ExactMatch("wechat_std")),
+    (("birth_date_std",), lambda fields: _typo_tolerant("birth_date_std", "birth date")),
+    (("city_std", "address_std"), _place_comparison),
+    (("postcode_std",), lambda fields: cl.ExactMatch("postcode_std")),
+    (("national_id",), lambda fields: _typo_tolerant("national_id", "national id")),
+    (("external_id",), lambda fields: _external_id_comparison()),
+)
+ALL_FIELDS = frozenset(f for needs, _ in COMPARISONS for f in needs)
+CONTACT_KEYS = frozenset({"phone_e164", "email_std", "wechat_std", "national_id", "external_id"})
+
+
+def settings(fields=ALL_FIELDS) -> SettingsCreator:
+    """The model for records carrying these fields (linkage.profile.data_profile chooses them)."""
+    fields = frozenset(fields)
+    comparisons = [make(fields) for needs, make in COMPARISONS if fields & set(needs)]
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_id",
-        comparisons=[
-            _name_comparison(),
-            _phone_comparison(),
-            _email_comparison(),
-            cl.ExactMatch("wechat_std"),
-            _typo_tolerant("birth_date_std", "birth date"),
-            _place_comparison(),
-            cl.ExactMatch("postcode_std"),
-            _typo_tolerant("national_id", "national id"),
-            cl.ExactMatch("external_id"),
-        ],
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        comparisons=comparisons or [_name_comparison()],
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(fields),
+        probability_two_random_records_match=DEFAULT_PRIOR,
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
         additional_columns_to_retain=[],
     )
 
 
-def prediction_blocking_rules() -> list:
-    """Candidate pairs: anything sharing a strong key, plus name-based blocks for typos."""
-    return [
-        block_on("phones", arrays_to_explode=["phones"]),
-        block_on("email_std"),
-        block_on("wechat_std"),
-        block_on("external_id"),
-        block_on("name_tokens", "city_std"),
-        block_on("name_tokens", "birth_date_std"),
-        block_on("name_tokens", "substr(phone_e164, 1, 9)"),
-        block_on("email_local"),
-        block_on("surname_py", "substr(phone_e164, -4)"),
-        block_on("right(phone_e164, 10)"),
-        block_on("national_id"),
-        block_on("birth_date_std", "postcode_std"),
-        block_on("postcode_std", "substr(name_tokens, 1, 2)"),
-        block_on("address_std"),
-        block_on("city_std", "birth_date_std"),
-    ]
+# Candidate pairs: anything sharing a strong key, plus name-based blocks for typos. Each block is
+# used when the data carries its fields (`phones`, exploded, is added with the phone).
+PREDICTION_BLOCKS = (
+    ("email_std",),
+    ("wechat_std",),
+    ("external_id",),
+    ("name_tokens", "city_std"),
+    ("name_tokens", "birth_date_std"),
+    ("name_tokens", "substr(phone_e164, 1, 9)"),
+    ("email_local",),
+    ("surname_py", "substr(phone_e164, -4)"),
+    ("right(phone_e164, 10)",),
+    ("national_id",),
+    ("birth_date_std", "postcode_std"),
+    ("postcode_std", "substr(name_tokens, 1, 2)"),
+    ("address_std",),
+    ("city_std", "birth_date_std"),
+)
+# Where no contact key exists (names with birth dates, addresses or places only), typos in the
+# name must still meet: looser blocks, each used only while its pairs stay within the budget.
+LOOSE_BLOCKS = (
+    ("birth_date_std",),
+    ("name_tokens",),
+    ("substr(name_tokens, 1, 3)", "postcode_std"),
+    ("substr(name_tokens, 1, 3)", "city_std"),
+    ("substr(birth_date_std, 1, 7)", "substr(name_tokens, 1, 1)"),
+)
+_EXPRESSION_FIELDS = {"email_local": "email_std"}
 
 
-# EM sessions: each fixes some fields so the others' m values can be learnt. A source set without
-# a field (no emails, no national ids) has no pairs for that session, which is then skipped.
-TRAINING_KEYS = [("phone_e164",), ("email_std",), ("name_tokens", "city_std"), ("national_id",), ("birth_date_std", "postcode_std")]
+def needed_fields(keys: tuple[str, ...]) -> set[str]:
+    """The profiled fields a block's keys read (an expression reads the field it names)."""
+    found = set()
+    for key in keys:
+        names = {f for f in ALL_FIELDS if f in key} | {v for k, v in _EXPRESSION_FIELDS.items() if k in key}
+        found |= names
+    return found
 
 
-# pairs these rules find are almost all true matches: they size the prior
-DETERMINISTIC_RULES = [
-    block_on("phone_e164", "name_tokens"),
-    block_on("email_std", "name_tokens"),
-    block_on("national_id", "birth_date_std"),
-]
+def prediction_blocks(fields) -> list[tuple[str, ...]]:
+    fields = frozenset(fields)
+    blocks = [keys for keys in PREDICTION_BLOCKS if needed_fields(keys) <= fields]
+    if not fields & CONTACT_KEYS:
+        blocks += [keys for keys in LOOSE_BLOCKS if needed_fields(keys) <= fields]
+    return blocks
+
+
+def prediction_blocking_rules(fields=ALL_FIELDS) -> list:
+    phones = [block_on("phones", arrays_to_explode=["phones"])] if "phone_e164" in fields else []
+    return phones + [block_on(*keys) for keys in prediction_blocks(fields)]
+
+
+# EM sessions: each fixes some fields so the others' m values can be learnt. A session whose
+# fields the data lacks, or that finds too few pairs, is skipped; one that finds more pairs than
+# the budget (a value shared by thousands) is trained on a sample of its blocks.
+TRAINING_KEYS = [
+    ("phone_e164",), ("email_std",), ("name_tokens", "city_std"), ("national_id",), ("birth_date_std", "postcode_std"),
+]  # fmt: skip
+# for data with fewer than two of those: names, birth dates and places train each other
+FALLBACK_TRAINING_KEYS = [("birth_date_std",), ("name_tokens",), ("postcode_std",), ("city_std",), ("address_std",)]
 MIN_TRAINING_PAIRS = 50
+MAX_TRAINING_PAIRS = 2_000_000  # EM's pairs in one session: bounded time and memory at any size
 U_SAMPLE_PAIRS = 1e6  # enough to see exact-phone agreement (u about 2e-5) a few dozen times
 
+# pairs these rules find are almost all true matches: they size the prior
+PRIOR_RULES = [("phone_e164", "name_tokens"), ("email_std", "name_tokens"), ("national_id", "birth_date_std")]
+# for data without contact keys: the same name born the same day, or living at the same address
+FALLBACK_PRIOR_RULES = [
+    ("name_tokens", "birth_date_std"), ("name_tokens", "address_std"), ("name_tokens", "postcode_std"),
+    ("phone_e164", "email_std"), ("phone_e164", "wechat_std"), ("email_std", "wechat_std"),
+]  # fmt: skip
+PRIOR_RECALL = 0.7
+# when no rule finds a pair: one record in a thousand has a duplicate among ten thousand others
+DEFAULT_PRIOR = 1e-4
+PRIOR_BOUNDS = (1e-9, 0.5)
 
-def train(linker: Linker, records) -> None:
-    linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=0.7)
+
+def training_plan(records, fields) -> dict:
+    """Which prior rules and EM sessions these records support, from their fields and pair counts."""
+    fields = frozenset(fields)
+
+    def usable(keys):
+        return set(keys) <= fields
+
+    def leaves_something_to_learn(keys):  # EM learns only the comparisons whose fields it does not block on
+        return any(not set(needs) & set(keys) for needs, _ in COMPARISONS if set(needs) & fields)
+
+    candidates = {*TRAINING_KEYS, *FALLBACK_TRAINING_KEYS}
+    counts = {k: pairs_sharing(records, k) for k in candidates if usable(k) and leaves_something_to_learn(k)}
+    sessions = [k for k in TRAINING_KEYS if counts.get(k, 0) >= MIN_TRAINING_PAIRS]
+    if len(sessions) < 2:
+        sessions += [k for k in FALLBACK_TRAINING_KEYS if counts.get(k, 0) >= MIN_TRAINING_PAIRS and k not in sessions]
+    prior = [k for k in PRIOR_RULES if usable(k) and pairs_sharing(records, k) > 0]
+    if not prior:
+        prior = [k for k in FALLBACK_PRIOR_RULES if usable(k) and pairs_sharing(records, k) > 0]
+    return {"prior_rules": prior, "em_sessions": [(k, counts[k]) for k in sessions]}
+
+
+def train(linker: Linker, records, fields=ALL_FIELDS) -> dict:
+    """Prior, u and m of the linker's model; returns the plan it followed (rules and sessions)."""
+    plan = training_plan(records, fields)
+    if plan["prior_rules"]:
+        rules = [block_on(*keys) for keys in plan["prior_rules"]]
+        _guarded(lambda: linker.training.estimate_probability_two_random_records_match(rules, recall=PRIOR_RECALL))
     # one deterministic sample: Splink's chunked probing re-scores the sample several times
-    linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=TRAINING_SEED, num_chunks=1)
-    for keys in TRAINING_KEYS:
-        if pairs_sharing(records, keys) >= MIN_TRAINING_PAIRS:
-            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*keys), estimate_without_term_frequencies=True)
+    _guarded(
+        lambda: linker.training.estimate_u_using_random_sampling(
+            max_pairs=U_SAMPLE_PAIRS, seed=TRAINING_SEED, num_chunks=1
+        )
+    )
+    for keys, pairs in plan["em_sessions"]:
+        rule = block_on(*keys) if pairs <= MAX_TRAINING_PAIRS else _sampled_block(keys, pairs)
+        _guarded(
+            lambda rule=rule: linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        )
+    return plan
+
+
+def _sampled_block(keys: tuple[str, ...], pairs: int):
+    """A block on keys that keeps about MAX_TRAINING_PAIRS of its pairs: both records of a pair
+    must also fall in the same one of n hash buckets, which divides the pairs by about n."""
+    buckets = -(-pairs // MAX_TRAINING_PAIRS)
+    return block_on(*keys, f"hash(record_id) % {buckets}")
+
+
+def _guarded(step) -> None:
+    """A training step that cannot estimate on this data (no pairs, a level never seen: Splink's
+    math domain error) leaves its parameters as they were instead of failing the run."""
+    try:
+        step()
+    except (ValueError, ArithmeticError, SplinkException) as error:
+        logger.warning("a training step was skipped: %s", type(error).__name__)
 
 
 def pairs_sharing(records, keys: tuple[str, ...]) -> int:
@@ -187,35 +316,66 @@ def pairs_sharing(records, keys: tuple[str, ...]) -> int:
     con = connection(records=records)
     columns = ", ".join(keys)
     not_null = " and ".join(f"{k} is not null" for k in keys)
-    (pairs,) = con.execute(f"select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n from records where {not_null} group by {columns})").fetchone()
+    (pairs,) = con.execute(
+        f"select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n from records where {not_null} group by {columns})"
+    ).fetchone()
     return int(pairs)
 
 
-def train_model(records) -> dict:
-    """Train a model on these link records; returns Splink's model dictionary."""
-    linker = new_linker(records)
-    train(linker, records)
+def train_model(records, fields=ALL_FIELDS) -> dict:
+    """Train a model on these link records; returns Splink's model dictionary, safe to score with."""
+    linker = new_linker(records, settings(fields))
+    train(linker, records, fields)
     return regularise(linker.misc.save_model_to_json())
 
 
 M_FLOOR = 0.01
+U_FLOOR = 1e-8  # a level no random pair showed: rare among strangers, never impossible
 
 
 def regularise(model: dict) -> dict:
-    """Floor every trained m probability so no single disagreement becomes a veto.
+    """Every probability of the model finite and positive, so no pair is ever scored NaN.
 
-    EM on clean-looking data learns m = 0 for 'emails differ' (weight -87): one typo'd or second
-    mailbox would then forbid a match that every other field supports. People do have several
-    phones and emails, so each level keeps at least M_FLOOR of the matches."""
+    The prior stays within PRIOR_BOUNDS. A comparison EM could not train at all (no session left
+    it free) gets default m values, halving from its strongest level down. A single level EM never
+    saw gets m = u: no evidence either way. Every trained m is floored so no single disagreement
+    becomes a veto: EM on clean-looking data learns m = 0 for 'emails differ' (weight -87), yet
+    people do have several mailboxes."""
+    low, high = PRIOR_BOUNDS
+    prior = model.get("probability_two_random_records_match")
+    model["probability_two_random_records_match"] = min(max(_finite(prior, DEFAULT_PRIOR), low), high)
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        trained = [lv for lv in levels if lv.get("m_probability") is not None]
+        for level in levels:
+            level["u_probability"] = _finite(level.get("u_probability"), U_FLOOR)
+        trained = [lv for lv in levels if _finite(lv.get("m_probability"), 0) > 0]
+        if not trained:
+            _default_m(levels)
+            continue
+        for level in levels:
+            if level not in trained:
+                level["m_probability"] = level["u_probability"]
+        room = max(1.0 - sum(lv["m_probability"] for lv in levels if lv not in trained), M_FLOOR)
         for level in trained:
             level["m_probability"] = max(level["m_probability"], M_FLOOR)
         total = sum(lv["m_probability"] for lv in trained)
         for level in trained:
-            level["m_probability"] /= total
+            level["m_probability"] *= room / total
     return model
+
+
+def _default_m(levels: list[dict]) -> None:
+    """m for an untrained comparison: levels run from the strongest agreement to 'else', so each
+    gets half the one before; 'else' keeps M_FLOOR (a match rarely disagrees everywhere)."""
+    weights = [0.5**i for i in range(len(levels) - 1)]
+    for level, weight in zip(levels, weights):
+        level["m_probability"] = (1 - M_FLOOR) * weight / sum(weights)
+    levels[-1]["m_probability"] = M_FLOOR if len(levels) > 1 else 1.0
+
+
+def _finite(value, default: float) -> float:
+    """value when it is a positive finite number, else default."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else default
 
 
 def new_linker(records, model: dict | SettingsCreator | None = None, db_api: DuckDBAPI | None = None) -> Linker:
@@ -226,14 +386,18 @@ def new_linker(records, model: dict | SettingsCreator | None = None, db_api: Duc
     return Linker(frame, model if model is not None else settings(), log_level=logging.WARNING, validate_settings=not isinstance(model, dict))
 
 
-@functools.cache  # the design is code: it cannot change while a process runs
-def design_digest() -> str:
+def design_digest(fields=ALL_FIELDS) -> str:
     """What a trained model stands for besides its records: the comparisons, the blocking rules
-    and how it is trained. A model saved under another design is stale and is trained again."""
+    and how it is trained, for these fields. A model saved under another design is trained again."""
+    return _design_digest(frozenset(fields))
+
+
+@functools.cache  # the design is code: for the same fields it cannot change while a process runs
+def _design_digest(fields: frozenset[str]) -> str:
     design = {
-        "settings": settings().create_settings_dict("duckdb"),
-        "prior_rules": [rule.get_blocking_rule("duckdb").blocking_rule_sql for rule in DETERMINISTIC_RULES],
-        "em_keys": TRAINING_KEYS,
-        "training": [MIN_TRAINING_PAIRS, U_SAMPLE_PAIRS, TRAINING_SEED, M_FLOOR],
+        "settings": settings(fields).create_settings_dict("duckdb"),
+        "prior_rules": [PRIOR_RULES, FALLBACK_PRIOR_RULES, PRIOR_RECALL, DEFAULT_PRIOR, PRIOR_BOUNDS],
+        "em_keys": [TRAINING_KEYS, FALLBACK_TRAINING_KEYS],
+        "training": [MIN_TRAINING_PAIRS, MAX_TRAINING_PAIRS, U_SAMPLE_PAIRS, TRAINING_SEED, M_FLOOR, U_FLOOR],
     }
     return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()[:16]

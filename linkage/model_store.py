@@ -23,6 +23,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from linkage import model
+from linkage.profile import data_profile as profile_records
 
 MODEL_FORMAT = "customer-unify/1"
 # a model trained on n records still fits from n / GROWTH to n * GROWTH records
@@ -58,11 +59,7 @@ class ModelChoice:
 
 def data_profile(records: pa.Table) -> dict:
     """What the records look like to the model: record count and populated link fields."""
-    designed = getattr(model, "data_profile", None)  # the design's own, once linkage.model has it
-    if designed is not None:
-        return designed(records)
-    fields = [c for c in records.column_names if records.column(c).null_count < records.num_rows]
-    return {"record_count": records.num_rows, "fields": sorted(fields)}
+    return profile_records(records)
 
 
 def profile_changed(old: dict | None, new: dict) -> str | None:
@@ -83,7 +80,7 @@ def training_reason(document: dict | None, profile: dict) -> str | None:
     """Why a run must train instead of scoring with this (current) model; None when it fits."""
     if document is None:
         return "no model in this warehouse"
-    if document.get("design") != model.design_digest():
+    if document.get("design") != model.design_digest(profile["fields"]):
         return f"version {document['version']} was made under another design"
     changed = profile_changed(document.get("data_profile"), profile)
     return f"the records changed since version {document['version']}: {changed}" if changed else None
@@ -96,7 +93,7 @@ def new_document(splink_model: dict, profile: dict, now: datetime | None = None)
         "format": MODEL_FORMAT,
         "version": new_version(now),
         "trained_at": now.replace(tzinfo=None).isoformat(),
-        "design": model.design_digest(),
+        "design": model.design_digest(profile["fields"]),
         "data_profile": profile,
         "trained_on_records": profile["record_count"],
         "splink": splink_model,
@@ -156,7 +153,7 @@ def choose_model(
     if reason is None:
         return ModelChoice(current, trained=False, reason=f"reused version {current['version']}")
     logger.info("training a linkage model: %s", reason)
-    document = new_document(model.train_model(links), profile)
+    document = new_document(model.train_model(links, profile["fields"]), profile)
     store.save(document, reason)
     return ModelChoice(document, trained=True, reason=reason)
 
@@ -167,7 +164,8 @@ def _use_file(store: ModelStore, document: dict, name: str) -> ModelChoice:
         return ModelChoice(current, trained=False, reason=f"{name} is the current version {current['version']}")
     if store.has(document["version"]):  # an older version of this warehouse made current again
         document = {**document, "version": new_version()}
-    stale = "" if document.get("design") == model.design_digest() else " (made under another design)"
+    fields = (document.get("data_profile") or {}).get("fields", model.ALL_FIELDS)
+    stale = "" if document.get("design") == model.design_digest(fields) else " (made under another design)"
     reason = f"imported {name} as version {document['version']}{stale}"
     store.save(document, reason)
     return ModelChoice(document, trained=False, reason=reason)

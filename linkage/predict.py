@@ -11,6 +11,8 @@ from splink import DuckDBAPI
 
 from linkage.delta import member, pairs_within
 from linkage.model import LINK_COLUMNS, new_linker
+from linkage.profile import generic_values, without_generic_values
+from sources.systems import ORDER_SYSTEMS
 from sources.arrow_sql import connection, rows_where
 
 PAIR_SCHEMA = pa.schema(
@@ -37,11 +39,13 @@ from canonical
 """
 
 
-def link_records(canonical: pa.Table) -> pa.Table:
+def link_records(canonical: pa.Table, generic: dict[str, list[str]] | None = None) -> pa.Table:
+    """The columns linkage reads, with the values shared by many different people (found in
+    these records unless given) blanked: no block, key or exact match rests on them."""
     con = connection(canonical=canonical)
     table = con.sql(_LINK_SQL).to_arrow_table()
     assert tuple(table.column_names) == LINK_COLUMNS
-    return table
+    return without_generic_values(table, generic_values(table) if generic is None else generic)
 
 
 def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
@@ -51,15 +55,38 @@ def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.T
     return _pairs(linker.inference.predict(threshold_match_probability=threshold, warning_mode="never"))
 
 
-def deterministic_pairs(canonical: pa.Table) -> pa.Table:
-    """Pairs that are the same customer by definition, whatever the model says:
-    the line-item rows of one shop order, and a ticket with the order it names."""
+def deterministic_pairs(canonical: pa.Table, links: pa.Table | None = None) -> pa.Table:
+    """Pairs that are the same customer by definition, whatever the model says: the line-item
+    rows of one shop order, a ticket with the order it names, and records sharing both a phone
+    and an email that are not generic (a person's decision still parts them)."""
+    links = link_records(canonical) if links is None else links
+    return pa.concat_tables([_order_pairs(canonical), shared_contact_pairs(links)])
+
+
+def shared_contact_pairs(links: pa.Table) -> pa.Table:
+    """Records with the same phone and the same email: one customer, whatever else the batch
+    holds (each joins the first record of its phone and email)."""
+    con = connection(links=links.select(["record_id", "phone_e164", "email_std"]))
+    return con.sql(
+        """
+        with shared as (
+            select record_id, min(record_id) over (partition by phone_e164, email_std) as first_id
+            from links where phone_e164 is not null and email_std is not null
+        )
+        select first_id as record_id_l, record_id as record_id_r, 1.0 as match_probability,
+               null::double as match_weight, 'same phone and email' as kind
+        from shared where record_id <> first_id
+        """
+    ).to_arrow_table().cast(PAIR_SCHEMA)
+
+
+def _order_pairs(canonical: pa.Table) -> pa.Table:
     con = connection(canonical=canonical)
     return con.sql(
         """
         with orders as (
             select record_id, source_record_key as order_id from canonical
-            where source_system in ('tmall', 'shopify') and source_record_key is not null
+            where list_contains($shops, source_system) and source_record_key is not null
         ), first_row as (select order_id, min(record_id) as record_id from orders group by order_id)
         select f.record_id as record_id_l, o.record_id as record_id_r, 1.0 as match_probability,
                null::double as match_weight, 'same order' as kind
@@ -67,7 +94,8 @@ def deterministic_pairs(canonical: pa.Table) -> pa.Table:
         union all
         select least(f.record_id, t.record_id), greatest(f.record_id, t.record_id), 1.0, null, 'ticket names order'
         from canonical t join first_row f on t.related_order_id = f.order_id
-        """
+        """,
+        params={"shops": list(ORDER_SYSTEMS)},
     ).to_arrow_table().cast(PAIR_SCHEMA)
 
 
@@ -85,12 +113,15 @@ def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, thres
     predictions = linker.inference.predict_between(everyone, new_sdf, threshold_match_probability=threshold, warning_mode="never")
     return (
         predictions.as_duckdbpyrelation()
-        .query("p", f"select {_ORIENTED}, max(match_probability) as match_probability, max(match_weight) as match_weight, 'model' as kind from p where record_id_l <> record_id_r group by all")
+        .query("p", f"select {_ORIENTED}, max(match_probability) as match_probability, max(match_weight) as match_weight, 'model' as kind from p where record_id_l <> record_id_r and {_SCORED} group by all")
         .to_arrow_table()
         .cast(PAIR_SCHEMA)
     )
 
 
+# a pair the model could not score (a probability that is not a number) is no evidence at all;
+# regularise keeps every model parameter finite so this should never hold a pair back
+_SCORED = "isfinite(match_probability)"
 # a pair's record ids, lower first: one orientation whatever order Splink compared them in
 _ORIENTED = "least(record_id_l, record_id_r)::bigint as record_id_l, greatest(record_id_l, record_id_r)::bigint as record_id_r"
 
@@ -104,8 +135,10 @@ def compute_term_frequencies(linker, splink_model: dict) -> None:
 
 
 def _pairs(predictions) -> pa.Table:
-    result = predictions.as_duckdbpyrelation().select(f"{_ORIENTED}, match_probability, match_weight, 'model' as kind").to_arrow_table()
-    return result.cast(PAIR_SCHEMA)
+    result = predictions.as_duckdbpyrelation().query(
+        "p", f"select {_ORIENTED}, match_probability, match_weight, 'model' as kind from p where {_SCORED}"
+    )
+    return result.to_arrow_table().cast(PAIR_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from sources.arrow_sql import query
+from sources.systems import ORDER_SYSTEMS
 
-SHOP_SYSTEMS = ["tmall", "shopify"]
 # Completed and paid: only these count toward a customer's value (closed, refunded, pending and
 # shipped-but-unconfirmed orders do not).
 SUCCESSFUL_STATUSES = ["交易成功", "paid"]
@@ -47,4 +47,4 @@ order by ordered_at, order_id
 
 
 def build_orders(canonical: pa.Table, crosswalk: pa.Table) -> pa.Table:
-    return query(ORDERS_SQL, {"shops": SHOP_SYSTEMS, "successful": SUCCESSFUL_STATUSES}, canonical=canonical, crosswalk=crosswalk)
+    return query(ORDERS_SQL, {"shops": list(ORDER_SYSTEMS), "successful": SUCCESSFUL_STATUSES}, canonical=canonical, crosswalk=crosswalk)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 from sources.arrow_sql import query
+from sources.systems import TICKET_SYSTEMS
 from sources.service_logs import OPEN_STATUSES
 
-TICKET_SYSTEMS = ["call_center", "helpdesk"]
 
 # the canonical columns the tickets come from
 CANONICAL_COLUMNS = [
@@ -30,5 +30,5 @@ order by created_at, ticket_id
 
 
 def build_tickets(canonical: pa.Table, crosswalk: pa.Table) -> pa.Table:
-    params = {"systems": TICKET_SYSTEMS, "open": sorted(OPEN_STATUSES)}
+    params = {"systems": list(TICKET_SYSTEMS), "open": sorted(OPEN_STATUSES)}
     return query(TICKETS_SQL, params, canonical=canonical, crosswalk=crosswalk)

@@ -62,7 +62,8 @@ def test_precision_and_recall_against_truth(demo_run, capsys):
 def test_cli_reports_expected_problems_in_one_line(tmp_path, capsys):
     assert main(["run", "--sources", str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err.strip() == f"unify: sources folder not found: {tmp_path / 'missing'}"
-    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "sales").mkdir(parents=True)
+    (tmp_path / "s" / "sales" / "王芳.csv").write_text("姓名,手机\n张伟,13800000001\n", encoding="utf-8")
     assert main(["run", "--sources", str(tmp_path / "s"), "--warehouse", "mysql://x"]) == 2
     assert "unsupported warehouse" in capsys.readouterr().err
 
