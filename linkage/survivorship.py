@@ -122,7 +122,7 @@ CONSENT_SQL = """consent_standing as (
             select *, row_number() over (
                 partition by customer_id, source_system
                 order by coalesce(event_at, case when marketing_opt_out then timestamp '9999-12-31' else timestamp '0001-01-01' end) desc,
-                         marketing_opt_out desc) as standing_rank
+                         marketing_opt_out desc, {lineage}) as standing_rank
             from base where marketing_opt_out is not null)
         where standing_rank = 1 and marketing_opt_out),
     pick_marketing_opt_out as (
