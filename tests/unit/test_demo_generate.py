@@ -361,6 +361,30 @@ def test_clean_mode_has_none_of_the_messes(tmp_path):
     assert all(row["Created at"] for _, row, _ in demo.of("shop/shopify"))
 
 
+def test_hard_profile_shares_placeholder_contacts_across_people_and_has_more_name_messes(tmp_path, demo):
+    import opencc
+
+    out = tmp_path / "sources"
+    generate_sources(out, customers=1500, seed=11, profile="hard")
+    hard = Sources(out)
+    assert set(hard.truth) == set(hard.rows)
+    by_phone = collections.defaultdict(set)
+    for p, pid, _ in _phones(hard):
+        by_phone[p].add(pid)
+    assert all(len(by_phone[p]) >= 10 for p in ("13800138000", "12345678901", "400-123-4567"))
+    shown = [v for _, row, _ in hard.of("") for v in (row.get("Email"), row.get("requester", {}).get("email"))]
+    assert shown.count("test@test.com") >= 10
+    to_simplified = opencc.OpenCC("t2s")
+
+    def messes(sources) -> tuple[int, int]:
+        """(honorific-only names, names in traditional script)"""
+        names = [n for n, _, _ in _names(sources)]
+        return sum(bool(HONORIFIC.match(n)) for n in names), sum(to_simplified.convert(n) != n for n in names)
+
+    (honorific, traditional), (honorific_default, traditional_default) = messes(hard), messes(demo)
+    assert honorific > 1.5 * honorific_default and traditional > 1.5 * traditional_default
+
+
 # ---------------------------------------------------------------------------------------------
 # Later exports
 # ---------------------------------------------------------------------------------------------
