@@ -25,9 +25,24 @@ logger = logging.getLogger(__name__)
 
 # The columns linkage reads (built by linkage.features from canonical records).
 LINK_COLUMNS = (
-    "record_id", "source_system", "name_full", "name_tokens", "name_chars", "surname_py",
-    "phone_e164", "phones", "email_std", "email_local", "wechat_std", "birth_date_std",
-    "city_std", "district_std", "address_std", "postcode_std", "national_id", "external_id",
+    "record_id",
+    "source_system",
+    "name_full",
+    "name_tokens",
+    "name_chars",
+    "surname_py",
+    "phone_e164",
+    "phones",
+    "email_std",
+    "email_local",
+    "wechat_std",
+    "birth_date_std",
+    "city_std",
+    "district_std",
+    "address_std",
+    "postcode_std",
+    "national_id",
+    "external_id",
 )
 
 
@@ -42,8 +57,12 @@ def _name_comparison() -> cl.CustomComparison:
                 label_for_charts="name missing",
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("name_full").configure(tf_adjustment_column="name_full", tf_adjustment_weight=0.6),
-            cll.CustomLevel("name_tokens_l = name_tokens_r", label_for_charts="same pinyin tokens (any order or script)"),
-            cll.CustomLevel("name_chars_l = name_chars_r", label_for_charts="same characters in another order (强龙徐)"),
+            cll.CustomLevel(
+                "name_tokens_l = name_tokens_r", label_for_charts="same pinyin tokens (any order or script)"
+            ),
+            cll.CustomLevel(
+                "name_chars_l = name_chars_r", label_for_charts="same characters in another order (强龙徐)"
+            ),
             cll.CustomLevel(f"{tokens_jw} >= 0.92", label_for_charts="pinyin tokens similar"),
             cll.CustomLevel(
                 "(name_tokens_l IS NULL OR name_tokens_r IS NULL) AND surname_py_l = surname_py_r",
@@ -64,13 +83,20 @@ def _phone_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="phone",
         comparison_levels=[
-            cll.CustomLevel("len(phones_l) = 0 OR len(phones_r) = 0 OR phones_l IS NULL OR phones_r IS NULL", label_for_charts="phone missing").configure(is_null_level=True),
+            cll.CustomLevel(
+                "len(phones_l) = 0 OR len(phones_r) = 0 OR phones_l IS NULL OR phones_r IS NULL",
+                label_for_charts="phone missing",
+            ).configure(is_null_level=True),
             # a shared office number is common: term frequencies weaken it
             cll.ExactMatchLevel("phone_e164").configure(tf_adjustment_column="phone_e164", tf_adjustment_weight=0.5),
             cll.CustomLevel("len(list_intersect(phones_l, phones_r)) > 0", label_for_charts="share another phone"),
             # the same national number under another country code (a US number written 1xxxxxxxxxx)
-            cll.CustomLevel("right(phone_e164_l, 10) = right(phone_e164_r, 10)", label_for_charts="same last ten digits"),
-            cll.CustomLevel("damerau_levenshtein(phone_e164_l, phone_e164_r) <= 1", label_for_charts="phone one typo apart"),
+            cll.CustomLevel(
+                "right(phone_e164_l, 10) = right(phone_e164_r, 10)", label_for_charts="same last ten digits"
+            ),
+            cll.CustomLevel(
+                "damerau_levenshtein(phone_e164_l, phone_e164_r) <= 1", label_for_charts="phone one typo apart"
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -82,9 +108,13 @@ def _email_comparison() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("email_std"),
             cll.ExactMatchLevel("email_std").configure(tf_adjustment_column="email_std", tf_adjustment_weight=0.5),
-            cll.CustomLevel("damerau_levenshtein(email_std_l, email_std_r) <= 1", label_for_charts="email one typo apart"),
+            cll.CustomLevel(
+                "damerau_levenshtein(email_std_l, email_std_r) <= 1", label_for_charts="email one typo apart"
+            ),
             cll.CustomLevel("email_local_l = email_local_r", label_for_charts="same mailbox name, other domain"),
-            cll.CustomLevel("jaro_winkler_similarity(email_local_l, email_local_r) >= 0.9", label_for_charts="mailbox name similar"),
+            cll.CustomLevel(
+                "jaro_winkler_similarity(email_local_l, email_local_r) >= 0.9", label_for_charts="mailbox name similar"
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -338,7 +368,7 @@ def regularise(model: dict) -> dict:
 
     The prior stays within PRIOR_BOUNDS. A comparison EM could not train at all (no session left
     it free) gets default m values, halving from its strongest level down. A single level EM never
-    saw gets m = u: no evidence either way. Every trained m is floored so no single disagreement
+    saw gets m = u: no evidence either way, as Splink scores a level it has no m for. Every trained m is floored so no single disagreement
     becomes a veto: EM on clean-looking data learns m = 0 for 'emails differ' (weight -87), yet
     people do have several mailboxes."""
     low, high = PRIOR_BOUNDS
@@ -352,15 +382,14 @@ def regularise(model: dict) -> dict:
         if not trained:
             _default_m(levels)
             continue
-        for level in levels:
-            if level not in trained:
-                level["m_probability"] = level["u_probability"]
-        room = max(1.0 - sum(lv["m_probability"] for lv in levels if lv not in trained), M_FLOOR)
         for level in trained:
             level["m_probability"] = max(level["m_probability"], M_FLOOR)
         total = sum(lv["m_probability"] for lv in trained)
         for level in trained:
-            level["m_probability"] *= room / total
+            level["m_probability"] /= total
+        for level in levels:  # what Splink does with an untrained level (a Bayes factor of 1), made explicit
+            if level not in trained:
+                level["m_probability"] = level["u_probability"]
     return model
 
 
@@ -383,7 +412,12 @@ def new_linker(records, model: dict | SettingsCreator | None = None, db_api: Duc
     frame = db_api.register(records, table_name="records")
     # Splink's settings validation only logs, and parses every comparison's SQL to do it (~0.4 s):
     # a saved model was validated when it was trained on these same columns
-    return Linker(frame, model if model is not None else settings(), log_level=logging.WARNING, validate_settings=not isinstance(model, dict))
+    return Linker(
+        frame,
+        model if model is not None else settings(),
+        log_level=logging.WARNING,
+        validate_settings=not isinstance(model, dict),
+    )
 
 
 def design_digest(fields=ALL_FIELDS) -> str:

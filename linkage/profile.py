@@ -26,7 +26,7 @@ MIN_PRESENT = 2
 # Identifiers a value of which may be generic: a value is generic when records of this many
 # different names share it (a family shares a landline; a shop's service number, 13800138000 or
 # test@test.com are shared by strangers), or when more records share it than one person has.
-KEY_FIELDS = ("phone_e164", "email_std", "wechat_std", "national_id", "external_id", "address_std")
+KEY_FIELDS = ("phone_e164", "email_std", "wechat_std", "national_id", "external_id")
 GENERIC_DISTINCT_NAMES = 8
 GENERIC_RECORDS = 1000
 # what tells people apart when counting who shares a value: the name, else the other contacts
