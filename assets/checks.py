@@ -32,8 +32,16 @@ def blocking_check(asset, name: str, description: str) -> AssetCheckSpec:
 
 
 STAGED_CHECKS = [
-    blocking_check(STAGED, "rows_accounted_for", "Every source row is staged or quarantined: rows read = staged + quarantined, per file."),
-    blocking_check(STAGED, "quarantine_keys", "quarantined_records: one row per lineage key (row 0 = the whole file), each with a reason."),
+    blocking_check(
+        STAGED,
+        "rows_accounted_for",
+        "Every source row is staged or quarantined: rows read = staged + quarantined, per file.",
+    ),
+    blocking_check(
+        STAGED,
+        "quarantine_keys",
+        "quarantined_records: one row per lineage key (row 0 = the whole file), each with a reason.",
+    ),
     blocking_check(
         STAGED,
         "records_not_shrunk",
@@ -42,16 +50,44 @@ STAGED_CHECKS = [
 ]
 CROSSWALK_CHECKS = [
     blocking_check(CROSSWALK, "every_record_in_one_customer", "Every staged record is in exactly one customer."),
-    blocking_check(CROSSWALK, "review_queue_keys", "match_review_queue: pair_id unique and not null, a known status, both customers in the crosswalk."),
-    blocking_check(CROSSWALK, "id_history_keys", "customer_id_history: one known event per customer this run; live IDs and merge targets are customers."),
-    blocking_check(CROSSWALK, "match_rate_within_drift", "Each source's match rate (share of its records that joined another record) moved no more than the configured drift since the last published run."),
-    blocking_check(CROSSWALK, "accuracy_against_truth", "With a truth file configured (UNIFY_TRUTH): pairwise precision and recall of the crosswalk at or above their floors."),
+    blocking_check(
+        CROSSWALK,
+        "review_queue_keys",
+        "match_review_queue: pair_id unique and not null, a known status, both customers in the crosswalk.",
+    ),
+    blocking_check(
+        CROSSWALK,
+        "id_history_keys",
+        "customer_id_history: one known event per customer this run; live IDs and merge targets are customers.",
+    ),
+    blocking_check(
+        CROSSWALK,
+        "match_rate_within_drift",
+        "Each source's match rate (share of its records that joined another record) moved no more than the configured drift since the last published run.",
+    ),
+    blocking_check(
+        CROSSWALK,
+        "accuracy_against_truth",
+        "With a truth file configured (UNIFY_TRUTH): pairwise precision and recall of the crosswalk at or above their floors.",
+    ),
 ]
 GOLDEN_CHECKS = [
     blocking_check(GOLDEN, "golden_key_unique", "customer_id is unique and never null."),
-    blocking_check(GOLDEN, "crosswalk_points_at_golden", "Every crosswalk row points at an existing golden customer, and every customer has records."),
-    blocking_check(GOLDEN, "largest_cluster_bounded", "No customer is bigger than the configured bound: a giant cluster is an over-merge."),
-    blocking_check(GOLDEN, "field_lineage_keys", "golden_field_lineage: one row per (customer, field), for a golden customer, from one of that customer's own records."),
+    blocking_check(
+        GOLDEN,
+        "crosswalk_points_at_golden",
+        "Every crosswalk row points at an existing golden customer, and every customer has records.",
+    ),
+    blocking_check(
+        GOLDEN,
+        "largest_cluster_bounded",
+        "No customer is bigger than the configured bound: a giant cluster is an over-merge.",
+    ),
+    blocking_check(
+        GOLDEN,
+        "field_lineage_keys",
+        "golden_field_lineage: one row per (customer, field), for a golden customer, from one of that customer's own records.",
+    ),
     blocking_check(
         GOLDEN,
         "customers_not_shrunk",
@@ -101,7 +137,13 @@ def rows_accounted_for(staged: pa.Table, quarantined: pa.Table, file_reports: pa
 def quarantine_keys(quarantined: pa.Table) -> AssetCheckResult:
     return _result(
         "quarantine_keys",
-        {**key_violations(quarantined, list(LINEAGE_COLUMNS)), **counts("select count(*) filter (where reason is null) as without_reason from q", q=quarantined.select(["reason"]))},
+        {
+            **key_violations(quarantined, list(LINEAGE_COLUMNS)),
+            **counts(
+                "select count(*) filter (where reason is null) as without_reason from q",
+                q=quarantined.select(["reason"]),
+            ),
+        },
     )
 
 
@@ -177,7 +219,12 @@ def shrink_result(
 
 
 def audit_crosswalk(
-    crosswalk: pa.Table, staged: pa.Table, queue: pa.Table, history: pa.Table, warehouse: Warehouse, monitoring: Monitoring
+    crosswalk: pa.Table,
+    staged: pa.Table,
+    queue: pa.Table,
+    history: pa.Table,
+    warehouse: Warehouse,
+    monitoring: Monitoring,
 ) -> list[AssetCheckResult]:
     return [
         every_record_in_one_customer(staged, crosswalk),
@@ -189,9 +236,13 @@ def audit_crosswalk(
 
 
 def every_record_in_one_customer(staged: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
-    distinct_keys = counts("select count(*) as n from (select distinct * from keys)", keys=crosswalk.select(list(LINEAGE_COLUMNS)))["n"]
+    distinct_keys = counts(
+        "select count(*) as n from (select distinct * from keys)", keys=crosswalk.select(list(LINEAGE_COLUMNS))
+    )["n"]
     found = {"staged": staged.num_rows, "crosswalk_rows": crosswalk.num_rows, "distinct_lineage_keys": distinct_keys}
-    return AssetCheckResult(check_name="every_record_in_one_customer", passed=len(set(found.values())) == 1, metadata=found)
+    return AssetCheckResult(
+        check_name="every_record_in_one_customer", passed=len(set(found.values())) == 1, metadata=found
+    )
 
 
 def review_queue_keys(queue: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
@@ -253,7 +304,10 @@ def _rates_table(changes: list[dict]) -> str:
         return "" if v is None else f"{v:.3f}"
 
     lines = ["| source system | last run | this run | change |", "|---|---:|---:|---:|"]
-    return "\n".join(lines + [f"| {c['source_system']} | {rate(c['before'])} | {rate(c['now'])} | {rate(c['change'])} |" for c in changes])
+    return "\n".join(
+        lines
+        + [f"| {c['source_system']} | {rate(c['before'])} | {rate(c['now'])} | {rate(c['change'])} |" for c in changes]
+    )
 
 
 def accuracy_against_truth(crosswalk: pa.Table, monitoring: Monitoring) -> AssetCheckResult:
@@ -268,7 +322,12 @@ def accuracy_against_truth(crosswalk: pa.Table, monitoring: Monitoring) -> Asset
     return AssetCheckResult(
         check_name="accuracy_against_truth",
         passed=scores.precision >= monitoring.min_precision and scores.recall >= monitoring.min_recall,
-        metadata={**scores.as_dict(), "min_precision": monitoring.min_precision, "min_recall": monitoring.min_recall, "truth": MetadataValue.path(str(truth))},
+        metadata={
+            **scores.as_dict(),
+            "min_precision": monitoring.min_precision,
+            "min_recall": monitoring.min_recall,
+            "truth": MetadataValue.path(str(truth)),
+        },
     )
 
 
@@ -294,7 +353,10 @@ def audit_golden(
 
 
 def golden_key_unique(golden: pa.Table) -> AssetCheckResult:
-    found = counts("select count(*) filter (where customer_id is null) as null_ids, count(*) - count(distinct customer_id) as duplicate_ids from golden", golden=golden.select(["customer_id"]))
+    found = counts(
+        "select count(*) filter (where customer_id is null) as null_ids, count(*) - count(distinct customer_id) as duplicate_ids from golden",
+        golden=golden.select(["customer_id"]),
+    )
     return _result("golden_key_unique", found)
 
 
@@ -309,8 +371,15 @@ def crosswalk_points_at_golden(crosswalk: pa.Table, golden: pa.Table) -> AssetCh
 
 
 def largest_cluster_bounded(golden: pa.Table, bound: int) -> AssetCheckResult:
-    largest = counts("select coalesce(max(source_record_count), 0) as largest from golden", golden=golden.select(["source_record_count"]))["largest"]
-    return AssetCheckResult(check_name="largest_cluster_bounded", passed=largest <= bound, metadata={"largest_cluster": largest, "bound": bound})
+    largest = counts(
+        "select coalesce(max(source_record_count), 0) as largest from golden",
+        golden=golden.select(["source_record_count"]),
+    )["largest"]
+    return AssetCheckResult(
+        check_name="largest_cluster_bounded",
+        passed=largest <= bound,
+        metadata={"largest_cluster": largest, "bound": bound},
+    )
 
 
 def field_lineage_keys(field_lineage: pa.Table, golden: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:

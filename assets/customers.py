@@ -5,7 +5,6 @@ area first; their blocking checks audit them; only then does `warehouse/publishe
 into the warehouse (write-audit-publish).
 """
 
-
 import uuid
 from collections import Counter
 from datetime import date
@@ -19,9 +18,9 @@ from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from linkage import delta, identity, model_store, predict, survivorship
-from sources import incremental
 from linkage import review as linkage_review
 from reports.figures import public_reason
+from sources import incremental
 from sources.canonical import standardise
 from warehouse import models, review, state
 
@@ -47,7 +46,12 @@ def _incremental(config: RunMode, work: WorkArea, *names: str) -> bool:
     return config.incremental and work.has(*names)
 
 
-@asset(key=STAGED, group_name="staged", check_specs=checks.STAGED_CHECKS, description="Every source row staged as a record or quarantined with its reason.")
+@asset(
+    key=STAGED,
+    group_name="staged",
+    check_specs=checks.STAGED_CHECKS,
+    description="Every source row staged as a record or quarantined with its reason.",
+)
 def staged_source_records(
     config: RunMode,
     sources: SourcesFolder,
@@ -56,19 +60,39 @@ def staged_source_records(
     monitoring: Monitoring,
     run_settings: RunSettings,
 ) -> MaterializeResult:
-    previous = {name: work.read(name) for name in incremental.PREVIOUS} if _incremental(config, work, *incremental.PREVIOUS) else None
+    previous = (
+        {name: work.read(name) for name in incremental.PREVIOUS}
+        if _incremental(config, work, *incremental.PREVIOUS)
+        else None
+    )
     result, staged, quarantined, reports = incremental.read_folder(sources.root(), previous)
     work.write("staged", staged)
     work.write("quarantined", quarantined)
     work.write("file_reports", reports)
-    work.write("reread_files", pa.table({"source_file": [f["source_file"] for f in result.files]}, schema=pa.schema([("source_file", pa.string())])))
+    work.write(
+        "reread_files",
+        pa.table(
+            {"source_file": [f["source_file"] for f in result.files]}, schema=pa.schema([("source_file", pa.string())])
+        ),
+    )
     return MaterializeResult(
-        metadata=table_metadata(staged, quarantined=quarantined.num_rows, files_read=len(result.files), files_unchanged=len(result.unchanged), files=MetadataValue.md(_file_table(result.files))),
+        metadata=table_metadata(
+            staged,
+            quarantined=quarantined.num_rows,
+            files_read=len(result.files),
+            files_unchanged=len(result.unchanged),
+            files=MetadataValue.md(_file_table(result.files)),
+        ),
         check_results=checks.audit_staged(staged, quarantined, reports, warehouse, monitoring, run_settings),
     )
 
 
-@asset(key=CANONICAL, deps=[STAGED], group_name="standardised", description="Staged records with standardised names, phones, emails, addresses and dates.")
+@asset(
+    key=CANONICAL,
+    deps=[STAGED],
+    group_name="standardised",
+    description="Staged records with standardised names, phones, emails, addresses and dates.",
+)
 def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
     staged, reread = work.read("staged"), work.read("reread_files").column("source_file").to_pylist()
     numbering = work.read_json(NUMBERING)
@@ -107,14 +131,21 @@ def linkage_model(
     return MaterializeResult(metadata={**metadata, "trained_on_records": document.get("trained_on_records")})
 
 
-@asset(key=PAIRS, deps=[CANONICAL, MODEL], group_name="linked", description="Candidate record pairs scored by the model, plus pairs that are one customer by definition.")
+@asset(
+    key=PAIRS,
+    deps=[CANONICAL, MODEL],
+    group_name="linked",
+    description="Candidate record pairs scored by the model, plus pairs that are one customer by definition.",
+)
 def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
     canonical = work.read("canonical")
     document = models.current_model(warehouse.engine())
     engine = predict.scorer(linkage.engine, linkage.spark_master)
     numbering = work.read_json(NUMBERING)
     if _incremental(config, work, "pairs", "scored_records") and work.read_json(SCORED_NUMBERING) == numbering:
-        scored = predict.rescore_with_new(work.read("pairs"), work.read("scored_records"), canonical, document["splink"], SCORE_FLOOR, engine)
+        scored = predict.rescore_with_new(
+            work.read("pairs"), work.read("scored_records"), canonical, document["splink"], SCORE_FLOOR, engine
+        )
     else:
         scored = engine.all_pairs(predict.link_records(canonical), document["splink"], SCORE_FLOOR)
     pairs = pa.concat_tables([scored, predict.deterministic_pairs(canonical)])
@@ -124,7 +155,13 @@ def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage:
     return MaterializeResult(metadata=table_metadata(pairs, model_version=document["version"]))
 
 
-@asset(key=CROSSWALK, deps=[PAIRS], group_name="golden", check_specs=checks.CROSSWALK_CHECKS, description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.")
+@asset(
+    key=CROSSWALK,
+    deps=[PAIRS],
+    group_name="golden",
+    check_specs=checks.CROSSWALK_CHECKS,
+    description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.",
+)
 def customer_source_records(
     config: RunMode,
     work: WorkArea,
@@ -165,7 +202,9 @@ def customer_source_records(
             customers_resolved_again=len(changed) if changed is not None else "all",
             **{f"ids_{e}": events[e] for e in identity.EVENTS},
         ),
-        check_results=checks.audit_crosswalk(crosswalk, work.read("staged", columns=["source_file"]), queue, history, warehouse, monitoring),
+        check_results=checks.audit_crosswalk(
+            crosswalk, work.read("staged", columns=["source_file"]), queue, history, warehouse, monitoring
+        ),
     )
 
 
@@ -174,10 +213,17 @@ def _resolve_all(
 ):
     """(crosswalk, review queue, assignment) of every record."""
     assignment = identity.resolve_identities(
-        canonical, pairs, state.read_registry(engine), decisions, state.highest_customer_id(engine), linkage.match_threshold
+        canonical,
+        pairs,
+        state.read_registry(engine),
+        decisions,
+        state.highest_customer_id(engine),
+        linkage.match_threshold,
     )
     crosswalk = survivorship.build_crosswalk(canonical, assignment.table(), pairs, today)
-    queue = linkage_review.review_queue(canonical, assignment.table(), pairs, decisions, linkage.review_floor, linkage.match_threshold)
+    queue = linkage_review.review_queue(
+        canonical, assignment.table(), pairs, decisions, linkage.review_floor, linkage.match_threshold
+    )
     return crosswalk, queue, assignment
 
 
@@ -197,7 +243,9 @@ def _resolve_affected(
     records = delta.within(canonical, "record_id", scope.records)
     scope_pairs = delta.pairs_within(pairs, scope.records)
     registry = state.read_registry(engine, keys=records)
-    assignment = identity.resolve_identities(records, scope_pairs, registry, decisions, state.highest_customer_id(engine), linkage.match_threshold)
+    assignment = identity.resolve_identities(
+        records, scope_pairs, registry, decisions, state.highest_customer_id(engine), linkage.match_threshold
+    )
     resolved = assignment.table()
     kept = delta.outside(base, "customer_id", scope.customers)
     fresh = survivorship.build_crosswalk(records, resolved, scope_pairs, today)
@@ -206,8 +254,17 @@ def _resolve_affected(
     everyone = pa.concat_tables([kept.select(["record_id", "customer_id"]), resolved])
     queue = pa.concat_tables(
         [
-            delta.outside(delta.outside(base_queue, "left_customer_id", scope.customers), "right_customer_id", scope.customers),
-            linkage_review.review_queue(canonical, everyone, delta.pairs_touching(pairs, scope.records), decisions, linkage.review_floor, linkage.match_threshold),
+            delta.outside(
+                delta.outside(base_queue, "left_customer_id", scope.customers), "right_customer_id", scope.customers
+            ),
+            linkage_review.review_queue(
+                canonical,
+                everyone,
+                delta.pairs_touching(pairs, scope.records),
+                decisions,
+                linkage.review_floor,
+                linkage.match_threshold,
+            ),
         ]
     )
     changed = pc.unique(pa.concat_arrays([scope.customers, pc.unique(resolved.column("customer_id"))]))
@@ -233,7 +290,13 @@ def _published_crosswalk(work: WorkArea, engine, basis: dict) -> pa.Table | None
     return work.read_published("crosswalk")
 
 
-@asset(key=GOLDEN, deps=[CROSSWALK], group_name="golden", check_specs=checks.GOLDEN_CHECKS, description="One row per unified customer, each field chosen by a survivorship rule.")
+@asset(
+    key=GOLDEN,
+    deps=[CROSSWALK],
+    group_name="golden",
+    check_specs=checks.GOLDEN_CHECKS,
+    description="One row per unified customer, each field chosen by a survivorship rule.",
+)
 def golden_customers(
     work: WorkArea, linkage: LinkageSettings, warehouse: Warehouse, monitoring: Monitoring, run_settings: RunSettings
 ) -> MaterializeResult:
@@ -241,7 +304,10 @@ def golden_customers(
     if work.has(CHANGED):  # only the changed customers' golden rows are built again
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
         fresh, fresh_lineage = survivorship.build_golden(delta.within(crosswalk, "customer_id", changed))
-        kept, kept_lineage = (delta.outside(work.read_published(name), "customer_id", changed) for name in ("golden", "golden_field_lineage"))
+        kept, kept_lineage = (
+            delta.outside(work.read_published(name), "customer_id", changed)
+            for name in ("golden", "golden_field_lineage")
+        )
         golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
         field_lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
     else:

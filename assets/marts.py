@@ -44,15 +44,32 @@ MART_ASSET_KEYS = [mart_key(t) for t in tables.MARTS]
 # mart -> (the tables it is built from, what it holds)
 MART_SPECS = {
     tables.customer_orders: ([CANONICAL, CROSSWALK, GOLDEN], "One row per shop order, with its golden customer."),
-    tables.customer_service_tickets: ([CANONICAL, CROSSWALK, GOLDEN], "One row per service ticket, with its golden customer and whether it is open."),
-    tables.customer_value: ([GOLDEN, CANONICAL], "Orders, spend, purchase cycle, RFM and value tier per customer, as of a date."),
+    tables.customer_service_tickets: (
+        [CANONICAL, CROSSWALK, GOLDEN],
+        "One row per service ticket, with its golden customer and whether it is open.",
+    ),
+    tables.customer_value: (
+        [GOLDEN, CANONICAL],
+        "Orders, spend, purchase cycle, RFM and value tier per customer, as of a date.",
+    ),
     tables.marketing_audience: ([GOLDEN], "Customers marketing may contact, each at one address."),
     tables.marketing_suppressions: ([GOLDEN], "Customers left out of the audience, with the reasons."),
-    tables.customer_salespeople: ([CROSSWALK, GOLDEN], "Every salesperson who has the customer in a sheet; one is primary."),
-    tables.upcoming_birthdays: ([GOLDEN, CANONICAL], "Customers whose birthday falls in the next 30 days, for customer care."),
+    tables.customer_salespeople: (
+        [CROSSWALK, GOLDEN],
+        "Every salesperson who has the customer in a sheet; one is primary.",
+    ),
+    tables.upcoming_birthdays: (
+        [GOLDEN, CANONICAL],
+        "Customers whose birthday falls in the next 30 days, for customer care.",
+    ),
 }
 # a mart built from another mart of the same step depends on it too, so the graph says so
-MART_DEPS = {tables.customer_value: [ORDERS], tables.marketing_audience: [TICKETS], tables.marketing_suppressions: [TICKETS], tables.upcoming_birthdays: [SALESPEOPLE]}
+MART_DEPS = {
+    tables.customer_value: [ORDERS],
+    tables.marketing_audience: [TICKETS],
+    tables.marketing_suppressions: [TICKETS],
+    tables.upcoming_birthdays: [SALESPEOPLE],
+}
 
 
 def _audit_specs() -> list[AssetCheckSpec]:
@@ -74,7 +91,10 @@ MART_CHECKS = _audit_specs()
 
 @multi_asset(
     name="marts",
-    specs=[AssetSpec(mart_key(t), deps=[*sources, *MART_DEPS.get(t, [])], group_name="marts", description=text) for t, (sources, text) in MART_SPECS.items()],
+    specs=[
+        AssetSpec(mart_key(t), deps=[*sources, *MART_DEPS.get(t, [])], group_name="marts", description=text)
+        for t, (sources, text) in MART_SPECS.items()
+    ],
     check_specs=MART_CHECKS,
 )
 def customer_marts(work: WorkArea, run_settings: RunSettings):
@@ -82,19 +102,33 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
     run's date (an event dated later, a typo such as 2031, never moves it)."""
     golden, crosswalk = work.read("golden"), _crosswalk_keys(work)
     today = run_settings.today()
-    built = build_marts(golden, crosswalk, work.read("canonical", columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})), work.read("crosswalk", columns=["customer_id", "salesperson", "event_at"]), today)
+    built = build_marts(
+        golden,
+        crosswalk,
+        work.read("canonical", columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})),
+        work.read("crosswalk", columns=["customer_id", "salesperson", "event_at"]),
+        today,
+    )
     for table, data in built.items():
         work.write(table.name, data)
         yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data))
     for table, data in built.items():
         key = [c.name for c in table.primary_key.columns]
         yield _result(table, "key_unique", audits.key_violations(data, key))
-        yield _result(table, "points_at_golden", audits.orphan_customers(data.select(["customer_id"]), golden.select(["customer_id"])))
-    consent = audits.audience_violations(built[tables.marketing_audience], golden, built[tables.customer_service_tickets])
+        yield _result(
+            table,
+            "points_at_golden",
+            audits.orphan_customers(data.select(["customer_id"]), golden.select(["customer_id"])),
+        )
+    consent = audits.audience_violations(
+        built[tables.marketing_audience], golden, built[tables.customer_service_tickets]
+    )
     yield _result(tables.marketing_audience, "audience_respects_consent", consent)
 
 
-def build_marts(golden: pa.Table, crosswalk_keys: pa.Table, canonical: pa.Table, sales_records: pa.Table, today: date) -> dict:
+def build_marts(
+    golden: pa.Table, crosswalk_keys: pa.Table, canonical: pa.Table, sales_records: pa.Table, today: date
+) -> dict:
     """Every mart, by its warehouse table."""
     order_rows = build_orders(canonical, crosswalk_keys)
     ticket_rows = build_tickets(canonical, crosswalk_keys)
@@ -117,7 +151,9 @@ def _crosswalk_keys(work: WorkArea) -> pa.Table:
 
 
 def _result(table, check: str, violations: dict[str, int]) -> AssetCheckResult:
-    return AssetCheckResult(asset_key=mart_key(table), check_name=check, passed=not any(violations.values()), metadata=violations)
+    return AssetCheckResult(
+        asset_key=mart_key(table), check_name=check, passed=not any(violations.values()), metadata=violations
+    )
 
 
 MART_ASSETS = [customer_marts]

@@ -1,7 +1,7 @@
 """Write-audit-publish, last step: swap every audited work table into the warehouse at once."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
@@ -43,7 +43,7 @@ PUBLISHED_DEPS: list[AssetKey] = [*MART_ASSET_KEYS]
     description="Atomic publish of the golden and crosswalk tables, the quarantine, the identity state and the run row.",
 )
 def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse) -> MaterializeResult:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     crosswalk, golden, files = work.read("crosswalk"), work.read("golden"), work.read("file_reports")
     basis = work.read_json("basis")
     run_row = _run_row(context.run_id, now, files, golden.num_rows, basis["model_version"])
@@ -52,7 +52,9 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
         changes = {}
         for table, key in CUSTOMER_KEYED.items():
-            current, previous = (delta.within(rows, "customer_id", changed) for rows in _now_and_before(work, replaced.pop(table)))
+            current, previous = (
+                delta.within(rows, "customer_id", changed) for rows in _now_and_before(work, replaced.pop(table))
+            )
             changes[table] = publish.RowChanges(current, previous, key)
         for table, key in MART_KEYED.items():
             if work.has_published(PUBLISHED_FROM_WORK[table]):  # else replaced (kept since this version)
@@ -61,11 +63,16 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
     publish.publish(
         warehouse.engine(),
         published={table: work.read(name) for table, name in replaced.items()},
-        appends={tables.customer_id_history: _history(work.read("id_history"), context.run_id, now), tables.pipeline_runs: run_row},
+        appends={
+            tables.customer_id_history: _history(work.read("id_history"), context.run_id, now),
+            tables.pipeline_runs: run_row,
+        },
         registry=_registry(registered, context.run_id),
         changes=changes,
     )
-    work.keep_published([*PUBLISHED_BASE, *(PUBLISHED_FROM_WORK[t] for t in MART_KEYED)], {"run_id": context.run_id, "basis": basis})
+    work.keep_published(
+        [*PUBLISHED_BASE, *(PUBLISHED_FROM_WORK[t] for t in MART_KEYED)], {"run_id": context.run_id, "basis": basis}
+    )
     return MaterializeResult(
         metadata={
             "golden_customers": golden.num_rows,
@@ -97,7 +104,9 @@ def _registry(crosswalk: pa.Table, run_id: str) -> pa.Table:
 
 def _history(history: pa.Table, run_id: str, now: datetime) -> pa.Table:
     n = history.num_rows
-    return history.append_column("run_id", pa.array([run_id] * n, pa.string())).append_column("at", pa.array([now] * n, pa.timestamp("us")))
+    return history.append_column("run_id", pa.array([run_id] * n, pa.string())).append_column(
+        "at", pa.array([now] * n, pa.timestamp("us"))
+    )
 
 
 def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int, model_version: str | None) -> pa.Table:
@@ -118,5 +127,3 @@ def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int, mod
             }
         ]
     )
-
-

@@ -1,7 +1,7 @@
 """What a run looked like, as Dagster sees it: the match summary with its charts on the asset page,
 and the HTML run report written after the publish and linked from the run."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
 
@@ -28,7 +28,9 @@ LINKAGE_FIGURES = "linkage_figures"  # work file: the match summary's figures, f
     description="Match summary of the linked and golden layers: match rate per source, duplicates per source pair, match-weight histogram, cluster sizes.",
 )
 def match_summary(work: WorkArea) -> MaterializeResult:
-    linkage = figures.linkage(work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS), work.read("pairs", columns=figures.PAIRS_COLUMNS))
+    linkage = figures.linkage(
+        work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS), work.read("pairs", columns=figures.PAIRS_COLUMNS)
+    )
     work.write_json(LINKAGE_FIGURES, linkage.to_json())  # the run report shows them too
     numbers, sections = summarise(linkage)
     return MaterializeResult(metadata={**numbers, **{name: MetadataValue.md(text) for name, text in sections.items()}})
@@ -44,7 +46,7 @@ def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monit
     value_mart = tables.customer_value.name  # written by the marts, when they are in the run
     run = collect(
         run_id=context.run_id,
-        finished_at=datetime.now(timezone.utc).replace(tzinfo=None),
+        finished_at=datetime.now(UTC).replace(tzinfo=None),
         files=work.read("file_reports"),
         linkage=figures.LinkageFigures.from_json(work.read_json(LINKAGE_FIGURES)),
         quarantined=work.read("quarantined"),
@@ -53,12 +55,16 @@ def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monit
     )
     path = write_report(monitoring.reports(), run).resolve()
     context.instance.add_run_tags(context.run_id, {REPORT_TAG: str(path)})
-    return MaterializeResult(metadata={"report": MetadataValue.path(str(path)), "checks_not_passed": sum(not c.passed for c in run.checks)})
+    return MaterializeResult(
+        metadata={"report": MetadataValue.path(str(path)), "checks_not_passed": sum(not c.passed for c in run.checks)}
+    )
 
 
 def check_outcomes(context: AssetExecutionContext) -> list[CheckOutcome]:
     """The asset checks this run evaluated so far (every check runs before the publish)."""
-    records = context.instance.get_records_for_run(context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    records = context.instance.get_records_for_run(
+        context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
     evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
     return [CheckOutcome(e.asset_key.to_user_string(), e.check_name, e.passed, e.severity.value) for e in evaluations]
 

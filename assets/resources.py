@@ -45,7 +45,7 @@ class Warehouse(ConfigurableResource):
         return make_engine(self.url)
 
     @contextmanager
-    def yield_for_execution(self, context: InitResourceContext) -> Iterator["Warehouse"]:
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[Warehouse]:
         with run_lock(self.url, self.run_lock_wait, on_wait=context.log.warning):
             with super().yield_for_execution(context) as resource:
                 yield resource

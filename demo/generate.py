@@ -90,9 +90,23 @@ _TYPO_ONLY_CHARS = """玮wei 炜wei 薇wei 婧jing 菁jing 俐li 桦hua 骅hua �
 亭ting 虹hong 玫mei 琇xiu 芸yun 钰yu 锋feng 枫feng 扬yang 恺kai 俪li 萱xuan 侠xia 雯wen"""
 
 # Surnames misheard on the phone or mistyped by a pinyin IME.
-_SURNAME_TYPOS = {"张": "章", "章": "张", "王": "汪", "汪": "王", "徐": "许", "许": "徐", "刘": "柳",
-                  "吴": "武", "武": "吴", "杨": "阳", "李": "黎", "黎": "李", "黄": "王", "周": "邹",
-                  "邹": "周"}
+_SURNAME_TYPOS = {
+    "张": "章",
+    "章": "张",
+    "王": "汪",
+    "汪": "王",
+    "徐": "许",
+    "许": "徐",
+    "刘": "柳",
+    "吴": "武",
+    "武": "吴",
+    "杨": "阳",
+    "李": "黎",
+    "黎": "李",
+    "黄": "王",
+    "周": "邹",
+    "邹": "周",
+}
 
 _WEST_MALE = """James John Robert Michael William David Richard Joseph Thomas Charles Christopher
 Daniel Matthew Anthony Mark Donald Steven Paul Andrew Joshua Kevin Brian George Timothy Ronald
@@ -163,22 +177,54 @@ _CN_ESTATES = "阳光花园 翠苑小区 金色家园 碧桂园 万科城 锦绣
 
 # (city, state, zip prefix)
 _US_CITIES = [
-    ("Springfield", "IL", "627"), ("Portland", "OR", "972"), ("Austin", "TX", "787"),
-    ("Denver", "CO", "802"), ("Columbus", "OH", "432"), ("Madison", "WI", "537"),
-    ("Raleigh", "NC", "276"), ("Boise", "ID", "837"), ("Albany", "NY", "122"),
-    ("Richmond", "VA", "232"), ("Sacramento", "CA", "958"), ("San Jose", "CA", "951"),
-    ("Seattle", "WA", "981"), ("Tucson", "AZ", "857"), ("Omaha", "NE", "681"),
-    ("Tulsa", "OK", "741"), ("Louisville", "KY", "402"), ("Nashville", "TN", "372"),
-    ("Fairfield", "CT", "064"), ("Dover", "DE", "199"), ("Bangor", "ME", "044"),
-    ("Burlington", "VT", "054"), ("Ann Arbor", "MI", "481"), ("Des Moines", "IA", "503"),
-    ("Wichita", "KS", "672"), ("Reno", "NV", "895"), ("Santa Fe", "NM", "875"),
-    ("Savannah", "GA", "314"), ("Orlando", "FL", "328"), ("Tampa", "FL", "336"),
-    ("Charleston", "SC", "294"), ("Pittsburgh", "PA", "152"), ("Boston", "MA", "021"),
-    ("Providence", "RI", "029"), ("Anchorage", "AK", "995"), ("Honolulu", "HI", "968"),
-    ("Billings", "MT", "591"), ("Fargo", "ND", "581"), ("Minneapolis", "MN", "554"),
-    ("Kansas City", "MO", "641"), ("Little Rock", "AR", "722"), ("Baton Rouge", "LA", "708"),
-    ("Birmingham", "AL", "352"), ("Cheyenne", "WY", "820"), ("Salt Lake City", "UT", "841"),
-    ("Phoenix", "AZ", "850"), ("Oakland", "CA", "946"), ("Plano", "TX", "750"),
+    ("Springfield", "IL", "627"),
+    ("Portland", "OR", "972"),
+    ("Austin", "TX", "787"),
+    ("Denver", "CO", "802"),
+    ("Columbus", "OH", "432"),
+    ("Madison", "WI", "537"),
+    ("Raleigh", "NC", "276"),
+    ("Boise", "ID", "837"),
+    ("Albany", "NY", "122"),
+    ("Richmond", "VA", "232"),
+    ("Sacramento", "CA", "958"),
+    ("San Jose", "CA", "951"),
+    ("Seattle", "WA", "981"),
+    ("Tucson", "AZ", "857"),
+    ("Omaha", "NE", "681"),
+    ("Tulsa", "OK", "741"),
+    ("Louisville", "KY", "402"),
+    ("Nashville", "TN", "372"),
+    ("Fairfield", "CT", "064"),
+    ("Dover", "DE", "199"),
+    ("Bangor", "ME", "044"),
+    ("Burlington", "VT", "054"),
+    ("Ann Arbor", "MI", "481"),
+    ("Des Moines", "IA", "503"),
+    ("Wichita", "KS", "672"),
+    ("Reno", "NV", "895"),
+    ("Santa Fe", "NM", "875"),
+    ("Savannah", "GA", "314"),
+    ("Orlando", "FL", "328"),
+    ("Tampa", "FL", "336"),
+    ("Charleston", "SC", "294"),
+    ("Pittsburgh", "PA", "152"),
+    ("Boston", "MA", "021"),
+    ("Providence", "RI", "029"),
+    ("Anchorage", "AK", "995"),
+    ("Honolulu", "HI", "968"),
+    ("Billings", "MT", "591"),
+    ("Fargo", "ND", "581"),
+    ("Minneapolis", "MN", "554"),
+    ("Kansas City", "MO", "641"),
+    ("Little Rock", "AR", "722"),
+    ("Baton Rouge", "LA", "708"),
+    ("Birmingham", "AL", "352"),
+    ("Cheyenne", "WY", "820"),
+    ("Salt Lake City", "UT", "841"),
+    ("Phoenix", "AZ", "850"),
+    ("Oakland", "CA", "946"),
+    ("Plano", "TX", "750"),
 ]
 
 _US_STREETS = """Oak Maple Pine Cedar Elm Washington Lake Hill Park Main Church Sunset Highland Lincoln
@@ -187,9 +233,19 @@ Mill Prospect Adams Jackson Union Broad Center Lakeview Fairview Green Moore Fra
 Garfield Hawthorne""".split()
 
 # (full, abbreviated): records disagree on which one they use
-_US_SUFFIXES = [("Street", "St"), ("Avenue", "Ave"), ("Road", "Rd"), ("Drive", "Dr"),
-                ("Lane", "Ln"), ("Court", "Ct"), ("Boulevard", "Blvd"), ("Place", "Pl"),
-                ("Way", "Way"), ("Trail", "Trl"), ("Parkway", "Pkwy")]
+_US_SUFFIXES = [
+    ("Street", "St"),
+    ("Avenue", "Ave"),
+    ("Road", "Rd"),
+    ("Drive", "Dr"),
+    ("Lane", "Ln"),
+    ("Court", "Ct"),
+    ("Boulevard", "Blvd"),
+    ("Place", "Pl"),
+    ("Way", "Way"),
+    ("Trail", "Trl"),
+    ("Parkway", "Pkwy"),
+]
 
 _COMPANY_PREFIXES = """创联世纪 网新恒天 九方 浙大万朋 迪摩 七喜 华成育卓 信诚致远 商软冠联 良诺 时刻
 图龙 天益 东方峻景 毕博诚 戴硕 凌颖 惠派国际 维涛 亿次元 恒通 鼎盛 华宇 博远 汇丰源 金桥 新纪元
@@ -197,58 +253,184 @@ _COMPANY_PREFIXES = """创联世纪 网新恒天 九方 浙大万朋 迪摩 七�
 _COMPANY_SUFFIXES = """信息有限公司 科技有限公司 传媒有限公司 网络有限公司 电子有限公司 贸易有限公司
 教育科技有限公司 咨询有限公司""".split()
 
-_PRODUCTS = [("星火英语六级词汇", "29.90"), ("星火英语四级真题", "39.80"), ("考研英语阅读", "45.00"),
-             ("雅思听力训练", "58.00"), ("点读笔", "299.00"), ("新概念英语全套", "168.00"),
-             ("托福核心词汇", "49.00"), ("少儿英语绘本套装", "128.00")]
+_PRODUCTS = [
+    ("星火英语六级词汇", "29.90"),
+    ("星火英语四级真题", "39.80"),
+    ("考研英语阅读", "45.00"),
+    ("雅思听力训练", "58.00"),
+    ("点读笔", "299.00"),
+    ("新概念英语全套", "168.00"),
+    ("托福核心词汇", "49.00"),
+    ("少儿英语绘本套装", "128.00"),
+]
 
-_CN_MOBILE_PREFIXES = [130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 147, 150, 151, 152, 153,
-                       155, 156, 157, 158, 159, 166, 170, 171, 173, 175, 176, 177, 178, 180, 181,
-                       182, 183, 184, 185, 186, 187, 188, 189, 191, 198, 199]
+_CN_MOBILE_PREFIXES = [
+    130,
+    131,
+    132,
+    133,
+    134,
+    135,
+    136,
+    137,
+    138,
+    139,
+    147,
+    150,
+    151,
+    152,
+    153,
+    155,
+    156,
+    157,
+    158,
+    159,
+    166,
+    170,
+    171,
+    173,
+    175,
+    176,
+    177,
+    178,
+    180,
+    181,
+    182,
+    183,
+    184,
+    185,
+    186,
+    187,
+    188,
+    189,
+    191,
+    198,
+    199,
+]
 
-_CN_EMAIL_DOMAINS = (["163.com"] * 5 + ["126.com"] * 3 + ["qq.com"] * 4 + ["sina.com"] * 2
-                     + ["outlook.com"] * 2 + ["gmail.com"] * 2 + ["foxmail.com", "hotmail.com"])
+_CN_EMAIL_DOMAINS = (
+    ["163.com"] * 5
+    + ["126.com"] * 3
+    + ["qq.com"] * 4
+    + ["sina.com"] * 2
+    + ["outlook.com"] * 2
+    + ["gmail.com"] * 2
+    + ["foxmail.com", "hotmail.com"]
+)
 _WEST_EMAIL_DOMAINS = ["gmail.com"] * 4 + ["yahoo.com"] * 2 + ["outlook.com"] * 2 + ["hotmail.com"]
-_EMAIL_DOMAIN_TYPOS = {"gmail.com": "gmial.com", "qq.com": "qqcom", "163.com": "163.cm",
-                       "sina.com": "sian.com", "126.com": "126.con", "outlook.com": "outlok.com",
-                       "yahoo.com": "yaho.com", "hotmail.com": "hotmal.com",
-                       "foxmail.com": "foxmial.com"}
+_EMAIL_DOMAIN_TYPOS = {
+    "gmail.com": "gmial.com",
+    "qq.com": "qqcom",
+    "163.com": "163.cm",
+    "sina.com": "sian.com",
+    "126.com": "126.con",
+    "outlook.com": "outlok.com",
+    "yahoo.com": "yaho.com",
+    "hotmail.com": "hotmal.com",
+    "foxmail.com": "foxmial.com",
+}
 
 # Typed when the real value is unknown or withheld, for many different people (hard profile).
 _PLACEHOLDER_PHONES = ["13800138000", "12345678901", "400-123-4567"]
 _PLACEHOLDER_EMAILS = ["test@test.com", "test@test.com", "123456@qq.com"]
 
 _OPT_OUT_NOTES = ["不要再发广告", "退订", "不再接收营销", "客户说不要再发广告了", "已退订短信"]
-_OPT_OUT_TICKETS = ["客户要求不再接收营销短信", "客户要求退订促销短信", "不要再发广告了，再发就投诉",
-                    "客户表示不再接收营销电话"]
+_OPT_OUT_TICKETS = [
+    "客户要求不再接收营销短信",
+    "客户要求退订促销短信",
+    "不要再发广告了，再发就投诉",
+    "客户表示不再接收营销电话",
+]
 _SALES_NOTES = ["老客户", "价格敏感", "要发票", "已加微信", "周末联系", "转介绍客户", "对点读笔感兴趣"]
-_CALL_ISSUES = ["点读笔无法开机", "物流太慢，催发货", "想退货", "询问发票怎么开", "书页有破损",
-                "课程激活码无效", "点读笔充不进电", "咨询新品上市时间", "快递显示签收但没收到"]
-_HELP_SUBJECTS = ["Question about my order", "Device will not turn on", "Refund request",
-                  "Where is my parcel?", "Invoice needed", "点读笔无法开机", "Wrong item received"]
+_CALL_ISSUES = [
+    "点读笔无法开机",
+    "物流太慢，催发货",
+    "想退货",
+    "询问发票怎么开",
+    "书页有破损",
+    "课程激活码无效",
+    "点读笔充不进电",
+    "咨询新品上市时间",
+    "快递显示签收但没收到",
+]
+_HELP_SUBJECTS = [
+    "Question about my order",
+    "Device will not turn on",
+    "Refund request",
+    "Where is my parcel?",
+    "Invoice needed",
+    "点读笔无法开机",
+    "Wrong item received",
+]
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 _ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 _FIXED_STAMP = dt.datetime(2025, 1, 1)
 
-TMALL_HEADER = ["订单编号", "买家会员名", "买家支付宝账号", "买家应付货款", "买家应付邮费", "总金额",
-                "买家实际支付金额", "订单状态", "买家留言", "收货人姓名", "收货地址", "运送方式", "联系电话",
-                "联系手机", "订单创建时间", "订单付款时间", "宝贝标题", "宝贝总数量", "物流单号", "物流公司",
-                "订单备注", "店铺名称"]
-SHOPIFY_HEADER = ["Name", "Email", "Financial Status", "Paid at", "Fulfillment Status",
-                  "Accepts Marketing", "Currency", "Subtotal", "Shipping", "Taxes", "Total",
-                  "Discount Code", "Created at", "Lineitem quantity", "Lineitem name",
-                  "Lineitem price", "Billing Name", "Billing Address1", "Billing City",
-                  "Billing Zip", "Billing Province", "Billing Country", "Billing Phone",
-                  "Shipping Name", "Shipping Address1", "Shipping City", "Shipping Province",
-                  "Shipping Country", "Shipping Phone", "Notes", "Id", "Phone"]
-CALL_HEADER = ["工单号", "创建时间", "渠道", "客户称呼", "来电号码", "关联订单号", "类型", "状态", "满意度",
-               "问题描述"]
+TMALL_HEADER = [
+    "订单编号",
+    "买家会员名",
+    "买家支付宝账号",
+    "买家应付货款",
+    "买家应付邮费",
+    "总金额",
+    "买家实际支付金额",
+    "订单状态",
+    "买家留言",
+    "收货人姓名",
+    "收货地址",
+    "运送方式",
+    "联系电话",
+    "联系手机",
+    "订单创建时间",
+    "订单付款时间",
+    "宝贝标题",
+    "宝贝总数量",
+    "物流单号",
+    "物流公司",
+    "订单备注",
+    "店铺名称",
+]
+SHOPIFY_HEADER = [
+    "Name",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Accepts Marketing",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Billing Name",
+    "Billing Address1",
+    "Billing City",
+    "Billing Zip",
+    "Billing Province",
+    "Billing Country",
+    "Billing Phone",
+    "Shipping Name",
+    "Shipping Address1",
+    "Shipping City",
+    "Shipping Province",
+    "Shipping Country",
+    "Shipping Phone",
+    "Notes",
+    "Id",
+    "Phone",
+]
+CALL_HEADER = ["工单号", "创建时间", "渠道", "客户称呼", "来电号码", "关联订单号", "类型", "状态", "满意度", "问题描述"]
 SALES_LAYOUTS = {
     "A": ["姓名", "联系电话", "电子邮件", "公司", "所在城市", "客户类型", "下次跟进", "备注"],
     "B": ["联系人", "电话", "E-mail", "微信号", "收货地址", "生日", "成交金额", "备注"],
     "C": ["客户姓名", "手机", "微信", "邮箱", "地址", "生日", "最近联系日期", "重要程度", "营销许可", "备注"],
-    "D": ["Name", "Mobile", "Email", "Company", "City", "Birthday", "Last contact",
-          "Do not contact", "Notes"],
+    "D": ["Name", "Mobile", "Email", "Company", "City", "Birthday", "Last contact", "Do not contact", "Notes"],
 }
 TRUTH_HEADER = ["source_file", "sheet", "row_number", "person_id", "opt_out_signal"]
 
@@ -274,8 +456,7 @@ def _parse_pool(text: str) -> list[tuple[str, str]]:
 
 
 def _parse_weighted(text: str) -> list[tuple[str, str, float]]:
-    return [(m.group(1), m.group(2), float(m.group(3)))
-            for m in re.finditer(r"([^\sa-z0-9.]+)([a-z]+)([0-9.]+)", text)]
+    return [(m.group(1), m.group(2), float(m.group(3))) for m in re.finditer(r"([^\sa-z0-9.]+)([a-z]+)([0-9.]+)", text)]
 
 
 SURNAMES = _parse_weighted(_SURNAMES)
@@ -291,8 +472,7 @@ def _homophones() -> dict[str, list[str]]:
     for ch, py in MALE_CHARS + FEMALE_CHARS + _parse_pool(_TYPO_ONLY_CHARS):
         if ch not in by_py.setdefault(py, []):
             by_py[py].append(ch)
-    return {ch: [o for o in group if o != ch] for group in by_py.values() for ch in group
-            if len(group) > 1}
+    return {ch: [o for o in group if o != ch] for group in by_py.values() for ch in group if len(group) > 1}
 
 
 _HOMOPHONES = _homophones()
@@ -316,6 +496,7 @@ _OPENCC = []
 def _opencc():
     if not _OPENCC:
         import opencc  # imported lazily: only traditional-name noise needs it
+
         _OPENCC.append(opencc.OpenCC("s2t"))
     return _OPENCC[0]
 
@@ -324,40 +505,41 @@ def _opencc():
 # People: stable true attributes, one list entry per person.
 # ----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _People:
-    pid: list            # person id written to the truth file
-    cn: list             # Chinese name (else Western)
+    pid: list  # person id written to the truth file
+    cn: list  # Chinese name (else Western)
     female: list
-    sur: list            # Chinese surname / given name and their pinyin ('' for Western people)
+    sur: list  # Chinese surname / given name and their pinyin ('' for Western people)
     given: list
     sur_py: list
     given_py: list
-    first: list          # Western first / last name ('' for Chinese people)
+    first: list  # Western first / last name ('' for Chinese people)
     last: list
-    in_cn: list          # lives at a Chinese address
-    province: list       # CN province, or US state
+    in_cn: list  # lives at a Chinese address
+    province: list  # CN province, or US state
     city: list
-    district: list       # '' for US addresses
-    street: list         # street line: '解放路57号20栋577室' / ('2734', 'Moore', suffix index, apt)
+    district: list  # '' for US addresses
+    street: list  # street line: '解放路57号20栋577室' / ('2734', 'Moore', suffix index, apt)
     postcode: list
-    phone: list          # 11-digit CN mobile or 10-digit US number
+    phone: list  # 11-digit CN mobile or 10-digit US number
     phone_us: list
-    phone2: list         # second CN mobile or ''
-    office: list         # shared office landline or ''
+    phone2: list  # second CN mobile or ''
+    office: list  # shared office landline or ''
     company: list
     email: list
-    wechat: list         # own WeChat ID, '' when none or when the phone number is the ID
-    wechat_same: list    # the phone number is the WeChat ID (微信同号)
-    birthday: list       # datetime.date
+    wechat: list  # own WeChat ID, '' when none or when the phone number is the ID
+    wechat_same: list  # the phone number is the WeChat ID (微信同号)
+    birthday: list  # datetime.date
     opted_out: list
-    nick: list           # Taobao member name
-    events: np.ndarray   # (n, 5) records per source: Tmall, Shopify, sales, call, help desk
+    nick: list  # Taobao member name
+    events: np.ndarray  # (n, 5) records per source: Tmall, Shopify, sales, call, help desk
 
     def __len__(self) -> int:
         return len(self.pid)
 
-    def concat(self, other: "_People") -> "_People":
+    def concat(self, other: _People) -> _People:
         parts = {}
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
@@ -415,8 +597,9 @@ def _given_name(r: random.Random, female: bool) -> tuple[str, str]:
     return a[0] + b[0], a[1] + b[1]
 
 
-def _build_people(n: int, seed: int, first_id: int = 1, stream: str = "people",
-                  china_only: bool = False, taken: set | None = None) -> _People:
+def _build_people(
+    n: int, seed: int, first_id: int = 1, stream: str = "people", china_only: bool = False, taken: set | None = None
+) -> _People:
     """The person pool for (n, seed, stream): every draw comes from this stream only."""
     rng, r = _streams(seed, stream)
     taken = set() if taken is None else taken
@@ -431,47 +614,85 @@ def _build_people(n: int, seed: int, first_id: int = 1, stream: str = "people",
         if cn[i]:
             s = SURNAMES[sur_idx[i]]
             g = _given_name(r, female[i])
-            sur.append(s[0]); sur_py.append(s[1]); given.append(g[0]); given_py.append(g[1])
-            first.append(""); last.append("")
+            sur.append(s[0])
+            sur_py.append(s[1])
+            given.append(g[0])
+            given_py.append(g[1])
+            first.append("")
+            last.append("")
         else:
-            sur.append(""); sur_py.append(""); given.append(""); given_py.append("")
+            sur.append("")
+            sur_py.append("")
+            given.append("")
+            given_py.append("")
             first.append(_pick(r, _WEST_FEMALE if female[i] else _WEST_MALE))
             last.append(_pick(r, _WEST_LAST))
 
     province, city, district, street, postcode = _addresses(rng, r, in_cn)
-    _common_name_pairs(r, cn, in_cn, [sur, sur_py, given, given_py],
-                       [province, city, district, postcode])
+    _common_name_pairs(r, cn, in_cn, [sur, sur_py, given, given_py], [province, city, district, postcode])
 
     phone_us = [not c and (rng_u > 0.15) for c, rng_u in zip(in_cn, rng.random(n).tolist())]
     mobiles, us = _cn_mobiles(rng, n), _us_phones(rng, n)
-    phone = _unique([u if is_us else m for m, u, is_us in zip(mobiles, us, phone_us)], taken,
-                    lambda v: v[:3] + f"{r.randrange(10**(len(v) - 3)):0{len(v) - 3}d}")
+    phone = _unique(
+        [u if is_us else m for m, u, is_us in zip(mobiles, us, phone_us)],
+        taken,
+        lambda v: v[:3] + f"{r.randrange(10 ** (len(v) - 3)):0{len(v) - 3}d}",
+    )
     has2 = (rng.random(n) < 0.18).tolist()
-    phone2 = _unique([m if h else "" for m, h in zip(_cn_mobiles(rng, n), has2)], taken,
-                     lambda v: v[:3] + f"{r.randrange(10**8):08d}")
+    phone2 = _unique(
+        [m if h else "" for m, h in zip(_cn_mobiles(rng, n), has2)],
+        taken,
+        lambda v: v[:3] + f"{r.randrange(10**8):08d}",
+    )
 
     company = [_company(r, city[i]) if r.random() < 0.3 else "" for i in range(n)]
     office = [""] * n
     _shared_offices(r, in_cn, city, company, office, taken)
 
-    email = _unique([_email(r, i, cn, sur_py, given_py, first, last) for i in range(n)], taken,
-                    lambda v: v.replace("@", str(r.randrange(10)) + "@", 1))
+    email = _unique(
+        [_email(r, i, cn, sur_py, given_py, first, last) for i in range(n)],
+        taken,
+        lambda v: v.replace("@", str(r.randrange(10)) + "@", 1),
+    )
     wechat, wechat_same = _wechats(r, n, in_cn, cn, phone_us, sur_py, given_py, first, last)
     wechat = _unique(wechat, taken, lambda v: v + str(r.randrange(10)))
-    nick = _unique([_nick(r, i, cn, sur_py, given_py, first) for i in range(n)], taken,
-                   lambda v: v + str(r.randrange(10)))
+    nick = _unique(
+        [_nick(r, i, cn, sur_py, given_py, first) for i in range(n)], taken, lambda v: v + str(r.randrange(10))
+    )
 
     lo, hi = dt.date(1955, 1, 1).toordinal(), dt.date(2006, 12, 31).toordinal()
     birthday = [dt.date.fromordinal(o) for o in rng.integers(lo, hi + 1, n).tolist()]
     opted_out = (rng.random(n) < 0.12).tolist()
     events = _events(rng, cn, in_cn)
     return _People(
-        pid=list(range(first_id, first_id + n)), cn=cn, female=female, sur=sur, given=given,
-        sur_py=sur_py, given_py=given_py, first=first, last=last, in_cn=in_cn, province=province,
-        city=city, district=district, street=street, postcode=postcode, phone=phone,
-        phone_us=phone_us, phone2=phone2, office=office, company=company, email=email,
-        wechat=wechat, wechat_same=wechat_same, birthday=birthday, opted_out=opted_out, nick=nick,
-        events=events)
+        pid=list(range(first_id, first_id + n)),
+        cn=cn,
+        female=female,
+        sur=sur,
+        given=given,
+        sur_py=sur_py,
+        given_py=given_py,
+        first=first,
+        last=last,
+        in_cn=in_cn,
+        province=province,
+        city=city,
+        district=district,
+        street=street,
+        postcode=postcode,
+        phone=phone,
+        phone_us=phone_us,
+        phone2=phone2,
+        office=office,
+        company=company,
+        email=email,
+        wechat=wechat,
+        wechat_same=wechat_same,
+        birthday=birthday,
+        opted_out=opted_out,
+        nick=nick,
+        events=events,
+    )
 
 
 def _addresses(rng, r, in_cn):
@@ -483,18 +704,20 @@ def _addresses(rng, r, in_cn):
     for i in range(n):
         if in_cn[i]:
             prov, cty, pc, _, _, dists = _CN_CITIES[cn_city[i]]
-            province.append(prov); city.append(cty)
+            province.append(prov)
+            city.append(cty)
             district.append(_pick(r, dists.split()))
             street.append(_cn_street(r))
             postcode.append(f"{pc}{r.randrange(1000):03d}")
         else:
             cty, state, zp = _US_CITIES[us_city[i]]
-            province.append(state); city.append(cty); district.append("")
+            province.append(state)
+            city.append(cty)
+            district.append("")
             apt = ""
             if r.random() < 0.3:
                 apt = f"{_pick(r, ['Apt.', 'Suite', 'Unit'])} {r.randrange(1, 999)}"
-            street.append((str(r.randrange(10, 99999)), _pick(r, _US_STREETS),
-                           r.randrange(len(_US_SUFFIXES)), apt))
+            street.append((str(r.randrange(10, 99999)), _pick(r, _US_STREETS), r.randrange(len(_US_SUFFIXES)), apt))
             postcode.append(f"{zp}{r.randrange(100):02d}")
     return province, city, district, street, postcode
 
@@ -562,8 +785,8 @@ def _email(r, i, cn, sur_py, given_py, first, last) -> str:
         else:
             local = f"{sur_py[i]}_{given_py[i][:1]}{r.randrange(60, 100)}"
         return f"{local}@{_pick(r, _CN_EMAIL_DOMAINS)}"
-    f, l = first[i].lower(), re.sub(r"[^a-z]", "", last[i].lower())
-    local = f"{f}.{l}{r.randrange(100)}" if r.random() < 0.7 else f"{f[0]}{l}{r.randrange(1000)}"
+    given, family = first[i].lower(), re.sub(r"[^a-z]", "", last[i].lower())
+    local = f"{given}.{family}{r.randrange(100)}" if r.random() < 0.7 else f"{given[0]}{family}{r.randrange(1000)}"
     return f"{local}@{_pick(r, _WEST_EMAIL_DOMAINS)}"
 
 
@@ -571,14 +794,21 @@ def _wechats(r, n, in_cn, cn, phone_us, sur_py, given_py, first, last):
     wechat, same = [], []
     for i in range(n):
         if r.random() > (0.7 if in_cn[i] else 0.25):
-            wechat.append(""); same.append(False)
+            wechat.append("")
+            same.append(False)
         elif not phone_us[i] and r.random() < 0.45:
-            wechat.append(""); same.append(True)
+            wechat.append("")
+            same.append(True)
         else:
             if cn[i]:
-                base = _pick(r, [f"{sur_py[i]}{given_py[i]}", f"{given_py[i]}_{sur_py[i][:1]}",
-                                 "wxid_" + "".join(_pick(r, "abcdefghjkmnpqrstuvwxyz0123456789")
-                                                   for _ in range(10))])
+                base = _pick(
+                    r,
+                    [
+                        f"{sur_py[i]}{given_py[i]}",
+                        f"{given_py[i]}_{sur_py[i][:1]}",
+                        "wxid_" + "".join(_pick(r, "abcdefghjkmnpqrstuvwxyz0123456789") for _ in range(10)),
+                    ],
+                )
             else:
                 base = f"{first[i].lower()}_{last[i].lower()[:3]}"
             wechat.append(f"{base}{r.randrange(100)}" if not base.startswith("wxid_") else base)
@@ -614,6 +844,7 @@ def _events(rng: np.random.Generator, cn: list, in_cn: list) -> np.ndarray:
 # Rendering: how one record shows a person, with the noise of the system that wrote it.
 # ----------------------------------------------------------------------------------------------
 
+
 class _Render:
     def __init__(self, people: _People, seed: int, stream: str, messes: bool, profile: Profile = PROFILES["default"]):
         self.p = people
@@ -633,8 +864,7 @@ class _Render:
         return seq[int(self.r.random() * len(seq))]
 
     # names -------------------------------------------------------------------------------
-    def name(self, i: int, hon=0.0, trad=0.0, typo=0.0, roman=0.0, reverse=0.0, given_only=0.0,
-             formal=False) -> str:
+    def name(self, i: int, hon=0.0, trad=0.0, typo=0.0, roman=0.0, reverse=0.0, given_only=0.0, formal=False) -> str:
         p = self.p
         if not p.cn[i]:
             name = f"{p.first[i]} {p.last[i]}"
@@ -681,7 +911,7 @@ class _Render:
         options = _HOMOPHONES.get(given[k])
         if not options:
             return given
-        return given[:k] + self.pick(options) + given[k + 1:]
+        return given[:k] + self.pick(options) + given[k + 1 :]
 
     def latin_typo(self, text: str) -> str:
         """A dropped or swapped letter inside a word."""
@@ -690,8 +920,8 @@ class _Render:
             return text
         k = self.pick(letters)
         if self.r.random() < 0.6:
-            return text[:k] + text[k + 1:]
-        return text[:k] + text[k + 1] + text[k] + text[k + 2:]
+            return text[:k] + text[k + 1 :]
+        return text[:k] + text[k + 1] + text[k] + text[k + 2 :]
 
     def family_name(self, i: int) -> str:
         """Someone else in the household: same surname or a spouse with their own."""
@@ -725,7 +955,7 @@ class _Render:
 
     def transpose(self, digits: str) -> str:
         k = self.r.randrange(3, len(digits) - 1)
-        return digits[:k] + digits[k + 1] + digits[k] + digits[k + 2:]
+        return digits[:k] + digits[k + 1] + digits[k] + digits[k + 2 :]
 
     def fmt_cn(self, d: str) -> str:
         if not self.on:
@@ -813,6 +1043,7 @@ class _Render:
 # ----------------------------------------------------------------------------------------------
 # Shared helpers for times, ids and files.
 # ----------------------------------------------------------------------------------------------
+
 
 def _times(rng: np.random.Generator, n: int, start: dt.date, end: dt.date) -> np.ndarray:
     """Random wall-clock seconds in [start, end), as datetime64[s], sorted ascending."""
@@ -904,7 +1135,7 @@ class _XlsxWriter:
         else:
             self.futures.append(self.pool.submit(_write_xlsx, path, sheets))
 
-    def __enter__(self) -> "_XlsxWriter":
+    def __enter__(self) -> _XlsxWriter:
         return self
 
     def __exit__(self, exc_type, *_) -> None:
@@ -930,14 +1161,25 @@ class _Truth:
 # shop/: Tmall and Shopify order exports
 # ----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Orders:
     """Tmall orders by person, so service tickets can cite a real order of that person."""
-    numbers: dict     # person index -> list of (order number, order time as datetime64)
+
+    numbers: dict  # person index -> list of (order number, order time as datetime64)
 
 
-def _tmall(people: _People, who: list, rd: _Render, rng: np.random.Generator, start: dt.date,
-           end: dt.date, number_base: int, source_file: str, truth: _Truth) -> tuple[list, _Orders]:
+def _tmall(
+    people: _People,
+    who: list,
+    rd: _Render,
+    rng: np.random.Generator,
+    start: dt.date,
+    end: dt.date,
+    number_base: int,
+    source_file: str,
+    truth: _Truth,
+) -> tuple[list, _Orders]:
     n = len(who)
     times = _times(rng, n, start, end)
     created = _time_strings(times)
@@ -955,8 +1197,7 @@ def _tmall(people: _People, who: list, rd: _Render, rng: np.random.Generator, st
     return rows, orders
 
 
-def _tmall_row(p: _People, i: int, rd: _Render, number: str, created: str, paid: str,
-               tracking: int) -> list:
+def _tmall_row(p: _People, i: int, rd: _Render, number: str, created: str, paid: str, tracking: int) -> list:
     r = rd.r
     title, price = rd.pick(_PRODUCTS)
     qty = 1 if r.random() < 0.75 else (2 if r.random() < 0.7 else 3)
@@ -972,13 +1213,33 @@ def _tmall_row(p: _People, i: int, rd: _Render, number: str, created: str, paid:
     alipay = p.email[i] if p.email[i] and r.random() < 0.35 else ""
     message = rd.pick(["请尽快发货", "周末送货", "不要放发票", "包装好一点"]) if r.random() < 0.05 else ""
     mobile = rd.phone(i, typo=0.015, second=0.05, mask=0.10)
-    return [number, p.nick[i], alipay, goods, postage, total, total, status, message, receiver,
-            rd.address(i), "快递", "", mobile, created, paid, title, qty, f"SF{tracking}",
-            "顺丰速运", "", "星火英语官方旗舰店"]
+    return [
+        number,
+        p.nick[i],
+        alipay,
+        goods,
+        postage,
+        total,
+        total,
+        status,
+        message,
+        receiver,
+        rd.address(i),
+        "快递",
+        "",
+        mobile,
+        created,
+        paid,
+        title,
+        qty,
+        f"SF{tracking}",
+        "顺丰速运",
+        "",
+        "星火英语官方旗舰店",
+    ]
 
 
-def _shopify(people: _People, counts: np.ndarray, rd: _Render, rng: np.random.Generator,
-             truth: _Truth) -> list:
+def _shopify(people: _People, counts: np.ndarray, rd: _Render, rng: np.random.Generator, truth: _Truth) -> list:
     who = rng.permutation(np.repeat(np.arange(len(people)), counts)).tolist()
     n = len(who)
     times = _times(rng, n, dt.date(2023, 1, 1), dt.date(2025, 10, 31))
@@ -1017,13 +1278,40 @@ def _shopify_order(p: _People, i: int, rd: _Render, name: str, stamp: str, order
     country = "CN" if p.in_cn[i] else "US"
     phone = rd.phone(i, typo=0.01) if r.random() < 0.9 else ""
     email = rd.email(i, typo=0.02)
-    first = [name, email, financial, stamp if financial != "pending" else "",
-             "fulfilled" if financial == "paid" else "unfulfilled", accepts, "CNY",
-             f"{subtotal:.2f}", f"{shipping:.2f}", "0.00", f"{subtotal + shipping:.2f}",
-             "WELCOME10" if r.random() < 0.05 else "", stamp, qtys[0], items[0][0], items[0][1],
-             bill_name, street, city, p.postcode[i], p.province[i], country, phone,
-             ship_name, street, city, p.province[i], country, phone if r.random() < 0.5 else "",
-             "", order_id, "" if email or not phone else phone]
+    first = [
+        name,
+        email,
+        financial,
+        stamp if financial != "pending" else "",
+        "fulfilled" if financial == "paid" else "unfulfilled",
+        accepts,
+        "CNY",
+        f"{subtotal:.2f}",
+        f"{shipping:.2f}",
+        "0.00",
+        f"{subtotal + shipping:.2f}",
+        "WELCOME10" if r.random() < 0.05 else "",
+        stamp,
+        qtys[0],
+        items[0][0],
+        items[0][1],
+        bill_name,
+        street,
+        city,
+        p.postcode[i],
+        p.province[i],
+        country,
+        phone,
+        ship_name,
+        street,
+        city,
+        p.province[i],
+        country,
+        phone if r.random() < 0.5 else "",
+        "",
+        order_id,
+        "" if email or not phone else phone,
+    ]
     rows = [first]
     for (title, price), q in zip(items[1:], qtys[1:]):
         # Later line items of the order carry no customer fields, as in real exports.
@@ -1037,15 +1325,16 @@ def _shopify_order(p: _People, i: int, rd: _Render, name: str, stamp: str, order
 # sales/: one spreadsheet per salesperson
 # ----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _SalesFile:
     stem: str
     layout: str
     ext: str
     title: str | None
-    date_styles: dict    # column name -> date style for this file
+    date_styles: dict  # column name -> date style for this file
     second_sheet: str | None
-    rows: list           # (person index, row cells)
+    rows: list  # (person index, row cells)
 
 
 def _salesperson_stems(r: random.Random, n: int) -> list[str]:
@@ -1068,8 +1357,9 @@ def _salesperson_stems(r: random.Random, n: int) -> list[str]:
     return stems
 
 
-def _sales_files(people: _People, counts: np.ndarray, customers: int, rd: _Render,
-                 rng: np.random.Generator) -> list[_SalesFile]:
+def _sales_files(
+    people: _People, counts: np.ndarray, customers: int, rd: _Render, rng: np.random.Generator
+) -> list[_SalesFile]:
     r = rd.r
     n_files = int(min(200, max(2, round(customers / 65))))
     stems = _salesperson_stems(r, n_files)
@@ -1098,8 +1388,13 @@ def _new_sales_file(r: random.Random, stem: str, messes: bool) -> _SalesFile:
     title = None
     if ext == ".xlsx" and (layout == "B" or r.random() < 0.15):
         title = _pick(r, [f"{stem}的客户名单 (更新于2025年)", f"{stem} 客户资料", "客户跟进表 2025"])
-    styles = {"下次跟进": "iso", "生日": "cn" if layout == "B" else "serial", "最近联系日期": "serial",
-              "Birthday": _pick(r, ["dmy", "mdy"]), "Last contact": _pick(r, ["dmy", "mdy"])}
+    styles = {
+        "下次跟进": "iso",
+        "生日": "cn" if layout == "B" else "serial",
+        "最近联系日期": "serial",
+        "Birthday": _pick(r, ["dmy", "mdy"]),
+        "Last contact": _pick(r, ["dmy", "mdy"]),
+    }
     if not messes:
         styles = {k: "iso" for k in styles}
     second = None
@@ -1134,18 +1429,33 @@ def _sales_row(p: _People, i: int, rd: _Render, layout: str) -> tuple[list, dict
     dates = {}
     if layout == "A":
         dates["下次跟进"] = contact
-        cells = [name, phone, email or None, company or None, rd.city(i),
-                 rd.pick(["新客户", "老客户", "潜在客户"]), None, note]
+        cells = [
+            name,
+            phone,
+            email or None,
+            company or None,
+            rd.city(i),
+            rd.pick(["新客户", "老客户", "潜在客户"]),
+            None,
+            note,
+        ]
     elif layout == "B":
         dates["生日"] = birthday
-        cells = [name, phone, email or None, wechat or None, address or None, None,
-                 round(r.uniform(200, 5000), 2), note]
+        cells = [
+            name,
+            phone,
+            email or None,
+            wechat or None,
+            address or None,
+            None,
+            round(r.uniform(200, 5000), 2),
+            note,
+        ]
     elif layout == "C":
         dates["生日"], dates["最近联系日期"] = birthday, contact
         consent = "否" if opted and r.random() < 0.9 else "是"
         signal = signal or consent == "否"
-        cells = [name, phone, wechat or None, email or None, address or None, None, None,
-                 rd.pick("ABC"), consent, note]
+        cells = [name, phone, wechat or None, email or None, address or None, None, None, rd.pick("ABC"), consent, note]
     else:
         dates["Birthday"], dates["Last contact"] = birthday, contact
         dnc = "Y" if opted and r.random() < 0.85 else None
@@ -1161,8 +1471,7 @@ def _decidable(values: list, style: str) -> bool:
     return any(d is not None and d.day > 12 for d in values)
 
 
-def _write_sales_file(out: Path, f: _SalesFile, people: _People, rd: _Render, truth: _Truth,
-                      xlsx: "_XlsxWriter") -> None:
+def _write_sales_file(out: Path, f: _SalesFile, people: _People, rd: _Render, truth: _Truth, xlsx: _XlsxWriter) -> None:
     header = SALES_LAYOUTS[f.layout]
     built = [(i,) + _sales_row(people, i, rd, f.layout) for i in f.rows]
     _make_dates_decidable(f, built, people)
@@ -1174,8 +1483,7 @@ def _write_sales_file(out: Path, f: _SalesFile, people: _People, rd: _Render, tr
 
     rel = f"sales/{f.stem}{f.ext}"
     if f.ext == ".csv":
-        _write_csv(out / rel, header, [[("" if c is None else c) for c in cells]
-                                       for _, cells, _ in rows], "utf-8-sig")
+        _write_csv(out / rel, header, [[("" if c is None else c) for c in cells] for _, cells, _ in rows], "utf-8-sig")
         for k, (i, _, signal) in enumerate(rows, 1):
             truth.add(rel, "", k, people.pid[i], signal)
         return
@@ -1185,8 +1493,7 @@ def _write_sales_file(out: Path, f: _SalesFile, people: _People, rd: _Render, tr
     if split < len(rows):
         sheets.append((f.second_sheet, rows[split:], None))
     title_row = lambda t: None if t is None else [t] + [None] * (len(header) - 1)  # noqa: E731
-    xlsx.write(out / rel, [(name, title_row(t), header, [c for _, c, _ in part])
-                           for name, part, t in sheets])
+    xlsx.write(out / rel, [(name, title_row(t), header, [c for _, c, _ in part]) for name, part, t in sheets])
     for name, part, _ in sheets:
         for k, (i, _, signal) in enumerate(part, 1):
             truth.add(rel, name, k, people.pid[i], signal)
@@ -1213,8 +1520,8 @@ def _make_dates_decidable(f: _SalesFile, built: list, people: _People) -> None:
 # service/: call-centre tickets and help-desk JSON lines
 # ----------------------------------------------------------------------------------------------
 
-def _ticket_times(people: _People, who: list, orders: _Orders, rd: _Render,
-                  rng: np.random.Generator, cite: float):
+
+def _ticket_times(people: _People, who: list, orders: _Orders, rd: _Render, rng: np.random.Generator, cite: float):
     """Ticket times and cited order numbers: a cited order is one of the person's own, and the
     ticket comes after it."""
     n = len(who)
@@ -1233,8 +1540,9 @@ def _ticket_times(people: _People, who: list, orders: _Orders, rd: _Render,
     return np.argsort(times, kind="stable").tolist(), order_nos, times
 
 
-def _call_centre(people: _People, counts: np.ndarray, orders: _Orders, rd: _Render,
-                 rng: np.random.Generator, truth: _Truth) -> list:
+def _call_centre(
+    people: _People, counts: np.ndarray, orders: _Orders, rd: _Render, rng: np.random.Generator, truth: _Truth
+) -> list:
     who = rng.permutation(np.repeat(np.arange(len(people)), counts)).tolist()
     order, order_nos, times = _ticket_times(people, who, orders, rd, rng, cite=0.3)
     stamps = _time_strings(times)
@@ -1247,17 +1555,27 @@ def _call_centre(people: _People, counts: np.ndarray, orders: _Orders, rd: _Rend
         x = r.random()
         channel = "电话" if x < 0.5 else ("在线" if x < 0.75 else "微信")
         satisfaction = "" if r.random() < 0.18 else str(r.randrange(1, 6))
-        rows.append([f"GD{50001 + seq}", stamps[k][:16].replace("-", "/"), channel,
-                     rd.name(i, hon=0.45, trad=0.03, typo=0.03, formal=r.random() < 0.8),
-                     rd.phone(i, typo=0.015, second=0.08, office=0.15), order_nos[k] or "",
-                     rd.pick(["维修", "投诉", "咨询", "退换"]), rd.pick(["待处理", "处理中", "已关闭"]),
-                     satisfaction, issue])
+        rows.append(
+            [
+                f"GD{50001 + seq}",
+                stamps[k][:16].replace("-", "/"),
+                channel,
+                rd.name(i, hon=0.45, trad=0.03, typo=0.03, formal=r.random() < 0.8),
+                rd.phone(i, typo=0.015, second=0.08, office=0.15),
+                order_nos[k] or "",
+                rd.pick(["维修", "投诉", "咨询", "退换"]),
+                rd.pick(["待处理", "处理中", "已关闭"]),
+                satisfaction,
+                issue,
+            ]
+        )
         truth.add(CALL_FILE, "", len(rows), people.pid[i], opted)
     return rows
 
 
-def _helpdesk(people: _People, counts: np.ndarray, orders: _Orders, rd: _Render,
-              rng: np.random.Generator, truth: _Truth) -> list[str]:
+def _helpdesk(
+    people: _People, counts: np.ndarray, orders: _Orders, rd: _Render, rng: np.random.Generator, truth: _Truth
+) -> list[str]:
     who = rng.permutation(np.repeat(np.arange(len(people)), counts)).tolist()
     order, order_nos, times = _ticket_times(people, who, orders, rd, rng, cite=0.25)
     stamps = np.datetime_as_string(times, unit="s").tolist()
@@ -1273,14 +1591,20 @@ def _helpdesk(people: _People, counts: np.ndarray, orders: _Orders, rd: _Render,
         email = rd.email(i) if people.email[i] and r.random() < 0.85 else None
         phone = rd.phone(i, typo=0.015) if email is None or r.random() < 0.4 else None
         satisfaction = rd.pick(["good", "good", "bad", None])
-        ticket = {"ticket_id": f"W-{50001 + seq}", "created_at": stamps[k] + "+08:00",
-                  "channel": rd.pick(["web", "web", "web", "email", "app"]),
-                  "requester": {"name": name, "email": email, "phone": phone},
-                  "order_no": order_nos[k], "type": rd.pick(["repair", "complaint", "inquiry", "return"]),
-                  "status": rd.pick(["open", "pending", "solved", "closed"]),
-                  "satisfaction": satisfaction, "unsubscribe": unsubscribe,
-                  "subject": "Please stop sending me promotions" if unsubscribe and r.random() < 0.3
-                  else rd.pick(_HELP_SUBJECTS)}
+        ticket = {
+            "ticket_id": f"W-{50001 + seq}",
+            "created_at": stamps[k] + "+08:00",
+            "channel": rd.pick(["web", "web", "web", "email", "app"]),
+            "requester": {"name": name, "email": email, "phone": phone},
+            "order_no": order_nos[k],
+            "type": rd.pick(["repair", "complaint", "inquiry", "return"]),
+            "status": rd.pick(["open", "pending", "solved", "closed"]),
+            "satisfaction": satisfaction,
+            "unsubscribe": unsubscribe,
+            "subject": "Please stop sending me promotions"
+            if unsubscribe and r.random() < 0.3
+            else rd.pick(_HELP_SUBJECTS),
+        }
         lines.append(json.dumps(ticket, ensure_ascii=False))
         truth.add(HELPDESK_FILE, "", len(lines), people.pid[i], unsubscribe)
     return lines
@@ -1289,6 +1613,7 @@ def _helpdesk(people: _People, counts: np.ndarray, orders: _Orders, rd: _Render,
 # ----------------------------------------------------------------------------------------------
 # Public API
 # ----------------------------------------------------------------------------------------------
+
 
 def _profile(name: str) -> Profile:
     if name not in PROFILES:
@@ -1327,8 +1652,9 @@ def _write_truth(path: Path, rows: list) -> None:
         w.writerows(rows)
 
 
-def generate_sources(out_dir: str | Path, customers: int, seed: int = 0, messes: bool = True,
-                     profile: str = "default") -> Path:
+def generate_sources(
+    out_dir: str | Path, customers: int, seed: int = 0, messes: bool = True, profile: str = "default"
+) -> Path:
     """Write sources under out_dir/{shop,sales,service}/ and the truth file; return the truth path.
     profile: how hard the messes are (demo/profiles.py: default, hard)."""
     if customers < 1:
@@ -1349,24 +1675,35 @@ def generate_sources(out_dir: str | Path, customers: int, seed: int = 0, messes:
 
         rng, _ = _streams(seed, "tmall")
         who = rng.permutation(np.repeat(np.arange(customers), ev[:, _TMALL])).tolist()
-        rows, orders = _tmall(people, who, _Render(people, seed, "tmall", messes, hardness), rng,
-                              dt.date(2023, 1, 1), dt.date(2025, 10, 31), 3_000_000_700_000_000_000,
-                              TMALL_FILE, truth["tmall"])
+        rows, orders = _tmall(
+            people,
+            who,
+            _Render(people, seed, "tmall", messes, hardness),
+            rng,
+            dt.date(2023, 1, 1),
+            dt.date(2025, 10, 31),
+            3_000_000_700_000_000_000,
+            TMALL_FILE,
+            truth["tmall"],
+        )
         _write_csv(out / TMALL_FILE, TMALL_HEADER, rows, "gbk")
 
         rng, _ = _streams(seed, "shopify")
-        rows = _shopify(people, ev[:, _SHOPIFY], _Render(people, seed, "shopify", messes, hardness), rng,
-                        truth["shopify"])
+        rows = _shopify(
+            people, ev[:, _SHOPIFY], _Render(people, seed, "shopify", messes, hardness), rng, truth["shopify"]
+        )
         _write_csv(out / SHOPIFY_FILE, SHOPIFY_HEADER, rows, "utf-8")
 
         rng, _ = _streams(seed, "call")
-        rows = _call_centre(people, ev[:, _CALL], orders, _Render(people, seed, "call", messes, hardness), rng,
-                            truth["call"])
+        rows = _call_centre(
+            people, ev[:, _CALL], orders, _Render(people, seed, "call", messes, hardness), rng, truth["call"]
+        )
         _write_csv(out / CALL_FILE, CALL_HEADER, rows, "utf-8")
 
         rng, _ = _streams(seed, "helpdesk")
-        lines = _helpdesk(people, ev[:, _HELP], orders, _Render(people, seed, "helpdesk", messes, hardness), rng,
-                          truth["helpdesk"])
+        lines = _helpdesk(
+            people, ev[:, _HELP], orders, _Render(people, seed, "helpdesk", messes, hardness), rng, truth["helpdesk"]
+        )
         (out / HELPDESK_FILE).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
     path = truth_path_for(out)
@@ -1374,21 +1711,25 @@ def generate_sources(out_dir: str | Path, customers: int, seed: int = 0, messes:
     return path
 
 
-def _later_buyers(rng: np.random.Generator, existing: _People, n_old: int, n_new: int,
-                  newcomers: int) -> list[int]:
+def _later_buyers(rng: np.random.Generator, existing: _People, n_old: int, n_new: int, newcomers: int) -> list[int]:
     """Person indexes (into existing + newcomers) of a later export's orders, in random order."""
     eligible = np.flatnonzero(np.array(existing.in_cn, dtype=bool))
     # Returning buyers lean towards people who already ordered on Tmall.
     w = existing.events[eligible, _TMALL] + 0.3
     old = rng.choice(eligible, n_old, p=w / w.sum()) if n_old else np.empty(0, dtype=np.int64)
     # Every newcomer orders at least once; some order again.
-    new = len(existing) + np.concatenate([np.arange(newcomers),
-                                          rng.integers(0, max(newcomers, 1), n_new - newcomers)])
+    new = len(existing) + np.concatenate([np.arange(newcomers), rng.integers(0, max(newcomers, 1), n_new - newcomers)])
     return rng.permutation(np.concatenate([old, new]).astype(np.int64)).tolist()
 
 
-def generate_later_export(out_dir: str | Path, customers: int, seed: int, orders: int,
-                          file_name: str = "tmall_orders_2026.csv", profile: str = "default") -> Path:
+def generate_later_export(
+    out_dir: str | Path,
+    customers: int,
+    seed: int,
+    orders: int,
+    file_name: str = "tmall_orders_2026.csv",
+    profile: str = "default",
+) -> Path:
     """A later shop export (Tmall format) for the SAME person pool as generate_sources(out_dir,
     customers, seed): ~85% of its orders from existing people, the rest from new people (person
     ids not used before); appends its rows to the truth file; returns the truth path. profile:
@@ -1407,17 +1748,33 @@ def generate_later_export(out_dir: str | Path, customers: int, seed: int, orders
     newcomers = max(1, int(round(n_new / 1.25))) if n_new else 0
     people = existing
     if newcomers:
-        people = existing.concat(_build_people(newcomers, seed, first_id=first_new_id,
-                                               stream=stream + ":people", china_only=True,
-                                               taken=existing.taken()))
+        people = existing.concat(
+            _build_people(
+                newcomers,
+                seed,
+                first_id=first_new_id,
+                stream=stream + ":people",
+                china_only=True,
+                taken=existing.taken(),
+            )
+        )
     who = _later_buyers(rng, existing, orders - n_new, n_new, newcomers)
 
     year = int(m.group(1)) if (m := re.search(r"(20\d\d)", file_name)) else 2026
     # A number block of its own per export file, so order numbers never repeat across exports.
     base = 3_100_000_000_000_000_000 + (zlib.crc32(file_name.encode()) % 900) * 10**13
     truth = _Truth()
-    rows, _ = _tmall(people, who, _Render(people, seed, stream + ":rows", True, _profile(profile)), rng,
-                     dt.date(year, 1, 1), dt.date(year, 12, 31), base, rel, truth)
+    rows, _ = _tmall(
+        people,
+        who,
+        _Render(people, seed, stream + ":rows", True, _profile(profile)),
+        rng,
+        dt.date(year, 1, 1),
+        dt.date(year, 12, 31),
+        base,
+        rel,
+        truth,
+    )
     _write_csv(out / rel, TMALL_HEADER, rows, "gbk")
     _write_truth(truth_path, kept + truth.rows)
     return truth_path

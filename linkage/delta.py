@@ -43,12 +43,20 @@ def affected(canonical: pa.Table, base: pa.Table, pairs: pa.Table, threshold: fl
         decided=decided.select(list(LINEAGE_COLUMNS)),
     )
     # a record is unchanged when the base holds it under the same lineage key and record id
-    new = con.sql(f"select record_id from canonical anti join base using (record_id, {LINEAGE})").fetchnumpy()["record_id"]
-    gone = con.sql(f"select distinct customer_id from base anti join canonical using (record_id, {LINEAGE})").fetchnumpy()["customer_id"]
+    new = con.sql(f"select record_id from canonical anti join base using (record_id, {LINEAGE})").fetchnumpy()[
+        "record_id"
+    ]
+    gone = con.sql(
+        f"select distinct customer_id from base anti join canonical using (record_id, {LINEAGE})"
+    ).fetchnumpy()["customer_id"]
     named = con.sql(f"select record_id from canonical semi join decided using ({LINEAGE})").fetchnumpy()["record_id"]
     # the customer each unchanged record had
-    previous = con.sql(f"select record_id, customer_id from base semi join canonical using (record_id, {LINEAGE})").to_arrow_table()
-    strong = pairs.filter(pc.greater_equal(pairs.column("match_probability"), threshold)).select(["record_id_l", "record_id_r"])
+    previous = con.sql(
+        f"select record_id, customer_id from base semi join canonical using (record_id, {LINEAGE})"
+    ).to_arrow_table()
+    strong = pairs.filter(pc.greater_equal(pairs.column("match_probability"), threshold)).select(
+        ["record_id_l", "record_id_r"]
+    )
 
     records: set[int] = set()
     customers: set[str] = set(gone.tolist())
@@ -57,7 +65,16 @@ def affected(canonical: pa.Table, base: pa.Table, pairs: pa.Table, threshold: fl
         records |= frontier
         ids = pa.array(list(frontier), pa.int64())
         linked = _linked(strong, ids)
-        touched = set(pc.unique(previous.filter(member(previous.column("record_id"), pa.array(list(frontier | linked), pa.int64()))).column("customer_id")).to_pylist()) - customers
+        touched = (
+            set(
+                pc.unique(
+                    previous.filter(
+                        member(previous.column("record_id"), pa.array(list(frontier | linked), pa.int64()))
+                    ).column("customer_id")
+                ).to_pylist()
+            )
+            - customers
+        )
         customers |= touched
         frontier = (linked | _records_of(previous, touched)) - records
     return Scope(records=_ids(records, pa.int64()), customers=_ids(customers, pa.string()))
@@ -100,9 +117,13 @@ def outside(table: pa.Table, column: str, values: pa.Array) -> pa.Table:
 
 def pairs_within(pairs: pa.Table, records: pa.Array) -> pa.Table:
     """Pairs with both records in the scope."""
-    return pairs.filter(pc.and_(member(pairs.column("record_id_l"), records), member(pairs.column("record_id_r"), records)))
+    return pairs.filter(
+        pc.and_(member(pairs.column("record_id_l"), records), member(pairs.column("record_id_r"), records))
+    )
 
 
 def pairs_touching(pairs: pa.Table, records: pa.Array) -> pa.Table:
     """Pairs with at least one record in the scope."""
-    return pairs.filter(pc.or_(member(pairs.column("record_id_l"), records), member(pairs.column("record_id_r"), records)))
+    return pairs.filter(
+        pc.or_(member(pairs.column("record_id_l"), records), member(pairs.column("record_id_r"), records))
+    )

@@ -57,4 +57,6 @@ def pairwise_scores(predicted: dict[LineageKey, str], truth: dict[LineageKey, st
 def read_truth(path: Path) -> dict[LineageKey, str]:
     """Truth CSV as in the sample set: source_file, sheet, row_number, person_id."""
     with open(path, newline="", encoding="utf-8") as handle:
-        return {(r["source_file"], r["sheet"] or "", int(r["row_number"])): r["person_id"] for r in csv.DictReader(handle)}
+        return {
+            (r["source_file"], r["sheet"] or "", int(r["row_number"])): r["person_id"] for r in csv.DictReader(handle)
+        }

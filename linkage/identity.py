@@ -20,7 +20,12 @@ ID_DIGITS = 8
 EVENTS = ("minted", "kept", "merged", "split", "retired")
 
 HISTORY_SCHEMA = pa.schema(
-    [("customer_id", pa.string()), ("event", pa.string()), ("related_customer_id", pa.string()), ("record_count", pa.int64())]
+    [
+        ("customer_id", pa.string()),
+        ("event", pa.string()),
+        ("related_customer_id", pa.string()),
+        ("record_count", pa.int64()),
+    ]
 )
 
 
@@ -48,7 +53,9 @@ class ConstrainedForest:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        if any(self.find(x) == rb for x in self.forbidden.get(ra, ())) or any(self.find(x) == ra for x in self.forbidden.get(rb, ())):
+        if any(self.find(x) == rb for x in self.forbidden.get(ra, ())) or any(
+            self.find(x) == ra for x in self.forbidden.get(rb, ())
+        ):
             return False
         keep, gone = min(ra, rb), max(ra, rb)
         self.parent[gone] = keep
@@ -73,7 +80,10 @@ def cluster(
         if a in forest.parent and b in forest.parent:
             forest.union(a, b)
     strong = pairs.filter(pc.greater_equal(pairs.column("match_probability"), threshold))
-    order = pc.sort_indices(strong, sort_keys=[("match_probability", "descending"), ("record_id_l", "ascending"), ("record_id_r", "ascending")])
+    order = pc.sort_indices(
+        strong,
+        sort_keys=[("match_probability", "descending"), ("record_id_l", "ascending"), ("record_id_r", "ascending")],
+    )
     strong = strong.take(order)
     for a, b in zip(strong.column("record_id_l").to_pylist(), strong.column("record_id_r").to_pylist()):
         forest.union(a, b)
@@ -85,7 +95,7 @@ def format_id(number: int) -> str:
 
 
 def parse_id_number(customer_id: str) -> int:
-    return int(customer_id[len(ID_PREFIX):])
+    return int(customer_id[len(ID_PREFIX) :])
 
 
 @dataclass

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -88,7 +88,7 @@ def training_reason(document: dict | None, profile: dict) -> str | None:
 
 def new_document(splink_model: dict, profile: dict, now: datetime | None = None) -> dict:
     """A freshly trained model as a document, versioned by the time it was trained."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return {
         "format": MODEL_FORMAT,
         "version": new_version(now),
@@ -102,7 +102,7 @@ def new_document(splink_model: dict, profile: dict, now: datetime | None = None)
 
 def new_version(now: datetime | None = None) -> str:
     """A model version: when it was made, UTC, to the microsecond (sorts as it was made)."""
-    return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def same_model(a: dict, b: dict) -> bool:

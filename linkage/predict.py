@@ -12,11 +12,17 @@ from splink import DuckDBAPI
 from linkage.delta import member, pairs_within
 from linkage.model import LINK_COLUMNS, new_linker
 from linkage.profile import generic_values, without_generic_values
-from sources.systems import ORDER_SYSTEMS
 from sources.arrow_sql import connection, rows_where
+from sources.systems import ORDER_SYSTEMS
 
 PAIR_SCHEMA = pa.schema(
-    [("record_id_l", pa.int64()), ("record_id_r", pa.int64()), ("match_probability", pa.float64()), ("match_weight", pa.float64()), ("kind", pa.string())]
+    [
+        ("record_id_l", pa.int64()),
+        ("record_id_r", pa.int64()),
+        ("match_probability", pa.float64()),
+        ("match_weight", pa.float64()),
+        ("kind", pa.string()),
+    ]
 )
 
 # A surname is known for Chinese names and for surname-only names; a romanised full name's
@@ -67,8 +73,9 @@ def shared_contact_pairs(links: pa.Table) -> pa.Table:
     """Records with the same phone and the same email: one customer, whatever else the batch
     holds (each joins the first record of its phone and email)."""
     con = connection(links=links.select(["record_id", "phone_e164", "email_std"]))
-    return con.sql(
-        """
+    return (
+        con.sql(
+            """
         with shared as (
             select record_id, min(record_id) over (partition by phone_e164, email_std) as first_id
             from links where phone_e164 is not null and email_std is not null
@@ -77,13 +84,17 @@ def shared_contact_pairs(links: pa.Table) -> pa.Table:
                null::double as match_weight, 'same phone and email' as kind
         from shared where record_id <> first_id
         """
-    ).to_arrow_table().cast(PAIR_SCHEMA)
+        )
+        .to_arrow_table()
+        .cast(PAIR_SCHEMA)
+    )
 
 
 def _order_pairs(canonical: pa.Table) -> pa.Table:
     con = connection(canonical=canonical)
-    return con.sql(
-        """
+    return (
+        con.sql(
+            """
         with orders as (
             select record_id, source_record_key as order_id from canonical
             where list_contains($shops, source_system) and source_record_key is not null
@@ -95,8 +106,11 @@ def _order_pairs(canonical: pa.Table) -> pa.Table:
         select least(f.record_id, t.record_id), greatest(f.record_id, t.record_id), 1.0, null, 'ticket names order'
         from canonical t join first_row f on t.related_order_id = f.order_id
         """,
-        params={"shops": list(ORDER_SYSTEMS)},
-    ).to_arrow_table().cast(PAIR_SCHEMA)
+            params={"shops": list(ORDER_SYSTEMS)},
+        )
+        .to_arrow_table()
+        .cast(PAIR_SCHEMA)
+    )
 
 
 def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
@@ -110,10 +124,15 @@ def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, thres
     compute_term_frequencies(linker, splink_model)
     everyone = db_api.register(records, table_name="all_records")
     new_sdf = db_api.register(new, table_name="new_records")
-    predictions = linker.inference.predict_between(everyone, new_sdf, threshold_match_probability=threshold, warning_mode="never")
+    predictions = linker.inference.predict_between(
+        everyone, new_sdf, threshold_match_probability=threshold, warning_mode="never"
+    )
     return (
         predictions.as_duckdbpyrelation()
-        .query("p", f"select {_ORIENTED}, max(match_probability) as match_probability, max(match_weight) as match_weight, 'model' as kind from p where record_id_l <> record_id_r and {_SCORED} group by all")
+        .query(
+            "p",
+            f"select {_ORIENTED}, max(match_probability) as match_probability, max(match_weight) as match_weight, 'model' as kind from p where record_id_l <> record_id_r and {_SCORED} group by all",
+        )
         .to_arrow_table()
         .cast(PAIR_SCHEMA)
     )
@@ -123,13 +142,20 @@ def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, thres
 # regularise keeps every model parameter finite so this should never hold a pair back
 _SCORED = "isfinite(match_probability)"
 # a pair's record ids, lower first: one orientation whatever order Splink compared them in
-_ORIENTED = "least(record_id_l, record_id_r)::bigint as record_id_l, greatest(record_id_l, record_id_r)::bigint as record_id_r"
+_ORIENTED = (
+    "least(record_id_l, record_id_r)::bigint as record_id_l, greatest(record_id_l, record_id_r)::bigint as record_id_r"
+)
 
 
 def compute_term_frequencies(linker, splink_model: dict) -> None:
     """Term-frequency tables over the linker's records, for every column the model adjusts by:
     predict_between needs them registered first."""
-    columns = {lv["tf_adjustment_column"] for c in splink_model["comparisons"] for lv in c["comparison_levels"] if lv.get("tf_adjustment_column")}
+    columns = {
+        lv["tf_adjustment_column"]
+        for c in splink_model["comparisons"]
+        for lv in c["comparison_levels"]
+        if lv.get("tf_adjustment_column")
+    }
     for column in sorted(columns):
         linker.table_management.compute_tf_table(column)
 
@@ -157,12 +183,21 @@ def scorer(engine: str = "duckdb", spark_master: str = "local[2]") -> Scorer:
 
         return Scorer(
             lambda records, model, threshold: spark.score_pairs_spark(records, model, threshold, spark_master),
-            lambda existing, new, model, threshold: spark.score_new_pairs_spark(existing, new, model, threshold, spark_master),
+            lambda existing, new, model, threshold: spark.score_new_pairs_spark(
+                existing, new, model, threshold, spark_master
+            ),
         )
     raise ValueError(f"unknown linkage engine {engine!r} (use duckdb or spark)")
 
 
-def rescore_with_new(previous_pairs: pa.Table, scored_records: pa.Table, canonical: pa.Table, splink_model: dict, threshold: float, engine: Scorer | None = None) -> pa.Table:
+def rescore_with_new(
+    previous_pairs: pa.Table,
+    scored_records: pa.Table,
+    canonical: pa.Table,
+    splink_model: dict,
+    threshold: float,
+    engine: Scorer | None = None,
+) -> pa.Table:
     """Model pairs after an incremental read: last run's pairs between records that are still
     here, plus the pairs that involve records the last scoring did not see."""
     records = link_records(canonical)  # narrower than canonical: split this, not that

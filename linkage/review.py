@@ -63,7 +63,9 @@ def decided_records(decisions: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=LINEAGE_SCHEMA)
 
 
-def review_queue(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, decisions: list[dict], low: float, high: float) -> pa.Table:
+def review_queue(
+    canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, decisions: list[dict], low: float, high: float
+) -> pa.Table:
     """Borderline pairs (low <= p < high) with both lineage keys and customers (assignment:
     record_id, customer_id), plus their decision if any."""
     con = connection(canonical=canonical.select(["record_id", *LINEAGE_COLUMNS]), pairs=pairs, assignment=assignment)
@@ -83,13 +85,20 @@ def review_queue(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, dec
 
 
 def _sides(row: dict) -> tuple[LineageKey, LineageKey]:
-    return tuple((row[f"{side}_source_file"], row[f"{side}_source_sheet"], row[f"{side}_source_row"]) for side in ("left", "right"))
+    return tuple(
+        (row[f"{side}_source_file"], row[f"{side}_source_sheet"], row[f"{side}_source_row"])
+        for side in ("left", "right")
+    )
 
 
 QUEUE_SCHEMA = pa.schema(
     [
         ("pair_id", pa.string()),
-        *[(f"{side}_{name}", t) for side in ("left", "right") for name, t in (("source_file", pa.string()), ("source_sheet", pa.string()), ("source_row", pa.int64()))],
+        *[
+            (f"{side}_{name}", t)
+            for side in ("left", "right")
+            for name, t in (("source_file", pa.string()), ("source_sheet", pa.string()), ("source_row", pa.int64()))
+        ],
         ("left_customer_id", pa.string()),
         ("right_customer_id", pa.string()),
         ("match_probability", pa.float64()),

@@ -248,9 +248,13 @@ def _create_sql_functions(session) -> bool:
     functions): the model's SQL then stays short. False when Spark cannot create them."""
     try:
         for name, kind, body in _DISTANCES.values():
-            session.sql(f"CREATE OR REPLACE TEMPORARY FUNCTION {name}(s1 STRING, s2 STRING) RETURNS {kind} RETURN {body('s1', 's2')}")
+            session.sql(
+                f"CREATE OR REPLACE TEMPORARY FUNCTION {name}(s1 STRING, s2 STRING) RETURNS {kind} RETURN {body('s1', 's2')}"
+            )
     except Exception as error:
-        logger.info("no SQL functions on this Spark (%s): the DuckDB distances are written inline", type(error).__name__)
+        logger.info(
+            "no SQL functions on this Spark (%s): the DuckDB distances are written inline", type(error).__name__
+        )
         return False
     return True
 
@@ -266,7 +270,15 @@ def _args(node: exp.Expression) -> list[exp.Expression]:
     return [node.this, node.expression]
 
 
-_LIST_FUNCTIONS = {"list_intersect", "arrayintersect", "list_filter", "list_distinct", "string_split", "str_split", "list_value"}
+_LIST_FUNCTIONS = {
+    "list_intersect",
+    "arrayintersect",
+    "list_filter",
+    "list_distinct",
+    "string_split",
+    "str_split",
+    "list_value",
+}
 
 
 class _Translator:
@@ -362,7 +374,12 @@ def _plain(kind: pa.DataType) -> pa.DataType:
     """An Arrow type as Spark reads it: plain strings and lists, no null-typed columns."""
     if pa.types.is_null(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         return pa.string()
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_list_view(kind) or pa.types.is_large_list_view(kind):
+    if (
+        pa.types.is_list(kind)
+        or pa.types.is_large_list(kind)
+        or pa.types.is_list_view(kind)
+        or pa.types.is_large_list_view(kind)
+    ):
         return pa.list_(_plain(kind.value_type))
     if pa.types.is_dictionary(kind):
         return _plain(kind.value_type)
@@ -407,7 +424,9 @@ class _Run:
                 return spark_df
 
         self.session = spark_session(master)
-        self.db_api = RunSparkAPI(spark_session=self.session, break_lineage_method="persist", register_udfs_automatically=False)
+        self.db_api = RunSparkAPI(
+            spark_session=self.session, break_lineage_method="persist", register_udfs_automatically=False
+        )
         self.tag = uuid.uuid4().hex[:8]
         self.views: list[str] = []
 
@@ -469,7 +488,9 @@ def score_pairs_spark(records: pa.Table, splink_model: dict, threshold: float, m
         return _pairs(linker.inference.predict(threshold_match_probability=threshold, warning_mode="never"))
 
 
-def score_new_pairs_spark(existing: pa.Table, new: pa.Table, splink_model: dict, threshold: float, master: str = "local[2]") -> pa.Table:
+def score_new_pairs_spark(
+    existing: pa.Table, new: pa.Table, splink_model: dict, threshold: float, master: str = "local[2]"
+) -> pa.Table:
     """Pairs that involve new records only: new x existing (predict_between) and new x new
     (predict_within), scored on Spark with term frequencies of all records."""
     if new.num_rows == 0:
@@ -484,7 +505,13 @@ def score_new_pairs_spark(existing: pa.Table, new: pa.Table, splink_model: dict,
         compute_term_frequencies(linker, splink_model)
         existing_sdf = run.register(existing_df, "existing_records")
         new_sdf = run.register(new_df, "new_records")
-        predictions = [linker.inference.predict_between(existing_sdf, new_sdf, threshold_match_probability=threshold, warning_mode="never")]
+        predictions = [
+            linker.inference.predict_between(
+                existing_sdf, new_sdf, threshold_match_probability=threshold, warning_mode="never"
+            )
+        ]
         if new.num_rows > 1:
-            predictions.append(linker.inference.predict_within(new_sdf, threshold_match_probability=threshold, warning_mode="never"))
+            predictions.append(
+                linker.inference.predict_within(new_sdf, threshold_match_probability=threshold, warning_mode="never")
+            )
         return _pairs(*predictions)

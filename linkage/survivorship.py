@@ -117,20 +117,20 @@ def _latest_sql(column: str) -> str:
 
 # Consent is least permissive: per source system, the latest explicit signal stands (an opt-out
 # with no date stands forever); the customer is opted out when any system's standing signal is.
-CONSENT_SQL = """consent_standing as (
+CONSENT_SQL = f"""consent_standing as (
         select * from (
             select *, row_number() over (
                 partition by customer_id, source_system
                 order by coalesce(event_at, case when marketing_opt_out then timestamp '9999-12-31' else timestamp '0001-01-01' end) desc,
-                         marketing_opt_out desc, {lineage}) as standing_rank
+                         marketing_opt_out desc, {LINEAGE}) as standing_rank
             from base where marketing_opt_out is not null)
         where standing_rank = 1 and marketing_opt_out),
     pick_marketing_opt_out as (
         select customer_id, true as marketing_opt_out, event_at as marketing_opt_out_at,
                source_system || ':' || source_file || ':' || source_sheet || ':' || source_row as marketing_opt_out_source,
-               {lineage}
-        from (select *, row_number() over (partition by customer_id order by event_at desc nulls first, {lineage}) rn from consent_standing)
-        where rn = 1)""".format(lineage=LINEAGE)
+               {LINEAGE}
+        from (select *, row_number() over (partition by customer_id order by event_at desc nulls first, {LINEAGE}) rn from consent_standing)
+        where rn = 1)"""
 
 
 def _ctes(config: SurvivorshipConfig) -> str:
@@ -181,7 +181,9 @@ def field_lineage_sql(config: SurvivorshipConfig) -> str:
                 f"select customer_id, '{name}' as field, cast({name} as varchar) as value, '{r.rule}' as rule, {LINEAGE} "
                 f"from pick_{r.field} where {name} is not null"
             )
-    parts.append(f"select customer_id, 'marketing_opt_out', 'true', 'least_permissive', {LINEAGE} from pick_marketing_opt_out")
+    parts.append(
+        f"select customer_id, 'marketing_opt_out', 'true', 'least_permissive', {LINEAGE} from pick_marketing_opt_out"
+    )
     return f"{_ctes(config)}\n    {' union all '.join(parts)} order by customer_id, field"
 
 

@@ -57,8 +57,12 @@ select customer_id, c.display_name, c.channel, c.address, b.reason, b.detail
 from blocked b join contact c using (customer_id)
 """
 
-AUDIENCE_SQL = "select customer_id, display_name, channel, address from decisions where reason is null order by customer_id"
-SUPPRESSIONS_SQL = "select customer_id, reason, detail from decisions where reason is not null order by customer_id, reason"
+AUDIENCE_SQL = (
+    "select customer_id, display_name, channel, address from decisions where reason is null order by customer_id"
+)
+SUPPRESSIONS_SQL = (
+    "select customer_id, reason, detail from decisions where reason is not null order by customer_id, reason"
+)
 
 
 def build_audience(golden: pa.Table, tickets: pa.Table) -> tuple[pa.Table, pa.Table]:

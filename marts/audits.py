@@ -17,12 +17,17 @@ def key_violations(table: pa.Table, key: list[str]) -> dict[str, int]:
     """Rows with a null key part, and rows repeating a key already seen."""
     columns = ", ".join(f'"{c}"' for c in key)
     nulls = " or ".join(f'"{c}" is null' for c in key)
-    return counts(f"select count(*) filter (where {nulls}) as null_keys, count(*) - count(distinct ({columns})) as duplicate_keys from mart", mart=table)
+    return counts(
+        f"select count(*) filter (where {nulls}) as null_keys, count(*) - count(distinct ({columns})) as duplicate_keys from mart",
+        mart=table,
+    )
 
 
 def orphan_customers(table: pa.Table, golden: pa.Table) -> dict[str, int]:
     """Rows whose customer_id is not a golden customer."""
-    return counts("select count(*) as orphan_rows from mart anti join golden using (customer_id)", mart=table, golden=golden)
+    return counts(
+        "select count(*) as orphan_rows from mart anti join golden using (customer_id)", mart=table, golden=golden
+    )
 
 
 def audience_violations(audience: pa.Table, golden: pa.Table, tickets: pa.Table) -> dict[str, int]:

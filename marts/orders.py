@@ -17,7 +17,18 @@ from sources.systems import ORDER_SYSTEMS
 SUCCESSFUL_STATUSES = ["交易成功", "paid"]
 
 # the canonical columns the orders come from
-CANONICAL_COLUMNS = ["source_system", "source_record_key", "source_file", "source_sheet", "source_row", "event_at", "order_amount", "currency", "order_status", "items"]
+CANONICAL_COLUMNS = [
+    "source_system",
+    "source_record_key",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "event_at",
+    "order_amount",
+    "currency",
+    "order_status",
+    "items",
+]
 
 ORDERS_SQL = """
 with lines as (
@@ -47,4 +58,9 @@ order by ordered_at, order_id
 
 
 def build_orders(canonical: pa.Table, crosswalk: pa.Table) -> pa.Table:
-    return query(ORDERS_SQL, {"shops": list(ORDER_SYSTEMS), "successful": SUCCESSFUL_STATUSES}, canonical=canonical, crosswalk=crosswalk)
+    return query(
+        ORDERS_SQL,
+        {"shops": list(ORDER_SYSTEMS), "successful": SUCCESSFUL_STATUSES},
+        canonical=canonical,
+        crosswalk=crosswalk,
+    )

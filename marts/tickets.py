@@ -5,14 +5,23 @@ from __future__ import annotations
 import pyarrow as pa
 
 from sources.arrow_sql import query
-from sources.systems import TICKET_SYSTEMS
 from sources.service_logs import OPEN_STATUSES
-
+from sources.systems import TICKET_SYSTEMS
 
 # the canonical columns the tickets come from
 CANONICAL_COLUMNS = [
-    "source_system", "source_record_key", "source_file", "source_sheet", "source_row", "event_at", "channel",
-    "ticket_type", "ticket_status", "satisfaction", "related_order_id", "ticket_text",
+    "source_system",
+    "source_record_key",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "event_at",
+    "channel",
+    "ticket_type",
+    "ticket_status",
+    "satisfaction",
+    "related_order_id",
+    "ticket_text",
 ]
 
 TICKETS_SQL = """

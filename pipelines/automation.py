@@ -36,7 +36,11 @@ from sources.ingest import source_files
 from sources.reading import fingerprint, relative_name
 
 NIGHTLY_CRON = "0 2 * * *"
-PIPELINE_JOBS = ("full_refresh", "incremental_update", "retrain_model")  # the jobs that write the work area, model or warehouse
+PIPELINE_JOBS = (
+    "full_refresh",
+    "incremental_update",
+    "retrain_model",
+)  # the jobs that write the work area, model or warehouse
 SENSOR_INTERVAL_SECONDS = 30
 BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 
@@ -62,7 +66,9 @@ def nightly_schedule(env: Mapping[str, str] = os.environ) -> ScheduleDefinition:
 class FolderState:
     """What the sensor knows of the sources folder between looks (kept in its cursor)."""
 
-    read: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # origin -> (size, mtime_ns, fingerprint) when last read
+    read: dict[str, tuple[int, int, str]] = field(
+        default_factory=dict
+    )  # origin -> (size, mtime_ns, fingerprint) when last read
     settling: dict[str, Stat] = field(default_factory=dict)  # origin -> (size, mtime_ns) at the last look, not read yet
 
     def to_cursor(self) -> str:
@@ -83,7 +89,9 @@ class Look:
     settling: list[str]  # origins still being written: nothing is taken until they settle
 
 
-def look(before: FolderState, stats: dict[str, Stat], now_ns: int, settle_ns: int, content: Callable[[str], str]) -> Look:
+def look(
+    before: FolderState, stats: dict[str, Stat], now_ns: int, settle_ns: int, content: Callable[[str], str]
+) -> Look:
     """Compare the folder (origin -> stat) with what was known; `content` fingerprints one origin
     and is only called for settled files whose stat moved since they were last read."""
     read, changed, settling = {}, [], {}
@@ -117,15 +125,26 @@ def _busy(context: SensorEvaluationContext) -> bool:
 
 def _evaluate(context: SensorEvaluationContext, sources: SourcesFolder) -> SensorResult:
     if _busy(context):
-        return SensorResult(skip_reason="a pipeline run is in progress; files are looked at again when it ends", cursor=context.cursor)
+        return SensorResult(
+            skip_reason="a pipeline run is in progress; files are looked at again when it ends", cursor=context.cursor
+        )
     root = sources.root()
     paths = {relative_name(path, root): path for _, path in source_files(root)}
     stats = {origin: _stat(p) for origin, p in paths.items()}
     # each file on its own bytes: a mapping and its data file are both watched, so either changing counts
-    seen = look(FolderState.from_cursor(context.cursor), stats, time.time_ns(), int(sources.settle_seconds * 1e9), lambda o: fingerprint(paths[o].read_bytes()))
+    seen = look(
+        FolderState.from_cursor(context.cursor),
+        stats,
+        time.time_ns(),
+        int(sources.settle_seconds * 1e9),
+        lambda o: fingerprint(paths[o].read_bytes()),
+    )
     cursor = seen.state.to_cursor()
     if seen.settling:
-        return SensorResult(skip_reason=f"waiting for {len(seen.settling)} file(s) still being written: {', '.join(seen.settling[:5])}", cursor=cursor)
+        return SensorResult(
+            skip_reason=f"waiting for {len(seen.settling)} file(s) still being written: {', '.join(seen.settling[:5])}",
+            cursor=cursor,
+        )
     if not seen.changed:
         return SensorResult(skip_reason="no new, changed or removed files", cursor=cursor)
     context.log.info(f"{len(seen.changed)} file(s) new, changed or removed: {', '.join(seen.changed[:20])}")

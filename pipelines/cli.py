@@ -29,7 +29,9 @@ class UsageError(Exception):
 
 
 def _common(parser: argparse.ArgumentParser, sources: bool = True) -> None:
-    parser.add_argument("--warehouse", help="SQLAlchemy URL (default: $UNIFY_WAREHOUSE or duckdb:///data/warehouse.duckdb)")
+    parser.add_argument(
+        "--warehouse", help="SQLAlchemy URL (default: $UNIFY_WAREHOUSE or duckdb:///data/warehouse.duckdb)"
+    )
     if sources:
         parser.add_argument("--sources", help="sources folder (default: $UNIFY_SOURCES or data/sources)")
 
@@ -45,7 +47,10 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
 
 def _wait_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
         help=f"how long to wait for another run on the same warehouse to finish (default {DEFAULT_WAIT_SECONDS:g})",
     )
 
@@ -64,8 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the pipeline headless on the project's Dagster instance")
     _common(run)
-    run.add_argument("--incremental", action="store_true", help="read only new or changed files and link them to the existing customers")
-    run.add_argument("--engine", choices=["duckdb", "spark"], help="where pairs are scored (default: $UNIFY_ENGINE or duckdb)")
+    run.add_argument(
+        "--incremental",
+        action="store_true",
+        help="read only new or changed files and link them to the existing customers",
+    )
+    run.add_argument(
+        "--engine", choices=["duckdb", "spark"], help="where pairs are scored (default: $UNIFY_ENGINE or duckdb)"
+    )
     run.add_argument("--spark-master", help="Spark master URL for --engine spark (default: local[2])")
     _model_option(run)
     run.add_argument(
@@ -84,13 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="retrain the linkage model and save it in the warehouse as a new version")
     _common(train)
     _model_option(train)
-    train.add_argument("--export", type=Path, metavar="FILE", help="write the warehouse's current model to FILE; no training")
+    train.add_argument(
+        "--export", type=Path, metavar="FILE", help="write the warehouse's current model to FILE; no training"
+    )
     _wait_option(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="pairwise precision, recall and F1 of the published crosswalk")
     _common(evaluate, sources=False)
-    evaluate.add_argument("--truth", type=Path, required=True, help="truth CSV: source_file, sheet, row_number, person_id")
+    evaluate.add_argument(
+        "--truth", type=Path, required=True, help="truth CSV: source_file, sheet, row_number, person_id"
+    )
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(func=cmd_evaluate)
 
@@ -119,13 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     split = sub.add_parser("split", help="split records off a customer (kept as state, applied from the next run)")
     _common(split, sources=False)
     split.add_argument("customer_id", metavar="ID")
-    split.add_argument("--records", nargs="+", required=True, metavar="FILE:SHEET:ROW", help="lineage keys of the records to split off")
+    split.add_argument(
+        "--records", nargs="+", required=True, metavar="FILE:SHEET:ROW", help="lineage keys of the records to split off"
+    )
     split.add_argument("--by", default=os.environ.get("USER", "cli"))
     split.set_defaults(func=cmd_split)
 
     warehouse = sub.add_parser("warehouse", help="warehouse administration")
     warehouse_sub = warehouse.add_subparsers(dest="warehouse_command", required=True)
-    grant = warehouse_sub.add_parser("grant-read", help="let a PostgreSQL role read the published tables (for BI tools)")
+    grant = warehouse_sub.add_parser(
+        "grant-read", help="let a PostgreSQL role read the published tables (for BI tools)"
+    )
     _common(grant, sources=False)
     grant.add_argument("role", help="the role; created without login when missing")
     grant.set_defaults(func=cmd_grant_read)
@@ -166,7 +185,9 @@ def _configure(args) -> None:
             raise UsageError(f"sources folder not found: {args.sources}")
         os.environ["UNIFY_SOURCES"] = str(Path(args.sources).resolve())
     elif not Path(os.environ.get("UNIFY_SOURCES", "data/sources")).is_dir():
-        raise UsageError(f"sources folder not found: {os.environ.get('UNIFY_SOURCES', 'data/sources')} (use --sources DIR)")
+        raise UsageError(
+            f"sources folder not found: {os.environ.get('UNIFY_SOURCES', 'data/sources')} (use --sources DIR)"
+        )
     if getattr(args, "command", None) == "run":  # a run on no files would publish nobody; training reads the work area
         from sources.ingest import NoSourceFiles, require_source_files
 
@@ -348,7 +369,9 @@ def print_run_summary(run_id: str) -> None:
     files = json.loads(row["per_source"])
     print(f"run {run_id}: published")
     print(f"  rows read {row['rows_read']:,}  staged {row['staged']:,}  quarantined {row['quarantined']:,}")
-    print(f"  golden customers {row['golden_customers']:,}  duplicates merged {row['staged'] - row['golden_customers']:,}")
+    print(
+        f"  golden customers {row['golden_customers']:,}  duplicates merged {row['staged'] - row['golden_customers']:,}"
+    )
     print("  per source system: records -> customers")
     for system, records, customers in by_system:
         print(f"    {system:<14} {records:>8,} -> {customers:,}")
@@ -371,7 +394,6 @@ def cmd_evaluate(args) -> int:
     scores = pairwise_scores(predicted, read_truth(args.truth))
     print(json.dumps(scores.as_dict()) if args.json else f"pairwise {scores.summary()}")
     return 0
-
 
 
 def cmd_grant_read(args) -> int:
@@ -426,7 +448,9 @@ def cmd_review(args) -> int:
         if args.review_command == "list":
             rows = review.list_queue(engine, None if args.status == "all" else args.status, args.limit)
             for r in rows:
-                print(f"{r['pair_id']}  p={r['match_probability']:.3f}  {r['status']:<9}  {r['left_customer_id']} ~ {r['right_customer_id']}")
+                print(
+                    f"{r['pair_id']}  p={r['match_probability']:.3f}  {r['status']:<9}  {r['left_customer_id']} ~ {r['right_customer_id']}"
+                )
             print(f"{len(rows)} pair(s)")
         elif args.review_command == "show":
             print_pair(engine, review.get_pair(engine, args.pair))
@@ -438,12 +462,27 @@ def cmd_review(args) -> int:
     return 0
 
 
-PAIR_FIELDS = ("customer_id", "source_system", "name", "name_pinyin", "phone_display", "email", "wechat", "birth_date", "city", "address", "event_at")
+PAIR_FIELDS = (
+    "customer_id",
+    "source_system",
+    "name",
+    "name_pinyin",
+    "phone_display",
+    "email",
+    "wechat",
+    "birth_date",
+    "city",
+    "address",
+    "event_at",
+)
 
 
 def print_pair(engine, pair: dict) -> None:
     """Both records of a pair side by side (staff-facing: the terminal is behind the same trust as the warehouse)."""
-    sides = [_record(engine, pair[f"{s}_source_file"], pair[f"{s}_source_sheet"], pair[f"{s}_source_row"]) for s in ("left", "right")]
+    sides = [
+        _record(engine, pair[f"{s}_source_file"], pair[f"{s}_source_sheet"], pair[f"{s}_source_row"])
+        for s in ("left", "right")
+    ]
     print(f"pair {pair['pair_id']}  match probability {pair['match_probability']:.3f}  status {pair['status']}")
     print(f"  {'':<14} {'left':<40} right")
     print(f"  {'lineage':<14} {_key(pair, 'left'):<40} {_key(pair, 'right')}")
@@ -462,7 +501,13 @@ def _record(engine, source_file: str, sheet: str, row: int) -> dict:
     from warehouse.tables import customer_source_records as c
 
     with engine.connect() as conn:
-        found = conn.execute(select(c).where(c.c.source_file == source_file, c.c.source_sheet == sheet, c.c.source_row == row)).mappings().first()
+        found = (
+            conn.execute(
+                select(c).where(c.c.source_file == source_file, c.c.source_sheet == sheet, c.c.source_row == row)
+            )
+            .mappings()
+            .first()
+        )
     return dict(found) if found else {}
 
 
@@ -472,7 +517,11 @@ def _records_of(engine, customer_id: str) -> list[tuple[str, str, int]]:
     from warehouse.tables import customer_source_records as c
 
     with engine.connect() as conn:
-        rows = conn.execute(select(c.c.source_file, c.c.source_sheet, c.c.source_row).where(c.c.customer_id == customer_id).order_by(c.c.source_file, c.c.source_sheet, c.c.source_row)).all()
+        rows = conn.execute(
+            select(c.c.source_file, c.c.source_sheet, c.c.source_row)
+            .where(c.c.customer_id == customer_id)
+            .order_by(c.c.source_file, c.c.source_sheet, c.c.source_row)
+        ).all()
     if not rows:
         raise UsageError(f"no customer {customer_id} in the published crosswalk")
     return [tuple(r) for r in rows]
@@ -482,7 +531,11 @@ def _store_link(engine, left, right, decision: str, by: str, reason: str) -> Non
     from linkage.review import pair_id
     from warehouse.review import store_decision
 
-    sides = {f"{side}_{name}": value for side, key in (("left", left), ("right", right)) for name, value in zip(("source_file", "source_sheet", "source_row"), key)}
+    sides = {
+        f"{side}_{name}": value
+        for side, key in (("left", left), ("right", right))
+        for name, value in zip(("source_file", "source_sheet", "source_row"), key)
+    }
     store_decision(engine, pair_id(left, right), sides, decision, by, reason)
 
 
@@ -491,7 +544,9 @@ def cmd_merge(args) -> int:
         raise UsageError(f"cannot merge {args.customer_ids[0]} with itself: name two different customers")
     engine = _published_engine(args)
     first, second = (_records_of(engine, cid)[0] for cid in args.customer_ids)
-    _store_link(engine, first, second, "same", args.by, f"manual merge of {args.customer_ids[0]} and {args.customer_ids[1]}")
+    _store_link(
+        engine, first, second, "same", args.by, f"manual merge of {args.customer_ids[0]} and {args.customer_ids[1]}"
+    )
     print(f"{args.customer_ids[0]} and {args.customer_ids[1]} will be one customer from the next run")
     return 0
 

@@ -6,8 +6,6 @@ import os
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
-from assets.marts import MART_ASSETS
-from assets.publishing import published
 from assets.customers import (
     canonical_records,
     customer_source_records,
@@ -17,11 +15,22 @@ from assets.customers import (
     staged_source_records,
 )
 from assets.keys import MODEL
+from assets.marts import MART_ASSETS
+from assets.publishing import published
 from assets.reports import REPORT_ASSETS
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from pipelines.automation import nightly_schedule, sources_sensor
 
-ALL_ASSETS = [staged_source_records, canonical_records, linkage_model, scored_pairs, customer_source_records, golden_customers, *MART_ASSETS, published]
+ALL_ASSETS = [
+    staged_source_records,
+    canonical_records,
+    linkage_model,
+    scored_pairs,
+    customer_source_records,
+    golden_customers,
+    *MART_ASSETS,
+    published,
+]
 
 
 def _setting(env_name: str, default: str):
@@ -29,10 +38,19 @@ def _setting(env_name: str, default: str):
     return EnvVar(env_name) if os.environ.get(env_name) else default
 
 
-full_refresh = define_asset_job("full_refresh", selection=AssetSelection.all(), description="Read every source, link, and publish the golden tables.")
+full_refresh = define_asset_job(
+    "full_refresh",
+    selection=AssetSelection.all(),
+    description="Read every source, link, and publish the golden tables.",
+)
 # the steps that can work on new and changed files, and the customers they touch, only; the rest
 # follow what these wrote
-INCREMENTAL_STEPS = ("staged__source_records", "standardised__canonical_records", "linked__scored_pairs", "golden__customer_source_records")
+INCREMENTAL_STEPS = (
+    "staged__source_records",
+    "standardised__canonical_records",
+    "linked__scored_pairs",
+    "golden__customer_source_records",
+)
 incremental_update = define_asset_job(
     "incremental_update",
     selection=AssetSelection.all(),
@@ -57,7 +75,9 @@ def build_resources() -> dict:
             engine=_setting("UNIFY_ENGINE", "duckdb"),
             spark_master=_setting("UNIFY_SPARK_MASTER", "local[2]"),
         ),
-        "monitoring": Monitoring(reports_dir=_setting("UNIFY_REPORTS_DIR", "data/reports"), truth_path=_setting("UNIFY_TRUTH", "")),
+        "monitoring": Monitoring(
+            reports_dir=_setting("UNIFY_REPORTS_DIR", "data/reports"), truth_path=_setting("UNIFY_TRUTH", "")
+        ),
         "run_settings": RunSettings(),  # per run: `unify run --as-of/--allow-shrink`, or the Launchpad
     }
 

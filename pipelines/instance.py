@@ -37,7 +37,9 @@ class OneRunSqliteEventLog(SqliteEventLogStorage):
         with self._db_lock:
             engine = self._engines.get(shard)
             if engine is None:
-                engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+                engine = create_engine(
+                    self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+                )
                 event.listen(engine, "connect", _sync_at_checkpoints)
                 if shard not in self._initialized_dbs:
                     self._initdb(engine)

@@ -16,15 +16,21 @@ def text_bars(rows: list[tuple[str, float]], label: str, value: str, width: int 
     """A Markdown table with a bar per row, longest bar = the largest value."""
     largest = max((v for _, v in rows), default=0)
     lines = [f"| {label} | {value} | |", "|---|---:|---|"]
-    lines += [f"| {name} | {_number(v)} | {BAR * max(round(_scale(v, largest, width)), 1 if v else 0)} |" for name, v in rows]
+    lines += [
+        f"| {name} | {_number(v)} | {BAR * max(round(_scale(v, largest, width)), 1 if v else 0)} |" for name, v in rows
+    ]
     return "\n".join(lines)
 
 
-def svg_bars(rows: list[tuple[str, float]], title: str, label_width: int = 190, bar_length: int = 420, row_height: int = 22) -> str:
+def svg_bars(
+    rows: list[tuple[str, float]], title: str, label_width: int = 190, bar_length: int = 420, row_height: int = 22
+) -> str:
     """A horizontal bar chart as an inline SVG element, labels on the left, values after the bars."""
     largest = max((v for _, v in rows), default=0)
     height = row_height * len(rows) + 8
-    parts = [f'<svg class="bars" role="img" aria-label="{escape(title)}" width="{label_width + bar_length + 90}" height="{height}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg class="bars" role="img" aria-label="{escape(title)}" width="{label_width + bar_length + 90}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for i, (name, v) in enumerate(rows):
         y = 4 + i * row_height
         length = _scale(v, largest, bar_length)

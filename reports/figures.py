@@ -20,7 +20,12 @@ SIZE_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51
 WEIGHT_BIN = 2.0
 # the columns the figures read, so callers can read no more
 CROSSWALK_COLUMNS = ["record_id", "customer_id", "source_system"]
-PAIRS_COLUMNS = ["record_id_l", "record_id_r", "kind", "match_weight"]  # match-weight histogram bin width (a weight of 2 doubles the odds twice)
+PAIRS_COLUMNS = [
+    "record_id_l",
+    "record_id_r",
+    "kind",
+    "match_weight",
+]  # match-weight histogram bin width (a weight of 2 doubles the odds twice)
 
 MATCH_RATES_SQL = """
 with sizes as (select customer_id, count(*) as n from crosswalk group by customer_id)
@@ -40,8 +45,12 @@ def rate_changes(before: list[dict], now: list[dict]) -> list[dict]:
     """Each source's match rate now beside the last run's; a source new this run has no change."""
     previous = {r["source_system"]: r["rate"] for r in before}
     return [
-        {"source_system": r["source_system"], "before": previous.get(r["source_system"]), "now": r["rate"],
-         "change": None if r["source_system"] not in previous else r["rate"] - previous[r["source_system"]]}
+        {
+            "source_system": r["source_system"],
+            "before": previous.get(r["source_system"]),
+            "now": r["rate"],
+            "change": None if r["source_system"] not in previous else r["rate"] - previous[r["source_system"]],
+        }
         for r in now
     ]
 
@@ -72,7 +81,8 @@ def weight_histogram(pairs: pa.Table, width: float = WEIGHT_BIN) -> list[tuple[s
 def cluster_sizes(crosswalk: pa.Table) -> list[tuple[str, int]]:
     """Customers by how many source records they hold, in SIZE_BUCKETS (empty buckets left out)."""
     sizes = query(
-        "select n, count(*) as customers from (select count(*) as n from crosswalk group by customer_id) group by n", crosswalk=crosswalk.select(["customer_id"])
+        "select n, count(*) as customers from (select count(*) as n from crosswalk group by customer_id) group by n",
+        crosswalk=crosswalk.select(["customer_id"]),
     ).to_pylist()
     counts = Counter()
     for size in sizes:  # one row per distinct size: few
@@ -138,7 +148,7 @@ class LinkageFigures:
         return {**asdict(self), "overlap": [[a, b, n] for (a, b), n in self.overlap.items()]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "LinkageFigures":
+    def from_json(cls, data: dict) -> LinkageFigures:
         pairs = {k: [tuple(v) for v in data[k]] for k in ("weights", "sizes")}
         return cls(**{**data, **pairs, "overlap": {(a, b): n for a, b, n in data["overlap"]}})
 

@@ -37,7 +37,15 @@ class RunFigures:
     checks: list[CheckOutcome]
 
 
-def collect(run_id: str, finished_at: datetime, files: pa.Table, linkage: figures.LinkageFigures, quarantined: pa.Table, value: pa.Table | None, checks: list[CheckOutcome]) -> RunFigures:
+def collect(
+    run_id: str,
+    finished_at: datetime,
+    files: pa.Table,
+    linkage: figures.LinkageFigures,
+    quarantined: pa.Table,
+    value: pa.Table | None,
+    checks: list[CheckOutcome],
+) -> RunFigures:
     return RunFigures(
         run_id=run_id,
         finished_at=finished_at,
@@ -52,13 +60,18 @@ def collect(run_id: str, finished_at: datetime, files: pa.Table, linkage: figure
 def render(run: RunFigures) -> str:
     systems = sorted({a for a, _ in run.linkage.overlap})
     charts = {
-        "duplicates": svg_bars([(f"{d['source_a']} ↔ {d['source_b']}", d["pairs"]) for d in run.linkage.duplicates], "duplicates found per source pair"),
+        "duplicates": svg_bars(
+            [(f"{d['source_a']} ↔ {d['source_b']}", d["pairs"]) for d in run.linkage.duplicates],
+            "duplicates found per source pair",
+        ),
         "weights": svg_bars(run.linkage.weights, "match-weight distribution"),
         "sizes": svg_bars(run.linkage.sizes, "customers by records held"),
         "reasons": svg_bars(run.reasons, "quarantined rows by reason"),
         "tiers": svg_bars([(t["tier"], t["customers"]) for t in run.tiers or []], "customers per value tier"),
     }
-    return _templates.get_template(TEMPLATE).render(run=run, systems=systems, charts={k: Markup(v) for k, v in charts.items()})
+    return _templates.get_template(TEMPLATE).render(
+        run=run, systems=systems, charts={k: Markup(v) for k, v in charts.items()}
+    )
 
 
 def report_path(directory: Path, run_id: str, finished_at: datetime) -> Path:

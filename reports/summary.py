@@ -11,8 +11,12 @@ def match_summary(linkage: LinkageFigures) -> tuple[dict[str, float], dict[str, 
     """(headline numbers, Markdown sections) of this run's linkage."""
     numbers = {**linkage.headline, **{f"match_rate/{r['source_system']}": round(r["rate"], 4) for r in linkage.rates}}
     sections = {
-        "match_rate_by_source": text_bars([(r["source_system"], round(r["rate"], 3)) for r in linkage.rates], "source system", "match rate"),
-        "duplicates_by_source_pair": text_bars([(f"{d['source_a']} ↔ {d['source_b']}", d["pairs"]) for d in linkage.duplicates], "sources", "joined pairs"),
+        "match_rate_by_source": text_bars(
+            [(r["source_system"], round(r["rate"], 3)) for r in linkage.rates], "source system", "match rate"
+        ),
+        "duplicates_by_source_pair": text_bars(
+            [(f"{d['source_a']} ↔ {d['source_b']}", d["pairs"]) for d in linkage.duplicates], "sources", "joined pairs"
+        ),
         "match_weight_histogram": text_bars(linkage.weights, "match weight", "scored pairs"),
         "cluster_sizes": text_bars(linkage.sizes, "records per customer", "customers"),
         "largest_customers": "\n".join(

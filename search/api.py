@@ -16,7 +16,9 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 class Matched(BaseModel):
-    kind: str = Field(description="which key matched: phone, tail, email, wechat, ref, last4, name, pinyin, tokens, customer_id, fuzzy")
+    kind: str = Field(
+        description="which key matched: phone, tail, email, wechat, ref, last4, name, pinyin, tokens, customer_id, fuzzy"
+    )
     label: str
     field: str = Field(description="the result field this match lights up")
     value: str = Field(description="the normalised key that matched")
@@ -55,7 +57,11 @@ def me(staff: Staff = Depends(api_staff)) -> dict[str, str]:
 @router.get("/customers", response_model=SearchResponse, summary="Search customers, best match first")
 def search_customers(
     request: Request,
-    q: str = Query(..., max_length=MAX_QUERY_LENGTH, description="a name (characters or pinyin), phone, email, WeChat ID, order or ticket number, or surname + last 4 digits"),
+    q: str = Query(
+        ...,
+        max_length=MAX_QUERY_LENGTH,
+        description="a name (characters or pinyin), phone, email, WeChat ID, order or ticket number, or surname + last 4 digits",
+    ),
     limit: int = Query(20, ge=1, le=100),
     staff: Staff = Depends(api_staff),
 ) -> dict:
@@ -88,10 +94,14 @@ def review_pair(request: Request, pair_id: str, staff: Staff = Depends(api_role(
 
 
 @router.post("/review/{pair_id}", summary="Decide a review pair: same or different (reviewers)")
-def decide_pair(request: Request, pair_id: str, body: DecisionIn, staff: Staff = Depends(api_role("reviewer"))) -> dict[str, Any]:
+def decide_pair(
+    request: Request, pair_id: str, body: DecisionIn, staff: Staff = Depends(api_role("reviewer"))
+) -> dict[str, Any]:
     return views.decide_pair(request.app.state.store, staff, pair_id, body.decision, body.reason)
 
 
 @router.get("/audit", summary="The audit log, newest first (admins)")
-def audit(request: Request, limit: int = Query(100, ge=1, le=1000), staff: Staff = Depends(api_role("admin"))) -> dict[str, Any]:
+def audit(
+    request: Request, limit: int = Query(100, ge=1, le=1000), staff: Staff = Depends(api_role("admin"))
+) -> dict[str, Any]:
     return {"entries": views.audit_entries(request.app.state.store, limit)}

@@ -39,7 +39,9 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(store: Store, *, secret: str | None = None, model_path: str | Path | None = None, background_refresh: bool = True) -> FastAPI:
+def create_app(
+    store: Store, *, secret: str | None = None, model_path: str | Path | None = None, background_refresh: bool = True
+) -> FastAPI:
     """The app over a store. background_refresh=False (tests): load once, refresh only when told."""
     key, generated = secret_key(secret)
     if generated:
@@ -80,7 +82,9 @@ def create_app(store: Store, *, secret: str | None = None, model_path: str | Pat
 
 
 def _templates() -> Jinja2Templates:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True))
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True, default_for_string=True)
+    )
     env.filters["phone"] = format_phone
     env.filters["when"] = format_when
     return Jinja2Templates(env=env)
@@ -112,7 +116,13 @@ def _add_basics(app: FastAPI) -> None:
         if not request.url.path.startswith(("/static", "/healthz")):
             response.headers.setdefault("Cache-Control", "no-store")
         # the path only: a query string can hold a phone number or an email
-        access_logger.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000)
+        access_logger.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     @app.get("/healthz", include_in_schema=False)
@@ -155,4 +165,10 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def busy(request: Request, exc: WarehouseUnavailable):
         if wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "2"})
-        return pages.render(request, "error.html", 503, status=503, message="仓库正忙，请稍后再试 The warehouse is busy: try again in a moment.")
+        return pages.render(
+            request,
+            "error.html",
+            503,
+            status=503,
+            message="仓库正忙，请稍后再试 The warehouse is busy: try again in a moment.",
+        )

@@ -37,10 +37,18 @@ def account(request: Request, username: str | None) -> Staff | None:
 
 def api_staff(request: Request) -> Staff:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    username = request.app.state.store.control.tokens.get(hash_token(token.strip())) if scheme.lower() == "bearer" and token.strip() else None
+    username = (
+        request.app.state.store.control.tokens.get(hash_token(token.strip()))
+        if scheme.lower() == "bearer" and token.strip()
+        else None
+    )
     staff = account(request, username)
     if staff is None:
-        raise HTTPException(401, "log in: send Authorization: Bearer TOKEN (unify staff token NAME)", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "log in: send Authorization: Bearer TOKEN (unify staff token NAME)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return staff
 
 

@@ -18,9 +18,13 @@ from warehouse.engine import WarehouseUnreachable, WarehouseURLError, check_conn
 
 
 def register(subparsers) -> None:
-    search = subparsers.add_parser("search", help="find customers by name, pinyin, phone, email, WeChat, order or ticket number")
+    search = subparsers.add_parser(
+        "search", help="find customers by name, pinyin, phone, email, WeChat, order or ticket number"
+    )
     _warehouse_option(search)
-    search.add_argument("query", help="what the caller said, e.g. 黄桂芝, 'huang guizhi', '189 5997 5305', '黄 5305', '#1120'")
+    search.add_argument(
+        "query", help="what the caller said, e.g. 黄桂芝, 'huang guizhi', '189 5997 5305', '黄 5305', '#1120'"
+    )
     search.add_argument("--limit", type=int, default=10, help="at most this many results (default 10)")
     search.add_argument("--json", action="store_true", help="print the results as JSON")
     search.set_defaults(func=cmd_search)
@@ -37,7 +41,9 @@ def register(subparsers) -> None:
     _warehouse_option(add)
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, required=True)
-    add.add_argument("--password-stdin", action="store_true", required=True, help="read the password from standard input")
+    add.add_argument(
+        "--password-stdin", action="store_true", required=True, help="read the password from standard input"
+    )
     add.set_defaults(func=cmd_staff_add)
     token = staff_commands.add_parser("token", help="print a new API token for NAME, alone on its line")
     _warehouse_option(token)
@@ -46,7 +52,9 @@ def register(subparsers) -> None:
 
 
 def _warehouse_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--warehouse", help="SQLAlchemy URL (default: $UNIFY_WAREHOUSE or duckdb:///data/warehouse.duckdb)")
+    parser.add_argument(
+        "--warehouse", help="SQLAlchemy URL (default: $UNIFY_WAREHOUSE or duckdb:///data/warehouse.duckdb)"
+    )
 
 
 def _engine(args):
@@ -83,7 +91,9 @@ def print_results(results: list[dict]) -> None:
         return
     for r in results:
         matched = ", ".join(f"{m['kind']}={m['value']}" for m in r["matched"])
-        print(f"{r['customer_id']}  {r['display_name'] or '-'}  {r['phone'] or '-'}  {r['email'] or '-'}  {r['city'] or '-'}  [{matched}]")
+        print(
+            f"{r['customer_id']}  {r['display_name'] or '-'}  {r['phone'] or '-'}  {r['email'] or '-'}  {r['city'] or '-'}  [{matched}]"
+        )
 
 
 def cmd_serve(args) -> int:

@@ -32,14 +32,28 @@ MAX_RECORDS = 60  # a bigger customer is explained by its first records (every p
 # link column with term-frequency adjustment -> crosswalk column it comes from
 TF_COLUMNS = {"name_full": "name", "phone_e164": "phone", "email_std": "email"}
 COMPARISON_LABELS = {
-    "name": "姓名 name", "phone": "电话 phone", "email": "邮箱 email", "wechat_std": "微信 WeChat",
-    "birth_date_std": "生日 birth date", "place": "地址 place", "postcode_std": "邮编 postcode",
-    "national_id": "证件号 ID number", "external_id": "平台账号 shop account",
+    "name": "姓名 name",
+    "phone": "电话 phone",
+    "email": "邮箱 email",
+    "wechat_std": "微信 WeChat",
+    "birth_date_std": "生日 birth date",
+    "place": "地址 place",
+    "postcode_std": "邮编 postcode",
+    "national_id": "证件号 ID number",
+    "external_id": "平台账号 shop account",
 }
 # crosswalk column -> canonical column, where the names differ (survivorship renamed them)
 CROSSWALK_TO_CANONICAL = {
-    "name": "name_std", "phone": "phone_e164", "email": "email_std", "wechat": "wechat_std", "birth_date": "birth_date_std",
-    "province": "province_std", "city": "city_std", "district": "district_std", "address": "address_std", "postcode": "postcode_std",
+    "name": "name_std",
+    "phone": "phone_e164",
+    "email": "email_std",
+    "wechat": "wechat_std",
+    "birth_date": "birth_date_std",
+    "province": "province_std",
+    "city": "city_std",
+    "district": "district_std",
+    "address": "address_std",
+    "postcode": "postcode_std",
 }
 
 
@@ -104,7 +118,9 @@ class Explainer:
                 values = values.filter(pc.invert(pc.fill_null(crosswalk["name_is_partial"], False)))
             counts = pc.value_counts(values.drop_null())
             total = max(1, len(values.drop_null()))
-            self._tf[link_column] = {v.as_py(): c.as_py() / total for v, c in zip(counts.field("values"), counts.field("counts"))}
+            self._tf[link_column] = {
+                v.as_py(): c.as_py() / total for v, c in zip(counts.field("values"), counts.field("counts"))
+            }
         self._tf_run = run_id
 
     def _with_tf(self, link: dict) -> dict:
@@ -160,7 +176,15 @@ def _comparisons(pair: dict, model: dict) -> list[dict]:
         gamma = pair.get(f"gamma_{name}")
         label = "missing" if gamma is None or gamma < 0 else levels[len(levels) - 1 - gamma]["label_for_charts"]
         weight = (pair.get(f"mw_{name}") or 0.0) + (pair.get(f"mw_tf_adj_{name}") or 0.0)
-        rows.append({"comparison": name, "label": COMPARISON_LABELS.get(name, name), "level": label, "weight": weight, "missing": label == "missing"})
+        rows.append(
+            {
+                "comparison": name,
+                "label": COMPARISON_LABELS.get(name, name),
+                "level": label,
+                "weight": weight,
+                "missing": label == "missing",
+            }
+        )
     return rows
 
 

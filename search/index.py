@@ -33,7 +33,17 @@ FUZZY_MIN_JARO_WINKLER = 0.85
 FUZZY_MIN_DICE = 0.6
 FUZZY_CANDIDATES = 60  # names sharing the most trigrams, then checked by Jaro-Winkler
 # the crosswalk columns keys are made from
-KEY_COLUMNS = ("customer_id", "source_record_key", "name", "name_pinyin", "name_is_partial", "phone", "phone_display", "email", "wechat")
+KEY_COLUMNS = (
+    "customer_id",
+    "source_record_key",
+    "name",
+    "name_pinyin",
+    "name_is_partial",
+    "phone",
+    "phone_display",
+    "email",
+    "wechat",
+)
 EMPTY_U64 = np.array([], dtype=np.uint64)
 EMPTY_I32 = np.array([], dtype=np.int32)
 
@@ -77,16 +87,41 @@ class SearchIndex:
         merged_into: retired customer IDs -> the customer now holding their records (found by either)."""
         con = duckdb.connect()
         try:
-            con.register("golden_ids", pa.table({"customer_id": customer_ids, "cidx": pa.array(np.arange(len(customer_ids), dtype=np.int32))}))
+            con.register(
+                "golden_ids",
+                pa.table({"customer_id": customer_ids, "cidx": pa.array(np.arange(len(customer_ids), dtype=np.int32))}),
+            )
             con.register("crosswalk", records.select([c for c in KEY_COLUMNS if c in records.column_names]))
-            con.execute("create temp table records as select g.cidx, c.* from crosswalk c join golden_ids g using (customer_id)")
+            con.execute(
+                "create temp table records as select g.cidx, c.* from crosswalk c join golden_ids g using (customer_id)"
+            )
             displays = [row[0] for row in con.execute(MULTI_PHONE_SQL).fetchall()]
             extra = [(d, p) for d in displays for p in extra_phones(d)]
-            con.register("extra_display", pa.table({"phone_display": pa.array([d for d, _ in extra], pa.string()), "phone": pa.array([p for _, p in extra], pa.string())}))
-            con.execute("create temp table extra_phones as select r.cidx, x.phone from records r join extra_display x using (phone_display)")
+            con.register(
+                "extra_display",
+                pa.table(
+                    {
+                        "phone_display": pa.array([d for d, _ in extra], pa.string()),
+                        "phone": pa.array([p for _, p in extra], pa.string()),
+                    }
+                ),
+            )
+            con.execute(
+                "create temp table extra_phones as select r.cidx, x.phone from records r join extra_display x using (phone_display)"
+            )
             merged = merged_into or {}
-            con.register("merged", pa.table({"old_id": pa.array(list(merged), pa.string()), "customer_id": pa.array(list(merged.values()), pa.string())}))
-            con.execute("create temp table old_ids as select m.old_id, g.cidx from merged m join golden_ids g using (customer_id)")
+            con.register(
+                "merged",
+                pa.table(
+                    {
+                        "old_id": pa.array(list(merged), pa.string()),
+                        "customer_id": pa.array(list(merged.values()), pa.string()),
+                    }
+                ),
+            )
+            con.execute(
+                "create temp table old_ids as select m.old_id, g.cidx from merged m join golden_ids g using (customer_id)"
+            )
             return cls(*_key_arrays(con), *_fuzzy_arrays(con))
         finally:
             con.close()
@@ -122,7 +157,11 @@ class SearchIndex:
             return []
         shared = np.bincount(np.concatenate(postings), minlength=len(self.names))
         dice = 2.0 * shared / (len(query_trigrams) + self.name_trigrams)
-        top = np.argpartition(-dice, FUZZY_CANDIDATES)[:FUZZY_CANDIDATES] if len(dice) > FUZZY_CANDIDATES else np.arange(len(dice))
+        top = (
+            np.argpartition(-dice, FUZZY_CANDIDATES)[:FUZZY_CANDIDATES]
+            if len(dice) > FUZZY_CANDIDATES
+            else np.arange(len(dice))
+        )
         result = []
         # both must agree: Jaro-Winkler alone rewards a shared surname prefix (huanglu ~ huangguizi)
         for name_id in top[dice[top] >= FUZZY_MIN_DICE]:

@@ -52,9 +52,17 @@ KIND_LABEL = {
 }
 # which displayed field a match on each kind lights up
 KIND_FIELD = {
-    "customer_id": "customer_id", "phone": "phone", "tail": "phone", "last4": "phone", "email": "email",
-    "wechat": "wechat", "ref": "ref", "name": "display_name", "pinyin": "display_name",
-    "tokens": "display_name", "fuzzy": "display_name",
+    "customer_id": "customer_id",
+    "phone": "phone",
+    "tail": "phone",
+    "last4": "phone",
+    "email": "email",
+    "wechat": "wechat",
+    "ref": "ref",
+    "name": "display_name",
+    "pinyin": "display_name",
+    "tokens": "display_name",
+    "fuzzy": "display_name",
 }
 
 MAX_QUERY_LENGTH = 200
@@ -84,7 +92,12 @@ def key_hashes(keys: list[Key]) -> list[int]:
     if cursor is None:
         cursor = _cursors.cursor = _hashing.cursor()
     kinds, values = [k for k, _ in keys], [v for _, v in keys]
-    return [row[0] for row in cursor.execute("select hash(unnest($1::varchar[]), unnest($2::varchar[]))", [kinds, values]).fetchall()]
+    return [
+        row[0]
+        for row in cursor.execute(
+            "select hash(unnest($1::varchar[]), unnest($2::varchar[]))", [kinds, values]
+        ).fetchall()
+    ]
 
 
 def query_keys(text: str) -> list[Key]:

@@ -70,13 +70,21 @@ def login(
     check_csrf(request, csrf)
     store, throttle = request.app.state.store, request.app.state.throttle
     if throttle.blocked(username):
-        return render(request, "login.html", 429, next=local_path(next), error="登录失败次数过多，请五分钟后再试 Too many failed logins: try again in five minutes.")
+        return render(
+            request,
+            "login.html",
+            429,
+            next=local_path(next),
+            error="登录失败次数过多，请五分钟后再试 Too many failed logins: try again in five minutes.",
+        )
     row = store.control.accounts.get(username)
     if not (password_matches(row["password_hash"] if row else None, password) and account(request, username)):
         throttle.failed(username)
         if row:
             store.audit(username, "login_failed")
-        return render(request, "login.html", 401, next=local_path(next), error="用户名或密码错误 Wrong name or password.")
+        return render(
+            request, "login.html", 401, next=local_path(next), error="用户名或密码错误 Wrong name or password."
+        )
     throttle.succeeded(username)
     store.audit(username, "login")
     response = redirect(local_path(next))
@@ -99,8 +107,14 @@ def logout(request: Request, csrf: str = Form(""), staff: Staff = Depends(page_s
 @router.get("/")
 def search_page(request: Request, q: str = "", staff: Staff = Depends(page_staff)):
     q = q[:MAX_QUERY_LENGTH]
-    answer = views.search(request.app.state.store, staff, q, 50) if q.strip() else {"results": [], "run_id": request.app.state.store.snapshot.run_id}
-    return render(request, "search.html", staff=staff, q=q, results=answer["results"], snapshot=request.app.state.store.snapshot)
+    answer = (
+        views.search(request.app.state.store, staff, q, 50)
+        if q.strip()
+        else {"results": [], "run_id": request.app.state.store.snapshot.run_id}
+    )
+    return render(
+        request, "search.html", staff=staff, q=q, results=answer["results"], snapshot=request.app.state.store.snapshot
+    )
 
 
 @router.get("/customers/{customer_id}")

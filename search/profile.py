@@ -65,7 +65,11 @@ def golden_fields(customer: dict, records: list[dict], lineage: list[dict] | Non
     fields = []
     for field, (column, label) in GOLDEN_FIELDS.items():
         value = customer.get(field)
-        holders = sorted((r for r in records if value is not None and r.get(column) == value), key=lambda r: _sortable(r.get("event_at")), reverse=True)
+        holders = sorted(
+            (r for r in records if value is not None and r.get(column) == value),
+            key=lambda r: _sortable(r.get("event_at")),
+            reverse=True,
+        )
         picked = chosen.get(field)
         rule = picked.get("rule") if picked else None
         fields.append(
@@ -108,7 +112,9 @@ def salespeople_from_records(records: list[dict]) -> list[dict]:
     found: dict[str, dict] = {}
     for r in records:
         if r.get("salesperson"):
-            entry = found.setdefault(r["salesperson"], {"salesperson": r["salesperson"], "record_count": 0, "is_primary": None})
+            entry = found.setdefault(
+                r["salesperson"], {"salesperson": r["salesperson"], "record_count": 0, "is_primary": None}
+            )
             entry["record_count"] += 1
     return sorted(found.values(), key=lambda e: -e["record_count"])
 

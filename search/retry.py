@@ -8,7 +8,8 @@ wait and retry briefly; reads keep the previous snapshot and try again on the ne
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import duckdb
 from sqlalchemy.exc import DBAPIError
@@ -38,6 +39,8 @@ def retry_when_busy(action: Callable[[], T], attempts: int = 6, first_wait: floa
             if not is_lock_error(exc):
                 raise
             if attempt + 1 == attempts:
-                raise WarehouseUnavailable("the warehouse is busy (a pipeline run is publishing); try again in a moment") from exc
+                raise WarehouseUnavailable(
+                    "the warehouse is busy (a pipeline run is publishing); try again in a moment"
+                ) from exc
         time.sleep(first_wait * 2**attempt)
     raise ValueError("attempts must be at least 1")

@@ -63,7 +63,12 @@ class Sessions:
 
 def csrf_matches(session: dict | None, token: str | None) -> bool:
     # bytes: compare_digest refuses non-ASCII text, and a forged token may be anything
-    return bool(session and token and isinstance(session.get("csrf"), str) and hmac.compare_digest(session["csrf"].encode(), token.encode()))
+    return bool(
+        session
+        and token
+        and isinstance(session.get("csrf"), str)
+        and hmac.compare_digest(session["csrf"].encode(), token.encode())
+    )
 
 
 class LoginThrottle:

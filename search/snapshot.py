@@ -11,19 +11,19 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import inspect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from search.index import SearchIndex
 from search.keys import KIND_FIELD, KIND_LABEL
@@ -46,7 +46,9 @@ OPTIONAL = {
     "upcoming_birthdays": ("customer_id", ()),
     "customer_id_history": ("customer_id", ("at",)),
 }
-LATEST_RUN_SQL = "select run_id, finished_at from pipeline_runs order by finished_at desc nulls last, run_id desc limit 1"
+LATEST_RUN_SQL = (
+    "select run_id, finished_at from pipeline_runs order by finished_at desc nulls last, run_id desc limit 1"
+)
 ACCOUNTS_SQL = "select username, role, password_hash, disabled from staff_accounts"
 TOKENS_SQL = "select token_hash, username from api_tokens where not revoked"
 CURRENT_MODEL_SQL = "select version, model from linkage_models order by saved_at desc, version desc limit 1"
@@ -90,10 +92,22 @@ class Snapshot:
     @classmethod
     def empty(cls) -> Snapshot:
         golden = pa.table({"customer_id": pa.array([], pa.string())})
-        return cls(None, None, golden, np.array([], object), np.array([], np.int64), Grouped(golden, "customer_id"), {}, {}, SearchIndex.empty())
+        return cls(
+            None,
+            None,
+            golden,
+            np.array([], object),
+            np.array([], np.int64),
+            Grouped(golden, "customer_id"),
+            {},
+            {},
+            SearchIndex.empty(),
+        )
 
     @classmethod
-    def from_tables(cls, run: tuple | None, tables: dict[str, pa.Table], present: frozenset[str] = frozenset()) -> Snapshot:
+    def from_tables(
+        cls, run: tuple | None, tables: dict[str, pa.Table], present: frozenset[str] = frozenset()
+    ) -> Snapshot:
         if "golden_customers" not in tables or "customer_source_records" not in tables:
             return dataclasses.replace(cls.empty(), tables=present)
         golden = tables["golden_customers"].sort_by("customer_id")
@@ -128,16 +142,32 @@ class Snapshot:
     def search(self, text: str, limit: int = 20) -> list[dict]:
         """Customers matching the query, best first, each with what matched."""
         hits = self.index.search(text, limit)
-        ranked = heapq.nsmallest(limit, hits, key=lambda h: (-h.score, -self.recency[h.cidx], self.customer_ids[h.cidx]))
+        ranked = heapq.nsmallest(
+            limit, hits, key=lambda h: (-h.score, -self.recency[h.cidx], self.customer_ids[h.cidx])
+        )
         rows = self.golden.take([h.cidx for h in ranked]).to_pylist() if ranked else []
         return [_result(row, hit) for row, hit in zip(rows, ranked)]
 
 
-RESULT_FIELDS = ("customer_id", "display_name", "name_pinyin", "phone", "email", "wechat", "city", "source_systems", "source_record_count", "last_seen_at")
+RESULT_FIELDS = (
+    "customer_id",
+    "display_name",
+    "name_pinyin",
+    "phone",
+    "email",
+    "wechat",
+    "city",
+    "source_systems",
+    "source_record_count",
+    "last_seen_at",
+)
 
 
 def _result(row: dict, hit) -> dict:
-    matched = [{"kind": m.kind, "label": KIND_LABEL[m.kind], "field": KIND_FIELD[m.kind], "value": m.value} for m in hit.matches]
+    matched = [
+        {"kind": m.kind, "label": KIND_LABEL[m.kind], "field": KIND_FIELD[m.kind], "value": m.value}
+        for m in hit.matches
+    ]
     return {**{f: row.get(f) for f in RESULT_FIELDS}, "score": round(hit.score, 1), "matched": matched}
 
 
@@ -161,8 +191,16 @@ def _merged_into(history: pa.Table | None) -> dict[str, str]:
 def read_control(url: str) -> Control:
     with _reading(url) as reader:
         run = reader.latest_run()
-        accounts = {r["username"]: r for r in reader.query(ACCOUNTS_SQL).to_pylist()} if "staff_accounts" in reader.tables else {}
-        tokens = {r["token_hash"]: r["username"] for r in reader.query(TOKENS_SQL).to_pylist()} if "api_tokens" in reader.tables else {}
+        accounts = (
+            {r["username"]: r for r in reader.query(ACCOUNTS_SQL).to_pylist()}
+            if "staff_accounts" in reader.tables
+            else {}
+        )
+        tokens = (
+            {r["token_hash"]: r["username"] for r in reader.query(TOKENS_SQL).to_pylist()}
+            if "api_tokens" in reader.tables
+            else {}
+        )
     return Control(run[0] if run else None, accounts, tokens)
 
 
@@ -170,7 +208,9 @@ def read_snapshot(url: str) -> Snapshot:
     """Every table the search shows, from one read transaction."""
     with _reading(url) as reader:
         run = reader.latest_run()
-        tables = {name: reader.query(f'select * from "{name}"') for name in (*PUBLISHED, *OPTIONAL) if name in reader.tables}
+        tables = {
+            name: reader.query(f'select * from "{name}"') for name in (*PUBLISHED, *OPTIONAL) if name in reader.tables
+        }
     return Snapshot.from_tables(run, tables, frozenset(reader.tables))
 
 
@@ -216,7 +256,12 @@ def _reading_duckdb(path: Path) -> Iterator[_Reader]:
         raise WarehouseUnavailable(f"cannot open the warehouse file now: {type(exc).__name__}") from exc
     try:
         con.execute("begin transaction")
-        tables = {row[0] for row in con.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()}
+        tables = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+            ).fetchall()
+        }
         yield _Reader(tables, lambda sql: con.sql(sql).to_arrow_table())
         con.execute("commit")
     finally:

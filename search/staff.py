@@ -10,7 +10,7 @@ import functools
 import hashlib
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,7 +32,7 @@ class StaffError(ValueError):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def hash_token(token: str) -> str:
@@ -60,7 +60,13 @@ def add_staff(engine: Engine, username: str, role: str, password: str) -> None:
         raise StaffError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise StaffError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    row = {"username": username, "role": role, "password_hash": _hasher.hash(password), "created_at": now(), "disabled": False}
+    row = {
+        "username": username,
+        "role": role,
+        "password_hash": _hasher.hash(password),
+        "created_at": now(),
+        "disabled": False,
+    }
 
     def write() -> None:
         with engine.begin() as conn:
@@ -79,10 +85,16 @@ def issue_token(engine: Engine, username: str) -> str:
     def write() -> None:
         with engine.begin() as conn:
             ensure_state_tables(conn)
-            account = conn.execute(select(staff_accounts).where(staff_accounts.c.username == username)).mappings().first()
+            account = (
+                conn.execute(select(staff_accounts).where(staff_accounts.c.username == username)).mappings().first()
+            )
             if account is None or account["disabled"]:
                 raise StaffError(f"no enabled staff account {username!r} (add it with `unify staff add`)")
-            conn.execute(insert(api_tokens).values(token_hash=hash_token(token), username=username, created_at=now(), revoked=False))
+            conn.execute(
+                insert(api_tokens).values(
+                    token_hash=hash_token(token), username=username, created_at=now(), revoked=False
+                )
+            )
 
     retry_when_busy(write)
     return token

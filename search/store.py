@@ -66,7 +66,9 @@ class Store:
         if snapshot is None:
             return False
         self.snapshot = snapshot
-        logger.info("loaded run %s: %d customers, %d search keys", snapshot.run_id, snapshot.customers, snapshot.index.size)
+        logger.info(
+            "loaded run %s: %d customers, %d search keys", snapshot.run_id, snapshot.customers, snapshot.index.size
+        )
         return True
 
     def _stamp(self) -> tuple | None:

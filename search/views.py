@@ -6,7 +6,8 @@ connections), write the audit entry, and raise HTTPException for what the caller
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import HTTPException
 
@@ -68,7 +69,13 @@ def why(store: Store, explainer: Explainer, staff: Staff, customer_id: str) -> d
     return {
         "customer_id": customer_id,
         "model_available": explainer.available,
-        "records": [{k: r[k] for k in ("source_system", "source_file", "source_sheet", "source_row", "name", "match_probability")} for r in records],
+        "records": [
+            {
+                k: r[k]
+                for k in ("source_system", "source_file", "source_sheet", "source_row", "name", "match_probability")
+            }
+            for r in records
+        ],
         "links": explainer.explain(records, snapshot.records.table, snapshot.run_id),
     }
 
@@ -76,7 +83,9 @@ def why(store: Store, explainer: Explainer, staff: Staff, customer_id: str) -> d
 def _unknown_customer(snapshot: Snapshot, customer_id: str) -> HTTPException:
     survivor = snapshot.merged_into.get(customer_id)
     if survivor:
-        return HTTPException(404, {"message": "this customer ID was merged into another customer", "merged_into": survivor})
+        return HTTPException(
+            404, {"message": "this customer ID was merged into another customer", "merged_into": survivor}
+        )
     return HTTPException(404, "no such customer in the published tables")
 
 
@@ -92,13 +101,30 @@ def queue(store: Store, status: str, limit: int) -> dict:
 
 def pair(store: Store, explainer: Explainer, pair_id: str) -> dict:
     try:
-        row = with_warehouse(store, lambda: get_pair(store.engine, pair_id) if _queue_published(store) else _no_pair(pair_id))
+        row = with_warehouse(
+            store, lambda: get_pair(store.engine, pair_id) if _queue_published(store) else _no_pair(pair_id)
+        )
     except UnknownPair:
         raise HTTPException(404, "no such pair in the review queue") from None
     snapshot = store.snapshot
-    left, right = (_record(snapshot, row[f"{side}_customer_id"], row[f"{side}_source_file"], row[f"{side}_source_sheet"], row[f"{side}_source_row"]) for side in ("left", "right"))
+    left, right = (
+        _record(
+            snapshot,
+            row[f"{side}_customer_id"],
+            row[f"{side}_source_file"],
+            row[f"{side}_source_sheet"],
+            row[f"{side}_source_row"],
+        )
+        for side in ("left", "right")
+    )
     fields = [
-        {"field": f, "label": label, "left": (left or {}).get(f), "right": (right or {}).get(f), "same": _same((left or {}).get(f), (right or {}).get(f))}
+        {
+            "field": f,
+            "label": label,
+            "left": (left or {}).get(f),
+            "right": (right or {}).get(f),
+            "same": _same((left or {}).get(f), (right or {}).get(f)),
+        }
         for f, label in PAIR_FIELDS
     ]
     links = explainer.explain([left, right], snapshot.records.table, snapshot.run_id) if left and right else []
@@ -107,7 +133,14 @@ def pair(store: Store, explainer: Explainer, pair_id: str) -> dict:
 
 def decide_pair(store: Store, staff: Staff, pair_id: str, decision: str, reason: str | None) -> dict:
     try:
-        record = with_warehouse(store, lambda: decide(store.engine, pair_id, decision, staff.username, reason) if _queue_published(store) else _no_pair(pair_id))
+        record = with_warehouse(
+            store,
+            lambda: (
+                decide(store.engine, pair_id, decision, staff.username, reason)
+                if _queue_published(store)
+                else _no_pair(pair_id)
+            ),
+        )
     except UnknownPair:
         raise HTTPException(404, "no such pair in the review queue") from None
     except ValueError as exc:

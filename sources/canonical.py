@@ -15,7 +15,12 @@ from datetime import date
 import pyarrow as pa
 
 from sources.schema import CANONICAL_SCHEMA, LINEAGE_COLUMNS
-from sources.standardise.addresses import is_chinese_address, normalise_city, normalise_western_address, parse_cn_address
+from sources.standardise.addresses import (
+    is_chinese_address,
+    normalise_city,
+    normalise_western_address,
+    parse_cn_address,
+)
 from sources.standardise.dates import parse_date, plausible_birth_date
 from sources.standardise.emails import normalise_email
 from sources.standardise.names import name_tokens, parse_name
@@ -89,7 +94,11 @@ def _place(address: str | None, city: str | None, province: str | None, country:
 
 
 # a raw value that did not survive standardisation: kept in the staged record, flagged here
-PARSE_FLAGS = (("phone", "phones", "phone_unusable"), ("email", "email_std", "email_invalid"), ("birth_date", "birth_date_std", "birth_date_implausible"))
+PARSE_FLAGS = (
+    ("phone", "phones", "phone_unusable"),
+    ("email", "email_std", "email_invalid"),
+    ("birth_date", "birth_date_std", "birth_date_implausible"),
+)
 
 
 def quality_flags(staged: pa.Table, standardised: dict) -> list[str | None]:
@@ -129,7 +138,12 @@ def _standardise_sorted(staged: pa.Table, first_record_id: int) -> pa.Table:
     phones = distinct_map(_column(staged, "phone"), lambda v: list(usable_phones(v)) if v else [])
     main_phones = [p[0] if p else None for p in phones]
     places = distinct_map(
-        zip(_column(staged, "address_line"), _column(staged, "city"), _column(staged, "province"), _column(staged, "country")),
+        zip(
+            _column(staged, "address_line"),
+            _column(staged, "city"),
+            _column(staged, "province"),
+            _column(staged, "country"),
+        ),
         lambda v: _place(*v),
     )
     raw_phone = _column(staged, "phone")
@@ -154,6 +168,7 @@ def _standardise_sorted(staged: pa.Table, first_record_id: int) -> pa.Table:
     }
     standardised["quality_flags"] = quality_flags(staged, standardised)
     columns = {name: staged.column(name) for name in staged.column_names}
-    columns.update({name: pa.array(values, type=CANONICAL_SCHEMA.field(name).type) for name, values in standardised.items()})
+    columns.update(
+        {name: pa.array(values, type=CANONICAL_SCHEMA.field(name).type) for name, values in standardised.items()}
+    )
     return pa.table({name: columns[name] for name in CANONICAL_SCHEMA.names}, schema=CANONICAL_SCHEMA)
-

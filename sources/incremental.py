@@ -13,7 +13,6 @@ from sources.arrow_sql import connection, rows_where
 from sources.ingest import FILE_REPORT_SCHEMA, IngestResult, ingest
 from sources.schema import LINEAGE
 
-
 # the work tables an incremental read builds on
 PREVIOUS = ("staged", "quarantined", "file_reports")
 
@@ -52,7 +51,9 @@ def merge_ingest(previous: dict[str, pa.Table], result: IngestResult) -> tuple[p
     reports = previous["file_reports"]
     files = kept_files(reports, result.unchanged)
     kept_reports = _reports_of(reports, result.unchanged)
-    new_reports = pa.Table.from_pylist(result.files, schema=reports.schema) if result.files else kept_reports.slice(0, 0)
+    new_reports = (
+        pa.Table.from_pylist(result.files, schema=reports.schema) if result.files else kept_reports.slice(0, 0)
+    )
     return (
         pa.concat_tables([rows_of(previous["staged"], files), result.staged]),
         pa.concat_tables([rows_of(previous["quarantined"], files), result.quarantined]),

@@ -52,7 +52,9 @@ def require_source_files(root: Path) -> None:
 class IngestResult:
     staged: pa.Table
     quarantined: pa.Table
-    files: list[dict]  # one report per file read: origin, source_file, format, fingerprint, rows_read, staged, quarantined, error
+    files: list[
+        dict
+    ]  # one report per file read: origin, source_file, format, fingerprint, rows_read, staged, quarantined, error
     unchanged: list[str] = field(default_factory=list)  # origins skipped because their fingerprint is known
 
 
@@ -62,7 +64,11 @@ def source_files(root: Path) -> list[tuple[str, Path]]:
     for kind in READERS:
         folder = root / kind
         if folder.is_dir():
-            found += [(kind, p) for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith("~$")]
+            found += [
+                (kind, p)
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith("~$")
+            ]
     return found
 
 
@@ -92,19 +98,33 @@ def read_source(kind: str, path: Path, root: Path, content_fingerprint: str | No
     if not is_archive_file(path):
         return [read_file(kind, path, root, content, claims=claims)]
     return read_archive(
-        path, relative_name(path, root), content, kind,
+        path,
+        relative_name(path, root),
+        content,
+        kind,
         lambda member, name: read_file(kind, member, root, content, claims=claims, name=name),
         mapped_data_files,
     )
 
 
-def read_file(kind: str, path: Path, root: Path, content_fingerprint: str | None = None,
-              claims: tuple[Claim, ...] | None = None, name: str | None = None) -> FileResult:
+def read_file(
+    kind: str,
+    path: Path,
+    root: Path,
+    content_fingerprint: str | None = None,
+    claims: tuple[Claim, ...] | None = None,
+    name: str | None = None,
+) -> FileResult:
     """One file read by its folder's reader, or by the mapping whose `match` claims it; `name` is
     its lineage name when it is not its path under root (a zip member)."""
     reader, suffixes = READERS[kind]
     origin = name or relative_name(path, root)
-    result = FileResult(source_file=origin, origin=origin, source_format=kind, fingerprint=content_fingerprint or file_fingerprint(kind, path))
+    result = FileResult(
+        source_file=origin,
+        origin=origin,
+        source_format=kind,
+        fingerprint=content_fingerprint or file_fingerprint(kind, path),
+    )
     if path.suffix.lower() not in suffixes:
         result.reject_file(f"unsupported file type '{path.suffix}' in {kind}/ (expected {', '.join(sorted(suffixes))})")
         return result

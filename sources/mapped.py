@@ -28,7 +28,14 @@ from sources.mapping_language import (
     unresolved,
 )
 from sources.reading import (
-    BAD_BYTE_ERRORS, BadLine, FileResult, UnreadableFile, csv_rows, decode_text, fingerprint, json_lines,
+    BAD_BYTE_ERRORS,
+    BadLine,
+    FileResult,
+    UnreadableFile,
+    csv_rows,
+    decode_text,
+    fingerprint,
+    json_lines,
 )
 
 DATA_SUFFIXES = TEXT_TABLE_SUFFIXES | SPREADSHEET_SUFFIXES | {".parquet", ".jsonl", ".json"}
@@ -90,8 +97,9 @@ def sibling_name(name: str, file: str) -> str:
     return name[:cut] + Path(file).as_posix()
 
 
-def stage_mapped_rows(mapping: Mapping, data_path: Path, data_name: str, result: FileResult,
-                      defaults: dict | None = None) -> None:
+def stage_mapped_rows(
+    mapping: Mapping, data_path: Path, data_name: str, result: FileResult, defaults: dict | None = None
+) -> None:
     """Stage every row of a data file through a mapping; `defaults` fill fields the mapping left empty."""
     rows = read_table(data_path, mapping.encoding, mapping.records)
     missing = unresolved(mapping, [row for row in rows if not isinstance(row, BadLine)])

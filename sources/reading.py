@@ -24,7 +24,16 @@ from sources.delimited import delimiter_of, utf16_text
 from sources.schema import STAGED_COLUMNS
 
 # A row that names nobody cannot be linked to anyone; it is quarantined instead of staged.
-IDENTIFYING_FIELDS = ("full_name", "given_name", "family_name", "phone", "email", "wechat", "external_id", "national_id")
+IDENTIFYING_FIELDS = (
+    "full_name",
+    "given_name",
+    "family_name",
+    "phone",
+    "email",
+    "wechat",
+    "external_id",
+    "national_id",
+)
 NAMES_NOBODY = "no name, phone, email, WeChat or id to identify a person (placeholders and punctuation do not count)"
 
 # What a NUL or an undecodable byte reads as; a row holding one cannot be trusted and is quarantined.
@@ -170,7 +179,14 @@ def decode_text(data: bytes) -> str:
 
 # how files that are never a text export begin: PNG, JPEG, GIF, PDF, zip (xlsx, docx), OLE (xls), gzip, 7z, rar
 BINARY_SIGNATURES = (
-    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"7z\xbc\xaf",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\xd0\xcf\x11\xe0",
+    b"\x1f\x8b",
+    b"7z\xbc\xaf",
     b"Rar!",
 )
 _TEXT_BYTES = bytes(b for b in range(256) if b in (9, 10, 13) or b >= 32)

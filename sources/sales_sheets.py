@@ -56,7 +56,9 @@ def _sheets(path: Path):
         formulas = uncached_formulas(path) if is_zip(file_head(path)) else {}
         sheets = [(name, _grid(workbook, name, formulas.get(name))) for name in workbook.sheet_names]
     except CalamineError as exc:
-        raise UnreadableFile(f"not a readable .xlsx workbook (corrupt, truncated or password-protected): {exc}") from exc
+        raise UnreadableFile(
+            f"not a readable .xlsx workbook (corrupt, truncated or password-protected): {exc}"
+        ) from exc
     yield from sheets
 
 

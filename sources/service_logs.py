@@ -7,14 +7,27 @@ from pathlib import Path
 from sources.formats import export_rows, is_table_export
 from sources.layouts import SERVICE_LAYOUTS, read_csv_layout, read_zendesk_json, zendesk_tickets
 from sources.reading import (
-    BadLine, FileResult, UnreadableFile, clean_cell, decode_text, json_lines, looks_binary,
+    BadLine,
+    FileResult,
+    UnreadableFile,
+    clean_cell,
+    decode_text,
+    json_lines,
+    looks_binary,
 )
 from sources.standardise.consent import mentions_opt_out
 from sources.standardise.dates import parse_datetime
 
 CALL_CENTRE_SIGNATURE = {"工单号", "来电号码"}
 HELPDESK_KEYS = {"ticket_id", "requester"}
-TICKET_TYPES = {"维修": "repair", "投诉": "complaint", "咨询": "inquiry", "退换": "return", "退货": "return", "换货": "return"}
+TICKET_TYPES = {
+    "维修": "repair",
+    "投诉": "complaint",
+    "咨询": "inquiry",
+    "退换": "return",
+    "退货": "return",
+    "换货": "return",
+}
 BUILT_IN_LAYOUTS = ("call_center (工单号 + 来电号码)", "helpdesk JSON lines (ticket_id + requester)")
 OPEN_STATUSES = {"待处理", "处理中", "open", "pending", "new", "in progress", "on hold"}
 

@@ -18,10 +18,29 @@ SHOPIFY_SIGNATURE = {"Name", "Email", "Financial Status"}
 BUILT_IN_LAYOUTS = ("tmall (订单编号 + 收货人姓名)", "shopify (Name + Email + Financial Status)")
 # Shopify repeats an order over one row per line item; these are only on the order's first row.
 SHOPIFY_ORDER_FIELDS = (
-    "Email", "Financial Status", "Paid at", "Accepts Marketing", "Currency", "Total", "Created at",
-    "Billing Name", "Billing Address1", "Billing City", "Billing Zip", "Billing Province", "Billing Country",
-    "Billing Phone", "Shipping Name", "Shipping Address1", "Shipping City", "Shipping Province",
-    "Shipping Country", "Shipping Phone", "Phone", "Id", "Notes",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Accepts Marketing",
+    "Currency",
+    "Total",
+    "Created at",
+    "Billing Name",
+    "Billing Address1",
+    "Billing City",
+    "Billing Zip",
+    "Billing Province",
+    "Billing Country",
+    "Billing Phone",
+    "Shipping Name",
+    "Shipping Address1",
+    "Shipping City",
+    "Shipping Province",
+    "Shipping Country",
+    "Shipping Phone",
+    "Phone",
+    "Id",
+    "Notes",
 )
 
 

@@ -10,21 +10,70 @@ from __future__ import annotations
 import re
 
 SALES_HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "full_name": ("客户姓名", "姓名", "联系人", "客户", "客户名称", "name", "customer", "customername", "contact", "contactname", "fullname"),
+    "full_name": (
+        "客户姓名",
+        "姓名",
+        "联系人",
+        "客户",
+        "客户名称",
+        "name",
+        "customer",
+        "customername",
+        "contact",
+        "contactname",
+        "fullname",
+    ),
     # first and last name columns: the canonical name combines them (family first for Chinese names)
     "given_name": ("名", "firstname", "givenname", "forename"),
     "family_name": ("姓", "姓氏", "lastname", "surname", "familyname"),
-    "phone": ("手机", "电话", "联系电话", "手机号", "手机号码", "联系方式", "mobile", "phone", "tel", "telephone", "cell", "mobilephone"),
+    "phone": (
+        "手机",
+        "电话",
+        "联系电话",
+        "手机号",
+        "手机号码",
+        "联系方式",
+        "mobile",
+        "phone",
+        "tel",
+        "telephone",
+        "cell",
+        "mobilephone",
+    ),
     "email": ("邮箱", "电子邮件", "电子邮箱", "email", "e-mail", "mail", "emailaddress"),
     "wechat": ("微信", "微信号", "wechat", "wechatid", "weixin"),
     "birth_date": ("生日", "出生日期", "birthday", "birthdate", "dob", "dateofbirth"),
-    "last_contact": ("最近联系日期", "最近联系", "最后联系", "上次联系", "lastcontact", "lastcontacted", "lastcontactdate"),
+    "last_contact": (
+        "最近联系日期",
+        "最近联系",
+        "最后联系",
+        "上次联系",
+        "lastcontact",
+        "lastcontacted",
+        "lastcontactdate",
+    ),
     "company": (
-        "公司", "单位", "公司名称", "company", "organisation", "organization", "employer", "companyname", "accountname",
+        "公司",
+        "单位",
+        "公司名称",
+        "company",
+        "organisation",
+        "organization",
+        "employer",
+        "companyname",
+        "accountname",
     ),
     "city": ("所在城市", "城市", "city", "town", "mailingcity"),
     "address_line": (
-        "地址", "收货地址", "联系地址", "address", "street", "address1", "mailingstreet", "mailingaddress", "streetaddress",
+        "地址",
+        "收货地址",
+        "联系地址",
+        "address",
+        "street",
+        "address1",
+        "mailingstreet",
+        "mailingaddress",
+        "streetaddress",
     ),
     "gender": ("性别", "gender", "sex"),
     "marketing_consent": ("营销许可", "同意营销", "接受营销", "marketingconsent", "acceptsmarketing", "optin"),
@@ -72,7 +121,10 @@ def unmapped_name_columns(cells) -> list[str]:
     """Header texts that look like a person's name but map to no field: a sheet whose names
     sit in such columns would stage nameless rows (teach the synonym instead)."""
     return [
-        str(cell).strip() for cell in cells
-        if cell is not None and header_key(cell) not in _LOOKUP
-        and _NAME_LIKE_RE.search(header_key(cell)) and not _NOT_A_PERSON_RE.search(header_key(cell))
+        str(cell).strip()
+        for cell in cells
+        if cell is not None
+        and header_key(cell) not in _LOOKUP
+        and _NAME_LIKE_RE.search(header_key(cell))
+        and not _NOT_A_PERSON_RE.search(header_key(cell))
     ]

@@ -9,7 +9,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory) -> Path:
     """Dagster runs in tests use a throwaway instance, never the project's persistent one."""

@@ -54,7 +54,9 @@ def make_engine(url: str | None = None, lock_timeout_seconds: float | None = Non
     except ArgumentError as exc:
         raise WarehouseURLError(f"not a database URL: {url!r}") from exc
     if parsed.get_backend_name() not in {"duckdb", "postgresql"}:
-        raise WarehouseURLError(f"unsupported warehouse {parsed.get_backend_name()!r}: use duckdb:///FILE or postgresql+psycopg://...")
+        raise WarehouseURLError(
+            f"unsupported warehouse {parsed.get_backend_name()!r}: use duckdb:///FILE or postgresql+psycopg://..."
+        )
     if parsed.get_backend_name() == "duckdb" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "duckdb":

@@ -22,12 +22,16 @@ def grant_read(engine: Engine, role: str) -> list[str]:
 
     Identifiers are quoted by the dialect: GRANT and CREATE ROLE take no bound parameters."""
     if engine.dialect.name != "postgresql":
-        raise GrantError(f"{engine.dialect.name} has no roles: BI tools open the DuckDB file read-only (see docs/warehouse.md)")
+        raise GrantError(
+            f"{engine.dialect.name} has no roles: BI tools open the DuckDB file read-only (see docs/warehouse.md)"
+        )
     quoted = engine.dialect.identifier_preparer.quote_identifier(role)
     with engine.begin() as conn:
         if conn.execute(text("select 1 from pg_roles where rolname = :role"), {"role": role}).first() is None:
             conn.exec_driver_sql(f"create role {quoted} nologin")
-        schema = conn.dialect.identifier_preparer.quote_identifier(conn.execute(text("select current_schema()")).scalar())
+        schema = conn.dialect.identifier_preparer.quote_identifier(
+            conn.execute(text("select current_schema()")).scalar()
+        )
         conn.exec_driver_sql(f"grant usage on schema {schema} to {quoted}")
         present = set(inspect(conn).get_table_names())
         granted = [t.name for t in PUBLISHED if t.name in present]

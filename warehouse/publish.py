@@ -132,9 +132,15 @@ def row_changes(now: pa.Table, before: pa.Table, key: list[str]) -> tuple[pa.Tab
     keys = ", ".join(f'"{k}"' for k in key)
     with connection(before=before, now=now) as con:
         for side in ("before", "now"):
-            con.execute(f"create temporary table {side}_hashed as select {keys}, hash(_row) as _row_hash from {side} _row")
-        gone = con.sql(f"select {keys} from before_hashed anti join now_hashed using ({keys}, _row_hash)").to_arrow_table()
-        fresh = con.sql(f"select now.* from now semi join (select {keys} from now_hashed anti join before_hashed using ({keys}, _row_hash)) using ({keys})").to_arrow_table()
+            con.execute(
+                f"create temporary table {side}_hashed as select {keys}, hash(_row) as _row_hash from {side} _row"
+            )
+        gone = con.sql(
+            f"select {keys} from before_hashed anti join now_hashed using ({keys}, _row_hash)"
+        ).to_arrow_table()
+        fresh = con.sql(
+            f"select now.* from now semi join (select {keys} from now_hashed anti join before_hashed using ({keys}, _row_hash)) using ({keys})"
+        ).to_arrow_table()
     return gone, fresh
 
 
@@ -190,7 +196,8 @@ def _rename_indexes(conn: Connection, old_table_name: str, table_name: str) -> N
     """PostgreSQL index names are unique per schema: `<table>__next_pkey` must become `<table>_pkey`
     before the next run can create `<table>__next` again."""
     names = conn.execute(
-        text("select indexname from pg_indexes where schemaname = current_schema() and tablename = :t"), {"t": table_name}
+        text("select indexname from pg_indexes where schemaname = current_schema() and tablename = :t"),
+        {"t": table_name},
     ).scalars()
     for name in [n for n in names if old_table_name in n]:
         conn.exec_driver_sql(f'alter index "{name}" rename to "{name.replace(old_table_name, table_name)}"')
@@ -203,12 +210,11 @@ def _upsert_registry(conn: Connection, registry: pa.Table) -> None:
     bulk_insert(conn, staging.name, _conform(identity_registry, registry))
     match = """s.source_file = identity_registry.source_file and s.source_sheet = identity_registry.source_sheet
             and s.source_row = identity_registry.source_row"""
-    conn.execute(text(f'update "{staging.name}" s set first_run_id = identity_registry.first_run_id from identity_registry where {match}'))
     conn.execute(
         text(
-            f'delete from identity_registry where exists (select 1 from "{staging.name}" s where {match})'
+            f'update "{staging.name}" s set first_run_id = identity_registry.first_run_id from identity_registry where {match}'
         )
     )
+    conn.execute(text(f'delete from identity_registry where exists (select 1 from "{staging.name}" s where {match})'))
     conn.execute(text(f'insert into identity_registry select * from "{staging.name}"'))
     staging.drop(conn)
-

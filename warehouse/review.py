@@ -7,7 +7,7 @@ a reviewer sees it without waiting for the next run; the next run applies it as 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, inspect, select, update
 
@@ -45,19 +45,30 @@ def decide(engine: Engine, pair: str, decision: str, decided_by: str, reason: st
     return store_decision(engine, pair, sides, decision, decided_by, reason)
 
 
-def store_decision(engine: Engine, pair: str, sides: dict, decision: str, decided_by: str, reason: str | None = None) -> dict:
+def store_decision(
+    engine: Engine, pair: str, sides: dict, decision: str, decided_by: str, reason: str | None = None
+) -> dict:
     """Keep a decision on two records (sides: left_/right_ source_file, source_sheet, source_row)."""
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    record = {"pair_id": pair, **sides, "decision": decision, "decided_by": decided_by, "decided_at": now, "reason": reason}
+    now = datetime.now(UTC).replace(tzinfo=None)
+    record = {
+        "pair_id": pair,
+        **sides,
+        "decision": decision,
+        "decided_by": decided_by,
+        "decided_at": now,
+        "reason": reason,
+    }
     with engine.begin() as conn:
         ensure_state_tables(conn)
         conn.execute(review_decisions.delete().where(review_decisions.c.pair_id == pair))
         conn.execute(insert(review_decisions).values(**record))
         if inspect(conn).has_table(match_review_queue.name):
             conn.execute(
-                update(match_review_queue).where(match_review_queue.c.pair_id == pair).values(status=decision, decided_by=decided_by, decided_at=now)
+                update(match_review_queue)
+                .where(match_review_queue.c.pair_id == pair)
+                .values(status=decision, decided_by=decided_by, decided_at=now)
             )
     return record
 

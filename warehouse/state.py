@@ -31,7 +31,9 @@ def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[st
             wanted = key_table(identity_registry, list(LINEAGE_COLUMNS), "wanted_keys")
             wanted.create(conn)
             bulk_insert(conn, wanted.name, keys.select(list(LINEAGE_COLUMNS)))
-            rows = conn.execute(text(f"select {LINEAGE}, customer_id from identity_registry join {wanted.name} using ({LINEAGE})")).all()
+            rows = conn.execute(
+                text(f"select {LINEAGE}, customer_id from identity_registry join {wanted.name} using ({LINEAGE})")
+            ).all()
             wanted.drop(conn)
     return {(f, s, int(n)): c for f, s, n, c in rows}
 
@@ -41,7 +43,9 @@ def last_published_run(engine: Engine) -> str | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table(pipeline_runs.name):
             return None
-        return conn.execute(select(pipeline_runs.c.run_id).order_by(pipeline_runs.c.finished_at.desc()).limit(1)).scalar()
+        return conn.execute(
+            select(pipeline_runs.c.run_id).order_by(pipeline_runs.c.finished_at.desc()).limit(1)
+        ).scalar()
 
 
 def has_published(engine: Engine) -> bool:

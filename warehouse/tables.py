@@ -33,7 +33,12 @@ golden_customers = Table(
     Column("city", String),
     Column("district", String),
     Column("address", String, comment="most recent address"),
-    Column("marketing_opt_out", Boolean, nullable=False, comment="true when any source's standing consent signal is an opt-out (least permissive)"),
+    Column(
+        "marketing_opt_out",
+        Boolean,
+        nullable=False,
+        comment="true when any source's standing consent signal is an opt-out (least permissive)",
+    ),
     Column("marketing_opt_out_at", DateTime, comment="when the standing opt-out was given"),
     Column("marketing_opt_out_source", String, comment="system:file:sheet:row of the standing opt-out"),
     Column("first_seen_at", DateTime),
@@ -70,7 +75,11 @@ customer_source_records = Table(
     Column("company", String),
     Column("marketing_opt_out", Boolean),
     Column("quality_flags", String, comment="';'-joined data-quality flags"),
-    Column("match_probability", Double, comment="best match probability to another record of its customer; null for singletons"),
+    Column(
+        "match_probability",
+        Double,
+        comment="best match probability to another record of its customer; null for singletons",
+    ),
     comment="The crosswalk: one row per staged source record, with its lineage and customer.",
 )
 
@@ -94,6 +103,7 @@ quarantined_records = Table(
     Column("raw", Text),
     comment="Rows (or whole files, source_row 0) that could not be staged, with the reason.",
 )
+
 
 def _pair_sides() -> list[Column]:
     return [
@@ -130,7 +140,12 @@ customer_orders = Table(
     Column("amount", Numeric(14, 2), comment="amount paid for the whole order"),
     Column("currency", String),
     Column("status", String, comment="the shop's own order status (交易成功, 交易关闭, paid, refunded, ...)"),
-    Column("is_successful", Boolean, nullable=False, comment="completed and paid (交易成功, paid): counts toward customer value"),
+    Column(
+        "is_successful",
+        Boolean,
+        nullable=False,
+        comment="completed and paid (交易成功, paid): counts toward customer value",
+    ),
     Column("items", Text, comment="the order's line items, '; '-joined"),
     Column("source_file", String, nullable=False, comment="the export the order was read from"),
     comment="One row per shop order, with the golden customer who placed it.",
@@ -190,7 +205,12 @@ marketing_suppressions = Table(
     "marketing_suppressions",
     metadata,
     Column("customer_id", String, primary_key=True),
-    Column("reason", String, primary_key=True, comment="opted_out, open_complaint, no_contact, address_opted_out or shared_address"),
+    Column(
+        "reason",
+        String,
+        primary_key=True,
+        comment="opted_out, open_complaint, no_contact, address_opted_out or shared_address",
+    ),
     Column("detail", Text),
     comment="Customers left out of marketing_audience, once per reason.",
 )
@@ -203,7 +223,12 @@ customer_salespeople = Table(
     Column("first_contact_at", DateTime),
     Column("last_contact_at", DateTime),
     Column("record_count", BigInteger, nullable=False, comment="rows about this customer in the salesperson's sheets"),
-    Column("is_primary", Boolean, nullable=False, comment="most recent contact (ties: most records, then name); one per customer"),
+    Column(
+        "is_primary",
+        Boolean,
+        nullable=False,
+        comment="most recent contact (ties: most records, then name); one per customer",
+    ),
     comment="Every salesperson who has the customer in a sheet.",
 )
 
@@ -222,7 +247,15 @@ upcoming_birthdays = Table(
     comment="Customers whose birthday falls in the 30 days from as_of, for customer care.",
 )
 
-MARTS = (customer_orders, customer_service_tickets, customer_value, marketing_audience, marketing_suppressions, customer_salespeople, upcoming_birthdays)
+MARTS = (
+    customer_orders,
+    customer_service_tickets,
+    customer_value,
+    marketing_audience,
+    marketing_suppressions,
+    customer_salespeople,
+    upcoming_birthdays,
+)
 
 # --- state: never dropped by a publish ---
 
@@ -323,9 +356,23 @@ audit_log = Table(
     comment="State: who looked at which customer and who decided which pair, when.",
 )
 
-PUBLISHED = (golden_customers, customer_source_records, golden_field_lineage, quarantined_records, match_review_queue, *MARTS)
+PUBLISHED = (
+    golden_customers,
+    customer_source_records,
+    golden_field_lineage,
+    quarantined_records,
+    match_review_queue,
+    *MARTS,
+)
 STATE = (
-    identity_registry, customer_id_history, pipeline_runs, linkage_models, review_decisions, staff_accounts, api_tokens, audit_log
+    identity_registry,
+    customer_id_history,
+    pipeline_runs,
+    linkage_models,
+    review_decisions,
+    staff_accounts,
+    api_tokens,
+    audit_log,
 )
 
 # The columns staff and BI tools look customers up by: indexed on every backend at each publish.

@@ -54,7 +54,10 @@ PROVINCES: dict[str, tuple[str, str]] = {
     "河南省": ("河南", "郑州 开封 洛阳 平顶山 安阳 鹤壁 新乡 焦作 濮阳 许昌 漯河 三门峡 南阳 商丘 信阳 周口 驻马店"),
     "湖北省": ("湖北", "武汉 黄石 十堰 宜昌 襄阳 鄂州 荆门 孝感 荆州 黄冈 咸宁 随州 恩施土家族苗族自治州"),
     "湖南省": ("湖南", "长沙 株洲 湘潭 衡阳 邵阳 岳阳 常德 张家界 益阳 郴州 永州 怀化 娄底"),
-    "广东省": ("广东", "广州 韶关 深圳 珠海 汕头 佛山 江门 湛江 茂名 肇庆 惠州 梅州 汕尾 河源 阳江 清远 东莞 中山 潮州 揭阳 云浮"),
+    "广东省": (
+        "广东",
+        "广州 韶关 深圳 珠海 汕头 佛山 江门 湛江 茂名 肇庆 惠州 梅州 汕尾 河源 阳江 清远 东莞 中山 潮州 揭阳 云浮",
+    ),
     "广西壮族自治区": ("广西", "南宁 柳州 桂林 梧州 北海 防城港 钦州 贵港 玉林 百色 贺州 河池 来宾 崇左"),
     "海南省": ("海南", "海口 三亚 三沙 儋州"),
     "四川省": ("四川", "成都 自贡 攀枝花 泸州 德阳 绵阳 广元 遂宁 内江 乐山 南充 眉山 宜宾 广安 达州 雅安 巴中 资阳"),
@@ -108,19 +111,55 @@ DISTRICTS: dict[str, str] = {
 # Pinyin that pypinyin reads wrongly for a place, and English names that are not pinyin.
 PLACE_PINYIN = {"长治": "changzhi", "朝阳": "chaoyang", "漯河": "luohe", "六安": "luan", "蚌埠": "bengbu"}
 CITY_EXONYMS = {
-    "peking": "北京市", "canton": "广州市", "amoy": "厦门市", "harbin": "哈尔滨市", "urumqi": "乌鲁木齐市",
-    "hohhot": "呼和浩特市", "lhasa": "拉萨市", "hongkong": "香港特别行政区", "macau": "澳门特别行政区",
-    "macao": "澳门特别行政区", "suzhou": "苏州市", "fuzhou": "福州市",  # the big namesake wins
+    "peking": "北京市",
+    "canton": "广州市",
+    "amoy": "厦门市",
+    "harbin": "哈尔滨市",
+    "urumqi": "乌鲁木齐市",
+    "hohhot": "呼和浩特市",
+    "lhasa": "拉萨市",
+    "hongkong": "香港特别行政区",
+    "macau": "澳门特别行政区",
+    "macao": "澳门特别行政区",
+    "suzhou": "苏州市",
+    "fuzhou": "福州市",  # the big namesake wins
 }
 
 # Western street designators (and unit words) in one spelling.
 WESTERN_ABBREVIATIONS = {
-    "st": "street", "str": "street", "ave": "avenue", "av": "avenue", "rd": "road", "dr": "drive",
-    "blvd": "boulevard", "ln": "lane", "ct": "court", "pl": "place", "sq": "square", "pkwy": "parkway",
-    "hwy": "highway", "fwy": "freeway", "tpke": "turnpike", "trl": "trail", "ter": "terrace",
-    "cir": "circle", "cres": "crescent", "mt": "mount", "ft": "fort", "apartment": "apt", "ste": "suite",
-    "fl": "floor", "bldg": "building", "n": "north", "s": "south", "e": "east", "w": "west",
-    "ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest",
+    "st": "street",
+    "str": "street",
+    "ave": "avenue",
+    "av": "avenue",
+    "rd": "road",
+    "dr": "drive",
+    "blvd": "boulevard",
+    "ln": "lane",
+    "ct": "court",
+    "pl": "place",
+    "sq": "square",
+    "pkwy": "parkway",
+    "hwy": "highway",
+    "fwy": "freeway",
+    "tpke": "turnpike",
+    "trl": "trail",
+    "ter": "terrace",
+    "cir": "circle",
+    "cres": "crescent",
+    "mt": "mount",
+    "ft": "fort",
+    "apartment": "apt",
+    "ste": "suite",
+    "fl": "floor",
+    "bldg": "building",
+    "n": "north",
+    "s": "south",
+    "e": "east",
+    "w": "west",
+    "ne": "northeast",
+    "nw": "northwest",
+    "se": "southeast",
+    "sw": "southwest",
 }
 
 _UNIT_WORDS = frozenset({"apt", "apartment", "suite", "ste", "unit", "room", "rm", "floor", "fl", "building", "bldg"})
@@ -219,7 +258,7 @@ def _take(text: str, pattern: re.Pattern | None, short_to_full: dict[str, str]) 
     match = pattern.match(text) if pattern else None
     if not match:
         return None, text
-    return short_to_full.get(match.group(0), match.group(0)), text[match.end():]
+    return short_to_full.get(match.group(0), match.group(0)), text[match.end() :]
 
 
 def _take_city(text: str, province: str | None) -> tuple[str | None, str]:
@@ -227,14 +266,14 @@ def _take_city(text: str, province: str | None) -> tuple[str | None, str]:
         # 上海市上海市浦东新区 / 北京市市辖区: the city level repeats or is a placeholder
         for repeat in (province, PROVINCES[province][0], "市辖区", "城区"):
             if text.startswith(repeat):
-                return province, text[len(repeat):]
+                return province, text[len(repeat) :]
         return province, text
     city, rest = _take(text, _CITY_RE, CITY_SHORT)
     if city and (province is None or CITY_PROVINCE.get(city) == province):
         return city, rest
     generic = _GENERIC_CITY_RE.match(text) if province else None
     if generic and not _ROAD_WORDS_RE.search(generic.group(0)) and generic.group(0) not in DISTRICT_CITIES:
-        return generic.group(0), text[generic.end():]
+        return generic.group(0), text[generic.end() :]
     return None, text
 
 
@@ -244,7 +283,7 @@ def _take_district(text: str, city: str | None) -> tuple[str | None, str]:
         return district, rest
     generic = _GENERIC_DISTRICT_RE.match(text) if city else None
     if generic and not _ROAD_WORDS_RE.search(generic.group(0)):
-        return generic.group(0), text[generic.end():]
+        return generic.group(0), text[generic.end() :]
     return None, text
 
 

@@ -10,33 +10,107 @@ import unicodedata
 from functools import lru_cache
 
 OPT_OUT_KEYWORDS: tuple[str, ...] = (
-    "不要再发广告", "不要发广告", "别再发广告", "别发广告", "退订", "不再接收营销", "不再接收短信", "不接收营销",
-    "拒收", "勿扰", "不要打扰", "别打扰", "取消订阅", "不要推销", "别推销", "不要再联系", "不要联系",
-    "别再联系", "不要再打", "别再打电话", "拉黑",
-    "unsubscribe", "do not contact", "don't contact", "do not call", "opt out", "opt-out", "optout",
-    "opted out", "no marketing", "stop",
+    "不要再发广告",
+    "不要发广告",
+    "别再发广告",
+    "别发广告",
+    "退订",
+    "不再接收营销",
+    "不再接收短信",
+    "不接收营销",
+    "拒收",
+    "勿扰",
+    "不要打扰",
+    "别打扰",
+    "取消订阅",
+    "不要推销",
+    "别推销",
+    "不要再联系",
+    "不要联系",
+    "别再联系",
+    "不要再打",
+    "别再打电话",
+    "拉黑",
+    "unsubscribe",
+    "do not contact",
+    "don't contact",
+    "do not call",
+    "opt out",
+    "opt-out",
+    "optout",
+    "opted out",
+    "no marketing",
+    "stop",
 )
 
 # Words that cancel a keyword right before it: 不退订, 没有退订, 取消退订 (= re-subscribe), not opt out.
 _NEGATION_RE = re.compile(r"(?:不|没|没有|未|无需|不用|不想|不是|取消|not|n't|never|no need to)\s*$")
 # Text that contains a keyword but is not a request: the footer of the marketing message itself.
-_NOT_A_REQUEST_RE = re.compile(r"回复?\s*(?:td|t|n)\s*退订|reply\s+stop\s+to\s+(?:unsubscribe|opt[\s-]?out)|退订回\s*(?:td|t)")
+_NOT_A_REQUEST_RE = re.compile(
+    r"回复?\s*(?:td|t|n)\s*退订|reply\s+stop\s+to\s+(?:unsubscribe|opt[\s-]?out)|退订回\s*(?:td|t)"
+)
 # "stop" alone is too common ("won't stop beeping"): only as a whole reply or about messages.
 _STOP_RE = re.compile(
     r"^\W*stop\W*$|\bstop\s+(?:all\s+)?(?:sending|texting|calling|emailing|contacting|messaging|"
-    r"sms|texts?|e-?mails?|messages|calls|marketing|ads|spam|promotions?)\b")
+    r"sms|texts?|e-?mails?|messages|calls|marketing|ads|spam|promotions?)\b"
+)
 
-YES_VALUES = frozenset({"是", "是的", "对", "同意", "允许", "可以", "接受", "愿意", "y", "yes", "true", "t", "1",
-                        "✓", "✔", "√", "☑", "x", "ok", "on"})
-NO_VALUES = frozenset({"否", "不", "不是", "不同意", "拒绝", "不允许", "不可以", "不接受", "不愿意", "n", "no",
-                       "false", "f", "0", "✗", "✘", "×", "☐", "off"})
+YES_VALUES = frozenset(
+    {
+        "是",
+        "是的",
+        "对",
+        "同意",
+        "允许",
+        "可以",
+        "接受",
+        "愿意",
+        "y",
+        "yes",
+        "true",
+        "t",
+        "1",
+        "✓",
+        "✔",
+        "√",
+        "☑",
+        "x",
+        "ok",
+        "on",
+    }
+)
+NO_VALUES = frozenset(
+    {
+        "否",
+        "不",
+        "不是",
+        "不同意",
+        "拒绝",
+        "不允许",
+        "不可以",
+        "不接受",
+        "不愿意",
+        "n",
+        "no",
+        "false",
+        "f",
+        "0",
+        "✗",
+        "✘",
+        "×",
+        "☐",
+        "off",
+    }
+)
 
 
 def mentions_opt_out(text: str | None, keywords=OPT_OUT_KEYWORDS) -> bool:
     if not text or not isinstance(text, str):
         return False
     folded = _NOT_A_REQUEST_RE.sub(" ", unicodedata.normalize("NFKC", text).lower())
-    return any(_is_request(folded, match) for pattern in _patterns(tuple(keywords)) for match in pattern.finditer(folded))
+    return any(
+        _is_request(folded, match) for pattern in _patterns(tuple(keywords)) for match in pattern.finditer(folded)
+    )
 
 
 def parse_yes_no(value) -> bool | None:

@@ -15,7 +15,7 @@ import math
 import numbers
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 EXCEL_EPOCH = datetime(1899, 12, 30)  # 1900 date system, after Lotus' 1900-02-29 bug
 EXCEL_MIN_SERIAL = 3654  # 1910-01-01
@@ -27,8 +27,20 @@ MAX_AGE_YEARS = 120
 MONTHS = {
     m: i + 1
     for i, names in enumerate(
-        ["jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july",
-         "aug august", "sep sept september", "oct october", "nov november", "dec december"]
+        [
+            "jan january",
+            "feb february",
+            "mar march",
+            "apr april",
+            "may",
+            "jun june",
+            "jul july",
+            "aug august",
+            "sep sept september",
+            "oct october",
+            "nov november",
+            "dec december",
+        ]
     )
     for m in names.split()
 }
@@ -36,11 +48,16 @@ MONTHS = {
 _TIME = r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d{1,6})\d*)?)?)?"
 _ZONE = r"\s*(?P<Z>Z|UTC|GMT|[+-]\d{2}:?\d{2})?"
 _YMD_RE = re.compile(
-    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?" + _TIME + _ZONE + "$", re.IGNORECASE)
-_AB_Y_RE = re.compile(r"^(?P<a>\d{1,2})\s*[/.\-]\s*(?P<b>\d{1,2})\s*[/.\-]\s*(?P<y>\d{4})" + _TIME + _ZONE + "$", re.IGNORECASE)
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?" + _TIME + _ZONE + "$", re.IGNORECASE
+)
+_AB_Y_RE = re.compile(
+    r"^(?P<a>\d{1,2})\s*[/.\-]\s*(?P<b>\d{1,2})\s*[/.\-]\s*(?P<y>\d{4})" + _TIME + _ZONE + "$", re.IGNORECASE
+)
 _COMPACT_RE = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
 _SERIAL_RE = re.compile(r"^\d{4,5}(?:\.\d+)?$")
-_D_MON_Y_RE = re.compile(r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]+(?P<mon>[a-z]+)\.?,?[\s\-]+(?P<y>\d{4})$", re.IGNORECASE)
+_D_MON_Y_RE = re.compile(
+    r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]+(?P<mon>[a-z]+)\.?,?[\s\-]+(?P<y>\d{4})$", re.IGNORECASE
+)
 _MON_D_Y_RE = re.compile(r"^(?P<mon>[a-z]+)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})$", re.IGNORECASE)
 
 
@@ -58,7 +75,7 @@ def parse_datetime(value, order: str | None = None) -> datetime | None:
 
 
 def infer_day_month_order(values) -> str | None:
-    """"DMY" if some first part is > 12, "MDY" if some second part is; None if neither or both."""
+    """ "DMY" if some first part is > 12, "MDY" if some second part is; None if neither or both."""
     first_big = second_big = False
     for value in values:
         parts = _day_month_parts(value)
@@ -187,7 +204,7 @@ def _time_of(match: re.Match | None) -> tuple[int, int, int, int]:
 
 def _zone(text: str) -> timezone:
     if text.upper() in ("Z", "UTC", "GMT"):
-        return timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))

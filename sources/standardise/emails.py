@@ -13,10 +13,12 @@ _EDGE_JUNK = " \t\r\n\"'<>()[]{},;:。，；：、"
 
 PLACEHOLDER_DOMAINS = frozenset(
     "example.com example.org example.net test.com none.com noemail.com nomail.com null.com "
-    "xxx.com abc.com 123.com email.test invalid.invalid".split())
+    "xxx.com abc.com 123.com email.test invalid.invalid".split()
+)
 PLACEHOLDER_LOCALS = frozenset(
     "none noemail no-email nomail no.email null na n.a test unknown xxx nobody noreply no-reply "
-    "dummy fake asdf qwerty".split())
+    "dummy fake asdf qwerty".split()
+)
 QQ_DOMAINS = frozenset({"qq.com", "vip.qq.com"})
 
 
@@ -29,7 +31,7 @@ def normalise_email(raw: str | None) -> str | None:
         text = bracketed.group(1)
     text = text.strip(_EDGE_JUNK).lower()
     if text.startswith("mailto:"):
-        text = text[len("mailto:"):].strip(_EDGE_JUNK)
+        text = text[len("mailto:") :].strip(_EDGE_JUNK)
     if not _EMAIL_RE.match(text) or ".." in text or _is_placeholder(text):
         return None
     return text

@@ -49,63 +49,211 @@ SINGLE_SURNAMES = frozenset(
 
 # Surname readings where the everyday reading (what pypinyin picks) is wrong for a surname.
 SURNAME_PINYIN = {
-    "曾": "zeng", "单": "shan", "解": "xie", "仇": "qiu", "查": "zha", "朴": "piao", "区": "ou",
-    "盖": "ge", "秘": "bi", "种": "chong", "黑": "he", "乐": "yue", "覃": "qin", "翟": "zhai",
-    "缪": "miao", "华": "hua", "任": "ren", "尉": "yu", "员": "yun", "繁": "po", "能": "nai",
-    "句": "gou", "召": "shao", "隗": "wei", "阚": "kan", "谌": "chen", "眭": "sui", "宿": "su",
-    "相": "xiang", "应": "ying", "长": "chang", "朝": "chao", "重": "chong", "沈": "shen",
-    "柏": "bai", "薄": "bo", "褚": "chu", "贾": "jia", "燕": "yan", "纪": "ji", "都": "du",
-    "折": "she", "洗": "xian", "冼": "xian", "蕃": "pi", "祭": "zhai", "牟": "mou", "藏": "zang",
-    "尉迟": "yuchi", "万俟": "moqi", "单于": "chanyu", "长孙": "zhangsun", "澹台": "tantai",
-    "令狐": "linghu", "皇甫": "huangfu", "宇文": "yuwen", "慕容": "murong", "夏侯": "xiahou",
-    "东方": "dongfang", "公孙": "gongsun", "司马": "sima", "诸葛": "zhuge", "上官": "shangguan",
-    "欧阳": "ouyang", "钟离": "zhongli", "呼延": "huyan", "端木": "duanmu", "南宫": "nangong",
-    "司徒": "situ", "司空": "sikong", "轩辕": "xuanyuan", "闻人": "wenren", "淳于": "chunyu",
+    "曾": "zeng",
+    "单": "shan",
+    "解": "xie",
+    "仇": "qiu",
+    "查": "zha",
+    "朴": "piao",
+    "区": "ou",
+    "盖": "ge",
+    "秘": "bi",
+    "种": "chong",
+    "黑": "he",
+    "乐": "yue",
+    "覃": "qin",
+    "翟": "zhai",
+    "缪": "miao",
+    "华": "hua",
+    "任": "ren",
+    "尉": "yu",
+    "员": "yun",
+    "繁": "po",
+    "能": "nai",
+    "句": "gou",
+    "召": "shao",
+    "隗": "wei",
+    "阚": "kan",
+    "谌": "chen",
+    "眭": "sui",
+    "宿": "su",
+    "相": "xiang",
+    "应": "ying",
+    "长": "chang",
+    "朝": "chao",
+    "重": "chong",
+    "沈": "shen",
+    "柏": "bai",
+    "薄": "bo",
+    "褚": "chu",
+    "贾": "jia",
+    "燕": "yan",
+    "纪": "ji",
+    "都": "du",
+    "折": "she",
+    "洗": "xian",
+    "冼": "xian",
+    "蕃": "pi",
+    "祭": "zhai",
+    "牟": "mou",
+    "藏": "zang",
+    "尉迟": "yuchi",
+    "万俟": "moqi",
+    "单于": "chanyu",
+    "长孙": "zhangsun",
+    "澹台": "tantai",
+    "令狐": "linghu",
+    "皇甫": "huangfu",
+    "宇文": "yuwen",
+    "慕容": "murong",
+    "夏侯": "xiahou",
+    "东方": "dongfang",
+    "公孙": "gongsun",
+    "司马": "sima",
+    "诸葛": "zhuge",
+    "上官": "shangguan",
+    "欧阳": "ouyang",
+    "钟离": "zhongli",
+    "呼延": "huyan",
+    "端木": "duanmu",
+    "南宫": "nangong",
+    "司徒": "situ",
+    "司空": "sikong",
+    "轩辕": "xuanyuan",
+    "闻人": "wenren",
+    "淳于": "chunyu",
 }
 
 # Removed from a full name too (王丽女士 -> 王丽); longest first so 小姐 wins over 姐.
-HONORIFIC_SUFFIXES = tuple(sorted(
-    "先生 女士 小姐 老师 经理 老板 老板娘 阿姨 总监 主任 师傅 医生 大夫 律师 教授 博士 同学 太太 夫人 "
-    "老总 总经理 董事长 大哥 大姐 姐姐 哥哥 叔叔 校长 院长 处长 局长 科长 部长 厂长 行长 所长 书记 "
-    "会计 工程师 助理 专员 顾客 客户".split(), key=len, reverse=True))
+HONORIFIC_SUFFIXES = tuple(
+    sorted(
+        "先生 女士 小姐 老师 经理 老板 老板娘 阿姨 总监 主任 师傅 医生 大夫 律师 教授 博士 同学 太太 夫人 "
+        "老总 总经理 董事长 大哥 大姐 姐姐 哥哥 叔叔 校长 院长 处长 局长 科长 部长 厂长 行长 所长 书记 "
+        "会计 工程师 助理 专员 顾客 客户".split(),
+        key=len,
+        reverse=True,
+    )
+)
 # Single characters that are honorific only after a bare surname (陈姐, 王总; not 王丽姐).
 SHORT_SUFFIXES = frozenset("总姐哥叔姨老工董太嫂伯婶")
 HONORIFIC_PREFIXES = frozenset("老小阿")
 
-LATIN_TITLES = frozenset(
-    "mr mrs ms miss mx dr prof sir madam mme mlle mister missus herr frau rev".split())
+LATIN_TITLES = frozenset("mr mrs ms miss mx dr prof sir madam mme mlle mister missus herr frau rev".split())
 LATIN_SUFFIXES = frozenset("jr sr ii iii iv phd md esq".split())
 SURNAME_PARTICLES = frozenset("van von der den de la le da di del della du dos das bin al st".split())
 
 # Values that mean "no name was given".
 PLACEHOLDER_NAMES = frozenset(
-    "未知 无名 匿名 无 客户 顾客 买家 收货人 联系人 测试 unknown anonymous none null test customer na".split()) | {"n a"}
+    "未知 无名 匿名 无 客户 顾客 买家 收货人 联系人 测试 unknown anonymous none null test customer na".split()
+) | {"n a"}
 
 # Common English nicknames -> formal given name (compared in pinyin / name_tokens only). Names that
 # stand on their own today (Jack, Harry, Liam, Tina) are left out: folding them would merge people.
 NICKNAMES = {
-    "bill": "william", "billy": "william", "will": "william", "willy": "william",
-    "bob": "robert", "bobby": "robert", "rob": "robert", "robbie": "robert",
-    "dick": "richard", "rick": "richard", "ricky": "richard", "rich": "richard", "richie": "richard",
-    "jim": "james", "jimmy": "james", "jamie": "james", "mike": "michael", "mikey": "michael",
-    "mick": "michael", "dave": "david", "davy": "david", "tom": "thomas", "tommy": "thomas",
-    "tony": "anthony", "chris": "christopher", "kate": "katherine", "katie": "katherine",
-    "kathy": "katherine", "cathy": "catherine", "kat": "katherine", "sue": "susan", "susie": "susan",
-    "pat": "patricia", "patty": "patricia", "trish": "patricia", "danny": "daniel", "ben": "benjamin",
-    "benny": "benjamin", "sam": "samuel", "sammy": "samuel", "alex": "alexander", "andy": "andrew",
-    "drew": "andrew", "joe": "joseph", "joey": "joseph", "nick": "nicholas", "matt": "matthew",
-    "steve": "steven", "stevie": "steven", "greg": "gregory", "jeff": "jeffrey", "jen": "jennifer",
-    "jenny": "jennifer", "jess": "jessica", "jessie": "jessica", "becky": "rebecca", "liz": "elizabeth",
-    "beth": "elizabeth", "betty": "elizabeth", "lizzie": "elizabeth", "peggy": "margaret",
-    "maggie": "margaret", "meg": "margaret", "ted": "edward", "ed": "edward", "eddie": "edward",
-    "fred": "frederick", "freddie": "frederick", "hank": "henry", "larry": "lawrence",
-    "pete": "peter", "phil": "philip", "ron": "ronald", "ronnie": "ronald", "tim": "timothy",
-    "timmy": "timothy", "walt": "walter", "abby": "abigail", "cindy": "cynthia", "debbie": "deborah",
-    "deb": "deborah", "mandy": "amanda", "pam": "pamela", "vicky": "victoria",
-    "josh": "joshua", "zach": "zachary", "ken": "kenneth", "kenny": "kenneth", "chuck": "charles",
-    "charlie": "charles", "jerry": "gerald", "doug": "douglas", "don": "donald", "donny": "donald",
-    "gabe": "gabriel", "jon": "jonathan", "nate": "nathan", "stan": "stanley", "al": "albert",
-    "ray": "raymond", "russ": "russell", "vince": "vincent", "dan": "daniel", "johnny": "john",
+    "bill": "william",
+    "billy": "william",
+    "will": "william",
+    "willy": "william",
+    "bob": "robert",
+    "bobby": "robert",
+    "rob": "robert",
+    "robbie": "robert",
+    "dick": "richard",
+    "rick": "richard",
+    "ricky": "richard",
+    "rich": "richard",
+    "richie": "richard",
+    "jim": "james",
+    "jimmy": "james",
+    "jamie": "james",
+    "mike": "michael",
+    "mikey": "michael",
+    "mick": "michael",
+    "dave": "david",
+    "davy": "david",
+    "tom": "thomas",
+    "tommy": "thomas",
+    "tony": "anthony",
+    "chris": "christopher",
+    "kate": "katherine",
+    "katie": "katherine",
+    "kathy": "katherine",
+    "cathy": "catherine",
+    "kat": "katherine",
+    "sue": "susan",
+    "susie": "susan",
+    "pat": "patricia",
+    "patty": "patricia",
+    "trish": "patricia",
+    "danny": "daniel",
+    "ben": "benjamin",
+    "benny": "benjamin",
+    "sam": "samuel",
+    "sammy": "samuel",
+    "alex": "alexander",
+    "andy": "andrew",
+    "drew": "andrew",
+    "joe": "joseph",
+    "joey": "joseph",
+    "nick": "nicholas",
+    "matt": "matthew",
+    "steve": "steven",
+    "stevie": "steven",
+    "greg": "gregory",
+    "jeff": "jeffrey",
+    "jen": "jennifer",
+    "jenny": "jennifer",
+    "jess": "jessica",
+    "jessie": "jessica",
+    "becky": "rebecca",
+    "liz": "elizabeth",
+    "beth": "elizabeth",
+    "betty": "elizabeth",
+    "lizzie": "elizabeth",
+    "peggy": "margaret",
+    "maggie": "margaret",
+    "meg": "margaret",
+    "ted": "edward",
+    "ed": "edward",
+    "eddie": "edward",
+    "fred": "frederick",
+    "freddie": "frederick",
+    "hank": "henry",
+    "larry": "lawrence",
+    "pete": "peter",
+    "phil": "philip",
+    "ron": "ronald",
+    "ronnie": "ronald",
+    "tim": "timothy",
+    "timmy": "timothy",
+    "walt": "walter",
+    "abby": "abigail",
+    "cindy": "cynthia",
+    "debbie": "deborah",
+    "deb": "deborah",
+    "mandy": "amanda",
+    "pam": "pamela",
+    "vicky": "victoria",
+    "josh": "joshua",
+    "zach": "zachary",
+    "ken": "kenneth",
+    "kenny": "kenneth",
+    "chuck": "charles",
+    "charlie": "charles",
+    "jerry": "gerald",
+    "doug": "douglas",
+    "don": "donald",
+    "donny": "donald",
+    "gabe": "gabriel",
+    "jon": "jonathan",
+    "nate": "nathan",
+    "stan": "stanley",
+    "al": "albert",
+    "ray": "raymond",
+    "russ": "russell",
+    "vince": "vincent",
+    "dan": "daniel",
+    "johnny": "john",
 }
 # Nicknames that are also pinyin syllables: not folded when the surname looks Chinese ("Dan Wang" = 王丹).
 PINYIN_LIKE_NICKNAMES = frozenset({"dan", "ken", "ben"})
@@ -120,11 +268,27 @@ _NOT_HAN_RE = re.compile(f"[^{_HAN}·]")
 _LATIN_WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _CAMEL_RE = re.compile(r"^([A-Z][a-z]{3,})([A-Z][a-z]{2,})$")  # JenniferAllen; not McDonald, DeAndre
 _NON_ASCII_RE = re.compile(r"[^a-z]")
-_LATIN_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L",
-                             "đ": "d", "Đ": "D", "œ": "oe", "Œ": "OE", "ı": "i", "’": "'"})
+_LATIN_FOLD = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "ß": "ss",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "œ": "oe",
+        "Œ": "OE",
+        "ı": "i",
+        "’": "'",
+    }
+)
 
 
 # ---------------------------------------------------------------- public API
+
 
 @lru_cache(maxsize=200_000)
 def to_simplified(text: str) -> str:
@@ -149,6 +313,7 @@ def name_tokens(pinyin: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------- Han names
+
 
 def _parse_han_or_mixed(text: str) -> ParsedName:
     han = _clean_han(text)
@@ -232,6 +397,7 @@ def _mixed(surname: str, latin: list[str]) -> ParsedName:
 
 # ---------------------------------------------------------------- Latin names
 
+
 def _parse_latin(text: str) -> ParsedName:
     words = _drop_titles_and_initials(_latin_words(_reorder_comma(_fold_accents(text))))
     if not words or " ".join(words).lower() in PLACEHOLDER_NAMES:
@@ -240,7 +406,9 @@ def _parse_latin(text: str) -> ParsedName:
     surname = " ".join(w.lower() for w in words[start:end])
     given = " ".join(w.lower() for w in words[:start] + words[end:]) or None
     pinyin = _ascii_tokens(_fold_nicknames([w.lower() for w in words], start, end, surname))
-    display = " ".join(w.lower() if 0 < i < len(words) - 1 and _is_particle(w) else _title(w) for i, w in enumerate(words))
+    display = " ".join(
+        w.lower() if 0 < i < len(words) - 1 and _is_particle(w) else _title(w) for i, w in enumerate(words)
+    )
     return ParsedName(display, surname, given, pinyin, len(words) == 1, "latin")
 
 
@@ -302,6 +470,7 @@ def _chinese_surname_romanisations() -> frozenset[str]:
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _fold_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_LATIN_FOLD))

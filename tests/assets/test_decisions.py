@@ -12,7 +12,9 @@ from pipelines.cli import main
 
 def _customers(tmp) -> dict[tuple, str]:
     with duckdb.connect(str(tmp / "w.duckdb")) as con:
-        rows = con.execute("select source_file, source_sheet, source_row, customer_id from customer_source_records").fetchall()
+        rows = con.execute(
+            "select source_file, source_sheet, source_row, customer_id from customer_source_records"
+        ).fetchall()
     return {(f, s, r): c for f, s, r, c in rows}
 
 
@@ -52,7 +54,9 @@ def test_review_decision_same_survives_a_full_rebuild(warehouse, capsys):
     after = _customers(tmp)
     assert after[left] == after[right]
     with duckdb.connect(str(tmp / "w.duckdb")) as con:
-        assert con.execute("select status, decided_by from match_review_queue where pair_id = ?", [pair[0]]).fetchone() == ("same", "tester")
+        assert con.execute(
+            "select status, decided_by from match_review_queue where pair_id = ?", [pair[0]]
+        ).fetchone() == ("same", "tester")
 
 
 def test_split_and_merge_are_applied_on_the_next_run(warehouse):

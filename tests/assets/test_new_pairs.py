@@ -28,10 +28,15 @@ def _two_calls(existing: pa.Table, new: pa.Table, model: dict) -> set[tuple]:
     db_api = DuckDBAPI()
     linker = new_linker(pa.concat_tables([existing, new]), model, db_api)
     compute_term_frequencies(linker, model)
-    existing_sdf, new_sdf = db_api.register(existing, table_name="existing_records"), db_api.register(new, table_name="new_records")
+    existing_sdf, new_sdf = (
+        db_api.register(existing, table_name="existing_records"),
+        db_api.register(new, table_name="new_records"),
+    )
     found = set()
     for predictions in (
-        linker.inference.predict_between(existing_sdf, new_sdf, threshold_match_probability=THRESHOLD, warning_mode="never"),
+        linker.inference.predict_between(
+            existing_sdf, new_sdf, threshold_match_probability=THRESHOLD, warning_mode="never"
+        ),
         linker.inference.predict_within(new_sdf, threshold_match_probability=THRESHOLD, warning_mode="never"),
     ):
         for row in predictions.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability").fetchall():
@@ -42,7 +47,13 @@ def _two_calls(existing: pa.Table, new: pa.Table, model: dict) -> set[tuple]:
 def test_one_call_finds_the_pairs_and_scores_of_between_and_within(split_records):
     existing, new, model = split_records
     pairs = score_new_pairs(existing, new, model, THRESHOLD)
-    found = list(zip(pairs["record_id_l"].to_pylist(), pairs["record_id_r"].to_pylist(), (round(p, 12) for p in pairs["match_probability"].to_pylist())))
+    found = list(
+        zip(
+            pairs["record_id_l"].to_pylist(),
+            pairs["record_id_r"].to_pylist(),
+            (round(p, 12) for p in pairs["match_probability"].to_pylist()),
+        )
+    )
     assert len(found) == len({(a, b) for a, b, _ in found}) > 0  # each pair once
     assert all(a < b for a, b, _ in found)  # one orientation, never a record with itself
     new_ids = set(new["record_id"].to_pylist())

@@ -48,7 +48,9 @@ def test_definitions_load():
 def test_published_tables_reconcile(first_run):
     (staged,) = _query(first_run, "select count(*) from customer_source_records")[0]
     assert staged == 1016
-    assert _query(first_run, "select count(*) from customer_source_records c anti join golden_customers g using (customer_id)") == [(0,)]
+    assert _query(
+        first_run, "select count(*) from customer_source_records c anti join golden_customers g using (customer_id)"
+    ) == [(0,)]
     assert _query(first_run, "select sum(source_record_count) from golden_customers") == [(1016,)]
     (golden,) = _query(first_run, "select count(*) from golden_customers")[0]
     assert 250 <= golden <= 400  # 300 people in the sample
@@ -56,9 +58,19 @@ def test_published_tables_reconcile(first_run):
 
 
 def test_rerun_on_same_sources_keeps_every_id(first_run, sample_sources):
-    before = dict(_query(first_run, "select source_file || '|' || source_sheet || '|' || source_row, customer_id from customer_source_records"))
+    before = dict(
+        _query(
+            first_run,
+            "select source_file || '|' || source_sheet || '|' || source_row, customer_id from customer_source_records",
+        )
+    )
     assert _run(first_run, sample_sources).success
-    after = dict(_query(first_run, "select source_file || '|' || source_sheet || '|' || source_row, customer_id from customer_source_records"))
+    after = dict(
+        _query(
+            first_run,
+            "select source_file || '|' || source_sheet || '|' || source_row, customer_id from customer_source_records",
+        )
+    )
     assert after == before
     assert _query(first_run, "select count(*) from pipeline_runs") == [(2,)]
 

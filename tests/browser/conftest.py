@@ -12,13 +12,20 @@ import uvicorn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))  # the shared warehouse fixture
 
 from published import Published, published_warehouse  # noqa: E402
+
 from search.app import create_app  # noqa: E402
 from search.store import Store  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -33,7 +40,9 @@ def server(published, tmp_path_factory):
     """The web application on a free local port, served by uvicorn in a thread, on its own copy of
     the warehouse (the browser decides review pairs)."""
     url = published.copy(tmp_path_factory.mktemp("browser_warehouse"))
-    app = create_app(Store(url), secret="browser-test-secret", model_path=published.model_path, background_refresh=False)
+    app = create_app(
+        Store(url), secret="browser-test-secret", model_path=published.model_path, background_refresh=False
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -49,7 +58,9 @@ def server(published, tmp_path_factory):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")  # closed after the browser tests: its event loop would block other sync Playwright users
+@pytest.fixture(
+    scope="module"
+)  # closed after the browser tests: its event loop would block other sync Playwright users
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-
 from published import PASSWORDS
 
 

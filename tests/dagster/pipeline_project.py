@@ -45,7 +45,11 @@ class Project:
         with pytest.MonkeyPatch.context() as mp:
             for name, value in self.env().items():
                 mp.setenv(name, value)
-            return build_definitions().resolve_job_def(job).execute_in_process(instance=self.instance, raise_on_error=False)
+            return (
+                build_definitions()
+                .resolve_job_def(job)
+                .execute_in_process(instance=self.instance, raise_on_error=False)
+            )
 
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.root / "warehouse.duckdb"), read_only=True) as con:
@@ -61,7 +65,10 @@ def write_giant_cluster(sources: Path, records: int = GIANT_RECORDS) -> Path:
     """One salesperson's sheet in which the same person (name, phone, email, birthday) appears on
     every row: a cluster the linkage must form, too big to be one real customer."""
     rows = ["Name,Mobile,Email,Company,City,Birthday,Last contact,Do not contact,Notes"]
-    rows += [f"王伟,13912345678,wang.wei.88@163.com,,北京市,06/05/1988,{1 + i % 28:02d}/{1 + i % 12:02d}/2024,," for i in range(records)]
+    rows += [
+        f"王伟,13912345678,wang.wei.88@163.com,,北京市,06/05/1988,{1 + i % 28:02d}/{1 + i % 12:02d}/2024,,"
+        for i in range(records)
+    ]
     path = sources / "sales" / "批量导入.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, build_schedule_context, build_sensor_context
@@ -135,7 +135,9 @@ def test_look_fingerprints_only_files_that_moved():
 
 def test_the_nightly_schedule_requests_a_full_refresh(instance):
     schedule = nightly_schedule({"UNIFY_NIGHTLY_CRON": "15 1 * * *"})
-    with build_schedule_context(instance=instance, scheduled_execution_time=datetime(2026, 1, 5, 1, 15, tzinfo=timezone.utc)) as context:
+    with build_schedule_context(
+        instance=instance, scheduled_execution_time=datetime(2026, 1, 5, 1, 15, tzinfo=UTC)
+    ) as context:
         (request,) = schedule.evaluate_tick(context).run_requests
     assert schedule.job_name == "full_refresh"
     assert request.run_config == {}

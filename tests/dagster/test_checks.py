@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import AssetCheckSeverity
+from pipeline_project import GIANT_RECORDS, write_giant_cluster
 
 from assets.checks import (
     ACCURACY_SKIPPED,
@@ -15,11 +16,14 @@ from assets.checks import (
     records_not_shrunk,
 )
 from assets.resources import Monitoring, RunSettings, Warehouse, WorkArea
-from pipeline_project import GIANT_RECORDS, write_giant_cluster
 
 
 def _evaluations(result) -> dict[str, object]:
-    return {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def test_a_giant_cluster_stops_the_golden_publish_and_the_previous_tables_stay_live(published, tmp_path):
@@ -42,11 +46,19 @@ def test_a_jump_in_a_source_match_rate_warns_or_blocks_as_configured(published):
     project = published[0]
     crosswalk = WorkArea(path=str(project.root / "work")).read("crosswalk")
     # every tmall record its own customer: tmall's match rate falls from ~95% to 0
-    alone = pc.if_else(pc.equal(crosswalk.column("source_system"), "tmall"), pc.binary_join_element_wise("alone-", pc.cast(crosswalk.column("record_id"), pa.string()), ""), crosswalk.column("customer_id"))
+    alone = pc.if_else(
+        pc.equal(crosswalk.column("source_system"), "tmall"),
+        pc.binary_join_element_wise("alone-", pc.cast(crosswalk.column("record_id"), pa.string()), ""),
+        crosswalk.column("customer_id"),
+    )
     changed = crosswalk.set_column(crosswalk.column_names.index("customer_id"), "customer_id", alone)
     warehouse = Warehouse(url=project.env()["UNIFY_WAREHOUSE"])
     warned = match_rate_within_drift(changed, warehouse, Monitoring())
-    assert not warned.passed and warned.severity == AssetCheckSeverity.WARN and warned.metadata["drifted_sources"].value == "tmall"
+    assert (
+        not warned.passed
+        and warned.severity == AssetCheckSeverity.WARN
+        and warned.metadata["drifted_sources"].value == "tmall"
+    )
     blocked = match_rate_within_drift(changed, warehouse, Monitoring(drift_blocks_publish=True))
     assert not blocked.passed and blocked.severity == AssetCheckSeverity.ERROR
     assert match_rate_within_drift(crosswalk, warehouse, Monitoring()).passed

@@ -60,6 +60,10 @@ def test_schedule_and_sensor_are_off_unless_switched_on():
     on = {"UNIFY_SCHEDULES": "on", "UNIFY_NIGHTLY_CRON": "30 3 * * *", "UNIFY_TIMEZONE": "Asia/Shanghai"}
     schedule = nightly_schedule(on)
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
-    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == ("30 3 * * *", "Asia/Shanghai", "full_refresh")
+    assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
+        "30 3 * * *",
+        "Asia/Shanghai",
+        "full_refresh",
+    )
     assert sources_sensor(on).default_status == DefaultSensorStatus.RUNNING
     assert nightly_schedule({}).cron_schedule == "0 2 * * *"

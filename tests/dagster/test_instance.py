@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dagster import AssetCheckResult, AssetCheckSpec, DagsterInstance, Definitions, MaterializeResult, asset, define_asset_job
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    DagsterInstance,
+    Definitions,
+    MaterializeResult,
+    asset,
+    define_asset_job,
+)
 from dagster._core.storage.event_log import ConsolidatedSqliteEventLogStorage, SqliteEventLogStorage
 
 from pipelines.instance import OneRunSqliteEventLog, command_instance

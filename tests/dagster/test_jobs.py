@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-
 import json
+import shutil
 
 import duckdb
 
@@ -12,7 +11,13 @@ from assets.reports import REPORT_TAG
 from assets.resources import WorkArea
 from linkage import model
 
-TABLE_ASSETS = ["staged__source_records", "standardised__canonical_records", "linked__scored_pairs", "golden__customer_source_records", "golden__golden_customers"]
+TABLE_ASSETS = [
+    "staged__source_records",
+    "standardised__canonical_records",
+    "linked__scored_pairs",
+    "golden__customer_source_records",
+    "golden__golden_customers",
+]
 
 
 def _metadata(result, node: str) -> dict:
@@ -29,9 +34,14 @@ def test_full_refresh_publishes_with_metadata_on_every_table(published):
     assert project.query("select count(*) from customer_source_records") == [(1016,)]
     for node in TABLE_ASSETS:
         metadata = _metadata(result, node)
-        assert metadata["dagster/row_count"].value > 0 and "dagster/column_schema" in metadata and "preview" in metadata, node
+        assert (
+            metadata["dagster/row_count"].value > 0 and "dagster/column_schema" in metadata and "preview" in metadata
+        ), node
     summary = _metadata(result, "reports__match_summary")
-    assert summary["records"].value == 1016 and summary["duplicates_merged"].value == summary["records"].value - summary["customers"].value
+    assert (
+        summary["records"].value == 1016
+        and summary["duplicates_merged"].value == summary["records"].value - summary["customers"].value
+    )
     for chart in ("match_weight_histogram", "cluster_sizes", "duplicates_by_source_pair", "match_rate_by_source"):
         assert "█" in summary[chart].md_str, chart
 
@@ -42,18 +52,32 @@ def test_the_run_report_is_linked_from_the_run_and_holds_no_personal_data(publis
     assert path.startswith(str(project.reports)) and result.run_id[:8] in path
     assert project.instance.get_run_by_id(result.run_id).tags[REPORT_TAG] == path
     html = open(path, encoding="utf-8").read()
-    for section in ("Checks", "Sources", "Overlap", "Duplicates merged", "Match-weight distribution", "Value tiers", "Quarantined rows by reason"):
+    for section in (
+        "Checks",
+        "Sources",
+        "Overlap",
+        "Duplicates merged",
+        "Match-weight distribution",
+        "Value tiers",
+        "Quarantined rows by reason",
+    ):
         assert section in html
     assert "<svg" in html and "all passed" in html and "No customer_value mart" not in html
-    canonical = WorkArea(path=str(project.root / "work")).read("canonical", columns=["email_std", "phone_e164", "phone_display"])
+    canonical = WorkArea(path=str(project.root / "work")).read(
+        "canonical", columns=["email_std", "phone_e164", "phone_display"]
+    )
     personal = {v for column in canonical.columns for v in column.to_pylist() if v}
     assert personal and not [v for v in personal if v in html]
 
 
 def test_incremental_update_reads_only_the_new_file(published, tmp_path):
     project = published[0].clone(tmp_path / "project")
-    ids_before = dict(project.query("select source_file || ':' || source_row, customer_id from customer_source_records"))
-    shutil.copy(project.sources / "sales" / "陈静.csv", project.sources / "sales" / "李娜.csv")  # a colleague's copy of the same customers
+    ids_before = dict(
+        project.query("select source_file || ':' || source_row, customer_id from customer_source_records")
+    )
+    shutil.copy(
+        project.sources / "sales" / "陈静.csv", project.sources / "sales" / "李娜.csv"
+    )  # a colleague's copy of the same customers
     result = project.run("incremental_update")
     assert result.success
     staged = _metadata(result, "staged__source_records")

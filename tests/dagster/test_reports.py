@@ -22,7 +22,9 @@ def test_reasons_leave_the_warehouse_as_the_fixed_text_of_their_kind():
 
 
 def test_match_rates_count_records_that_joined_another():
-    crosswalk = pa.table({"customer_id": ["C1", "C1", "C2", "C3"], "source_system": ["tmall", "sales", "tmall", "sales"]})
+    crosswalk = pa.table(
+        {"customer_id": ["C1", "C1", "C2", "C3"], "source_system": ["tmall", "sales", "tmall", "sales"]}
+    )
     assert figures.match_rates(crosswalk) == [
         {"source_system": "sales", "records": 2, "matched": 1, "rate": 0.5},
         {"source_system": "tmall", "records": 2, "matched": 1, "rate": 0.5},
@@ -37,7 +39,10 @@ def test_cluster_sizes_fall_in_buckets():
 
 
 def test_charts_scale_to_the_largest_value_and_escape_labels():
-    assert text_bars([("a", 10), ("b", 5)], "x", "n", width=10).splitlines()[2:] == ["| a | 10 | ██████████ |", "| b | 5 | █████ |"]
+    assert text_bars([("a", 10), ("b", 5)], "x", "n", width=10).splitlines()[2:] == [
+        "| a | 10 | ██████████ |",
+        "| b | 5 | █████ |",
+    ]
     svg = svg_bars([("<b>&", 3)], "t")
     assert "&lt;b&gt;&amp;" in svg and "<b>" not in svg
 
@@ -45,9 +50,31 @@ def test_charts_scale_to_the_largest_value_and_escape_labels():
 def test_a_page_without_a_value_mart_or_with_quarantine_still_renders(published):
     work = WorkArea(path=str(published[0].root / "work"))
     files, crosswalk, pairs = (work.read(name) for name in ("file_reports", "crosswalk", "pairs"))
-    quarantined = pa.table({"source_file": ["shop/x.csv"], "source_sheet": [""], "source_row": [3], "reason": ["row has 3 fields, header has 9"], "raw": ["{}"]})
-    linkage = figures.LinkageFigures.from_json(figures.linkage(crosswalk, pairs).to_json())  # as the run report gets them
-    run = collect("r" * 36, datetime(2026, 1, 5, 2, 0), files, linkage, quarantined, None, [CheckOutcome("golden/golden_customers", "drift", False, "WARN")])
+    quarantined = pa.table(
+        {
+            "source_file": ["shop/x.csv"],
+            "source_sheet": [""],
+            "source_row": [3],
+            "reason": ["row has 3 fields, header has 9"],
+            "raw": ["{}"],
+        }
+    )
+    linkage = figures.LinkageFigures.from_json(
+        figures.linkage(crosswalk, pairs).to_json()
+    )  # as the run report gets them
+    run = collect(
+        "r" * 36,
+        datetime(2026, 1, 5, 2, 0),
+        files,
+        linkage,
+        quarantined,
+        None,
+        [CheckOutcome("golden/golden_customers", "drift", False, "WARN")],
+    )
     html = render(run)
-    assert "No customer_value mart in this run" in html and "row has # fields, header has #" in html and "1 not passed" in html
+    assert (
+        "No customer_value mart in this run" in html
+        and "row has # fields, header has #" in html
+        and "1 not passed" in html
+    )
     assert report_path("out", run.run_id, run.finished_at).name == "run_20260105_020000_rrrrrrrr.html"

@@ -5,13 +5,13 @@ is kept in tests/artifacts/)."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -20,7 +20,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 START_TIMEOUT = 120  # seconds: the code location imports Splink and DuckDB before the server answers
 
 LOCATIONS = """{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus
@@ -66,7 +75,15 @@ def webserver(tmp_path_factory):
     url = f"http://127.0.0.1:{_free_port()}"
     with open(log, "wb") as out:
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", url.rsplit(":", 1)[1]],
+            [
+                str(Path(sys.executable).parent / "dagster-webserver"),
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                url.rsplit(":", 1)[1],
+            ],
             cwd=ROOT,
             env={**os.environ, "DAGSTER_HOME": str(home)},
             stdout=out,
@@ -97,7 +114,14 @@ def test_the_code_location_loads_without_errors(webserver):
 def test_the_assets_are_listed_by_layer(webserver):
     nodes = _graphql(webserver, ASSETS)["assetNodes"]
     keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
-    assert {"staged/source_records", "linked/scored_pairs", "golden/golden_customers", "marts/customer_value", "warehouse/published", "reports/run_report"} <= keys
+    assert {
+        "staged/source_records",
+        "linked/scored_pairs",
+        "golden/golden_customers",
+        "marts/customer_value",
+        "warehouse/published",
+        "reports/run_report",
+    } <= keys
     assert {"staged", "linked", "golden", "marts"} <= {n["groupName"] for n in nodes}
     assert all(n["description"] for n in nodes)
 
@@ -128,7 +152,9 @@ def _draw_asset_graph(webserver: str, shot) -> None:
             except Exception:
                 pass  # not asked
             for layer in ("staged", "linked", "golden", "marts", "published"):
-                assert page.get_by_text(layer, exact=True).count() >= 2, layer  # in the sidebar and as a node of the graph
+                assert page.get_by_text(layer, exact=True).count() >= 2, (
+                    layer
+                )  # in the sidebar and as a node of the graph
             page.screenshot(path=str(shot))
         finally:
             browser.close()

@@ -72,7 +72,9 @@ def test_the_unify_program_flushes_its_output_and_keeps_its_exit_code(demo_run, 
     """`unify` skips the interpreter's teardown: what it printed must still arrive, whole."""
     _, truth, warehouse = demo_run
     unify = Path(sys.executable).parent / "unify"
-    done = subprocess.run([unify, "evaluate", "--truth", truth, "--warehouse", warehouse, "--json"], capture_output=True, text=True)
+    done = subprocess.run(
+        [unify, "evaluate", "--truth", truth, "--warehouse", warehouse, "--json"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["missing_records"] == 0
     failed = subprocess.run([unify, "run", "--sources", tmp_path / "missing"], capture_output=True, text=True)

@@ -21,7 +21,9 @@ AS_OF = "2025-10-31"  # every run measured at one date: their marts compare row 
 
 def _crosswalk(path) -> dict[tuple, str]:
     with duckdb.connect(str(path)) as con:
-        rows = con.execute("select source_file, source_sheet, source_row, customer_id from customer_source_records").fetchall()
+        rows = con.execute(
+            "select source_file, source_sheet, source_row, customer_id from customer_source_records"
+        ).fetchall()
     return {(f, s, r): c for f, s, r, c in rows}
 
 
@@ -55,13 +57,51 @@ def runs(tmp_path_factory):
         # published tables to start from: it resolves every customer again from the same pairs
         mp.setenv("UNIFY_WORK_DIR", str(tmp / "rebuilt_work"))
         shutil.rmtree(tmp / "rebuilt_work" / PUBLISHED_FOLDER)
-        assert main(["run", "--as-of", AS_OF, "--incremental", "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/rebuilt.duckdb"]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--as-of",
+                    AS_OF,
+                    "--incremental",
+                    "--sources",
+                    str(sources),
+                    "--warehouse",
+                    f"duckdb:///{tmp}/rebuilt.duckdb",
+                ]
+            )
+            == 0
+        )
         # the same files from scratch with the same model, for the incremental-equals-full check
         mp.setenv("UNIFY_WORK_DIR", str(tmp / "full_work"))
         assert main(["train", "--export", str(tmp / "model.json"), "--warehouse", url]) == 0
-        assert main(["run", "--as-of", AS_OF, "--sources", str(sources), "--warehouse", f"duckdb:///{tmp}/full.duckdb", "--model", str(tmp / "model.json")]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--as-of",
+                    AS_OF,
+                    "--sources",
+                    str(sources),
+                    "--warehouse",
+                    f"duckdb:///{tmp}/full.duckdb",
+                    "--model",
+                    str(tmp / "model.json"),
+                ]
+            )
+            == 0
+        )
         full = _crosswalk(tmp / "full.duckdb")
-    return {"first": first, "second": second, "third": third, "full": full, "truth": truth, "db": tmp / "w.duckdb", "rebuilt": tmp / "rebuilt.duckdb", "changed": changed}
+    return {
+        "first": first,
+        "second": second,
+        "third": third,
+        "full": full,
+        "truth": truth,
+        "db": tmp / "w.duckdb",
+        "rebuilt": tmp / "rebuilt.duckdb",
+        "changed": changed,
+    }
 
 
 def test_same_sources_twice_give_identical_ids(runs):
@@ -129,8 +169,12 @@ def test_resolving_affected_customers_publishes_what_resolving_all_does(runs, ta
     columns = SAME_AS_FULL[table]
     with duckdb.connect(str(runs["db"]), read_only=True) as con:
         con.execute(f"attach '{runs['rebuilt']}' as rebuilt (read_only)")
-        incremental_only = con.execute(f"select count(*) from (select {columns} from {table} except all select {columns} from rebuilt.{table})").fetchone()[0]
-        full_only = con.execute(f"select count(*) from (select {columns} from rebuilt.{table} except all select {columns} from {table})").fetchone()[0]
+        incremental_only = con.execute(
+            f"select count(*) from (select {columns} from {table} except all select {columns} from rebuilt.{table})"
+        ).fetchone()[0]
+        full_only = con.execute(
+            f"select count(*) from (select {columns} from rebuilt.{table} except all select {columns} from {table})"
+        ).fetchone()[0]
         rows = con.execute(f"select count(*) from {table}").fetchone()[0]
     assert rows > 0
     assert (incremental_only, full_only) == (0, 0)

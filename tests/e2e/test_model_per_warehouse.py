@@ -49,10 +49,14 @@ def runs(tmp_path_factory):
             "a": _unify("run", "--sources", str(tmp / "a"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
             "b": _unify("run", "--sources", str(tmp / "b"), "--warehouse", f"duckdb:///{tmp}/b.duckdb"),
             "a_again": _unify("run", "--sources", str(tmp / "a"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
-            "export": _unify("train", "--export", str(tmp / "shipped.json"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
+            "export": _unify(
+                "train", "--export", str(tmp / "shipped.json"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"
+            ),
         }
         shipped = str(tmp / "shipped.json")
-        outputs["c"] = _unify("run", "--sources", str(tmp / "b"), "--warehouse", f"duckdb:///{tmp}/c.duckdb", "--model", shipped)
+        outputs["c"] = _unify(
+            "run", "--sources", str(tmp / "b"), "--warehouse", f"duckdb:///{tmp}/c.duckdb", "--model", shipped
+        )
         outputs["missing"] = _unify("run", "--sources", str(tmp / "b"), "--model", str(tmp / "none.json"))
     for name in ("a", "b", "a_again", "export", "c"):
         assert outputs[name][0] == 0, (name, outputs[name][2])

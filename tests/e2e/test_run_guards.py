@@ -23,8 +23,7 @@ TMALL = "shop/tmall_orders_2025.csv"
 LIVE = """select (select count(*) from golden_customers), (select count(*) from customer_source_records),
                  (select count(*) from pipeline_runs)"""
 AS_OF_OF_MARTS = (
-    "select distinct as_of::varchar from customer_value union "
-    "select distinct as_of::varchar from upcoming_birthdays"
+    "select distinct as_of::varchar from customer_value union select distinct as_of::varchar from upcoming_birthdays"
 )
 
 

@@ -58,8 +58,18 @@ def _golden(rows: list[dict]) -> pa.Table:
 def _orders(rows: list[tuple]) -> pa.Table:
     """(customer_id, day, amount, successful) per order"""
     return pa.Table.from_pylist(
-        [{"customer_id": c, "ordered_at": datetime.fromisoformat(d), "amount": a, "is_successful": ok} for c, d, a, ok in rows],
-        schema=pa.schema([("customer_id", pa.string()), ("ordered_at", pa.timestamp("us")), ("amount", pa.float64()), ("is_successful", pa.bool_())]),
+        [
+            {"customer_id": c, "ordered_at": datetime.fromisoformat(d), "amount": a, "is_successful": ok}
+            for c, d, a, ok in rows
+        ],
+        schema=pa.schema(
+            [
+                ("customer_id", pa.string()),
+                ("ordered_at", pa.timestamp("us")),
+                ("amount", pa.float64()),
+                ("is_successful", pa.bool_()),
+            ]
+        ),
     )
 
 
@@ -67,7 +77,14 @@ def _tickets(rows: list[tuple]) -> pa.Table:
     """(customer_id, ticket_type, is_open) per ticket"""
     return pa.Table.from_pylist(
         [{"ticket_id": f"T{i}", "customer_id": c, "ticket_type": t, "is_open": o} for i, (c, t, o) in enumerate(rows)],
-        schema=pa.schema([("ticket_id", pa.string()), ("customer_id", pa.string()), ("ticket_type", pa.string()), ("is_open", pa.bool_())]),
+        schema=pa.schema(
+            [
+                ("ticket_id", pa.string()),
+                ("customer_id", pa.string()),
+                ("ticket_type", pa.string()),
+                ("is_open", pa.bool_()),
+            ]
+        ),
     )
 
 
@@ -79,7 +96,13 @@ def test_marts_are_pure_and_match_their_table_definitions():
     offenders = []
     for path in (ROOT / "marts").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"dagster", "assets", "pipelines"}]
     assert offenders == []
     assert set(tables.MARTS) <= set(tables.PUBLISHED)
@@ -88,39 +111,99 @@ def test_marts_are_pure_and_match_their_table_definitions():
 def test_a_shopify_order_over_several_lines_is_one_order_with_the_first_lines_amount():
     canonical = _canonical(
         [
-            {"source_system": "shopify", "source_row": 1, "source_record_key": "#1001", "event_at": datetime(2025, 3, 1, 10), "order_amount": 328.0,
-             "currency": "CNY", "order_status": "paid", "items": "点读笔 x1"},
-            {"source_system": "shopify", "source_row": 2, "source_record_key": "#1001", "event_at": datetime(2025, 3, 1, 10), "order_amount": None,
-             "currency": "CNY", "order_status": "paid", "items": "星火英语四级真题 x1"},
-            {"source_system": "tmall", "source_row": 3, "source_record_key": "300001", "event_at": datetime(2025, 3, 2), "order_amount": 39.8,
-             "currency": "CNY", "order_status": "交易关闭", "items": "考研英语阅读"},
+            {
+                "source_system": "shopify",
+                "source_row": 1,
+                "source_record_key": "#1001",
+                "event_at": datetime(2025, 3, 1, 10),
+                "order_amount": 328.0,
+                "currency": "CNY",
+                "order_status": "paid",
+                "items": "点读笔 x1",
+            },
+            {
+                "source_system": "shopify",
+                "source_row": 2,
+                "source_record_key": "#1001",
+                "event_at": datetime(2025, 3, 1, 10),
+                "order_amount": None,
+                "currency": "CNY",
+                "order_status": "paid",
+                "items": "星火英语四级真题 x1",
+            },
+            {
+                "source_system": "tmall",
+                "source_row": 3,
+                "source_record_key": "300001",
+                "event_at": datetime(2025, 3, 2),
+                "order_amount": 39.8,
+                "currency": "CNY",
+                "order_status": "交易关闭",
+                "items": "考研英语阅读",
+            },
             {"source_system": "call_center", "source_row": 4, "source_record_key": "GD1"},  # a ticket is not an order
         ]
     )
     orders = _by(build_orders(canonical, _crosswalk(canonical, ["C1", "C1", "C2", "C2"])), "order_id")
     assert set(orders) == {"#1001", "300001"}
     assert orders["#1001"] | {"ordered_at": None} == {
-        "order_id": "#1001", "customer_id": "C1", "source_system": "shopify", "ordered_at": None, "amount": 328.0, "currency": "CNY",
-        "status": "paid", "is_successful": True, "items": "点读笔 x1; 星火英语四级真题 x1", "source_file": "shop/export.csv",
+        "order_id": "#1001",
+        "customer_id": "C1",
+        "source_system": "shopify",
+        "ordered_at": None,
+        "amount": 328.0,
+        "currency": "CNY",
+        "status": "paid",
+        "is_successful": True,
+        "items": "点读笔 x1; 星火英语四级真题 x1",
+        "source_file": "shop/export.csv",
     }
     assert orders["300001"]["is_successful"] is False
 
 
 def test_an_order_in_two_overlapping_exports_is_counted_once():
-    line = {"source_system": "tmall", "source_record_key": "300001", "order_amount": 58.0, "order_status": "交易成功", "items": "雅思听力训练"}
-    canonical = _canonical([{**line, "source_file": "shop/a.csv", "source_row": 7}, {**line, "source_file": "shop/b.csv", "source_row": 1}])
+    line = {
+        "source_system": "tmall",
+        "source_record_key": "300001",
+        "order_amount": 58.0,
+        "order_status": "交易成功",
+        "items": "雅思听力训练",
+    }
+    canonical = _canonical(
+        [{**line, "source_file": "shop/a.csv", "source_row": 7}, {**line, "source_file": "shop/b.csv", "source_row": 1}]
+    )
     orders = build_orders(canonical, _crosswalk(canonical, ["C1", "C1"])).to_pylist()
     assert [(o["order_id"], o["items"], o["source_file"]) for o in orders] == [("300001", "雅思听力训练", "shop/a.csv")]
 
 
 @pytest.mark.parametrize(
     "status, is_open",
-    [("待处理", True), ("处理中", True), ("已关闭", False), ("已解决", False), ("open", True), ("Pending", True), ("new", True),
-     ("solved", False), ("closed", False), (None, False)],
+    [
+        ("待处理", True),
+        ("处理中", True),
+        ("已关闭", False),
+        ("已解决", False),
+        ("open", True),
+        ("Pending", True),
+        ("new", True),
+        ("solved", False),
+        ("closed", False),
+        (None, False),
+    ],
 )
 def test_ticket_statuses_open_or_closed(status, is_open):
-    canonical = _canonical([{"source_system": "helpdesk", "source_file": "service/t.jsonl", "source_row": 1, "source_record_key": "W-1",
-                             "ticket_type": "complaint", "ticket_status": status}])
+    canonical = _canonical(
+        [
+            {
+                "source_system": "helpdesk",
+                "source_file": "service/t.jsonl",
+                "source_row": 1,
+                "source_record_key": "W-1",
+                "ticket_type": "complaint",
+                "ticket_status": status,
+            }
+        ]
+    )
     (ticket,) = build_tickets(canonical, _crosswalk(canonical, ["C1"])).to_pylist()
     assert (ticket["ticket_id"], ticket["customer_id"], ticket["is_open"]) == ("W-1", "C1", is_open)
 
@@ -129,7 +212,9 @@ def test_value_counts_successful_orders_only_and_measures_the_purchase_cycle():
     golden = _golden([{"customer_id": c} for c in ("C1", "C2", "C3")])
     orders = _orders(
         [
-            ("C1", "2025-01-01", 100.0, True), ("C1", "2025-01-31", 50.0, True), ("C1", "2025-03-02", 50.0, True),
+            ("C1", "2025-01-01", 100.0, True),
+            ("C1", "2025-01-31", 50.0, True),
+            ("C1", "2025-03-02", 50.0, True),
             ("C1", "2025-03-05", 999.0, False),  # refunded: not value
             ("C2", "2025-04-01", 80.0, True),
             ("C3", "2025-04-01", 500.0, False),
@@ -137,22 +222,40 @@ def test_value_counts_successful_orders_only_and_measures_the_purchase_cycle():
     )
     value = _by(build_value(golden, orders, date(2025, 5, 1)), "customer_id")
     c1 = value["C1"]
-    assert (c1["order_count"], c1["total_spent"], c1["recency_days"], c1["avg_days_between_orders"]) == (3, 200.0, 60, 30.0)
+    assert (c1["order_count"], c1["total_spent"], c1["recency_days"], c1["avg_days_between_orders"]) == (
+        3,
+        200.0,
+        60,
+        30.0,
+    )
     assert c1["next_expected_purchase"] == date(2025, 4, 1) and c1["is_at_risk"] is True  # 60 days > 1.5 cycles of 30
     assert value["C2"]["avg_days_between_orders"] is None and value["C2"]["is_at_risk"] is False
     c3 = value["C3"]  # no successful order: a row, but no value
-    assert (c3["order_count"], c3["total_spent"], c3["rfm_score"], c3["value_tier"], c3["is_top_20pct"]) == (0, 0.0, None, None, False)
+    assert (c3["order_count"], c3["total_spent"], c3["rfm_score"], c3["value_tier"], c3["is_top_20pct"]) == (
+        0,
+        0.0,
+        None,
+        None,
+        False,
+    )
     assert {v["as_of"] for v in value.values()} == {date(2025, 5, 1)}
 
 
 def test_value_ignores_orders_after_today():
-    value = build_value(_golden([{"customer_id": "C1"}]), _orders([("C1", "2025-01-01", 10.0, True), ("C1", "2025-06-01", 10.0, True)]), date(2025, 3, 1))
+    value = build_value(
+        _golden([{"customer_id": "C1"}]),
+        _orders([("C1", "2025-01-01", 10.0, True), ("C1", "2025-06-01", 10.0, True)]),
+        date(2025, 3, 1),
+    )
     assert value.to_pylist()[0]["order_count"] == 1
 
 
 def test_top_20pct_rfm_and_tiers_by_quintile():
     golden = _golden([{"customer_id": f"C{i:02}"} for i in range(10)])
-    orders = _orders([(f"C{i:02}", f"2025-01-{i + 1:02}", 10.0 * (i + 1), True) for i in range(10)] + [("C09", "2025-02-01", 5.0, True)])
+    orders = _orders(
+        [(f"C{i:02}", f"2025-01-{i + 1:02}", 10.0 * (i + 1), True) for i in range(10)]
+        + [("C09", "2025-02-01", 5.0, True)]
+    )
     value = _by(build_value(golden, orders, date(2025, 3, 1)), "customer_id")
     assert [c for c, v in value.items() if v["is_top_20pct"]] == ["C08", "C09"]
     assert [value[c]["value_tier"] for c in sorted(value)] == ["C"] * 5 + ["B"] * 3 + ["A"] * 2
@@ -178,10 +281,16 @@ def test_audience_one_address_per_contactable_customer_and_every_other_customer_
             {"customer_id": "C7", "email": "shared@x.cn", "last_seen_at": datetime(2025, 1, 1)},
             {"customer_id": "C8", "email": "shared@x.cn", "last_seen_at": datetime(2025, 6, 1)},
             {"customer_id": "C9", "email": "family@x.cn", "marketing_opt_out": True},
-            {"customer_id": "CA", "phone": "+8613800000009", "email": "FAMILY@x.cn"},  # same address as an opted-out customer
+            {
+                "customer_id": "CA",
+                "phone": "+8613800000009",
+                "email": "FAMILY@x.cn",
+            },  # same address as an opted-out customer
         ]
     )
-    tickets = _tickets([("C4", "complaint", True), ("C5", "complaint", False), ("C5", "inquiry", True), ("C3", "complaint", True)])
+    tickets = _tickets(
+        [("C4", "complaint", True), ("C5", "complaint", False), ("C5", "inquiry", True), ("C3", "complaint", True)]
+    )
     audience, suppressions = build_audience(golden, tickets)
     assert audience.to_pylist() == [
         {"customer_id": "C1", "display_name": None, "channel": "email", "address": "a@x.cn"},
@@ -190,10 +299,17 @@ def test_audience_one_address_per_contactable_customer_and_every_other_customer_
         {"customer_id": "C8", "display_name": None, "channel": "email", "address": "shared@x.cn"},  # seen most recently
     ]
     assert [(s["customer_id"], s["reason"]) for s in suppressions.to_pylist()] == [
-        ("C3", "open_complaint"), ("C3", "opted_out"), ("C4", "open_complaint"), ("C6", "no_contact"),
-        ("C7", "shared_address"), ("C9", "opted_out"), ("CA", "address_opted_out"),
+        ("C3", "open_complaint"),
+        ("C3", "opted_out"),
+        ("C4", "open_complaint"),
+        ("C6", "no_contact"),
+        ("C7", "shared_address"),
+        ("C9", "opted_out"),
+        ("CA", "address_opted_out"),
     ]
-    assert _by(suppressions.filter(pa.compute.equal(suppressions["reason"], "shared_address")), "customer_id")["C7"]["detail"].endswith("C8")
+    assert _by(suppressions.filter(pa.compute.equal(suppressions["reason"], "shared_address")), "customer_id")["C7"][
+        "detail"
+    ].endswith("C8")
 
 
 def test_a_shared_address_goes_to_the_lowest_id_when_both_were_seen_at_once():
@@ -205,17 +321,30 @@ def test_a_shared_address_goes_to_the_lowest_id_when_both_were_seen_at_once():
 def test_primary_salesperson_is_the_most_recent_contact_then_most_records_then_name():
     canonical = _canonical(
         [
-            {"source_row": 1, "event_at": datetime(2025, 1, 1)}, {"source_row": 2, "event_at": datetime(2025, 5, 1)},  # C1: 王芳 earlier, 李强 later
-            {"source_row": 3, "event_at": datetime(2025, 2, 1)}, {"source_row": 4, "event_at": datetime(2025, 2, 1)},  # C2: tie on date
+            {"source_row": 1, "event_at": datetime(2025, 1, 1)},
+            {"source_row": 2, "event_at": datetime(2025, 5, 1)},  # C1: 王芳 earlier, 李强 later
+            {"source_row": 3, "event_at": datetime(2025, 2, 1)},
+            {"source_row": 4, "event_at": datetime(2025, 2, 1)},  # C2: tie on date
             {"source_row": 5, "event_at": datetime(2025, 1, 1)},
-            {"source_row": 6, "event_at": None}, {"source_row": 7, "event_at": None},  # C3: no dates at all
+            {"source_row": 6, "event_at": None},
+            {"source_row": 7, "event_at": None},  # C3: no dates at all
         ]
     )
-    crosswalk = _crosswalk(canonical, ["C1", "C1", "C2", "C2", "C2", "C3", "C3"], ["王芳", "李强", "zhao", "wu", "zhao", "b", "a"])
+    crosswalk = _crosswalk(
+        canonical, ["C1", "C1", "C2", "C2", "C2", "C3", "C3"], ["王芳", "李强", "zhao", "wu", "zhao", "b", "a"]
+    )
     rows = build_salespeople(crosswalk).to_pylist()
-    assert {(r["customer_id"], r["salesperson"]) for r in rows if r["is_primary"]} == {("C1", "李强"), ("C2", "zhao"), ("C3", "a")}
+    assert {(r["customer_id"], r["salesperson"]) for r in rows if r["is_primary"]} == {
+        ("C1", "李强"),
+        ("C2", "zhao"),
+        ("C3", "a"),
+    }
     zhao = next(r for r in rows if r["salesperson"] == "zhao")
-    assert (zhao["first_contact_at"], zhao["last_contact_at"], zhao["record_count"]) == (datetime(2025, 1, 1), datetime(2025, 2, 1), 2)
+    assert (zhao["first_contact_at"], zhao["last_contact_at"], zhao["record_count"]) == (
+        datetime(2025, 1, 1),
+        datetime(2025, 2, 1),
+        2,
+    )
 
 
 def test_birthdays_in_the_next_30_days_across_new_year_and_29_february():
@@ -229,9 +358,13 @@ def test_birthdays_in_the_next_30_days_across_new_year_and_29_february():
     )
     salespeople = pa.table({"customer_id": ["C1", "C1"], "salesperson": ["a", "b"], "is_primary": [False, True]})
     rows = build_birthdays(golden, salespeople, date(2024, 12, 25)).to_pylist()
-    assert [(r["customer_id"], r["next_birthday"], r["days_until"], r["turning"], r["primary_salesperson"]) for r in rows] == [
+    assert [
+        (r["customer_id"], r["next_birthday"], r["days_until"], r["turning"], r["primary_salesperson"]) for r in rows
+    ] == [
         ("C2", date(2024, 12, 25), 0, 39, None),
         ("C1", date(2025, 1, 10), 16, 35, "b"),
     ]
-    leap = build_birthdays(_golden([{"customer_id": "C5", "birth_date": date(2000, 2, 29)}]), salespeople.slice(0, 0), date(2025, 2, 20))
+    leap = build_birthdays(
+        _golden([{"customer_id": "C5", "birth_date": date(2000, 2, 29)}]), salespeople.slice(0, 0), date(2025, 2, 20)
+    )
     assert [(r["next_birthday"], r["turning"]) for r in leap.to_pylist()] == [(date(2025, 2, 28), 25)]

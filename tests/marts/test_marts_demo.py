@@ -55,22 +55,38 @@ def test_every_mart_check_passed_and_every_mart_is_published(demo):
 
 def test_about_a_fifth_of_buying_customers_are_top_20pct(demo):
     tmp, _ = demo
-    buyers, top = _query(tmp, "select count(*) filter (where order_count > 0), count(*) filter (where is_top_20pct) from customer_value")[0]
+    buyers, top = _query(
+        tmp, "select count(*) filter (where order_count > 0), count(*) filter (where is_top_20pct) from customer_value"
+    )[0]
     assert buyers > 300 and 0.17 <= top / buyers <= 0.2
-    assert _query(tmp, "select count(*) from customer_value c anti join golden_customers g using (customer_id)") == [(0,)]
+    assert _query(tmp, "select count(*) from customer_value c anti join golden_customers g using (customer_id)") == [
+        (0,)
+    ]
     assert _query(tmp, "select count(*) = (select count(*) from golden_customers) from customer_value") == [(True,)]
 
 
 def test_only_successful_orders_count_toward_value(demo):
     tmp, _ = demo
-    assert _query(tmp, "select sum(order_count) from customer_value") == _query(tmp, "select count(*) from customer_orders where is_successful")
+    assert _query(tmp, "select sum(order_count) from customer_value") == _query(
+        tmp, "select count(*) from customer_orders where is_successful"
+    )
     statuses = dict(_query(tmp, "select status, bool_and(is_successful) from customer_orders group by status"))
-    assert statuses == {"交易成功": True, "交易关闭": False, "卖家已发货，等待买家确认": False, "paid": True, "refunded": False, "pending": False}
+    assert statuses == {
+        "交易成功": True,
+        "交易关闭": False,
+        "卖家已发货，等待买家确认": False,
+        "paid": True,
+        "refunded": False,
+        "pending": False,
+    }
 
 
 def test_the_audience_has_no_opted_out_or_open_complaint_customer_and_no_address_twice(demo):
     tmp, _ = demo
-    assert _query(tmp, "select count(*) from marketing_audience join golden_customers g using (customer_id) where g.marketing_opt_out") == [(0,)]
+    assert _query(
+        tmp,
+        "select count(*) from marketing_audience join golden_customers g using (customer_id) where g.marketing_opt_out",
+    ) == [(0,)]
     assert _query(
         tmp,
         """select count(*) from marketing_audience
@@ -92,15 +108,20 @@ def test_the_audience_has_no_opted_out_or_open_complaint_customer_and_no_address
 def test_every_order_ticket_and_salesperson_row_points_at_a_golden_customer(demo):
     tmp, _ = demo
     for mart in ("customer_orders", "customer_service_tickets", "customer_salespeople", "upcoming_birthdays"):
-        assert _query(tmp, f"select count(*) from {mart} anti join golden_customers using (customer_id)") == [(0,)], mart
+        assert _query(tmp, f"select count(*) from {mart} anti join golden_customers using (customer_id)") == [(0,)], (
+            mart
+        )
     # every shop order and ticket of the sources is there once
-    assert _query(tmp, "select count(distinct source_record_key) from customer_source_records where source_system in ('tmall', 'shopify')") == _query(
-        tmp, "select count(*) from customer_orders"
-    )
-    assert _query(tmp, "select count(*) from customer_source_records where source_system in ('call_center', 'helpdesk')") == _query(
-        tmp, "select count(*) from customer_service_tickets"
-    )
-    assert _query(tmp, "select count(*) filter (where is_primary) = count(distinct customer_id) from customer_salespeople") == [(True,)]
+    assert _query(
+        tmp,
+        "select count(distinct source_record_key) from customer_source_records where source_system in ('tmall', 'shopify')",
+    ) == _query(tmp, "select count(*) from customer_orders")
+    assert _query(
+        tmp, "select count(*) from customer_source_records where source_system in ('call_center', 'helpdesk')"
+    ) == _query(tmp, "select count(*) from customer_service_tickets")
+    assert _query(
+        tmp, "select count(*) filter (where is_primary) = count(distinct customer_id) from customer_salespeople"
+    ) == [(True,)]
 
 
 def test_marts_are_measured_at_the_runs_date(demo):
@@ -110,8 +131,10 @@ def test_marts_are_measured_at_the_runs_date(demo):
     assert _query(tmp, "select count(*) from upcoming_birthdays where days_until not between 0 and 30") == [(0,)]
     earlier_run = {**_resources(tmp), "run_settings": RunSettings(as_of="2024-06-30")}
     assert materialize(MART_ASSETS, resources=earlier_run).success
-    value = WorkArea(path=str(tmp / "work")).read("customer_value")
-    earlier = duckdb.sql("select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from value")
+    value = WorkArea(path=str(tmp / "work")).read("customer_value")  # noqa: F841  read by DuckDB by name
+    earlier = duckdb.sql(
+        "select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from value"
+    )
     assert earlier.fetchall() == [("2024-06-30", "2024-06-30", True)]
 
 

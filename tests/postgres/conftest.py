@@ -43,7 +43,9 @@ def _server_user_prefix() -> list[str]:
     if os.geteuid() != 0:
         return []
     if subprocess.run(["id", "-u", "postgres"], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"], check=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"], check=True
+        )
     return ["runuser", "-u", "postgres", "--"]
 
 

@@ -24,12 +24,15 @@ REQUIRED = {bool: False, int: 1}
 
 def _rows(table, customers: list[str], **values) -> pa.Table:
     """Rows for every column of `table`: the given values, a neutral value where NOT NULL, else null."""
+
     def neutral(column):
         if column.name in values:
             return values[column.name]
         return None if column.nullable else REQUIRED.get(column.type.python_type, 0)
 
-    return pa.Table.from_pylist([{c.name: (cid if c.name == "customer_id" else neutral(c)) for c in table.columns} for cid in customers])
+    return pa.Table.from_pylist(
+        [{c.name: (cid if c.name == "customer_id" else neutral(c)) for c in table.columns} for cid in customers]
+    )
 
 
 def release(customers: int, run_id: str) -> dict:
@@ -40,9 +43,26 @@ def release(customers: int, run_id: str) -> dict:
             tables.golden_customers: _rows(tables.golden_customers, ids, display_name=run_id),
             tables.customer_value: _rows(tables.customer_value, ids, as_of=date(2025, 10, 30)),
         },
-        "appends": {tables.pipeline_runs: pa.Table.from_pylist([{c.name: None for c in tables.pipeline_runs.columns} | {"run_id": run_id, "finished_at": datetime(2025, 10, 30)}])},
+        "appends": {
+            tables.pipeline_runs: pa.Table.from_pylist(
+                [
+                    {c.name: None for c in tables.pipeline_runs.columns}
+                    | {"run_id": run_id, "finished_at": datetime(2025, 10, 30)}
+                ]
+            )
+        },
         "registry": pa.Table.from_pylist(
-            [{"source_file": "shop/a.csv", "source_sheet": "", "source_row": i, "customer_id": cid, "first_run_id": run_id, "last_run_id": run_id} for i, cid in enumerate(ids, 1)]
+            [
+                {
+                    "source_file": "shop/a.csv",
+                    "source_sheet": "",
+                    "source_row": i,
+                    "customer_id": cid,
+                    "first_run_id": run_id,
+                    "last_run_id": run_id,
+                }
+                for i, cid in enumerate(ids, 1)
+            ]
         ),
     }
 

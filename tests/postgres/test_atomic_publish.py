@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from publish_and_hang import release
 from sqlalchemy import insert, inspect
 
-from publish_and_hang import release
 from warehouse import publish, tables
 from warehouse.engine import WarehouseLockedError, make_engine
 
@@ -40,7 +40,11 @@ def test_a_run_killed_inside_the_publish_leaves_the_previous_tables_live(warehou
     engine = make_engine(warehouse_url)
     publish.publish(engine, **release(5, "first"))
     with engine.begin() as conn:
-        conn.execute(insert(tables.staff_accounts).values(username="wang.fang", role="admin", password_hash="x", created_at=datetime(2025, 1, 1), disabled=False))
+        conn.execute(
+            insert(tables.staff_accounts).values(
+                username="wang.fang", role="admin", password_hash="x", created_at=datetime(2025, 1, 1), disabled=False
+            )
+        )
     before = _snapshot(warehouse_url)
     assert before["golden_from_run"] == ["first"] and before["counts"]["golden_customers"] == 5
 
@@ -57,14 +61,20 @@ def test_a_run_killed_inside_the_publish_leaves_the_previous_tables_live(warehou
     publish.publish(engine, **release(3, "second"))  # and the next run publishes as usual
     after = _snapshot(warehouse_url)
     assert after["golden_from_run"] == ["second"] and after["counts"]["golden_customers"] == 3
-    assert after["counts"]["staff_accounts"] == 1 and after["counts"]["identity_registry"] == 5 and after["counts"]["pipeline_runs"] == 2
+    assert (
+        after["counts"]["staff_accounts"] == 1
+        and after["counts"]["identity_registry"] == 5
+        and after["counts"]["pipeline_runs"] == 2
+    )
 
 
 def test_a_publish_waits_for_a_duckdb_reader_to_let_go(tmp_path):
     url = f"duckdb:///{tmp_path}/warehouse.duckdb"
     publish.publish(make_engine(url), **release(2, "first"))
     hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); time.sleep(float(sys.argv[2]))"
-    reader = subprocess.Popen([sys.executable, "-c", hold, f"{tmp_path}/warehouse.duckdb", "1.5"], stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", hold, f"{tmp_path}/warehouse.duckdb", "1.5"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert reader.stdout.readline() == "open\n"
         started = time.monotonic()
@@ -79,7 +89,9 @@ def test_a_reader_that_holds_on_too_long_fails_the_publish_with_a_clear_reason(t
     url = f"duckdb:///{tmp_path}/warehouse.duckdb"
     publish.publish(make_engine(url), **release(2, "first"))
     hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); time.sleep(30)"
-    reader = subprocess.Popen([sys.executable, "-c", hold, f"{tmp_path}/warehouse.duckdb"], stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", hold, f"{tmp_path}/warehouse.duckdb"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert reader.stdout.readline() == "open\n"
         with pytest.raises(WarehouseLockedError, match="held open by another process after 0.3 s"):

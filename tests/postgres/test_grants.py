@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from publish_and_hang import release
 from sqlalchemy import exc
 from sqlalchemy.engine import make_url
 
-from publish_and_hang import release
 from warehouse import publish
 from warehouse.engine import make_engine
 from warehouse.grants import GrantError, grant_read
@@ -37,8 +37,13 @@ def test_a_missing_role_is_created_without_login_and_its_name_is_quoted(postgres
     role = f'bi "team" {uuid.uuid4().hex[:6]}'
     grant_read(engine, role)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("select rolcanlogin from pg_roles where rolname = %(r)s", {"r": role}).scalar() is False
-        assert conn.exec_driver_sql("select has_table_privilege(%(r)s, 'golden_customers', 'select')", {"r": role}).scalar()
+        assert (
+            conn.exec_driver_sql("select rolcanlogin from pg_roles where rolname = %(r)s", {"r": role}).scalar()
+            is False
+        )
+        assert conn.exec_driver_sql(
+            "select has_table_privilege(%(r)s, 'golden_customers', 'select')", {"r": role}
+        ).scalar()
 
 
 def test_duckdb_has_no_roles(tmp_path):

@@ -67,9 +67,23 @@ def test_an_incremental_run_changes_customers_row_by_row(warehouse_url, tmp_path
         assert _published_rows(warehouse_url, table) == _built_rows(work, table), table.name
 
     staged = work.read("staged").num_rows
-    assert _one(warehouse_url, "select count(*), count(distinct source_file || '|' || source_sheet || '|' || source_row) from customer_source_records") == (staged, staged)
-    assert _one(warehouse_url, "select count(*), count(distinct customer_id) from golden_customers")[0] == _one(warehouse_url, "select count(distinct customer_id) from customer_source_records")[0]
-    assert _one(warehouse_url, "select count(*) from customer_source_records c where not exists (select 1 from golden_customers g where g.customer_id = c.customer_id)") == (0,)
-    assert _one(warehouse_url, "select count(*) - count(distinct customer_id || '|' || field) from golden_field_lineage") == (0,)
-    assert _one(warehouse_url, "select count(*) from golden_field_lineage l where not exists (select 1 from golden_customers g where g.customer_id = l.customer_id)") == (0,)
+    assert _one(
+        warehouse_url,
+        "select count(*), count(distinct source_file || '|' || source_sheet || '|' || source_row) from customer_source_records",
+    ) == (staged, staged)
+    assert (
+        _one(warehouse_url, "select count(*), count(distinct customer_id) from golden_customers")[0]
+        == _one(warehouse_url, "select count(distinct customer_id) from customer_source_records")[0]
+    )
+    assert _one(
+        warehouse_url,
+        "select count(*) from customer_source_records c where not exists (select 1 from golden_customers g where g.customer_id = c.customer_id)",
+    ) == (0,)
+    assert _one(
+        warehouse_url, "select count(*) - count(distinct customer_id || '|' || field) from golden_field_lineage"
+    ) == (0,)
+    assert _one(
+        warehouse_url,
+        "select count(*) from golden_field_lineage l where not exists (select 1 from golden_customers g where g.customer_id = l.customer_id)",
+    ) == (0,)
     assert _one(warehouse_url, "select sum(source_record_count) from golden_customers") == (staged,)

@@ -19,7 +19,12 @@ from warehouse.engine import make_engine
 from warehouse.models import current_model
 
 DOCS = Path(__file__).parents[2] / "docs" / "warehouse.md"
-KEYED = {"golden_customers": "customer_id", "customer_value": "customer_id", "marketing_audience": "customer_id", "customer_orders": "order_id"}
+KEYED = {
+    "golden_customers": "customer_id",
+    "customer_value": "customer_id",
+    "marketing_audience": "customer_id",
+    "customer_orders": "order_id",
+}
 
 
 def _run(work: Path, url: str, model: Path | None, sources: Path) -> None:
@@ -38,7 +43,11 @@ def _counts(url: str) -> dict[str, tuple[int, int]]:
     """table -> (rows, rows that repeat another row entirely)"""
     with make_engine(url).connect() as conn:
         return {
-            t.name: tuple(conn.exec_driver_sql(f'select count(*), count(*) - (select count(*) from (select distinct * from "{t.name}") d) from "{t.name}"').one())
+            t.name: tuple(
+                conn.exec_driver_sql(
+                    f'select count(*), count(*) - (select count(*) from (select distinct * from "{t.name}") d) from "{t.name}"'
+                ).one()
+            )
             for t in (*tables.PUBLISHED, *tables.STATE)
         }
 
@@ -57,7 +66,11 @@ def warehouses(tmp_path_factory, sample_sources, postgres_url):
     _run(tmp / "work_postgres", postgres_url, model, sample_sources)
     first = _counts(postgres_url)
     with make_engine(postgres_url).begin() as conn:  # state a publish must never touch
-        conn.execute(insert(tables.staff_accounts).values(username="li.qiang", role="viewer", password_hash="x", created_at=datetime(2025, 1, 1), disabled=False))
+        conn.execute(
+            insert(tables.staff_accounts).values(
+                username="li.qiang", role="viewer", password_hash="x", created_at=datetime(2025, 1, 1), disabled=False
+            )
+        )
     _run(tmp / "work_postgres", postgres_url, model, sample_sources)
     return duck, postgres_url, first
 
@@ -68,7 +81,9 @@ def test_same_golden_customers_and_every_contract_table(warehouses):
     assert first["golden_customers"] == duck_counts["golden_customers"] and first["golden_customers"][0] > 250
     for table in tables.PUBLISHED:
         assert first[table.name] == duck_counts[table.name], table.name
-        assert first[table.name][0] > 0 or table is tables.quarantined_records, table.name  # the samples have no bad rows
+        assert first[table.name][0] > 0 or table is tables.quarantined_records, (
+            table.name
+        )  # the samples have no bad rows
     for table in KEYED:
         assert _rows(pg, table) == _rows(duck, table), table
 
@@ -89,7 +104,10 @@ def test_postgres_tables_have_comments_and_lookup_indexes_under_their_own_names(
     with make_engine(pg).connect() as conn:
         comment = conn.execute(text("select obj_description('customer_value'::regclass, 'pg_class')")).scalar()
         column = conn.execute(text("select col_description('customer_orders'::regclass, 1)")).scalar()
-        indexes = {(r.tablename, r.indexname) for r in conn.execute(text("select tablename, indexname from pg_indexes where schemaname = 'public'"))}
+        indexes = {
+            (r.tablename, r.indexname)
+            for r in conn.execute(text("select tablename, indexname from pg_indexes where schemaname = 'public'"))
+        }
         names = inspect(conn).get_table_names()
     assert comment == tables.customer_value.comment
     assert column == "the shop's order number"
@@ -106,5 +124,9 @@ def test_every_query_in_the_docs_gives_the_same_rows_on_both(warehouses):
         results = []
         for url in (duck, pg):
             with make_engine(url).connect() as conn:
-                results.append([tuple(float(v) if isinstance(v, Decimal) else v for v in r) for r in conn.exec_driver_sql(query)])
-        assert results[0] == results[1] and results[0], query  # numbers compared as numbers: DuckDB's decimal arithmetic may give a double
+                results.append(
+                    [tuple(float(v) if isinstance(v, Decimal) else v for v in r) for r in conn.exec_driver_sql(query)]
+                )
+        assert results[0] == results[1] and results[0], (
+            query
+        )  # numbers compared as numbers: DuckDB's decimal arithmetic may give a double

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-
 from published import Published, published_warehouse
+
 from search.app import create_app
 from search.store import Store
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_SOURCES = ROOT / "tests" / "fixtures" / "samples" / "sources"
 PASSWORDS = {"vera": "viewer-password-1", "rita": "reviewer-password-1", "adam": "admin-password-1"}
 ROLES = {"vera": "viewer", "rita": "reviewer", "adam": "admin"}
-_built: dict[str, "Published"] = {}
+_built: dict[str, Published] = {}
 
 
 @dataclass(frozen=True)

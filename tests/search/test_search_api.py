@@ -8,11 +8,19 @@ import re
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
-
 from published import bearer, logged_in
+
 from search.sessions import COOKIE
 
-API_GETS = ["/api/me", "/api/customers?q=x", "/api/customers/C00000001", "/api/customers/C00000001/why", "/api/review", "/api/review/abc", "/api/audit"]
+API_GETS = [
+    "/api/me",
+    "/api/customers?q=x",
+    "/api/customers/C00000001",
+    "/api/customers/C00000001/why",
+    "/api/review",
+    "/api/review/abc",
+    "/api/audit",
+]
 
 
 def pending_pair(client, published) -> str:
@@ -101,13 +109,21 @@ def test_unknown_customer_is_404(client, published):
 
 def test_viewer_cannot_decide_reviewer_can_and_it_is_state(client, published, store):
     pair = pending_pair(client, published)
-    assert client.post(f"/api/review/{pair}", json={"decision": "same"}, headers=bearer(published, "vera")).status_code == 403
-    assert client.post(f"/api/review/{pair}", json={"decision": "maybe"}, headers=bearer(published, "rita")).status_code == 422
+    assert (
+        client.post(f"/api/review/{pair}", json={"decision": "same"}, headers=bearer(published, "vera")).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/api/review/{pair}", json={"decision": "maybe"}, headers=bearer(published, "rita")).status_code
+        == 422
+    )
     response = client.post(f"/api/review/{pair}", json={"decision": "different"}, headers=bearer(published, "rita"))
     assert response.status_code == 200 and response.json()["decided_by"] == "rita"
     assert client.get(f"/api/review/{pair}", headers=bearer(published, "rita")).json()["pair"]["status"] == "different"
     with duckdb.connect(str(published.directory / "w.duckdb"), read_only=True) as con:
-        assert con.execute("select decision, decided_by from review_decisions where pair_id = $1", [pair]).fetchall() == [("different", "rita")]
+        assert con.execute(
+            "select decision, decided_by from review_decisions where pair_id = $1", [pair]
+        ).fetchall() == [("different", "rita")]
     store.flush_audit()
     assert ("rita", pair, "different") in audit_rows(published, "decide_pair")
 
@@ -128,7 +144,9 @@ def test_logs_name_paths_never_phone_numbers_or_emails(client, published, caplog
     with caplog.at_level(logging.DEBUG):
         client.get("/api/customers", params={"q": customer["phone"]}, headers=bearer(published, "vera"))
         client.get("/api/customers", params={"q": customer["email"]}, headers=bearer(published, "vera"))
-    text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))  # httpx is the test's client
+    text = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("httpx")
+    )  # httpx is the test's client
     assert "GET /api/customers 200" in text
     assert customer["phone"][3:] not in text and customer["email"] not in text and "q=" not in text
 
@@ -153,7 +171,9 @@ def test_pages_send_strangers_to_the_login_form(app):
 def test_login_sets_a_safe_session_cookie(app):
     c = TestClient(app)
     csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-    response = c.post("/login", data={"username": "vera", "password": "viewer-password-1", "csrf": csrf}, follow_redirects=False)
+    response = c.post(
+        "/login", data={"username": "vera", "password": "viewer-password-1", "csrf": csrf}, follow_redirects=False
+    )
     assert response.status_code == 303
     cookie = response.headers["set-cookie"].lower()
     assert f"{COOKIE}=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
@@ -162,7 +182,9 @@ def test_login_sets_a_safe_session_cookie(app):
 def test_login_needs_the_form_token_and_the_right_password(app):
     c = TestClient(app)
     c.get("/login")
-    assert c.post("/login", data={"username": "vera", "password": "viewer-password-1"}).status_code == 403  # no CSRF token
+    assert (
+        c.post("/login", data={"username": "vera", "password": "viewer-password-1"}).status_code == 403
+    )  # no CSRF token
     csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
     assert c.post("/login", data={"username": "vera", "password": "wrong", "csrf": csrf}).status_code == 401
     assert c.post("/login", data={"username": "nobody", "password": "wrong", "csrf": csrf}).status_code == 401
@@ -179,7 +201,10 @@ def test_search_page_highlights_the_match(app):
     c = logged_in(app, "vera")
     page = c.get("/", params={"q": "黃桂芝"})
     assert page.status_code == 200 and "<mark>黄桂芝</mark>" in page.text
-    assert page.headers["cache-control"] == "no-store" and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert (
+        page.headers["cache-control"] == "no-store"
+        and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    )
 
 
 def test_customer_page_shows_records_tickets_and_history(app):
@@ -213,7 +238,9 @@ def test_logout_needs_csrf_and_ends_the_session(app):
 def test_repeated_wrong_passwords_lock_the_name_for_a_while(app):
     c = TestClient(app)
     csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-    statuses = [c.post("/login", data={"username": "adam", "password": "guess", "csrf": csrf}).status_code for _ in range(6)]
+    statuses = [
+        c.post("/login", data={"username": "adam", "password": "guess", "csrf": csrf}).status_code for _ in range(6)
+    ]
     assert statuses == [401] * 5 + [429]
     assert c.post("/login", data={"username": "adam", "password": "admin-password-1", "csrf": csrf}).status_code == 429
     app.state.throttle.succeeded("adam")  # the other tests log in as adam

@@ -23,4 +23,3 @@ def test_search_imports_only_the_pure_cores():
                 if top == "dagster" or (top in PROJECT and top not in ALLOWED):
                     offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert offenders == []
-

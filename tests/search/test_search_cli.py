@@ -45,7 +45,11 @@ def test_staff_add_reads_the_password_from_stdin_and_token_prints_one_line(publi
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
     assert run(["staff", "add", "wang.fang", "--role", "reviewer", "--password-stdin", "--warehouse", url]) == 0
     account = read_control(url).accounts["wang.fang"]
-    assert account["role"] == "reviewer" and account["password_hash"].startswith("$argon2") and "a-long-password" not in account["password_hash"]
+    assert (
+        account["role"] == "reviewer"
+        and account["password_hash"].startswith("$argon2")
+        and "a-long-password" not in account["password_hash"]
+    )
     capsys.readouterr()
     assert run(["staff", "token", "wang.fang", "--warehouse", url]) == 0
     [token] = capsys.readouterr().out.splitlines()
@@ -58,7 +62,11 @@ def test_staff_add_reads_the_password_from_stdin_and_token_prints_one_line(publi
     [
         (["staff", "add", "vera", "--role", "viewer", "--password-stdin"], "another-password\n", "already exists"),
         (["staff", "add", "newbie", "--role", "viewer", "--password-stdin"], "short\n", "at least 8"),
-        (["staff", "add", "bad name!", "--role", "viewer", "--password-stdin"], "long-enough-1\n", "not a valid staff name"),
+        (
+            ["staff", "add", "bad name!", "--role", "viewer", "--password-stdin"],
+            "long-enough-1\n",
+            "not a valid staff name",
+        ),
         (["staff", "token", "nobody"], "", "no enabled staff account"),
     ],
 )

@@ -11,7 +11,10 @@ from search.keys import clean_query, jaro_winkler, key_hashes, query_keys, query
 @pytest.mark.parametrize(
     "query, expected",
     [
-        ("黃桂芝", {("name", "黄桂芝"), ("pinyin", "huangguizhi"), ("tokens", "guizhi huang")}),  # traditional -> simplified
+        (
+            "黃桂芝",
+            {("name", "黄桂芝"), ("pinyin", "huangguizhi"), ("tokens", "guizhi huang")},
+        ),  # traditional -> simplified
         ("huang guizhi", {("pinyin", "huangguizhi"), ("tokens", "guizhi huang")}),
         ("Guizhi Huang", {("pinyin", "guizhihuang"), ("tokens", "guizhi huang")}),  # either order: same tokens
         ("Huáng Guìzhī", {("pinyin", "huangguizhi")}),  # tone marks

@@ -28,10 +28,19 @@ def customer(snapshot) -> dict:
     for c in sorted(golden, key=lambda c: -c["source_record_count"]):
         systems = {r["source_system"]: r for r in snapshot.records.rows(c["customer_id"])}
         if (
-            c["display_name"] and HAN.match(c["display_name"]) and names[c["display_name"]] == 1
-            and (c["phone"] or "").startswith("+861") and c["email"] and "tmall" in systems and "call_center" in systems
+            c["display_name"]
+            and HAN.match(c["display_name"])
+            and names[c["display_name"]] == 1
+            and (c["phone"] or "").startswith("+861")
+            and c["email"]
+            and "tmall" in systems
+            and "call_center" in systems
         ):
-            return {**c, "order": systems["tmall"]["source_record_key"], "ticket": systems["call_center"]["source_record_key"]}
+            return {
+                **c,
+                "order": systems["tmall"]["source_record_key"],
+                "ticket": systems["call_center"]["source_record_key"],
+            }
     raise AssertionError("the sample has no such customer")
 
 
@@ -47,13 +56,25 @@ def test_chinese_name_in_simplified_and_traditional(snapshot, customer):
 
 def test_pinyin_with_or_without_spaces_and_in_either_order(snapshot, customer):
     pinyin = customer["name_pinyin"]
-    for query in (pinyin, pinyin.replace(" ", ""), " ".join(reversed(pinyin.split())), pinyin.title(), "".join(reversed(pinyin.split()))):
+    for query in (
+        pinyin,
+        pinyin.replace(" ", ""),
+        " ".join(reversed(pinyin.split())),
+        pinyin.title(),
+        "".join(reversed(pinyin.split())),
+    ):
         assert first_id(snapshot, query) == customer["customer_id"], query
 
 
 def test_phone_in_any_format(snapshot, customer):
     national = customer["phone"][3:]
-    for query in (customer["phone"], national, spoken_phone(customer["phone"]), f"+86-{national[:3]}-{national[3:7]}-{national[7:]}", "0086" + national):
+    for query in (
+        customer["phone"],
+        national,
+        spoken_phone(customer["phone"]),
+        f"+86-{national[:3]}-{national[3:7]}-{national[7:]}",
+        "0086" + national,
+    ):
         assert first_id(snapshot, query) == customer["customer_id"], query
 
 
@@ -61,7 +82,9 @@ def test_last_four_digits_with_the_surname(snapshot, customer):
     surname = customer["display_name"][0]
     ids = [r["customer_id"] for r in snapshot.search(f"{surname} {customer['phone'][-4:]}")]
     assert customer["customer_id"] in ids
-    assert customer["customer_id"] in [r["customer_id"] for r in snapshot.search(f"{customer['name_pinyin'].split()[0]}{customer['phone'][-4:]}")]
+    assert customer["customer_id"] in [
+        r["customer_id"] for r in snapshot.search(f"{customer['name_pinyin'].split()[0]}{customer['phone'][-4:]}")
+    ]
 
 
 def test_email_order_and_ticket_numbers(snapshot, customer):

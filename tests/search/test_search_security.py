@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from published import PASSWORDS, bearer, logged_in
 
 INJECTIONS = [
@@ -32,7 +31,10 @@ INJECTIONS = [
 
 def counts(published) -> tuple:
     with duckdb.connect(str(published.directory / "w.duckdb"), read_only=True) as con:
-        return tuple(con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in ("golden_customers", "customer_source_records", "staff_accounts", "api_tokens", "review_decisions"))
+        return tuple(
+            con.execute(f"select count(*) from {t}").fetchall()[0][0]
+            for t in ("golden_customers", "customer_source_records", "staff_accounts", "api_tokens", "review_decisions")
+        )
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,11 @@ def test_injection_in_every_api_parameter(client, published, before, evil):
     ]
     for response in responses:
         assert_harmless(response)
-        assert "Traceback" not in response.text and "duckdb" not in response.text.lower() and "select " not in response.text.lower()
+        assert (
+            "Traceback" not in response.text
+            and "duckdb" not in response.text.lower()
+            and "select " not in response.text.lower()
+        )
     search = responses[0].json()["results"]
     assert all(r["matched"] for r in search)  # whatever came back matched a key; nothing was dumped
 
@@ -102,10 +108,18 @@ def test_templates_escape_and_never_evaluate_what_staff_type(app):
 
 
 def test_login_redirects_only_within_the_site(app):
-    for target, expected in [("https://evil.example/", "/"), ("//evil.example", "/"), ("/customers/C00000001", "/customers/C00000001")]:
+    for target, expected in [
+        ("https://evil.example/", "/"),
+        ("//evil.example", "/"),
+        ("/customers/C00000001", "/customers/C00000001"),
+    ]:
         c = TestClient(app)
         csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
-        response = c.post("/login", data={"username": "vera", "password": PASSWORDS["vera"], "csrf": csrf, "next": target}, follow_redirects=False)
+        response = c.post(
+            "/login",
+            data={"username": "vera", "password": PASSWORDS["vera"], "csrf": csrf, "next": target},
+            follow_redirects=False,
+        )
         assert response.headers["location"] == expected
 
 
@@ -113,7 +127,11 @@ FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scope
 
 
 @settings(FUZZ, max_examples=100)
-@given(q=st.text(max_size=60), limit=st.one_of(st.integers(-5, 500), st.text(max_size=5)), customer_id=st.text(min_size=1, max_size=30))
+@given(
+    q=st.text(max_size=60),
+    limit=st.one_of(st.integers(-5, 500), st.text(max_size=5)),
+    customer_id=st.text(min_size=1, max_size=30),
+)
 def test_fuzzing_search_and_customers_finds_no_server_error(client, published, q, limit, customer_id):
     token = bearer(published, "rita")
     for response in (

@@ -11,13 +11,12 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 from fastapi.testclient import TestClient
-
 from published import bearer, logged_in
 
 from search import snapshot as snapshot_module
-from search.retry import WarehouseUnavailable
 from search.app import create_app
 from search.profile import customer_profile
+from search.retry import WarehouseUnavailable
 from search.snapshot import Snapshot, read_control, read_snapshot
 from search.staff import read_audit
 from search.store import Store
@@ -26,7 +25,10 @@ from search.store import Store
 def test_fast_path_and_sqlalchemy_path_read_the_same(published):
     fast = read_snapshot(published.url)
     with snapshot_module._reading_sqlalchemy(published.url) as reader:
-        generic = Snapshot.from_tables(reader.latest_run(), {n: reader.query(f'select * from "{n}"') for n in ("golden_customers", "customer_source_records")})
+        generic = Snapshot.from_tables(
+            reader.latest_run(),
+            {n: reader.query(f'select * from "{n}"') for n in ("golden_customers", "customer_source_records")},
+        )
     assert fast.run_id == generic.run_id and fast.customers == generic.customers
     assert fast.index.size == generic.index.size
     assert [r["customer_id"] for r in fast.search("王")] == [r["customer_id"] for r in generic.search("王")]
@@ -34,7 +36,9 @@ def test_fast_path_and_sqlalchemy_path_read_the_same(published):
 
 def test_optional_tables_are_loaded_when_published(published):
     snapshot = read_snapshot(published.url)
-    assert {"customer_orders", "customer_service_tickets", "golden_field_lineage", "customer_id_history"} <= set(snapshot.optional)
+    assert {"customer_orders", "customer_service_tickets", "golden_field_lineage", "customer_id_history"} <= set(
+        snapshot.optional
+    )
 
 
 def test_an_unpublished_warehouse_answers_nothing(tmp_path):
@@ -47,7 +51,13 @@ def test_an_unpublished_warehouse_answers_nothing(tmp_path):
 def test_a_warehouse_without_the_optional_tables(tmp_path, published):
     url = published.copy(tmp_path)
     with duckdb.connect(url.removeprefix("duckdb:///")) as con:
-        for table in ("customer_orders", "customer_service_tickets", "customer_salespeople", "golden_field_lineage", "match_review_queue"):
+        for table in (
+            "customer_orders",
+            "customer_service_tickets",
+            "customer_salespeople",
+            "golden_field_lineage",
+            "match_review_queue",
+        ):
             con.execute(f"drop table if exists {table}")
     snapshot = read_snapshot(url)
     profile = customer_profile(snapshot, "C00000001")
@@ -135,7 +145,9 @@ def _publish_new_run(url: str, hold_seconds: float, wait: bool = True) -> subpro
         con.close()
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     if wait:
         assert process.wait(timeout=30) == 0, process.stderr.read()
     return process
@@ -147,9 +159,19 @@ def _wait_for(process: subprocess.Popen, line: str) -> None:
 
 def test_a_merged_away_customer_id_leads_to_the_customer_who_holds_its_records(published):
     with duckdb.connect(str(published.directory / "w.duckdb"), read_only=True) as con:
-        tables = {n: con.sql(f"select * from {n}").to_arrow_table() for n in ("golden_customers", "customer_source_records", "customer_id_history")}
+        tables = {
+            n: con.sql(f"select * from {n}").to_arrow_table()
+            for n in ("golden_customers", "customer_source_records", "customer_id_history")
+        }
     history = tables["customer_id_history"]
-    merge = {"customer_id": "C09999999", "event": "merged", "related_customer_id": "C00000003", "record_count": 0, "run_id": "r2", "at": datetime.now()}
+    merge = {
+        "customer_id": "C09999999",
+        "event": "merged",
+        "related_customer_id": "C00000003",
+        "record_count": 0,
+        "run_id": "r2",
+        "at": datetime.now(),
+    }
     tables["customer_id_history"] = pa.concat_tables([history, pa.Table.from_pylist([merge], schema=history.schema)])
     snapshot = Snapshot.from_tables(("r2", None), tables, frozenset(tables))
     assert [r["customer_id"] for r in snapshot.search("c09999999")] == ["C00000003"]

@@ -33,7 +33,12 @@ def _customers(record_ids: list[int], pairs: pa.Table, lineage: dict) -> dict:
 
 
 def _probabilities(pairs: pa.Table) -> dict[tuple[int, int], float]:
-    return dict(zip(zip(pairs["record_id_l"].to_pylist(), pairs["record_id_r"].to_pylist()), pairs["match_probability"].to_pylist()))
+    return dict(
+        zip(
+            zip(pairs["record_id_l"].to_pylist(), pairs["record_id_r"].to_pylist()),
+            pairs["match_probability"].to_pylist(),
+        )
+    )
 
 
 def _assert_agree(duck: pa.Table, spark: pa.Table, record_ids: list[int], lineage: dict, label: str) -> None:
@@ -80,16 +85,28 @@ def test_spark_scores_new_records_as_duckdb_does(spark_sample):
     existing, new = records.filter(pc.invert(is_new)), records.filter(is_new)  # 90/10, across every source
     duck, duck_seconds = _timed(score_new_pairs, existing, new, model, SCORE_FLOOR)
     spark, spark_seconds = _timed(score_new_pairs_spark, existing, new, model, SCORE_FLOOR, SPARK_MASTER)
-    print(f"\nscore_new_pairs, {new.num_rows} new x {existing.num_rows} existing: DuckDB {duck_seconds:.1f}s, Spark {spark_seconds:.1f}s")
+    print(
+        f"\nscore_new_pairs, {new.num_rows} new x {existing.num_rows} existing: DuckDB {duck_seconds:.1f}s, Spark {spark_seconds:.1f}s"
+    )
     assert duck.num_rows > 0
     new_ids = set(new["record_id"].to_pylist())
-    assert all(a in new_ids or b in new_ids for a, b in zip(spark["record_id_l"].to_pylist(), spark["record_id_r"].to_pylist()))
+    assert all(
+        a in new_ids or b in new_ids for a, b in zip(spark["record_id_l"].to_pylist(), spark["record_id_r"].to_pylist())
+    )
     _assert_agree(duck, spark, records["record_id"].to_pylist(), _lineage(spark_sample.canonical), "new-record pairs")
 
 
 def _tricky_pairs(records: pa.Table) -> list[tuple[str | None, str | None]]:
     rng = random.Random(11)
-    pairs: list[tuple[str | None, str | None]] = [(None, "a"), ("a", None), (None, None), ("", ""), ("", "abc"), ("a", "a"), ("王", "汪")]
+    pairs: list[tuple[str | None, str | None]] = [
+        (None, "a"),
+        ("a", None),
+        (None, None),
+        ("", ""),
+        ("", "abc"),
+        ("a", "a"),
+        ("王", "汪"),
+    ]
     for column in ("name_tokens", "email_local", "address_std", "phone_e164"):
         values = sorted({v for v in records[column].to_pylist() if v})
         pairs += [(rng.choice(values), rng.choice(values)) for _ in range(40)]

@@ -19,7 +19,12 @@ def _duckdb_model() -> dict:
 def test_every_level_and_rule_becomes_spark_sql():
     model = spark_model(_duckdb_model(), {"phones"}, inline=False)
     assert model["sql_dialect"] == "spark"
-    conditions = [lv["sql_condition"] for c in model["comparisons"] for lv in c["comparison_levels"] if lv["sql_condition"] != "ELSE"]
+    conditions = [
+        lv["sql_condition"]
+        for c in model["comparisons"]
+        for lv in c["comparison_levels"]
+        if lv["sql_condition"] != "ELSE"
+    ]
     rules = [r["blocking_rule"] for r in model["blocking_rules_to_generate_predictions"]]
     assert all(r["sql_dialect"] == "spark" for r in model["blocking_rules_to_generate_predictions"])
     for sql in conditions + rules:
@@ -33,19 +38,30 @@ def test_translation_keeps_the_parameters():
     spark = spark_model(duck, {"phones"})
     for before, after in zip(duck["comparisons"], spark["comparisons"]):
         for a, b in zip(before["comparison_levels"], after["comparison_levels"]):
-            assert {k: v for k, v in a.items() if k != "sql_condition"} == {k: v for k, v in b.items() if k != "sql_condition"}
+            assert {k: v for k, v in a.items() if k != "sql_condition"} == {
+                k: v for k, v in b.items() if k != "sql_condition"
+            }
 
 
 def test_lists_and_strings_are_told_apart():
-    assert to_spark_sql("len(phones_l) = 0", {"phones"}) == "(CASE WHEN (phones_l) IS NULL THEN NULL ELSE SIZE(phones_l) END) = 0"
+    assert (
+        to_spark_sql("len(phones_l) = 0", {"phones"})
+        == "(CASE WHEN (phones_l) IS NULL THEN NULL ELSE SIZE(phones_l) END) = 0"
+    )
     assert to_spark_sql("len(name_full_l) > 3", {"phones"}) == "LENGTH(name_full_l) > 3"
     intersect = to_spark_sql("len(list_intersect(phones_l, phones_r)) > 0", {"phones"})
     assert "ARRAY_INTERSECT(FILTER(phones_l, x_ -> NOT x_ IS NULL), phones_r)" in intersect and "SIZE(" in intersect
 
 
 def test_string_distances_call_the_duckdb_stand_ins():
-    assert to_spark_sql("jaro_winkler_similarity(a_l, a_r) >= 0.9", inline=False) == "DUCKDB_JARO_WINKLER_SIMILARITY(a_l, a_r) >= 0.9"
-    assert to_spark_sql("damerau_levenshtein(upper(a_l), a_r) <= 1", inline=False) == "DUCKDB_DAMERAU_LEVENSHTEIN(UPPER(a_l), a_r) <= 1"
+    assert (
+        to_spark_sql("jaro_winkler_similarity(a_l, a_r) >= 0.9", inline=False)
+        == "DUCKDB_JARO_WINKLER_SIMILARITY(a_l, a_r) >= 0.9"
+    )
+    assert (
+        to_spark_sql("damerau_levenshtein(upper(a_l), a_r) <= 1", inline=False)
+        == "DUCKDB_DAMERAU_LEVENSHTEIN(UPPER(a_l), a_r) <= 1"
+    )
     inline = to_spark_sql("jaro_winkler_similarity(a_l, a_r) >= 0.9")
     assert "DUCKDB_" not in inline and "JARO" not in inline  # written out, not Spark's own jaro
     # measured in UTF-8 bytes exactly where this DuckDB measures them so

@@ -83,7 +83,9 @@ def test_the_design_follows_the_fields_present(links):
     compared = [c.create_comparison_dict("duckdb")["output_column_name"] for c in settings(names_and_dates).comparisons]
     assert compared == ["name", "birth_date_std"]
     blocks = prediction_blocks(names_and_dates)
-    assert ("name_tokens", "birth_date_std") in blocks and ("birth_date_std",) in blocks  # no contact key: looser blocks
+    assert ("name_tokens", "birth_date_std") in blocks and (
+        "birth_date_std",
+    ) in blocks  # no contact key: looser blocks
     assert all("phone" not in key and "email" not in key for keys in blocks for key in keys)
     assert ("birth_date_std",) not in prediction_blocks(data_profile(links)["fields"])  # contacts make them needless
 
@@ -114,7 +116,9 @@ def test_one_person_repeated_is_not_generic(links):
             "phone_e164": ["+8613912345678"] * 300,
             "wechat_std": [None] * 300,
         },
-        schema=pa.schema([(n, pa.string()) for n in ("name_tokens", "surname_py", "email_std", "phone_e164", "wechat_std")]),
+        schema=pa.schema(
+            [(n, pa.string()) for n in ("name_tokens", "surname_py", "email_std", "phone_e164", "wechat_std")]
+        ),
     )
     assert generic_values(person, ("phone_e164", "email_std")) == {}
 

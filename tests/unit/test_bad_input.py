@@ -17,7 +17,9 @@ from sources.incremental import read_folder
 from sources.ingest import FILE_REPORT_SCHEMA, NoSourceFiles, ingest, require_source_files
 from sources.reading import HOLDS_BAD_BYTE, NAMES_NOBODY, meaningful
 
-TMALL_HEADER = "订单编号,买家会员名,买家支付宝账号,总金额,买家实际支付金额,订单状态,收货人姓名,收货地址,联系电话,联系手机"
+TMALL_HEADER = (
+    "订单编号,买家会员名,买家支付宝账号,总金额,买家实际支付金额,订单状态,收货人姓名,收货地址,联系电话,联系手机"
+)
 CALL_HEADER = "工单号,创建时间,渠道,客户称呼,来电号码,关联订单号,类型,状态,满意度,问题描述"
 
 
@@ -54,14 +56,40 @@ def _assert_accounted(result) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [None, "", "  ", "-", "/", "无", "暂无", "未知", "不详", "N/A", "n/a", "Ｎ／Ａ", "?", "？", "***", "0", "00000000000",
-     "@", "@@@", ";;;;", "%%%%", "——", "xxx", "null"],
+    [
+        None,
+        "",
+        "  ",
+        "-",
+        "/",
+        "无",
+        "暂无",
+        "未知",
+        "不详",
+        "N/A",
+        "n/a",
+        "Ｎ／Ａ",
+        "?",
+        "？",
+        "***",
+        "0",
+        "00000000000",
+        "@",
+        "@@@",
+        ";;;;",
+        "%%%%",
+        "——",
+        "xxx",
+        "null",
+    ],
 )
 def test_placeholders_and_punctuation_identify_nobody(value):
     assert not meaningful(value)
 
 
-@pytest.mark.parametrize("value", ["张三", "王总", "Ann", "138****5678", "13800000001", "a@b.com", "a@", "wx_zs88", "10"])
+@pytest.mark.parametrize(
+    "value", ["张三", "王总", "Ann", "138****5678", "13800000001", "a@b.com", "a@", "wx_zs88", "10"]
+)
 def test_real_values_and_masked_phones_still_count(value):
     assert meaningful(value)
 
@@ -103,14 +131,22 @@ def test_a_junk_row_under_a_correct_header_is_quarantined_not_published(tmp_path
 
 def test_a_workbook_of_junk_rows_publishes_nobody(tmp_path):
     workbook = openpyxl.Workbook()
-    for row in (["姓名", "手机", "邮箱"], [";;;;", "%%%%", "@@@"], ["未知", "00000000000", "N/A"], ["王芳", "13812345678", None]):
+    for row in (
+        ["姓名", "手机", "邮箱"],
+        [";;;;", "%%%%", "@@@"],
+        ["未知", "00000000000", "N/A"],
+        ["王芳", "13812345678", None],
+    ):
         workbook.active.append(row)
     (tmp_path / "sales").mkdir()
     workbook.save(tmp_path / "sales" / "junk.xlsx")
     result = ingest(tmp_path)
     report = _report(result, "sales/junk.xlsx")
     assert (report["rows_read"], report["staged"], report["quarantined"]) == (3, 1, 2)
-    assert [(q["source_row"], q["reason"]) for q in _quarantined(result, "sales/junk.xlsx")] == [(1, NAMES_NOBODY), (2, NAMES_NOBODY)]
+    assert [(q["source_row"], q["reason"]) for q in _quarantined(result, "sales/junk.xlsx")] == [
+        (1, NAMES_NOBODY),
+        (2, NAMES_NOBODY),
+    ]
     assert [r["full_name"] for r in result.staged.to_pylist()] == ["王芳"]
 
 
@@ -163,7 +199,12 @@ def test_a_bad_byte_costs_only_its_row_in_every_csv_reader(tmp_path):
     tmall += "2,nick2,,2.00,2.00,交易成功,刘".encode("gb18030") + b"\xff" + ",,,13800000002\n".encode("gb18030")
     tmall += "3,nick3,,3.00,3.00,交易成功,王芳,,,13800000003\n".encode("gb18030")
     _write(tmp_path, "shop/gbk.csv", tmall)  # GB18030 with one byte that is not: only row 2 goes
-    sales = "姓名,电话\n张三,13800000001\n".encode() + "李".encode() + b"\xfe\xff" + ",13800000002\n王五,13800000003\n".encode()
+    sales = (
+        "姓名,电话\n张三,13800000001\n".encode()
+        + "李".encode()
+        + b"\xfe\xff"
+        + ",13800000002\n王五,13800000003\n".encode()
+    )
     _write(tmp_path, "sales/utf8.csv", sales)
     calls = (CALL_HEADER + "\nGD1,2025/02/13 18:39,电话,李先生,13800000001,,投诉,处理中,,\n").encode()
     calls += "GD2,2025/02/13 18:40,电话,王\x00女士,13800000002,,投诉,处理中,,\n".encode()
@@ -242,8 +283,14 @@ def _formula_workbook(path: Path) -> None:
     sheet = workbook.active
     sheet.title = "客户"
     sheet["B1"] = "2025 客户"  # a title row, and a table that starts in column B
-    rows = [["姓名", "手机", "备注"], ["张三", "=13200132000", None], ["李四", '="138 0013 8000"', None], ["王五", "=C3&B3", "老客户"],
-            ["赵六", 13900000001, None], ['=CONCAT("a","b")', None, None]]
+    rows = [
+        ["姓名", "手机", "备注"],
+        ["张三", "=13200132000", None],
+        ["李四", '="138 0013 8000"', None],
+        ["王五", "=C3&B3", "老客户"],
+        ["赵六", 13900000001, None],
+        ['=CONCAT("a","b")', None, None],
+    ]
     for r, values in enumerate(rows, start=2):
         for c, value in enumerate(values, start=2):
             if value is not None:
@@ -280,8 +327,15 @@ def test_workbooks_without_uncached_formulas_keep_the_fast_path(tmp_path):
 
 @pytest.mark.parametrize(
     ("formula", "literal"),
-    [("=13200132000", "13200132000"), ('="138 0013 8000"', "138 0013 8000"), ('="say ""hi"""', 'say "hi"'),
-     ("=+8613800138000", "+8613800138000"), ("=A2&B2", None), ("=SUM(1,2)", None), ("=", None)],
+    [
+        ("=13200132000", "13200132000"),
+        ('="138 0013 8000"', "138 0013 8000"),
+        ('="say ""hi"""', 'say "hi"'),
+        ("=+8613800138000", "+8613800138000"),
+        ("=A2&B2", None),
+        ("=SUM(1,2)", None),
+        ("=", None),
+    ],
 )
 def test_formula_literal(formula, literal):
     assert formula_literal(formula) == literal

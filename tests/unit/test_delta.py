@@ -10,11 +10,20 @@ THRESHOLD = 0.9
 
 
 def _records(ids):
-    return pa.table({"record_id": pa.array(ids, pa.int64()), "source_file": [f"f{i}" for i in ids], "source_sheet": [""] * len(ids), "source_row": pa.array(ids, pa.int64())})
+    return pa.table(
+        {
+            "record_id": pa.array(ids, pa.int64()),
+            "source_file": [f"f{i}" for i in ids],
+            "source_sheet": [""] * len(ids),
+            "source_row": pa.array(ids, pa.int64()),
+        }
+    )
 
 
 def _base(customer_of_record: dict[int, str]):
-    return _records(list(customer_of_record)).append_column("customer_id", pa.array(list(customer_of_record.values()), pa.string()))
+    return _records(list(customer_of_record)).append_column(
+        "customer_id", pa.array(list(customer_of_record.values()), pa.string())
+    )
 
 
 def _pairs(*edges):

@@ -30,8 +30,18 @@ SALES_HEADERS = {
     "客户姓名,手机,微信,邮箱,地址,生日,最近联系日期,重要程度,营销许可,备注",
     "Name,Mobile,Email,Company,City,Birthday,Last contact,Do not contact,Notes",
 }
-HELPDESK_KEYS = ["ticket_id", "created_at", "channel", "requester", "order_no", "type", "status",
-                 "satisfaction", "unsubscribe", "subject"]
+HELPDESK_KEYS = [
+    "ticket_id",
+    "created_at",
+    "channel",
+    "requester",
+    "order_no",
+    "type",
+    "status",
+    "satisfaction",
+    "unsubscribe",
+    "subject",
+]
 HONORIFIC = re.compile(r"^[\u4e00-\u9fff]{1,2}(先生|女士|总|姐|老师|哥)$")
 MASKED = re.compile(r"^1\d{2}\*{4}\d{4}$")
 LANDLINE = re.compile(r"^0\d{2,3}-\d{7,8}$")
@@ -40,6 +50,7 @@ LANDLINE = re.compile(r"^0\d{2,3}-\d{7,8}$")
 # ---------------------------------------------------------------------------------------------
 # Reading a generated set back, the way a reader of the formats would.
 # ---------------------------------------------------------------------------------------------
+
 
 class Sources:
     """Every data row of a generated set, keyed like the truth: (file, sheet, row number)."""
@@ -68,7 +79,7 @@ class Sources:
                 rows = [list(r) for r in ws.iter_rows(values_only=True)]
                 h = next(k for k, r in enumerate(rows) if sum(v is not None for v in r) >= 3)
                 self.titles += [r[0] for r in rows[:h]]
-                self._add(rel, ws.title, rows[h], rows[h + 1:])
+                self._add(rel, ws.title, rows[h], rows[h + 1 :])
             wb.close()
         else:
             encoding = "gbk" if rel.startswith("shop/tmall") else "utf-8-sig"
@@ -95,13 +106,17 @@ def demo(tmp_path_factory) -> Sources:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # Determinism
 # ---------------------------------------------------------------------------------------------
+
 
 def test_same_seed_gives_byte_identical_files_and_another_seed_does_not(tmp_path):
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
@@ -115,8 +130,9 @@ def test_output_does_not_depend_on_the_process_hash_seed(tmp_path):
     script = "import sys; from demo.generate import generate_sources; generate_sources(sys.argv[1], 150, seed=2)"
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        subprocess.run([sys.executable, "-c", script, str(tmp_path / hash_seed / "sources")],
-                       cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / hash_seed / "sources")], cwd=ROOT, env=env, check=True
+        )
     assert _digest(tmp_path / "1") == _digest(tmp_path / "2")
 
 
@@ -131,6 +147,7 @@ def test_workbooks_written_by_worker_processes_are_identical(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Truth and formats
 # ---------------------------------------------------------------------------------------------
+
 
 def test_every_truth_key_is_exactly_one_data_row(demo):
     keys = [(t["source_file"], t["sheet"], int(t["row_number"])) for t in demo.truth_rows]
@@ -178,9 +195,13 @@ def test_proportions_look_like_the_sample(demo):
     share = collections.Counter()
     for t in demo.truth_rows:
         share[t["source_file"].split("/")[0] if t["source_file"].startswith("sales/") else t["source_file"]] += 1
-    expected = {"shop/tmall_orders_2025.csv": 0.31, "shop/shopify_orders_export.csv": 0.17,
-                "sales": 0.27, "service/call_center_tickets.csv": 0.15,
-                "service/helpdesk_tickets.jsonl": 0.11}
+    expected = {
+        "shop/tmall_orders_2025.csv": 0.31,
+        "shop/shopify_orders_export.csv": 0.17,
+        "sales": 0.27,
+        "service/call_center_tickets.csv": 0.15,
+        "service/helpdesk_tickets.jsonl": 0.11,
+    }
     for source, want in expected.items():
         assert abs(share[source] / total - want) < 0.05, source
     per_person = collections.Counter(t["person_id"] for t in demo.truth_rows)
@@ -190,6 +211,7 @@ def test_proportions_look_like_the_sample(demo):
 # ---------------------------------------------------------------------------------------------
 # Links the truth must keep
 # ---------------------------------------------------------------------------------------------
+
 
 def test_ticket_order_numbers_are_real_tmall_orders_of_the_same_person(demo):
     order_person = {r["订单编号"]: t["person_id"] for _, r, t in demo.of("shop/tmall")}
@@ -225,8 +247,7 @@ def test_opt_out_signals_match_what_the_rows_say(demo):
             says = row["Accepts Marketing"] == "no"
         elif key[0].startswith("sales/"):
             note = row.get("备注") or row.get("Notes") or ""
-            says = (any(n in note for n in notes) or row.get("营销许可") == "否"
-                    or row.get("Do not contact") == "Y")
+            says = any(n in note for n in notes) or row.get("营销许可") == "否" or row.get("Do not contact") == "Y"
         else:
             says = False
         assert t["opt_out_signal"] == ("1" if says else "0"), key
@@ -236,6 +257,7 @@ def test_opt_out_signals_match_what_the_rows_say(demo):
 # The messes
 # ---------------------------------------------------------------------------------------------
 
+
 def _names(demo):
     """Every person name shown anywhere, with its person id."""
     out = []
@@ -243,8 +265,14 @@ def _names(demo):
         if key[0].endswith(".jsonl"):
             name = row["requester"]["name"]
         else:
-            name = next((row[h] for h in ("收货人姓名", "Billing Name", "客户称呼", "客户姓名", "姓名", "联系人", "Name")
-                         if h in row), None)
+            name = next(
+                (
+                    row[h]
+                    for h in ("收货人姓名", "Billing Name", "客户称呼", "客户姓名", "姓名", "联系人", "Name")
+                    if h in row
+                ),
+                None,
+            )
         if name:
             out.append((str(name), t["person_id"], key[0]))
     return out
@@ -256,8 +284,14 @@ def _phones(demo):
         if key[0].endswith(".jsonl"):
             phone = row["requester"]["phone"]
         else:
-            phone = next((row[h] for h in ("联系手机", "Billing Phone", "来电号码", "联系电话", "电话", "手机", "Mobile")
-                          if h in row and row[h]), None)
+            phone = next(
+                (
+                    row[h]
+                    for h in ("联系手机", "Billing Phone", "来电号码", "联系电话", "电话", "手机", "Mobile")
+                    if h in row and row[h]
+                ),
+                None,
+            )
         if phone:
             out.append((str(phone), t["person_id"], key[0]))
     return out
@@ -285,10 +319,16 @@ def test_names_are_messy_in_the_documented_ways(demo):
             family_first |= f"{sur} {given}" in seen
     assert given_first and family_first
     # typos: a shown Chinese name one character away from the true one
-    assert any(len(n) == len(people.sur[i] + people.given[i]) and n != people.sur[i] + people.given[i]
-               and n[:len(people.sur[i])] == people.sur[i] and not HONORIFIC.match(n)
-               and to_simplified.convert(n) == n
-               for i, seen in shown.items() if people.cn[i] for n in seen)
+    assert any(
+        len(n) == len(people.sur[i] + people.given[i])
+        and n != people.sur[i] + people.given[i]
+        and n[: len(people.sur[i])] == people.sur[i]
+        and not HONORIFIC.match(n)
+        and to_simplified.convert(n) == n
+        for i, seen in shown.items()
+        if people.cn[i]
+        for n in seen
+    )
 
 
 def test_phones_are_messy_in_the_documented_ways(demo):
@@ -296,8 +336,14 @@ def test_phones_are_messy_in_the_documented_ways(demo):
     texts = [p for p, _, _ in phones]
     assert any(MASKED.match(p) for p, _, f in phones if f.startswith("shop/tmall"))
     assert any(" / " in p for p in texts)
-    for pattern in (r"^1\d{10}$", r"^1\d{2}-\d{4}-\d{4}$", r"^\+86 1\d{2} \d{4} \d{4}$", r"^861\d{10}$",
-                    r"^00861\d{10}$", r"^\+1 \(\d{3}\) \d{3}-\d{4}$"):
+    for pattern in (
+        r"^1\d{10}$",
+        r"^1\d{2}-\d{4}-\d{4}$",
+        r"^\+86 1\d{2} \d{4} \d{4}$",
+        r"^861\d{10}$",
+        r"^00861\d{10}$",
+        r"^\+1 \(\d{3}\) \d{3}-\d{4}$",
+    ):
         assert any(re.match(pattern, p) for p in texts), pattern
     # shared office lines: one number, several different people
     by_line = collections.defaultdict(set)
@@ -313,8 +359,9 @@ def test_sales_sheets_carry_the_documented_messes(demo):
     assert "微信同号" in values
     assert any(re.fullmatch(r"\d{4}年\d\d月\d\d日", v) for v in values)
     assert any(isinstance(row.get("最近联系日期"), int) for _, row, _ in sales)  # Excel serials
-    assert any("1900" in v or v == "1" for _, row, _ in sales
-               for v in [str(row.get("生日") or row.get("Birthday") or "")])
+    assert any(
+        "1900" in v or v == "1" for _, row, _ in sales for v in [str(row.get("生日") or row.get("Birthday") or "")]
+    )
     assert any(t for t in demo.titles)  # a title row above the header
     # DD/MM vs MM/DD: consistent per column and decidable from a day above 12
     for (rel, sheet), header in demo.headers.items():
@@ -388,6 +435,7 @@ def test_hard_profile_shares_placeholder_contacts_across_people_and_has_more_nam
 # ---------------------------------------------------------------------------------------------
 # Later exports
 # ---------------------------------------------------------------------------------------------
+
 
 def test_later_export_reuses_people_adds_new_ones_and_appends_truth(tmp_path):
     out = tmp_path / "sources"

@@ -6,7 +6,13 @@ from linkage.predict import PAIR_SCHEMA
 
 
 def _pairs(*edges):
-    return pa.Table.from_pylist([{"record_id_l": a, "record_id_r": b, "match_probability": p, "match_weight": None, "kind": "model"} for a, b, p in edges], schema=PAIR_SCHEMA)
+    return pa.Table.from_pylist(
+        [
+            {"record_id_l": a, "record_id_r": b, "match_probability": p, "match_weight": None, "kind": "model"}
+            for a, b, p in edges
+        ],
+        schema=PAIR_SCHEMA,
+    )
 
 
 def test_cluster_joins_only_pairs_above_threshold():
@@ -32,7 +38,12 @@ def test_merge_keeps_the_larger_id_and_records_the_other_as_merged():
     previous = {1: "C00000001", 2: "C00000001", 3: "C00000002"}
     a = assign_ids({1: 1, 2: 1, 3: 1}, previous, next_number=3)
     assert set(a.customer_of_record.values()) == {"C00000001"}
-    assert {"customer_id": "C00000002", "event": "merged", "related_customer_id": "C00000001", "record_count": 0} in a.history
+    assert {
+        "customer_id": "C00000002",
+        "event": "merged",
+        "related_customer_id": "C00000001",
+        "record_count": 0,
+    } in a.history
 
 
 def test_split_keeps_the_id_on_the_larger_part():
@@ -40,7 +51,12 @@ def test_split_keeps_the_id_on_the_larger_part():
     a = assign_ids({1: 1, 2: 1, 3: 3}, previous, next_number=2)
     assert a.customer_of_record[1] == a.customer_of_record[2] == "C00000001"
     assert a.customer_of_record[3] == "C00000002"
-    assert {"customer_id": "C00000002", "event": "split", "related_customer_id": "C00000001", "record_count": 1} in a.history
+    assert {
+        "customer_id": "C00000002",
+        "event": "split",
+        "related_customer_id": "C00000001",
+        "record_count": 1,
+    } in a.history
 
 
 def test_new_records_join_existing_customer_without_changing_its_id():

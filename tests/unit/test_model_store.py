@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
@@ -34,7 +34,7 @@ def _records(rows: int = 3) -> pa.Table:
 
 def _document(profile: dict = PROFILE, splink: dict = SPLINK, month: int = 3) -> dict:
     """A model document as if trained on the first of that month."""
-    return new_document(splink, profile, now=datetime(2025, month, 1, tzinfo=timezone.utc))
+    return new_document(splink, profile, now=datetime(2025, month, 1, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -85,7 +85,13 @@ def test_surname_readings(raw, pinyin):
 )
 def test_honorific_leaves_a_partial_surname(raw, surname, pinyin):
     parsed = parse_name(raw)
-    assert (parsed.name, parsed.surname, parsed.given, parsed.pinyin, parsed.is_partial) == (surname, surname, None, pinyin, True)
+    assert (parsed.name, parsed.surname, parsed.given, parsed.pinyin, parsed.is_partial) == (
+        surname,
+        surname,
+        None,
+        pinyin,
+        True,
+    )
 
 
 @pytest.mark.parametrize("raw", ["王小明", "李小龙", "老舍文", "张老师傅们"])
@@ -124,7 +130,9 @@ def test_pinyin_like_nicknames_fold_only_for_western_surnames(raw, pinyin):
     assert parse_name(raw).pinyin == pinyin
 
 
-@pytest.mark.parametrize("raw, surname", [("Mr. Smith", "smith"), ("Mrs Brown", "brown"), ("DR. WHO", "who"), ("Ms. Lee", "lee")])
+@pytest.mark.parametrize(
+    "raw, surname", [("Mr. Smith", "smith"), ("Mrs Brown", "brown"), ("DR. WHO", "who"), ("Ms. Lee", "lee")]
+)
 def test_title_and_one_name_is_partial(raw, surname):
     parsed = parse_name(raw)
     assert (parsed.surname, parsed.given, parsed.is_partial, parsed.script) == (surname, None, True, "latin")
@@ -140,7 +148,13 @@ def test_title_and_one_name_is_partial(raw, surname):
 )
 def test_mixed_scripts(raw, name, surname, given_name, pinyin):
     parsed = parse_name(raw)
-    assert (parsed.name, parsed.surname, parsed.given, parsed.pinyin, parsed.script) == (name, surname, given_name, pinyin, "han")
+    assert (parsed.name, parsed.surname, parsed.given, parsed.pinyin, parsed.script) == (
+        name,
+        surname,
+        given_name,
+        pinyin,
+        "han",
+    )
 
 
 @pytest.mark.parametrize("raw", [None, "", "   ", "12345", "---", "？？", "n/a", "先生", "未知", "  .  "])
@@ -155,7 +169,13 @@ def test_minority_name_keeps_its_separator():
 
 @pytest.mark.parametrize(
     "a, b",
-    [("Wei Zhang", "张伟"), ("Zhang Wei", "張偉"), ("ZHANG Wei", "Wei Zhang"), ("Xiuying Zhang", "张秀英"), ("Bill Gates", "Gates, William")],
+    [
+        ("Wei Zhang", "张伟"),
+        ("Zhang Wei", "張偉"),
+        ("ZHANG Wei", "Wei Zhang"),
+        ("Xiuying Zhang", "张秀英"),
+        ("Bill Gates", "Gates, William"),
+    ],
 )
 def test_name_tokens_ignore_order(a, b):
     assert name_tokens(parse_name(a).pinyin) == name_tokens(parse_name(b).pinyin)

@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from sources.ingest import ingest
 from sources.reading import clean_cell
 
-cells = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["王总", "13812345678", "138****5678", "微信同号", "45626", "03/04/2025", "退订", "a@b.c", '"', "\n", ","]))
+cells = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["王总", "13812345678", "138****5678", "微信同号", "45626", "03/04/2025", "退订", "a@b.c", '"', "\n", ","]
+    ),
+)
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -45,18 +51,31 @@ def test_garbled_sales_rows_are_staged_or_quarantined(rows):
 
 
 @FAST
-@given(st.lists(st.one_of(st.text(max_size=40), st.dictionaries(st.sampled_from(["ticket_id", "requester", "order_no", "type"]), cells).map(json.dumps)), max_size=15))
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.dictionaries(st.sampled_from(["ticket_id", "requester", "order_no", "type"]), cells).map(json.dumps),
+        ),
+        max_size=15,
+    )
+)
 def test_garbled_json_lines_are_staged_or_quarantined(lines):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "service").mkdir()
         text = "\n".join(line.replace("\n", " ") for line in lines)
-        (root / "service" / "desk.jsonl").write_text("{" + text if text and not text.lstrip().startswith("{") else text, encoding="utf-8")
+        (root / "service" / "desk.jsonl").write_text(
+            "{" + text if text and not text.lstrip().startswith("{") else text, encoding="utf-8"
+        )
         _accounted(root)
 
 
 @FAST
-@given(st.binary(max_size=600), st.sampled_from(["shop/x.csv", "sales/x.xlsx", "sales/x.csv", "service/x.csv", "service/x.jsonl", "mapped/x.yaml"]))
+@given(
+    st.binary(max_size=600),
+    st.sampled_from(["shop/x.csv", "sales/x.xlsx", "sales/x.csv", "service/x.csv", "service/x.jsonl", "mapped/x.yaml"]),
+)
 def test_random_bytes_never_stop_the_other_files(data, name):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

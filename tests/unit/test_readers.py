@@ -18,7 +18,10 @@ def sample_result(sample_sources):
 
 
 def test_every_truth_row_is_staged(sample_result, sample_truth):
-    staged = {(r["source_file"], r["source_sheet"], r["source_row"]) for r in sample_result.staged.select(["source_file", "source_sheet", "source_row"]).to_pylist()}
+    staged = {
+        (r["source_file"], r["source_sheet"], r["source_row"])
+        for r in sample_result.staged.select(["source_file", "source_sheet", "source_row"]).to_pylist()
+    }
     with open(sample_truth, encoding="utf-8") as handle:
         truth = {(r["source_file"], r["sheet"], int(r["row_number"])) for r in csv.DictReader(handle)}
     assert truth - staged == set()
@@ -49,8 +52,16 @@ def test_sales_sheet_below_a_title_row_is_read_with_salesperson(sample_result):
 
 def test_consent_signals_are_read(sample_result, sample_truth):
     with open(sample_truth, encoding="utf-8") as handle:
-        signals = {(r["source_file"], r["sheet"], int(r["row_number"])) for r in csv.DictReader(handle) if r["opt_out_signal"] == "1"}
-    opted = {(r["source_file"], r["source_sheet"], r["source_row"]) for r in sample_result.staged.to_pylist() if r["marketing_opt_out"]}
+        signals = {
+            (r["source_file"], r["sheet"], int(r["row_number"]))
+            for r in csv.DictReader(handle)
+            if r["opt_out_signal"] == "1"
+        }
+    opted = {
+        (r["source_file"], r["source_sheet"], r["source_row"])
+        for r in sample_result.staged.to_pylist()
+        if r["marketing_opt_out"]
+    }
     assert signals <= opted
 
 
@@ -58,7 +69,9 @@ def test_per_file_counts_reconcile(sample_result):
     staged = Counter(sample_result.staged.column("source_file").to_pylist())
     quarantined = Counter(sample_result.quarantined.column("source_file").to_pylist())
     for f in sample_result.files:
-        assert f["rows_read"] == staged[f["source_file"]] + quarantined[f["source_file"]] == f["staged"] + f["quarantined"]
+        assert (
+            f["rows_read"] == staged[f["source_file"]] + quarantined[f["source_file"]] == f["staged"] + f["quarantined"]
+        )
 
 
 @pytest.fixture()
@@ -70,7 +83,9 @@ def broken_sources(tmp_path, sample_sources) -> Path:
     (root / "shop" / "random.csv").write_bytes(bytes(range(256)) * 8)
     (root / "shop" / "unknown_platform.csv").write_text("订单ID,客户,金额\n1,张三,10\n", encoding="utf-8")
     lines = (root / "service" / "helpdesk_tickets.jsonl").read_text(encoding="utf-8").splitlines()
-    (root / "service" / "helpdesk_tickets.jsonl").write_text("\n".join(lines[:3] + [lines[3][:40]] + lines[4:]) + "\n", encoding="utf-8")
+    (root / "service" / "helpdesk_tickets.jsonl").write_text(
+        "\n".join(lines[:3] + [lines[3][:40]] + lines[4:]) + "\n", encoding="utf-8"
+    )
     (root / "sales" / "no_columns.csv").write_text("日期,金额\n2025-01-01,100\n", encoding="utf-8")
     return root
 

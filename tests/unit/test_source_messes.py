@@ -7,8 +7,6 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
-import pyarrow as pa
-import pytest
 
 from sources.canonical import standardise
 from sources.ingest import ingest
@@ -47,7 +45,10 @@ def test_title_row_several_sheets_and_english_headers(tmp_path):
 
 def test_day_month_order_is_decided_per_column_and_ambiguity_is_flagged(tmp_path):
     (tmp_path / "sales").mkdir()
-    (tmp_path / "sales" / "dmy.csv").write_text("Name,Phone,Birthday,Last contact\nA,13800000001,25/12/1980,03/04/2025\nB,13800000002,05/06/1990,13/01/2025\n", encoding="utf-8")
+    (tmp_path / "sales" / "dmy.csv").write_text(
+        "Name,Phone,Birthday,Last contact\nA,13800000001,25/12/1980,03/04/2025\nB,13800000002,05/06/1990,13/01/2025\n",
+        encoding="utf-8",
+    )
     (tmp_path / "sales" / "unsure.csv").write_text("Name,Phone,Birthday\nC,13800000003,03/04/1985\n", encoding="utf-8")
     rows = {r["full_name"]: r for r in _records(tmp_path)}
     assert rows["A"]["birth_date"] == "1980-12-25" and rows["B"]["birth_date"] == "1990-06-05"  # DMY from 25/12
@@ -101,7 +102,9 @@ def test_shopify_line_items_carry_the_order_customer(tmp_path):
 
 def test_two_phones_in_a_cell_and_wechat_same_as_phone(tmp_path):
     (tmp_path / "sales").mkdir()
-    (tmp_path / "sales" / "x.csv").write_text("客户姓名,手机,微信\n陈姐,13812345678 / 139-1234-5678,微信同号\n", encoding="utf-8")
+    (tmp_path / "sales" / "x.csv").write_text(
+        "客户姓名,手机,微信\n陈姐,13812345678 / 139-1234-5678,微信同号\n", encoding="utf-8"
+    )
     (row,) = standardise(ingest(tmp_path).staged).to_pylist()
     assert row["phones"] == ["+8613812345678", "+8613912345678"]
     assert row["wechat_std"] == "13812345678"
@@ -115,10 +118,20 @@ def test_tickets_keep_their_order_numbers_and_opt_out_requests(tmp_path):
         "GD1,2025/02/13 18:39,电话,李先生,13800000001,3000000903143415475,投诉,处理中,,客户要求不再接收营销短信\n",
         encoding="utf-8",
     )
-    ticket = {"ticket_id": "W-1", "created_at": "2025-01-02T08:00:00+08:00", "requester": {"name": "Ann", "email": None, "phone": None}, "order_no": "#1001", "type": "repair", "unsubscribe": True}
+    ticket = {
+        "ticket_id": "W-1",
+        "created_at": "2025-01-02T08:00:00+08:00",
+        "requester": {"name": "Ann", "email": None, "phone": None},
+        "order_no": "#1001",
+        "type": "repair",
+        "unsubscribe": True,
+    }
     (tmp_path / "service" / "desk.jsonl").write_text(json.dumps(ticket) + "\n\n", encoding="utf-8")
     rows = {r["source_system"]: r for r in _records(tmp_path)}
-    assert rows["call_center"]["related_order_id"] == "3000000903143415475" and rows["call_center"]["ticket_type"] == "complaint"
+    assert (
+        rows["call_center"]["related_order_id"] == "3000000903143415475"
+        and rows["call_center"]["ticket_type"] == "complaint"
+    )
     assert rows["call_center"]["marketing_opt_out"] is True
     assert rows["helpdesk"]["related_order_id"] == "#1001" and rows["helpdesk"]["marketing_opt_out"] is True
 
@@ -143,7 +156,9 @@ def test_unchanged_files_are_skipped_by_fingerprint(tmp_path):
 
 def test_fields_that_fail_to_parse_become_null_with_a_flag(tmp_path):
     (tmp_path / "sales").mkdir()
-    (tmp_path / "sales" / "x.csv").write_text("姓名,电话,邮箱,生日\n张三,138****5678,not-an-email,1900-01-01\n", encoding="utf-8")
+    (tmp_path / "sales" / "x.csv").write_text(
+        "姓名,电话,邮箱,生日\n张三,138****5678,not-an-email,1900-01-01\n", encoding="utf-8"
+    )
     (row,) = standardise(ingest(tmp_path).staged).to_pylist()
     assert (row["phone_e164"], row["email_std"], row["birth_date_std"]) == (None, None, None)
     assert set(row["quality_flags"].split(";")) == {"phone_unusable", "email_invalid", "birth_date_implausible"}

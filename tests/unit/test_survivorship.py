@@ -8,11 +8,25 @@ from linkage.survivorship import FUTURE_EVENT_FLAG, build_crosswalk, build_golde
 from sources.schema import CANONICAL_SCHEMA
 
 COLUMNS = {
-    "customer_id": pa.string(), "source_system": pa.string(), "source_file": pa.string(), "source_sheet": pa.string(),
-    "source_row": pa.int64(), "event_at": pa.timestamp("us"), "salesperson": pa.string(), "name": pa.string(),
-    "name_pinyin": pa.string(), "name_is_partial": pa.bool_(), "phone": pa.string(), "email": pa.string(),
-    "wechat": pa.string(), "birth_date": pa.date32(), "province": pa.string(), "city": pa.string(),
-    "district": pa.string(), "address": pa.string(), "marketing_opt_out": pa.bool_(),
+    "customer_id": pa.string(),
+    "source_system": pa.string(),
+    "source_file": pa.string(),
+    "source_sheet": pa.string(),
+    "source_row": pa.int64(),
+    "event_at": pa.timestamp("us"),
+    "salesperson": pa.string(),
+    "name": pa.string(),
+    "name_pinyin": pa.string(),
+    "name_is_partial": pa.bool_(),
+    "phone": pa.string(),
+    "email": pa.string(),
+    "wechat": pa.string(),
+    "birth_date": pa.date32(),
+    "province": pa.string(),
+    "city": pa.string(),
+    "district": pa.string(),
+    "address": pa.string(),
+    "marketing_opt_out": pa.bool_(),
 }
 
 
@@ -20,7 +34,14 @@ def crosswalk(*rows: dict) -> pa.Table:
     filled = []
     for i, row in enumerate(rows, start=1):
         base = dict.fromkeys(COLUMNS)
-        base.update(customer_id="C1", source_system="tmall", source_file="shop/t.csv", source_sheet="", source_row=i, name_is_partial=False)
+        base.update(
+            customer_id="C1",
+            source_system="tmall",
+            source_file="shop/t.csv",
+            source_sheet="",
+            source_row=i,
+            name_is_partial=False,
+        )
         base.update(row)
         filled.append(base)
     return pa.Table.from_pylist(filled, schema=pa.schema(COLUMNS))
@@ -43,9 +64,21 @@ def test_full_chinese_name_beats_honorific_and_romanised_forms():
 
 def test_most_recent_phone_and_address_most_frequent_email_with_lineage():
     g, lineage = golden_of(
-        {"phone": "+8613800000001", "email": "a@x.com", "address": "杭州市西湖区1号", "city": "杭州市", "event_at": datetime(2023, 1, 1)},
+        {
+            "phone": "+8613800000001",
+            "email": "a@x.com",
+            "address": "杭州市西湖区1号",
+            "city": "杭州市",
+            "event_at": datetime(2023, 1, 1),
+        },
         {"phone": "+8613800000002", "email": "a@x.com", "event_at": datetime(2025, 1, 1)},
-        {"email": "typo@x.com", "address": "上海市浦东新区2号", "city": "上海市", "province": "上海市", "event_at": datetime(2024, 1, 1)},
+        {
+            "email": "typo@x.com",
+            "address": "上海市浦东新区2号",
+            "city": "上海市",
+            "province": "上海市",
+            "event_at": datetime(2024, 1, 1),
+        },
     )
     assert g["phone"] == "+8613800000002" and g["email"] == "a@x.com"
     assert (g["address"], g["city"], g["province"]) == ("上海市浦东新区2号", "上海市", "上海市")  # from one record
@@ -60,7 +93,9 @@ def test_any_opt_out_wins_across_systems():
     )
     assert g["marketing_opt_out"] is True
     assert g["marketing_opt_out_source"].startswith("sales:") and g["marketing_opt_out_at"] == datetime(2023, 1, 1)
-    assert {"field": "marketing_opt_out", "rule": "least_permissive"}.items() <= next(r for r in lineage if r["field"] == "marketing_opt_out").items()
+    assert {"field": "marketing_opt_out", "rule": "least_permissive"}.items() <= next(
+        r for r in lineage if r["field"] == "marketing_opt_out"
+    ).items()
 
 
 def test_a_later_opt_in_in_the_same_channel_lifts_an_opt_out():
@@ -80,7 +115,11 @@ def test_an_undated_opt_out_is_never_lifted():
 
 
 def test_no_consent_signal_means_not_opted_out_and_birth_date_by_majority():
-    g, _ = golden_of({"birth_date": date(1990, 1, 2)}, {"birth_date": date(1990, 1, 2)}, {"birth_date": date(1990, 2, 1), "event_at": datetime(2025, 1, 1)})
+    g, _ = golden_of(
+        {"birth_date": date(1990, 1, 2)},
+        {"birth_date": date(1990, 1, 2)},
+        {"birth_date": date(1990, 2, 1), "event_at": datetime(2025, 1, 1)},
+    )
     assert g["marketing_opt_out"] is False and g["birth_date"] == date(1990, 1, 2)
 
 
