@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
 venv=$(mktemp -d)
-trap 'rm -rf "$venv"' EXIT
+trap 'rm -rf "$venv" build' EXIT  # pip builds the project in place: build/ is its leftover
 "$PYTHON" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip setuptools
 "$venv/bin/python" -m pip install --quiet '.[dev]'
