@@ -36,6 +36,7 @@ from sources.reading import (
     decode_text,
     fingerprint,
     json_lines,
+    row_by_header,
 )
 
 DATA_SUFFIXES = TEXT_TABLE_SUFFIXES | SPREADSHEET_SUFFIXES | {".parquet", ".jsonl", ".json"}
@@ -65,7 +66,7 @@ def read_table(path: Path, encoding: str = "auto", records: str | None = None) -
             data = data.decode(encoding, BAD_BYTE_ERRORS).encode("utf-8")  # a bad byte costs its row
         rows = csv_rows(data)
         header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
-        return [dict(zip(header, row)) for row in rows[1:]]
+        return [row_by_header(header, row) for row in rows[1:]]
     if suffix in {".jsonl", ".json"}:
         return json_records(decode_text(path.read_bytes()), records)
     if suffix == ".parquet":
@@ -121,7 +122,7 @@ def _sheet_records(data: bytes) -> list[dict]:
     sheets = workbook_sheets(data)
     rows = sheets[0][1] if sheets else []
     header = [str(c).strip() if c is not None else "" for c in rows[0]] if rows else []
-    return [dict(zip(header, row)) for row in rows[1:]]
+    return [row_by_header(header, row) for row in rows[1:]]
 
 
 def json_records(text: str, records: str | None = None) -> list[dict | BadLine]:

@@ -259,3 +259,16 @@ def clean_cell(value) -> str | None:
 
 def relative_name(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+def row_by_header(header: list[str], row: list, clean=lambda v: v) -> dict:
+    """A row as {header: value}. A header written twice keeps both cells: their distinct values
+    are joined with ' / ' (a second phone is a second phone), never silently overwritten."""
+    found: dict = {}
+    for name, value in zip(header, row):
+        value = clean(value)
+        if name not in found or found[name] in (None, ""):
+            found[name] = value
+        elif value not in (None, "") and str(value) not in str(found[name]).split(" / "):
+            found[name] = f"{found[name]} / {value}"
+    return found

@@ -14,6 +14,7 @@ from sources.reading import (
     decode_text,
     json_lines,
     looks_binary,
+    row_by_header,
 )
 from sources.standardise.consent import mentions_opt_out
 from sources.standardise.dates import parse_datetime
@@ -54,7 +55,7 @@ def read_service_file(path: Path, result: FileResult) -> None:
     for number, row in enumerate(rows[1:], start=1):
         if not any(c.strip() for c in row):
             continue
-        raw = {h: clean_cell(v) for h, v in zip(header, row)}
+        raw = row_by_header(header, row, clean_cell)
         if len(row) != len(header):
             result.quarantine("", number, f"row has {len(row)} fields, header has {len(header)}", row)
             continue

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sources.formats import export_rows
 from sources.layouts import SHOP_LAYOUTS, read_csv_layout
-from sources.reading import FileResult, UnreadableFile, clean_cell, meaningful
+from sources.reading import FileResult, UnreadableFile, clean_cell, meaningful, row_by_header
 from sources.standardise.dates import parse_datetime
 from sources.standardise.emails import normalise_email
 
@@ -78,7 +78,7 @@ def read_shop_file(path: Path, result: FileResult) -> None:
 
 
 def _as_dict(header: list[str], row: list[str]) -> dict:
-    return {h: clean_cell(v) for h, v in zip(header, row)}
+    return row_by_header(header, row, clean_cell)
 
 
 def _tmall_record(r: dict) -> dict:

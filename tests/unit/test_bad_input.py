@@ -366,3 +366,29 @@ def test_no_source_files_is_a_clear_error(tmp_path):
         ingest(tmp_path / "missing")
     _write(tmp_path, "sales/x.csv", "Name,Phone\nAnn,13800000001\n")
     require_source_files(tmp_path)
+
+
+def test_a_repeated_column_in_shop_service_and_mapped_files_keeps_both_values(tmp_path):
+    calls = CALL_HEADER.replace("来电号码", "来电号码,来电号码", 1)
+    _write(
+        tmp_path,
+        "service/calls.csv",
+        calls + "\nGD1,2025/02/13 18:39,电话,李先生,13812345678,13987654321,,投诉,处理中,,\n",
+    )
+    _write(
+        tmp_path,
+        "mapped/members.yaml",
+        "file: members.csv\nsource_system: loyalty\ncolumns:\n  full_name: name\n  phone: mobile\n",
+    )
+    _write(
+        tmp_path,
+        "mapped/members.csv",
+        "name,mobile,mobile\n王芳,13712345670,13687654329\n张伟,13512345675,13512345675\n",
+    )
+    result = ingest(tmp_path)
+    _assert_accounted(result)
+    assert [r["phone"] for r in _staged(result, "service/calls.csv")] == ["13812345678 / 13987654321"]
+    # a repeated column holding the same value twice is one value
+    assert [r["phone"] for r in _staged(result, "mapped/members.csv")] == ["13712345670 / 13687654329", "13512345675"]
+    phones = standardise(result.staged).column("phones").to_pylist()
+    assert ["+8613812345678", "+8613987654321"] in phones  # a second phone is a second phone
