@@ -143,9 +143,17 @@ def choose_model(
     """The model this run scores with, saved in the store first when it is new.
 
     records: the link records (called at most once, only when a profile or training needs them);
-    retrain: train whatever the current model; model_file: use this file's model, never train."""
-    if model_file:
+    retrain: train whatever the current model; model_file: a shipped model to use, never training,
+    when the file exists; when it does not, the model the run settles on is written there."""
+    if model_file and Path(model_file).is_file():
         return _use_file(store, read_model_file(model_file), str(model_file))
+    choice = _warehouse_model(store, records, retrain)
+    if model_file:
+        write_model_file(choice.document, model_file)
+    return choice
+
+
+def _warehouse_model(store: ModelStore, records: Callable[[], pa.Table], retrain: bool) -> ModelChoice:
     current = None if retrain else store.current()
     links = records()
     profile = data_profile(links)

@@ -41,7 +41,7 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
         "--model",
         type=Path,
         metavar="FILE",
-        help="use this model file, never train: imported into the warehouse as a new version (default: $UNIFY_MODEL)",
+        help="a shipped model: used, never trained, when FILE exists (imported as a new version); written there when it does not (default: $UNIFY_MODEL)",
     )
 
 
@@ -206,12 +206,13 @@ def _configure(args) -> None:
 
 
 def _configure_model(model: Path | None) -> None:
-    """A model file (--model, else $UNIFY_MODEL) must be a readable model before a run starts."""
+    """A model file (--model, else $UNIFY_MODEL) that exists must be a readable model before a run
+    starts; one that does not is where the run writes the model it scores with."""
     from linkage.model_store import ModelFileError, read_model_file
 
     if model:
         os.environ["UNIFY_MODEL"] = str(model.resolve())
-    if os.environ.get("UNIFY_MODEL"):
+    if os.environ.get("UNIFY_MODEL") and Path(os.environ["UNIFY_MODEL"]).exists():
         try:
             read_model_file(os.environ["UNIFY_MODEL"])
         except ModelFileError as exc:

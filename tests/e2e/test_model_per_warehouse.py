@@ -57,7 +57,15 @@ def runs(tmp_path_factory):
         outputs["c"] = _unify(
             "run", "--sources", str(tmp / "b"), "--warehouse", f"duckdb:///{tmp}/c.duckdb", "--model", shipped
         )
-        outputs["missing"] = _unify("run", "--sources", str(tmp / "b"), "--model", str(tmp / "none.json"))
+        outputs["missing"] = _unify(
+            "run",
+            "--sources",
+            str(tmp / "b"),
+            "--warehouse",
+            f"duckdb:///{tmp}/d.duckdb",
+            "--model",
+            str(tmp / "none.json"),
+        )
     for name in ("a", "b", "a_again", "export", "c"):
         assert outputs[name][0] == 0, (name, outputs[name][2])
     return tmp, outputs
@@ -89,7 +97,8 @@ def test_a_model_file_ships_a_model_to_another_warehouse_without_training(runs):
     assert f"trained: no: imported {tmp / 'shipped.json'} as version {version}" in outputs["c"][1]
 
 
-def test_a_missing_model_file_is_told_in_one_line(runs):
+def test_a_model_file_that_does_not_exist_yet_receives_the_runs_model(runs):
     tmp, outputs = runs
-    assert outputs["missing"][0] == 2
-    assert outputs["missing"][2].strip() == f"unify: model file not found: {tmp / 'none.json'}"
+    assert outputs["missing"][0] == 0, outputs["missing"][2]
+    written = json.loads((tmp / "none.json").read_text())["version"]
+    assert _versions(tmp / "d.duckdb") == {written}
