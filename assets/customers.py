@@ -142,13 +142,14 @@ def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage:
     document = models.current_model(warehouse.engine())
     engine = predict.scorer(linkage.engine, linkage.spark_master)
     numbering = work.read_json(NUMBERING)
+    links = predict.link_records(canonical)  # once: the model's pairs and the deterministic ones
     if _incremental(config, work, "pairs", "scored_records") and work.read_json(SCORED_NUMBERING) == numbering:
         scored = predict.rescore_with_new(
-            work.read("pairs"), work.read("scored_records"), canonical, document["splink"], SCORE_FLOOR, engine
+            work.read("pairs"), work.read("scored_records"), links, document["splink"], SCORE_FLOOR, engine
         )
     else:
-        scored = engine.all_pairs(predict.link_records(canonical), document["splink"], SCORE_FLOOR)
-    pairs = pa.concat_tables([scored, predict.deterministic_pairs(canonical)])
+        scored = engine.all_pairs(links, document["splink"], SCORE_FLOOR)
+    pairs = pa.concat_tables([scored, predict.deterministic_pairs(canonical, links)])
     work.write("scored_records", canonical.select(["record_id"]))
     work.write("pairs", pairs)
     work.write_json(SCORED_NUMBERING, numbering)

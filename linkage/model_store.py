@@ -23,7 +23,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from linkage import model
-from linkage.profile import data_profile as profile_records
+from linkage.profile import data_profile
 
 MODEL_FORMAT = "customer-unify/1"
 # a model trained on n records still fits from n / GROWTH to n * GROWTH records
@@ -55,11 +55,6 @@ class ModelChoice:
     def summary(self) -> str:
         """'yes: no model in this warehouse' / 'no: reused version X'."""
         return f"{'yes' if self.trained else 'no'}: {self.reason}"
-
-
-def data_profile(records: pa.Table) -> dict:
-    """What the records look like to the model: record count and populated link fields."""
-    return profile_records(records)
 
 
 def profile_changed(old: dict | None, new: dict) -> str | None:

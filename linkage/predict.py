@@ -193,14 +193,13 @@ def scorer(engine: str = "duckdb", spark_master: str = "local[2]") -> Scorer:
 def rescore_with_new(
     previous_pairs: pa.Table,
     scored_records: pa.Table,
-    canonical: pa.Table,
+    records: pa.Table,
     splink_model: dict,
     threshold: float,
     engine: Scorer | None = None,
 ) -> pa.Table:
-    """Model pairs after an incremental read: last run's pairs between records that are still
-    here, plus the pairs that involve records the last scoring did not see."""
-    records = link_records(canonical)  # narrower than canonical: split this, not that
+    """Model pairs after an incremental read: last run's pairs between link records that are
+    still here, plus the pairs that involve records the last scoring did not see."""
     seen = member(records.column("record_id"), scored_records.column("record_id"))
     existing, new = rows_where(records, seen), records.filter(pc.invert(seen))
     model_pairs = previous_pairs.filter(pc.equal(previous_pairs.column("kind"), "model"))

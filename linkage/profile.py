@@ -30,7 +30,8 @@ KEY_FIELDS = ("phone_e164", "email_std", "wechat_std", "national_id", "external_
 GENERIC_DISTINCT_NAMES = 8
 GENERIC_RECORDS = 1000
 # what tells people apart when counting who shares a value: the name, else the other contacts
-_PERSON = "coalesce(name_tokens, surname_py, email_std, phone_e164, wechat_std)"
+_PERSON_COLUMNS = ("name_tokens", "surname_py", "email_std", "phone_e164", "wechat_std")
+_PERSON = f"coalesce({', '.join(_PERSON_COLUMNS)})"
 
 
 def data_profile(records: pa.Table) -> dict:
@@ -43,7 +44,7 @@ def data_profile(records: pa.Table) -> dict:
 
 def generic_values(records: pa.Table, fields: tuple[str, ...] = KEY_FIELDS) -> dict[str, list[str]]:
     """Per key field, the values shared by many different people in these records."""
-    con = connection(records=records.select([c for c in {*fields, *_person_columns()} if c in records.column_names]))
+    con = connection(records=records.select([c for c in {*fields, *_PERSON_COLUMNS} if c in records.column_names]))
     found = {}
     for field in fields:
         if field not in records.column_names:
@@ -56,10 +57,6 @@ def generic_values(records: pa.Table, fields: tuple[str, ...] = KEY_FIELDS) -> d
         if rows:
             found[field] = [r[0] for r in rows]
     return found
-
-
-def _person_columns() -> tuple[str, ...]:
-    return ("name_tokens", "surname_py", "email_std", "phone_e164", "wechat_std")
 
 
 def without_generic_values(records: pa.Table, generic: dict[str, list[str]]) -> pa.Table:
