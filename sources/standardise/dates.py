@@ -7,6 +7,9 @@ Decisions:
   naive timestamps are already China local time, so all event times share one clock.
 * Placeholder birth dates: 1900-01-01, 1901-01-01 and 1970-01-01 (system defaults). 2000-01-01
   is kept: it is a real birthday often enough, and is not a default in the sources seen.
+* A birth date is kept however long ago, back to 1850: registers, genealogies and benchmark sets
+  hold people born over 120 years ago, and two records written with the same date agree whatever
+  the person's age. An earlier year is a typo (1024, 0190), not a birth.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ EXCEL_MIN_SERIAL = 3654  # 1910-01-01
 EXCEL_MAX_SERIAL = 73051  # 2100-01-01
 CHINA_TZ = timezone(timedelta(hours=8))
 PLACEHOLDER_BIRTH_DATES = frozenset({date(1900, 1, 1), date(1901, 1, 1), date(1970, 1, 1)})
-MAX_AGE_YEARS = 120
+EARLIEST_BIRTH_DATE = date(1850, 1, 1)
 
 MONTHS = {
     m: i + 1
@@ -96,7 +99,7 @@ def plausible_birth_date(d: date | None, today: date | None = None) -> date | No
     if d is None:
         return None
     today = today or date.today()
-    if d > today or d in PLACEHOLDER_BIRTH_DATES or _years_between(d, today) > MAX_AGE_YEARS:
+    if d > today or d < EARLIEST_BIRTH_DATE or d in PLACEHOLDER_BIRTH_DATES:
         return None
     return d
 
@@ -222,6 +225,3 @@ def _day_month_parts(value) -> tuple[int, int] | None:
     match = _AB_Y_RE.match(unicodedata.normalize("NFKC", value).strip())
     return (int(match["a"]), int(match["b"])) if match else None
 
-
-def _years_between(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

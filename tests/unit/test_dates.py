@@ -138,8 +138,9 @@ TODAY = date(2025, 6, 1)
         (date(1901, 1, 1), None),
         (date(1970, 1, 1), None),
         (date(2025, 6, 2), None),  # the future
-        (date(1905, 5, 31), date(1905, 5, 31)),  # exactly 120
-        (date(1904, 6, 1), None),  # 121: older than 120
+        (date(1904, 6, 1), date(1904, 6, 1)),  # 121 years ago: a register's, a genealogy's
+        (date(1850, 1, 1), date(1850, 1, 1)),
+        (date(1849, 12, 31), None),  # a mistyped year, not a birth
         (None, None),
     ],
 )
