@@ -74,6 +74,12 @@ def _name_comparison() -> cl.CustomComparison:
                 label_for_charts="surname only, found in the other name",
             ),
             cll.CustomLevel(f"{tokens_jw} >= 0.80", label_for_charts="pinyin tokens loosely similar"),
+            # one part agrees, the other is another name (a nickname, a married surname): weak
+            # for common surnames, which EM learns from how often strangers share a part
+            cll.CustomLevel(
+                "len(list_intersect(string_split(name_tokens_l, ' '), string_split(name_tokens_r, ' '))) > 0",
+                label_for_charts="share a name part",
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -123,6 +129,9 @@ def _email_comparison() -> cl.CustomComparison:
 def _place_comparison(fields: frozenset[str]) -> cl.CustomComparison:
     # without cities (an address-only source) the address alone says whether place is known
     known = "city_std" if "city_std" in fields else "address_std"
+    words = "string_split(address_std_{}, ' ')"
+    shared_words = f"len(list_intersect({words.format('l')}, {words.format('r')}))"
+    most_words = f"greatest(len({words.format('l')}), len({words.format('r')}))"
     return cl.CustomComparison(
         output_column_name="place",
         comparison_levels=[
@@ -133,6 +142,7 @@ def _place_comparison(fields: frozenset[str]) -> cl.CustomComparison:
             cll.CustomLevel(
                 "jaro_winkler_similarity(address_std_l, address_std_r) >= 0.9", label_for_charts="similar address"
             ),
+            cll.CustomLevel(f"{shared_words} * 3 >= {most_words} * 2", label_for_charts="most address words shared"),
             cll.CustomLevel(
                 "city_std_l = city_std_r AND district_std_l = district_std_r", label_for_charts="same district"
             ),
@@ -181,7 +191,7 @@ COMPARISONS = (
     (("wechat_std",), lambda fields: cl.ExactMatch("wechat_std")),
     (("birth_date_std",), lambda fields: _typo_tolerant("birth_date_std", "birth date")),
     (("city_std", "address_std"), _place_comparison),
-    (("postcode_std",), lambda fields: cl.ExactMatch("postcode_std")),
+    (("postcode_std",), lambda fields: _typo_tolerant("postcode_std", "postcode")),
     (("national_id",), lambda fields: _typo_tolerant("national_id", "national id")),
     (("external_id",), lambda fields: _external_id_comparison()),
 )
@@ -352,10 +362,14 @@ def pairs_sharing(records, keys: tuple[str, ...]) -> int:
     return int(pairs)
 
 
-def train_model(records, fields=ALL_FIELDS) -> dict:
-    """Train a model on these link records; returns Splink's model dictionary, safe to score with."""
+def train_model(records, fields=ALL_FIELDS, refine=None) -> dict:
+    """Train a model on these link records; returns Splink's model dictionary, safe to score with.
+    refine(linker), when given, runs after the unsupervised training and before regularise
+    (linkage.labels adds the m estimate from reviewers' labelled pairs)."""
     linker = new_linker(records, settings(fields))
     train(linker, records, fields)
+    if refine is not None:
+        refine(linker)
     return regularise(linker.misc.save_model_to_json())
 
 
