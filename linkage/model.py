@@ -147,6 +147,9 @@ def _place_comparison(fields: frozenset[str]) -> cl.CustomComparison:
                 "city_std_l = city_std_r AND district_std_l = district_std_r", label_for_charts="same district"
             ),
             cll.CustomLevel("city_std_l = city_std_r", label_for_charts="same city"),
+            cll.CustomLevel(
+                "jaro_winkler_similarity(city_std_l, city_std_r) >= 0.9", label_for_charts="city one typo apart"
+            ),
             cll.ElseLevel(),
         ],
     )
