@@ -373,7 +373,28 @@ def train_model(records, fields=ALL_FIELDS, refine=None) -> dict:
     train(linker, records, fields)
     if refine is not None:
         refine(linker)
-    return regularise(linker.misc.save_model_to_json())
+    return regularise(without_matches_in_u(linker.misc.save_model_to_json()))
+
+
+# Identifiers: different people rarely share one, so nearly all of their random agreement is one
+# person's repeated records. Names, places and birth dates are shared by different people too.
+IDENTIFIER_COMPARISONS = frozenset({"phone", "email", "wechat_std", "national_id", "external_id"})
+MAX_U_CORRECTION = 10  # u is at most divided by this: the prior it rests on is an estimate too
+
+
+def without_matches_in_u(model: dict) -> dict:
+    """u with the true matches among the random pairs taken out. A random pair is a match with
+    probability λ (the prior), so a level's share among random pairs is λ·m + (1 - λ)·u: where
+    people have several records each, λ·m is most of it (the exact-phone share of the hard demo
+    data was 6e-4, of which different people make 4e-7), and every agreement weighed less than
+    it should. Each level's u becomes (share - λ·m) / (1 - λ), divided by MAX_U_CORRECTION at most."""
+    prior = _finite(model.get("probability_two_random_records_match"), DEFAULT_PRIOR)
+    for comparison in (c for c in model["comparisons"] if c["output_column_name"] in IDENTIFIER_COMPARISONS):
+        for level in comparison["comparison_levels"]:
+            share, m = _finite(level.get("u_probability"), 0), _finite(level.get("m_probability"), 0)
+            if share and m and not level.get("is_null_level"):
+                level["u_probability"] = max((share - prior * m) / (1 - prior), share / MAX_U_CORRECTION)
+    return model
 
 
 M_FLOOR = 0.01
