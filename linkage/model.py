@@ -471,5 +471,6 @@ def _design_digest(fields: frozenset[str]) -> str:
         "prior_rules": [PRIOR_RULES, FALLBACK_PRIOR_RULES, PRIOR_RECALL, DEFAULT_PRIOR, PRIOR_BOUNDS],
         "em_keys": [TRAINING_KEYS, FALLBACK_TRAINING_KEYS],
         "training": [MIN_TRAINING_PAIRS, MAX_TRAINING_PAIRS, U_SAMPLE_PAIRS, TRAINING_SEED, M_FLOOR, U_FLOOR],
+        "u_correction": [sorted(IDENTIFIER_COMPARISONS), MAX_U_CORRECTION],
     }
     return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()[:16]

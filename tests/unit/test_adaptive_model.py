@@ -9,7 +9,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from linkage.model import prediction_blocks, settings, train_model, training_plan
+from linkage.model import (
+    MAX_U_CORRECTION,
+    prediction_blocks,
+    settings,
+    train_model,
+    training_plan,
+    without_matches_in_u,
+)
 from linkage.predict import deterministic_pairs, link_records, score_pairs, shared_contact_pairs
 from linkage.profile import data_profile, generic_values, without_generic_values
 from sources.canonical import standardise
@@ -149,3 +156,29 @@ def test_deterministic_pairs_take_the_link_records_they_are_given(sample_sources
     canonical = standardise(ingest(sample_sources).staged)
     kinds = set(deterministic_pairs(canonical).column("kind").to_pylist())
     assert {"ticket names order", "same phone and email"} <= kinds
+
+
+def _level(m, u, null=False):
+    return {"m_probability": m, "u_probability": u, **({"is_null_level": True} if null else {})}
+
+
+def test_identifier_u_loses_the_matches_among_random_pairs():
+    # one record in a thousand pairs is a match and 90% of matches share the phone: of the 2e-3
+    # of random pairs that share it, 9e-4 are matches
+    model = {
+        "probability_two_random_records_match": 1e-3,
+        "comparisons": [
+            {
+                "output_column_name": "phone",
+                "comparison_levels": [_level(None, None, True), _level(0.9, 2e-3), _level(0.1, 0.998)],
+            },
+            {"output_column_name": "email", "comparison_levels": [_level(0.9, 5e-4)]},
+            {"output_column_name": "name", "comparison_levels": [_level(0.9, 2e-3)]},
+        ],
+    }
+    phone, email, name = (c["comparison_levels"] for c in without_matches_in_u(model)["comparisons"])
+    assert phone[1]["u_probability"] == pytest.approx((2e-3 - 9e-4) / (1 - 1e-3))
+    assert phone[2]["u_probability"] == pytest.approx((0.998 - 1e-4) / (1 - 1e-3))
+    assert phone[0]["u_probability"] is None  # the null level has no u
+    assert email[0]["u_probability"] == pytest.approx(5e-4 / MAX_U_CORRECTION)  # the estimate would be below zero
+    assert name[0]["u_probability"] == 2e-3  # different people share names: left as sampled
