@@ -17,8 +17,10 @@ from assets import checks
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
-from linkage import delta, identity, model_store, predict, survivorship
+from linkage import delta, identity, model_store, scoring, survivorship
 from linkage import review as linkage_review
+from linkage.features import link_records
+from linkage.pairs import deterministic_pairs
 from reports.figures import public_reason
 from sources import incremental
 from sources.canonical import standardise
@@ -124,7 +126,7 @@ def linkage_model(
     context: AssetExecutionContext, config: ModelConfig, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings
 ) -> MaterializeResult:
     store = models.WarehouseModels(warehouse.engine(), saved_by=context.run_id)
-    records = lambda: predict.link_records(work.read("canonical"))  # noqa: E731  read only when needed
+    records = lambda: link_records(work.read("canonical"))  # noqa: E731  read only when needed
     choice = model_store.choose_model(store, records, retrain=config.retrain, model_file=linkage.path())
     document = choice.document
     metadata = {"version": document["version"], "trained": choice.summary, "design": document["design"]}
@@ -140,16 +142,16 @@ def linkage_model(
 def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
     canonical = work.read("canonical")
     document = models.current_model(warehouse.engine())
-    engine = predict.scorer(linkage.engine, linkage.spark_master)
+    scorer = scoring.scorer(linkage.engine, linkage.spark_master)
     numbering = work.read_json(NUMBERING)
-    links = predict.link_records(canonical)  # once: the model's pairs and the deterministic ones
+    links = link_records(canonical)  # once: the model's pairs and the deterministic ones
     if _incremental(config, work, "pairs", "scored_records") and work.read_json(SCORED_NUMBERING) == numbering:
-        scored = predict.rescore_with_new(
-            work.read("pairs"), work.read("scored_records"), links, document["splink"], SCORE_FLOOR, engine
+        scored = scoring.rescore_with_new(
+            work.read("pairs"), work.read("scored_records"), links, document["splink"], SCORE_FLOOR, scorer
         )
     else:
-        scored = engine.all_pairs(links, document["splink"], SCORE_FLOOR)
-    pairs = pa.concat_tables([scored, predict.deterministic_pairs(canonical, links)])
+        scored = scorer.all_pairs(links, document["splink"], SCORE_FLOOR)
+    pairs = pa.concat_tables([scored, deterministic_pairs(canonical, links)])
     work.write("scored_records", canonical.select(["record_id"]))
     work.write("pairs", pairs)
     work.write_json(SCORED_NUMBERING, numbering)

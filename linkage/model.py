@@ -23,29 +23,6 @@ from sources.arrow_sql import connection
 TRAINING_SEED = 42
 logger = logging.getLogger(__name__)
 
-# The columns linkage reads (built by linkage.features from canonical records).
-LINK_COLUMNS = (
-    "record_id",
-    "source_system",
-    "name_full",
-    "name_tokens",
-    "name_chars",
-    "surname_py",
-    "phone_e164",
-    "phones",
-    "email_std",
-    "email_local",
-    "wechat_std",
-    "birth_date_std",
-    "city_std",
-    "district_std",
-    "address_std",
-    "postcode_std",
-    "national_id",
-    "external_id",
-)
-
-
 def _name_comparison() -> cl.CustomComparison:
     # name_full and name_tokens are null for surname-only names, which only have surname_py
     tokens_jw = "jaro_winkler_similarity(name_tokens_l, name_tokens_r)"
@@ -393,7 +370,8 @@ def without_matches_in_u(model: dict) -> dict:
         for level in comparison["comparison_levels"]:
             share, m = _finite(level.get("u_probability"), 0), _finite(level.get("m_probability"), 0)
             if share and m and not level.get("is_null_level"):
-                level["u_probability"] = max((share - prior * m) / (1 - prior), share / MAX_U_CORRECTION)
+                corrected = (share - prior * m) / (1 - prior)  # above the share where m is below the prior
+                level["u_probability"] = min(max(corrected, share / MAX_U_CORRECTION), 1.0)
     return model
 
 

@@ -2,7 +2,7 @@
 
 The warehouse's current Splink model (or the model file the search is given) scores the pair
 again from the published standardised fields (the same link columns the pipeline builds, via
-linkage.predict.link_records), with term frequencies taken
+linkage.features.link_records), with term frequencies taken
 from the whole published crosswalk. Identifiers the crosswalk does not publish (a shop's buyer
 account) are missing here, so a weight can differ slightly from the run's own.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from linkage.features import link_records
 from linkage.model import new_linker
 from linkage.model_store import read_model_file
-from linkage.predict import link_records
 from search.retry import WarehouseUnavailable
 from search.snapshot import read_current_model
 from sources.schema import CANONICAL_SCHEMA
@@ -128,7 +128,7 @@ class Explainer:
 
 
 def _canonical(records: list[dict]) -> pa.Table:
-    """Crosswalk rows in the canonical shape linkage.predict.link_records reads."""
+    """Crosswalk rows in the canonical shape linkage.features.link_records reads."""
     return pa.Table.from_pylist([_canonical_row(r) for r in records], schema=CANONICAL_SCHEMA)
 
 

@@ -9,8 +9,9 @@ import pyarrow.compute as pc
 import pytest
 from splink import DuckDBAPI
 
+from linkage.features import link_records
 from linkage.model import new_linker, train_model
-from linkage.predict import compute_term_frequencies, link_records, score_new_pairs
+from linkage.scoring.duckdb import compute_term_frequencies, score_new_pairs
 from sources.canonical import standardise
 from sources.ingest import ingest
 

@@ -15,9 +15,9 @@ def spark_sample(sample_sources):
     alongside (a JVM takes about as long to start as the model takes to train)."""
     if SPARK_MISSING is not None:
         pytest.skip(f"Spark tests skipped: {SPARK_MISSING}")
+    from linkage.features import link_records
     from linkage.model import train_model
-    from linkage.predict import link_records
-    from linkage.spark import spark_session
+    from linkage.scoring.spark import spark_session
     from sources.canonical import standardise
     from sources.ingest import ingest
 

@@ -12,7 +12,8 @@ from spark_support import SPARK_MASTER, requires_spark
 
 from linkage.evaluate import pairwise_scores
 from linkage.identity import cluster
-from linkage.predict import PAIR_SCHEMA, score_new_pairs, score_pairs
+from linkage.pairs import PAIR_SCHEMA
+from linkage.scoring.duckdb import score_new_pairs, score_pairs
 
 pytestmark = requires_spark
 
@@ -67,7 +68,7 @@ def _timed(function, *args):
 
 
 def test_spark_scores_the_customers_duckdb_scores(spark_sample):
-    from linkage.spark import score_pairs_spark
+    from linkage.scoring.spark import score_pairs_spark
 
     records, model = spark_sample.records, spark_sample.model
     duck, duck_seconds = _timed(score_pairs, records, model, SCORE_FLOOR)
@@ -78,7 +79,7 @@ def test_spark_scores_the_customers_duckdb_scores(spark_sample):
 
 
 def test_spark_scores_new_records_as_duckdb_does(spark_sample):
-    from linkage.spark import score_new_pairs_spark
+    from linkage.scoring.spark import score_new_pairs_spark
 
     records, model = spark_sample.records, spark_sample.model
     is_new = pc.equal(pc.subtract(records["record_id"], pc.multiply(pc.divide(records["record_id"], 10), 10)), 0)
@@ -121,7 +122,7 @@ def _tricky_pairs(records: pa.Table) -> list[tuple[str | None, str | None]]:
 
 def test_string_distances_are_duckdbs_to_the_last_bit(spark_sample):
     """jaro(_winkler), (damerau-)levenshtein on Spark equal DuckDB's exactly: bytes, NULLs, ties."""
-    import linkage.spark as spark_linkage
+    import linkage.scoring.spark as spark_linkage
 
     pairs = _tricky_pairs(spark_sample.records)
     table = pa.table({"i": list(range(len(pairs))), "a": [p[0] for p in pairs], "b": [p[1] for p in pairs]})

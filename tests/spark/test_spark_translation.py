@@ -7,7 +7,7 @@ import re
 import sqlglot
 
 from linkage.model import settings
-from linkage.spark import duckdb_counts_bytes, spark_model, to_spark_sql
+from linkage.scoring.spark import duckdb_counts_bytes, spark_model, to_spark_sql
 
 DUCKDB_ONLY = ("list_intersect", "list_contains", "string_split", "jaro_winkler_similarity(", "len(", '"')
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from linkage.features import link_records
 from linkage.model import (
     MAX_U_CORRECTION,
     prediction_blocks,
@@ -17,8 +18,9 @@ from linkage.model import (
     training_plan,
     without_matches_in_u,
 )
-from linkage.predict import deterministic_pairs, link_records, score_pairs, shared_contact_pairs
+from linkage.pairs import deterministic_pairs, shared_contact_pairs
 from linkage.profile import data_profile, generic_values, without_generic_values
+from linkage.scoring.duckdb import score_pairs
 from sources.canonical import standardise
 from sources.ingest import ingest
 
@@ -174,11 +176,13 @@ def test_identifier_u_loses_the_matches_among_random_pairs():
             },
             {"output_column_name": "email", "comparison_levels": [_level(0.9, 5e-4)]},
             {"output_column_name": "name", "comparison_levels": [_level(0.9, 2e-3)]},
+            {"output_column_name": "wechat_std", "comparison_levels": [_level(0.5, 1.0)]},  # no pair agreed
         ],
     }
-    phone, email, name = (c["comparison_levels"] for c in without_matches_in_u(model)["comparisons"])
+    phone, email, name, wechat = (c["comparison_levels"] for c in without_matches_in_u(model)["comparisons"])
     assert phone[1]["u_probability"] == pytest.approx((2e-3 - 9e-4) / (1 - 1e-3))
     assert phone[2]["u_probability"] == pytest.approx((0.998 - 1e-4) / (1 - 1e-3))
     assert phone[0]["u_probability"] is None  # the null level has no u
     assert email[0]["u_probability"] == pytest.approx(5e-4 / MAX_U_CORRECTION)  # the estimate would be below zero
     assert name[0]["u_probability"] == 2e-3  # different people share names: left as sampled
+    assert wechat[0]["u_probability"] == 1.0  # a probability still

@@ -2,7 +2,7 @@ import pyarrow as pa
 
 from linkage.evaluate import pairwise_scores
 from linkage.identity import assign_ids, cluster, format_id, retired
-from linkage.predict import PAIR_SCHEMA
+from linkage.pairs import PAIR_SCHEMA
 
 
 def _pairs(*edges):

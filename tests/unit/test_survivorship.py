@@ -3,7 +3,7 @@ from datetime import date, datetime
 import pyarrow as pa
 import pytest
 
-from linkage.predict import PAIR_SCHEMA
+from linkage.pairs import PAIR_SCHEMA
 from linkage.survivorship import FUTURE_EVENT_FLAG, build_crosswalk, build_golden, load_config
 from sources.schema import CANONICAL_SCHEMA
 

@@ -1,6 +1,6 @@
 """Scoring on Spark: the DuckDB-trained Splink model run through Splink's SparkAPI.
 
-Same contracts as linkage.predict.score_pairs / score_new_pairs (PAIR_SCHEMA out), same model
+Same contracts as linkage.scoring.duckdb.score_pairs / score_new_pairs (PAIR_SCHEMA out), same model
 and settings. The model's SQL is written for DuckDB, so every comparison level and blocking rule
 is translated to Spark SQL first: sqlglot for the syntax (quoting, string_split, right, ...)
 and renderings of our own where Spark's functions mean something else or do not exist:
@@ -19,7 +19,7 @@ and renderings of our own where Spark's functions mean something else or do not 
 
 On Spark 4.1+ the distances are session SQL functions (duckdb_jaro_winkler_similarity, ...)
 and the levels call them; on 4.0 they are written inline. Link records are still built by DuckDB
-(linkage.predict.link_records: one pass over the records); the pairwise stages run on Spark.
+(linkage.features.link_records: one pass over the records); the pairwise stages run on Spark.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from linkage.predict import PAIR_SCHEMA, compute_term_frequencies
+from linkage.pairs import PAIR_SCHEMA
+from linkage.scoring.duckdb import compute_term_frequencies
 
 logger = logging.getLogger(__name__)
 
