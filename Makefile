@@ -67,7 +67,7 @@ eval: install
 
 # Scale: about 1,000,000 records end to end beside plain Splink, incremental 1%, search latency.
 bench: install
-	$(BIN)/python -m evaluation.bench $(if $(BENCH_CUSTOMERS),--customers $(BENCH_CUSTOMERS))
+	$(BIN)/python -m evaluation.bench $(if $(BENCH_CUSTOMERS),--customers $(BENCH_CUSTOMERS)) $(if $(BENCH_PROFILE),--profile $(BENCH_PROFILE))
 
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

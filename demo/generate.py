@@ -333,6 +333,9 @@ _EMAIL_DOMAIN_TYPOS = {
 # Typed when the real value is unknown or withheld, for many different people (hard profile).
 _PLACEHOLDER_PHONES = ["13800138000", "12345678901", "400-123-4567"]
 _PLACEHOLDER_EMAILS = ["test@test.com", "test@test.com", "123456@qq.com"]
+# A shop's own service mobile typed for buyers who gave none (Profile.generic_phone, make bench):
+# unlike the placeholders above it looks like any customer's number, so only the data shows it is generic.
+GENERIC_PHONE = "13916802577"
 
 _OPT_OUT_NOTES = ["不要再发广告", "退订", "不再接收营销", "客户说不要再发广告了", "已退订短信"]
 _OPT_OUT_TICKETS = [
@@ -935,6 +938,8 @@ class _Render:
     # contact -----------------------------------------------------------------------------
     def phone(self, i: int, typo=0.0, second=0.0, both=0.0, office=0.0, mask=0.0) -> str:
         p = self.p
+        if self.profile.generic_phone and self.chance(self.profile.generic_phone):
+            return GENERIC_PHONE
         placeholder = self.profile.placeholder_phone
         if placeholder and self.chance(placeholder):
             return self.pick(_PLACEHOLDER_PHONES)
@@ -1615,7 +1620,9 @@ def _helpdesk(
 # ----------------------------------------------------------------------------------------------
 
 
-def _profile(name: str) -> Profile:
+def _profile(name: str | Profile) -> Profile:
+    if isinstance(name, Profile):  # a profile made for the purpose (make bench's --generic-share)
+        return name
     if name not in PROFILES:
         raise ValueError(f"unknown demo profile {name!r} (known: {', '.join(PROFILES)})")
     return PROFILES[name]
@@ -1653,10 +1660,10 @@ def _write_truth(path: Path, rows: list) -> None:
 
 
 def generate_sources(
-    out_dir: str | Path, customers: int, seed: int = 0, messes: bool = True, profile: str = "default"
+    out_dir: str | Path, customers: int, seed: int = 0, messes: bool = True, profile: str | Profile = "default"
 ) -> Path:
     """Write sources under out_dir/{shop,sales,service}/ and the truth file; return the truth path.
-    profile: how hard the messes are (demo/profiles.py: default, hard)."""
+    profile: how hard the messes are (demo/profiles.py: default, hard, or a Profile)."""
     if customers < 1:
         raise ValueError("customers must be at least 1")
     hardness = _profile(profile)
@@ -1728,7 +1735,7 @@ def generate_later_export(
     seed: int,
     orders: int,
     file_name: str = "tmall_orders_2026.csv",
-    profile: str = "default",
+    profile: str | Profile = "default",
 ) -> Path:
     """A later shop export (Tmall format) for the SAME person pool as generate_sources(out_dir,
     customers, seed): ~85% of its orders from existing people, the rest from new people (person

@@ -22,6 +22,9 @@ class Profile:
     given_first: float = 0.65  # share of romanised names written given name first
     placeholder_phone: float = 0.0  # share of phone cells that hold a placeholder number instead
     placeholder_email: float = 0.0  # share of e-mail cells that hold a placeholder address instead
+    # share of phone cells that hold one valid-looking shop number (demo.generate.GENERIC_PHONE): a value
+    # shared by a few percent of all records, on no hand list (make bench's --generic-share; no named profile sets it)
+    generic_phone: float = 0.0
 
     def harder(self, prob: float) -> float:
         """The chance of a name mess that has chance prob in the default profile."""

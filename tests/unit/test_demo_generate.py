@@ -432,6 +432,17 @@ def test_hard_profile_shares_placeholder_contacts_across_people_and_has_more_nam
     assert honorific > 1.5 * honorific_default and traditional > 1.5 * traditional_default
 
 
+def test_a_generic_phone_share_types_one_placeholder_in_that_share_of_phone_cells(tmp_path):
+    from dataclasses import replace
+
+    from demo.profiles import PROFILES
+
+    out = tmp_path / "sources"
+    generate_sources(out, customers=1500, seed=11, profile=replace(PROFILES["hard"], generic_phone=0.2))
+    phones = [p for p, _, _ in _phones(Sources(out))]
+    assert 0.17 < phones.count(g.GENERIC_PHONE) / len(phones) < 0.23
+
+
 # ---------------------------------------------------------------------------------------------
 # Later exports
 # ---------------------------------------------------------------------------------------------
