@@ -214,7 +214,8 @@ PREDICTION_BLOCKS = (
     ("city_std", "birth_date_std"),
 )
 # Where no contact key exists (names with birth dates, addresses or places only), typos in the
-# name must still meet: looser blocks, each used only while its pairs stay within the budget.
+# name must still meet: looser blocks. No budget caps their pairs yet (a name or birth date shared
+# by thousands would multiply them); FEBRL-sized and demo-sized sets stay within seconds.
 LOOSE_BLOCKS = (
     ("birth_date_std",),
     ("name_tokens",),
