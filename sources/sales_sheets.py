@@ -31,6 +31,8 @@ UNKNOWN_NAME_COLUMNS = "no known name column; these look like names but no synon
 MULTI_VALUE_FIELDS = {"phone": " / ", "notes": "; "}
 # of two consent columns that disagree, the one that says no is kept (as for any consent signal)
 LEAST_PERMISSIVE = {"marketing_consent": False, "do_not_contact": True}
+# a street address kept in parts (number, street, second line): one address_line, in this order
+ADDRESS_PARTS = ("street_number", "address_line", "address_line_2")
 FORMULA_NOT_EVALUATED = "formula_not_evaluated"
 
 
@@ -161,7 +163,12 @@ def _record(row: list, columns: dict[str, list[int]], labels: list[str], orders:
         "birth_date": birth.isoformat() if birth else None,
         "company": text.get("company"),
         "city": text.get("city"),
-        "address_line": text.get("address_line"),
+        "district": text.get("district"),
+        "province": text.get("province"),
+        "postcode": text.get("postcode"),
+        "country": text.get("country"),
+        "national_id": text.get("national_id"),
+        "address_line": " ".join(filter(None, (text.get(f) for f in ADDRESS_PARTS))) or None,
         "gender": text.get("gender"),
         "notes": text.get("notes"),
         "marketing_opt_out": sales_opt_out(text),

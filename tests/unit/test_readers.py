@@ -101,3 +101,20 @@ def test_broken_files_are_reported_and_never_stop_the_others(broken_sources, sam
     assert [q["source_row"] for q in half_line] == [4] and "JSON" in half_line[0]["reason"]
     # the good files are all still there
     assert result.staged.num_rows == sample_result.staged.num_rows - 1
+
+
+def test_a_person_list_in_plain_english_headers_is_read_whole(tmp_path):
+    # a register's export (FEBRL's columns): the place, the id and the street in parts all reach
+    # their fields, not the notes
+    sales = tmp_path / "sources" / "sales"
+    sales.mkdir(parents=True)
+    (sales / "register.csv").write_text(
+        "rec_id,given_name,surname,street_number,address_1,address_2,suburb,postcode,state,date_of_birth,soc_sec_id\n"
+        "rec-1-org,lachlan,berry,69,giblin street,killarney,bittern,4814,qld,19990219,7364009\n",
+        encoding="utf-8",
+    )
+    (row,) = ingest(tmp_path / "sources").staged.to_pylist()
+    assert (row["given_name"], row["family_name"], row["birth_date"]) == ("lachlan", "berry", "1999-02-19")
+    assert row["address_line"] == "69 giblin street killarney"
+    assert (row["city"], row["postcode"], row["province"], row["national_id"]) == ("bittern", "4814", "qld", "7364009")
+    assert row["notes"] == "rec_id: rec-1-org"
