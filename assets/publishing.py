@@ -46,7 +46,7 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
     now = datetime.now(UTC).replace(tzinfo=None)
     crosswalk, golden, files = work.read("crosswalk"), work.read("golden"), work.read("file_reports")
     basis = work.read_json("basis")
-    run_row = _run_row(context.run_id, now, files, golden.num_rows, basis["model_version"])
+    run_row = _run_row(context.run_id, now, files, golden.num_rows, basis)
     replaced, changes, registered = dict(PUBLISHED_FROM_WORK), None, crosswalk
     if work.has(CHANGED):
         changed = work.read(CHANGED).column("customer_id").combine_chunks()
@@ -109,7 +109,8 @@ def _history(history: pa.Table, run_id: str, now: datetime) -> pa.Table:
     )
 
 
-def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int, model_version: str | None) -> pa.Table:
+def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int, basis: dict) -> pa.Table:
+    """The run's row: its counts, and what it resolved with (model version, thresholds: what resolve on arrival uses)."""
     reports = files.to_pylist()
     return pa.Table.from_pylist(
         [
@@ -123,7 +124,9 @@ def _run_row(run_id: str, now: datetime, files: pa.Table, golden_count: int, mod
                 "quarantined": sum(r["quarantined"] for r in reports),
                 "golden_customers": golden_count,
                 "per_source": json.dumps(reports, ensure_ascii=False),
-                "model_version": model_version,
+                "model_version": basis["model_version"],
+                "match_threshold": basis["match_threshold"],
+                "review_floor": basis["review_floor"],
             }
         ]
     )

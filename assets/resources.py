@@ -16,6 +16,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
+from linkage import identity
 from warehouse.engine import make_engine
 from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
 
@@ -139,8 +140,8 @@ class LinkageSettings(ConfigurableResource):
     warehouse as a new version when it differs from the current one, and never trained."""
 
     model_path: str = ""  # empty: the warehouse's current model, trained when it has none or it no longer fits
-    match_threshold: float = 0.9  # pairs at or above this join one customer
-    review_floor: float = 0.5  # pairs from here up to the threshold go to the review queue
+    match_threshold: float = identity.MATCH_THRESHOLD  # pairs at or above this join one customer
+    review_floor: float = identity.REVIEW_FLOOR  # pairs from here up to the threshold go to the review queue
     engine: str = "duckdb"  # where pairs are scored: duckdb, or spark for data beyond one machine
     spark_master: str = "local[2]"
     max_cluster_size: int = 200  # a bigger cluster is an over-merge: the golden checks block the publish

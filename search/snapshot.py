@@ -221,6 +221,33 @@ def read_current_model(url: str) -> dict | None:
     return {"version": rows[0]["version"], "splink": json.loads(rows[0]["model"])} if rows else None
 
 
+def read_resolve_basis(url: str) -> dict | None:
+    """What the latest published run resolved with, in one read: its run_id, thresholds (null for a
+    run published before they were recorded) and model (the version that scored it, else the
+    current one) with the fields it was trained on. None before the first run."""
+    with _reading(url) as reader:
+        if "pipeline_runs" not in reader.tables or "linkage_models" not in reader.tables:
+            return None
+        runs = reader.query(LATEST_RUN_SQL.replace("select run_id, finished_at", "select *")).to_pylist()
+        if not runs:
+            return None
+        run = runs[0]
+        version = str(run.get("model_version") or "").replace("'", "''")
+        rows = reader.query(f"select * from linkage_models where version = '{version}'").to_pylist()
+        rows = rows or reader.query(CURRENT_MODEL_SQL.replace("version, model", "*")).to_pylist()
+    if not rows:
+        return None
+    profile = json.loads(rows[0]["data_profile"]) if rows[0].get("data_profile") else None
+    return {
+        "run_id": run["run_id"],
+        "match_threshold": run.get("match_threshold"),
+        "review_floor": run.get("review_floor"),
+        "model_version": rows[0]["version"],
+        "splink": json.loads(rows[0]["model"]),
+        "fields": profile["fields"] if profile else None,
+    }
+
+
 class _Reader:
     def __init__(self, tables: set[str], query):
         self.tables = tables

@@ -1,0 +1,537 @@
+"""Resolve on arrival: one record against the published records, scored as the batch scores it.
+
+The record is standardised by the pipeline's own code (sources.canonical.standardise on a one-row
+staged table, then linkage.features.link_records with the generic values found in the published
+records). Its candidates are the published records that share a blocking key of the model
+(linkage.model.prediction_blocks, and any of its phones), found in in-memory indexes: per block,
+the sorted DuckDB hashes of the key values of every published record, so a lookup is a binary
+search. Generic values never become keys: they are blanked in the link records first.
+
+Each candidate pair is scored with the saved Splink model: its comparison vectors (the gamma of
+every comparison) by the SQL Splink generates for the model, once per model, on one DuckDB
+connection; the match weights from the same Splink objects that write the weight SQL (each
+level's weight, each term-frequency adjustment: weight * (log2 u_exact - log2 max(tf_l, tf_r))),
+added in Splink's order, and the probability by Splink's formula. Planning Splink's whole predict
+query costs tens of milliseconds for every record; this costs the comparison vectors only. Every
+model is checked at build on sample pairs against Splink's own full predict SQL (ScoringMismatch
+when any probability differs by more than 1e-12), and tests compare with the batch's pairs.
+
+Term frequencies are Splink's, computed over the published link records. The pairs that are one
+customer by definition are applied as the batch applies them (linkage.pairs): the same valid phone
+and email, the same shop order number. Reviewers' decisions, tickets naming an order and
+identifiers the crosswalk does not publish (national ids, shop accounts) are not seen here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from splink import DuckDBAPI, SettingsCreator
+from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
+
+from linkage.features import link_records
+from linkage.model import new_linker, prediction_blocks
+from linkage.profile import generic_values, without_generic_values
+from linkage.scoring.duckdb import compute_term_frequencies
+from sources.canonical import standardise
+from sources.schema import STAGED_SCHEMA
+from sources.systems import ORDER_SYSTEMS
+
+# what a caller may send -> the staged column it fills
+RECORD_FIELDS = {
+    "name": "full_name",
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "phone": "phone",
+    "email": "email",
+    "wechat": "wechat",
+    "birth_date": "birth_date",
+    "address": "address_line",
+    "province": "province",
+    "city": "city",
+    "district": "district",
+    "postcode": "postcode",
+    "company": "company",
+    "national_id": "national_id",
+    "source_system": "source_system",
+    "source_record_key": "source_record_key",
+}
+# fields that can say who a person is (the model compares them); company and the source do not
+IDENTIFYING_FIELDS = (
+    "name", "given_name", "family_name", "phone", "email", "wechat", "birth_date", "address",
+    "province", "city", "district", "postcode", "national_id",
+)  # fmt: skip
+NUMBER_FIELDS = frozenset({"phone", "postcode", "national_id", "source_record_key"})  # a JSON number is fine
+MAX_FIELD_LENGTH = 1000
+ARRIVING_SYSTEM = "arriving"  # source_system of a record sent without one
+NEW_RECORD_ID = -1  # published records are numbered from 1
+# link columns the model compares: a record with none of them usable cannot be resolved
+COMPARED_COLUMNS = (
+    "name_tokens", "surname_py", "phone_e164", "email_std", "wechat_std", "birth_date_std",
+    "city_std", "address_std", "postcode_std", "national_id",
+)  # fmt: skip
+MAX_CANDIDATE_CUSTOMERS = 10  # the answer lists at most this many customers, most likely first
+CHECK_PAIRS = 200  # published pairs scored both ways when a resolver is built
+CHECK_TOLERANCE = 1e-12
+DECISIONS = ("match", "review", "new")
+SAME_PHONE_AND_EMAIL, SAME_ORDER = "same phone and email", "same order"
+
+
+class RecordError(ValueError):
+    """A record that cannot be resolved; the message names fields and rules, never a value."""
+
+
+class ScoringMismatch(RuntimeError):
+    """The fast scoring disagrees with Splink's own SQL for this model: never answer with it."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    match_threshold: float
+    review_floor: float
+
+
+# ---------------------------------------------------------------- the arriving record
+
+
+def staged_record(record: dict) -> pa.Table:
+    """The record as a one-row staged table; RecordError for unknown fields, wrong types, no identifying field."""
+    if not isinstance(record, dict):
+        raise RecordError("the body must be one JSON object (a record)")
+    unknown = sorted(k for k in record if k not in RECORD_FIELDS)
+    if unknown:
+        shown = ", ".join(repr(str(k)[:40]) for k in unknown[:10])
+        raise RecordError(f"unknown field(s): {shown}; known: {', '.join(RECORD_FIELDS)}")
+    row = {name: None for name in STAGED_SCHEMA.names}
+    for key, value in record.items():
+        if value is None:
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (str, int))
+            or (isinstance(value, int) and key not in NUMBER_FIELDS)
+        ):
+            kind = "a string or a number" if key in NUMBER_FIELDS else "a string"
+            raise RecordError(f"{key} must be {kind} or null")
+        text = str(value).strip()
+        if len(text) > MAX_FIELD_LENGTH:
+            raise RecordError(f"{key} is longer than {MAX_FIELD_LENGTH} characters")
+        row[RECORD_FIELDS[key]] = text or None
+    if not any(row[RECORD_FIELDS[f]] for f in IDENTIFYING_FIELDS):
+        raise RecordError(f"no identifying field: send at least one of {', '.join(IDENTIFYING_FIELDS)}")
+    row["source_system"] = row["source_system"] or ARRIVING_SYSTEM
+    row["source_file"], row["source_sheet"], row["source_row"] = "arriving", "", 0
+    return pa.Table.from_pylist([row], schema=STAGED_SCHEMA)
+
+
+def arriving_links(record: dict, generic: dict[str, list[str]]) -> tuple[pa.Table, pa.Table]:
+    """(canonical row, link row) of one arriving record, standardised as the pipeline standardises."""
+    canonical = standardise(staged_record(record), first_record_id=NEW_RECORD_ID)
+    links = link_records(canonical, generic)
+    if all(links.column(c)[0].as_py() is None for c in COMPARED_COLUMNS if c in links.column_names):
+        flags = canonical.column("quality_flags")[0].as_py()
+        why = f" ({flags.replace(';', ', ')})" if flags else ""
+        raise RecordError(f"nothing in the record could be used after standardisation{why}")
+    return canonical, links
+
+
+def published_links(canonical: pa.Table) -> tuple[pa.Table, dict[str, list[str]]]:
+    """(link records, generic values) of the published records: link_records' result and the
+    values it blanked, so an arriving record is blanked alike."""
+    raw = link_records(canonical, generic={})
+    generic = generic_values(raw)
+    return without_generic_values(raw, generic), generic
+
+
+# ---------------------------------------------------------------- blocking indexes
+
+
+@dataclass(frozen=True)
+class KeyIndex:
+    """One blocking key (or one rule's key): the DuckDB hash of its values for every published
+    record, sorted, with each hash's row in the published table. An arriving record's key values
+    are worked out in Python (key_values) and hashed by DuckDB in one statement for all keys."""
+
+    name: str
+    keys: tuple[str, ...]  # column names or SQL expressions of one column; PHONES or ORDER for those keys
+    hashes: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def build(cls, con, name: str, keys: tuple[str, ...]) -> KeyIndex:
+        result = con.sql(_published_sql(keys)).to_arrow_table()
+        hashes = result.column("h").to_numpy()
+        order = np.argsort(hashes, kind="stable")
+        return cls(name, keys, hashes[order], result.column("__row").to_numpy()[order].astype(np.int64))
+
+    def find(self, h: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self.hashes, h, "left"), np.searchsorted(self.hashes, h, "right")
+        return self.rows[lo:hi]
+
+    def key_values(self, row: dict, con) -> list[tuple[str, ...]]:
+        """The arriving record's values of this key (none when one is null), as in _published_sql."""
+        if self.keys == PHONES:
+            return [(p,) for p in row["phones"] or () if p is not None]
+        if self.keys == ORDER:
+            key = row["source_record_key"]
+            return [(key,)] if key is not None and row["source_system"] in ORDER_SYSTEMS else []
+        values = tuple(key_value(k, row, con) for k in self.keys)
+        return [values] if all(v is not None for v in values) else []
+
+
+PHONES, ORDER = ("phones",), ("source_record_key",)
+# block_on("phones", arrays_to_explode=["phones"]): any phone of one equal to any phone of the other
+_PHONES_SQL = "select __row, hash(p) as h from (select __row, unnest(phones) as p from published) where p is not null"
+_ORDER_SQL = (
+    "select __row, hash(source_record_key) as h from published"
+    f" where source_system in ({', '.join(repr(s) for s in ORDER_SYSTEMS)}) and source_record_key is not null"
+)
+_SUBSTR = re.compile(r"^substr\((\w+), (\d+|-\d+)(?:, (\d+))?\)$")
+_RIGHT = re.compile(r"^right\((\w+), (\d+)\)$")
+
+
+def _published_sql(keys: tuple[str, ...]) -> str:
+    """The hash of a key's values per published record (Splink's block_on: every key not null and equal)."""
+    if keys == PHONES:
+        return _PHONES_SQL
+    if keys == ORDER:
+        return _ORDER_SQL
+    not_null = " and ".join(f"({k}) is not null" for k in keys)
+    return f"select __row, hash({', '.join(keys)}) as h from published where {not_null}"
+
+
+def key_value(expression: str, row: dict, con) -> str | None:
+    """One key expression of the model's blocks on the arriving record's link row. A column is its
+    value; substr and right of an ASCII value are sliced as DuckDB slices it; anything else (a value
+    with other characters: DuckDB counts grapheme clusters) is asked of DuckDB itself."""
+    if expression in row:
+        return row[expression]
+    match = _SUBSTR.match(expression) or _RIGHT.match(expression)
+    value = row.get(match.group(1)) if match else None
+    if match and value is None:
+        return None
+    if match and value.isascii():
+        if match.re is _RIGHT:
+            return value[-int(match.group(2)) :] if int(match.group(2)) else ""
+        start, length = int(match.group(2)), match.group(3)
+        begin = start - 1 if start > 0 else len(value) + start
+        if start == 0 or begin < 0:  # outside what the blocks use: DuckDB decides
+            return _sql_value(expression, row, con)
+        return value[begin : begin + int(length)] if length is not None else value[begin:]
+    return _sql_value(expression, row, con)
+
+
+def _sql_value(expression: str, row: dict, con) -> str | None:
+    columns = [c for c, v in row.items() if isinstance(v, str) or v is None]
+    select = ", ".join(f"${i}::varchar as {c}" for i, c in enumerate(columns, start=1))
+    ((value,),) = con.execute(
+        f"select ({expression})::varchar from (select {select})", [row[c] for c in columns]
+    ).fetchall()
+    return value
+
+
+def hashes_of(con, values: list[tuple[str, ...]]) -> list[int]:
+    """DuckDB's hash of each tuple of key values, as _published_sql hashes the published columns."""
+    if not values:
+        return []
+    calls, params = [], []
+    for value in values:
+        calls.append(f"hash({', '.join(f'${len(params) + i + 1}::varchar' for i in range(len(value)))})")
+        params.extend(value)
+    ((hashes,),) = con.execute(f"select [{', '.join(calls)}]", params).fetchall()
+    return list(hashes)
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    name: str
+    gamma: str  # its gamma column
+    weights: dict[int, float]  # gamma -> the level's match weight
+    labels: dict[int, str]  # gamma -> the level's label
+    tf: dict[int, tuple[float, float, float, str]]  # gamma -> (tf weight, log2 u exact, min u, tf column)
+    adds_tf: bool  # Splink sums a tf adjustment column for it
+
+
+class Scoring:
+    """Pairs of one arriving record and its candidates, scored with one Splink model."""
+
+    def __init__(self, splink_model: dict):
+        settings = SettingsCreator.from_path_or_dict(splink_model).get_settings("duckdb")
+        settings._retain_matching_columns = False
+        settings._retain_intermediate_calculation_columns = True
+        self._settings = settings
+        blocked = (
+            f"select {', '.join(settings._columns_to_select_for_blocking)}, 0 as match_key"
+            " from __resolve_left as l cross join __resolve_right as r"
+        )
+        vectors = f"select {', '.join(settings._columns_to_select_for_comparison_vector_values)} from __splink__compare_two_records_blocked"
+        self.vectors_sql = f"with __splink__compare_two_records_blocked as ({blocked})\n{vectors}"
+        predict = predict_from_comparison_vectors_sqls_using_settings(settings)
+        ctes = [("__splink__compare_two_records_blocked", blocked), ("__splink__df_comparison_vectors", vectors)]
+        ctes += [(s["output_table_name"], s["sql"]) for s in predict[:-1]]
+        self.predict_sql = "with " + ",\n".join(f"{n} as ({s})" for n, s in ctes) + "\n" + predict[-1]["sql"]
+        prior = settings.core_model_settings.probability_two_random_records_match
+        self.prior_weight = math.log2(prior / (1 - prior))
+        self.comparisons = [_comparison(c) for c in settings.core_model_settings.comparisons]
+        self.tf_columns = sorted({t[3] for c in self.comparisons for t in c.tf.values()})
+
+    def score(self, con, arriving: pa.Table, candidates: pa.Table) -> list[dict]:
+        """[{record_id, match_probability, match_weight, why}] per candidate (tf_* columns included)."""
+        con.register("__resolve_left", arriving)
+        con.register("__resolve_right", candidates)
+        try:
+            vectors = con.sql(self.vectors_sql).to_arrow_table().to_pydict()
+        finally:
+            con.unregister("__resolve_left")
+            con.unregister("__resolve_right")
+        return [self._weigh(vectors, i) for i in range(len(vectors["record_id_r"]))]
+
+    def _weigh(self, v: dict, i: int) -> dict:
+        total, why = self.prior_weight, []
+        for c in self.comparisons:
+            gamma = v[c.gamma][i]
+            weight = c.weights[gamma]
+            total += weight  # added one by one in Splink's order: the same sum to the last bit
+            if c.adds_tf:
+                adjustment = _tf_adjustment(c.tf.get(gamma), v, i)
+                total += adjustment
+                weight += adjustment
+            if gamma != -1:
+                why.append({"comparison": c.name, "level": c.labels[gamma], "match_weight": round(weight, 4)})
+        return {
+            "record_id": v["record_id_r"][i],
+            "match_weight": total,
+            "match_probability": _probability(total),
+            "why": why,
+        }
+
+    def check(self, con, left: pa.Table, right: pa.Table) -> float:
+        """The largest difference from Splink's full predict SQL on these pairs; ScoringMismatch beyond tolerance."""
+        mine = {r["record_id"]: r["match_probability"] for r in self.score(con, left, right)}
+        con.register("__resolve_left", left)
+        con.register("__resolve_right", right)
+        try:
+            splink = con.sql(self.predict_sql).to_arrow_table().select(["record_id_r", "match_probability"])
+        finally:
+            con.unregister("__resolve_left")
+            con.unregister("__resolve_right")
+        worst = max(
+            (
+                abs(mine[r] - p)
+                for r, p in zip(splink["record_id_r"].to_pylist(), splink["match_probability"].to_pylist())
+            ),
+            default=0.0,
+        )
+        if worst > CHECK_TOLERANCE:
+            raise ScoringMismatch(f"resolve scoring differs from Splink's predict by {worst:.3g} on this model")
+        return worst
+
+
+def _comparison(comparison) -> _Comparison:
+    levels = comparison.comparison_levels
+    tf = {}
+    for level in levels:
+        if (
+            level.comparison_vector_value != -1
+            and level._has_tf_adjustments
+            and level._tf_adjustment_weight != 0
+            and not level._is_else_level
+        ):
+            u_exact = level._u_probability_corresponding_to_exact_match(levels)
+            column = level._tf_adjustment_input_column.unquote().name
+            tf[level.comparison_vector_value] = (
+                level._tf_adjustment_weight,
+                math.log2(u_exact),
+                level._tf_minimum_u_value,
+                column,
+            )
+    columns = comparison._match_weight_columns_to_sum
+    return _Comparison(
+        name=comparison.output_column_name,
+        gamma=comparison._gamma_column_name,
+        weights={lv.comparison_vector_value: lv._match_weight for lv in levels},
+        labels={lv.comparison_vector_value: lv.label_for_charts for lv in levels},
+        tf=tf,
+        adds_tf=len(columns) > 1,
+    )
+
+
+def _tf_adjustment(tf: tuple | None, v: dict, i: int) -> float:
+    """Splink's tf adjustment of one level: weight * (log2 u_exact - log2 greatest(tf_l, tf_r, min u))."""
+    if tf is None:
+        return 0.0
+    weight, log2_u, min_u, column = tf
+    left, right = v[f"tf_{column}_l"][i], v[f"tf_{column}_r"][i]
+    if left is None and right is None:
+        return 0.0
+    left, right = (left if left is not None else right), (right if right is not None else left)
+    return weight * (log2_u - math.log2(max(left, right, min_u)))
+
+
+def _probability(weight: float) -> float:
+    if weight >= 0:
+        return 1.0 / (1.0 + 2.0 ** (-weight))
+    return 2.0**weight / (1.0 + 2.0**weight)
+
+
+# ---------------------------------------------------------------- the resolver
+
+
+@dataclass
+class Resolver:
+    """Answers for arriving records against one published run, with its model and thresholds.
+
+    Thread-safe: each call works on its own cursor of the resolver's DuckDB connection."""
+
+    published: pa.Table  # link records with tf_* columns, __row, customer_id and source_record_key
+    generic: dict[str, list[str]]  # the values blanked in the published link records
+    tf: dict[str, dict[str, float]]  # column -> value -> Splink's term frequency
+    scoring: Scoring
+    blocks: list[KeyIndex]  # the model's blocking keys: candidates to score
+    rules: list[KeyIndex]  # keys that make one customer by definition (linkage.pairs)
+    thresholds: Thresholds
+    run_id: str | None
+    model_version: str | None
+    con: duckdb.DuckDBPyConnection
+    checked: float = 0.0  # the largest difference from Splink's SQL found at build
+    _local: threading.local = field(default_factory=threading.local)
+
+    @classmethod
+    def build(
+        cls,
+        canonical: pa.Table,
+        customer_ids: pa.Array | pa.ChunkedArray,
+        splink_model: dict,
+        fields,
+        thresholds: Thresholds,
+        run_id: str | None = None,
+        model_version: str | None = None,
+    ) -> Resolver:
+        """A resolver over these published records (canonical shape) and the customer of each."""
+        links, generic = published_links(canonical)
+        linker = new_linker(links, splink_model, DuckDBAPI())
+        compute_term_frequencies(linker, splink_model)
+        scoring = Scoring(splink_model)
+        tf = {}
+        for column in scoring.tf_columns:
+            table = linker.table_management.compute_tf_table(column).as_duckdbpyrelation().to_arrow_table()
+            tf[column] = dict(zip(table.column(column).to_pylist(), table.column(f"tf_{column}").to_pylist()))
+        published = _with_tf(links, tf).append_column("__row", pa.array(np.arange(links.num_rows), pa.int64()))
+        published = published.append_column("customer_id", customer_ids)
+        published = published.append_column("source_record_key", canonical.column("source_record_key"))
+        con = duckdb.connect()
+        con.register("published", published)
+        keys = ([PHONES] if "phone_e164" in fields else []) + prediction_blocks(fields)
+        blocks = [KeyIndex.build(con, " & ".join(k), k) for k in keys]
+        rules = [
+            KeyIndex.build(con, SAME_PHONE_AND_EMAIL, ("phone_e164", "email_std")),
+            KeyIndex.build(con, SAME_ORDER, ORDER),
+        ]
+        con.unregister("published")
+        resolver = cls(published, generic, tf, scoring, blocks, rules, thresholds, run_id, model_version, con)
+        resolver.checked = resolver._check()
+        return resolver
+
+    @property
+    def record_count(self) -> int:
+        return self.published.num_rows
+
+    def resolve(self, record: dict, with_pairs: bool = False) -> dict:
+        """The answer for one record (RecordError when it cannot be resolved); with_pairs: also
+        `pairs`, the model's probability for every candidate record, by record_id (for tests)."""
+        con = self._cursor()
+        canonical, links = arriving_links(record, self.generic)
+        arriving = _with_tf(links, self.tf).append_column("__row", pa.array([NEW_RECORD_ID], pa.int64()))
+        row = {**links.to_pylist()[0], "source_record_key": canonical.column("source_record_key")[0].as_py()}
+        indexes = [*self.blocks, *self.rules]
+        keys = [(i, values) for i, index in enumerate(indexes) for values in index.key_values(row, con)]
+        found: dict[int, list[np.ndarray]] = {}
+        for (i, _), h in zip(keys, hashes_of(con, [values for _, values in keys])):
+            found.setdefault(i, []).append(indexes[i].find(h))
+        blocked = [rows for i, parts in found.items() if i < len(self.blocks) for rows in parts]
+        rows = np.unique(np.concatenate(blocked)) if blocked else np.array([], np.int64)
+        candidates = self.published.take(rows)
+        pairs = self.scoring.score(con, arriving, candidates) if rows.size else []
+        customer_of = dict(
+            zip(candidates.column("record_id").to_pylist(), candidates.column("customer_id").to_pylist())
+        )
+        for pair in pairs:
+            pair["customer_id"] = customer_of[pair["record_id"]]
+        for i, parts in found.items():
+            if i >= len(self.blocks):
+                rule = indexes[i].name
+                pairs += [_rule_pair(self.published, row, rule) for part in parts for row in part.tolist()]
+        answer = self.answer(pairs)
+        if with_pairs:
+            answer["pairs"] = {p["record_id"]: p["match_probability"] for p in pairs if p["match_weight"] is not None}
+        return answer
+
+    def answer(self, pairs: list[dict]) -> dict:
+        """Customers by their best pair, the decision by the run's thresholds."""
+        best: dict[str, dict] = {}
+        for pair in pairs:
+            current = best.get(pair["customer_id"])
+            if current is None or pair["match_probability"] > current["match_probability"]:
+                best[pair["customer_id"]] = pair
+        ranked = sorted(best.values(), key=lambda p: (-p["match_probability"], p["customer_id"]))
+        probability = ranked[0]["match_probability"] if ranked else 0.0
+        if ranked and probability >= self.thresholds.match_threshold:
+            decision = "match"
+        elif ranked and probability >= self.thresholds.review_floor:
+            decision = "review"
+        else:
+            decision = "new"
+        return {
+            "customer_id": ranked[0]["customer_id"] if decision != "new" else None,
+            "match_probability": probability,
+            "decision": decision,
+            "candidates": [
+                {"customer_id": p["customer_id"], "match_probability": p["match_probability"], "why": p["why"]}
+                for p in ranked[:MAX_CANDIDATE_CUSTOMERS]
+            ],
+            "run_id": self.run_id,
+        }
+
+    def _cursor(self):
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.con.cursor()
+        return cursor
+
+    def _check(self) -> float:
+        """Sample pairs of published records scored both ways: the fast weights against Splink's SQL."""
+        n = self.published.num_rows
+        if n < 2:
+            return 0.0
+        con, worst = self._cursor(), 0.0
+        rng = np.random.default_rng(0)
+        for left in rng.choice(n, size=min(n, CHECK_PAIRS // 20 + 1), replace=False).tolist():
+            right = np.unique(rng.choice(n, size=min(n, 20), replace=False))
+            worst = max(worst, self.scoring.check(con, self.published.slice(left, 1), self.published.take(right)))
+        return worst
+
+
+def _rule_pair(published: pa.Table, row: int, rule: str) -> dict:
+    return {
+        "record_id": published.column("record_id")[row].as_py(),
+        "customer_id": published.column("customer_id")[row].as_py(),
+        "match_probability": 1.0,
+        "match_weight": None,
+        "why": [{"comparison": "rule", "level": rule, "match_weight": None}],
+    }
+
+
+def _with_tf(links: pa.Table, tf: dict[str, dict[str, float]]) -> pa.Table:
+    for column, values in tf.items():
+        looked_up = [values.get(v) for v in links.column(column).to_pylist()]
+        links = links.append_column(f"tf_{column}", pa.array(looked_up, pa.float64()))
+    return links
