@@ -18,6 +18,7 @@ from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from linkage import delta, identity, model_store, scoring, survivorship
+from linkage import labels as linkage_labels
 from linkage import review as linkage_review
 from linkage.features import link_records
 from linkage.pairs import deterministic_pairs
@@ -34,7 +35,7 @@ PUBLISHED_BASE = ("crosswalk", "review_queue", "golden", "golden_field_lineage")
 # only comparable within one numbering (a full standardisation numbers records afresh, and a run
 # that failed before scoring leaves pairs of the old numbering behind)
 NUMBERING, SCORED_NUMBERING = "record_numbering", "scored_numbering"
-SCORE_FLOOR = 0.5  # pairs below this are never useful: not a match, not worth a review
+SCORE_FLOOR = linkage_labels.LOWEST_THRESHOLD  # pairs below this are never useful: not a match, not worth a review
 
 
 class RunMode(Config):
@@ -120,17 +121,36 @@ class ModelConfig(Config):
     key=MODEL,
     deps=[CANONICAL],
     group_name="linked",
-    description="The warehouse's Splink model: trained by EM when it has none or it no longer fits, else reused.",
+    description="The warehouse's Splink model: trained by EM (and reviewers' labels) when it has none or it no longer fits, else reused.",
 )
 def linkage_model(
     context: AssetExecutionContext, config: ModelConfig, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings
 ) -> MaterializeResult:
-    store = models.WarehouseModels(warehouse.engine(), saved_by=context.run_id)
+    engine = warehouse.engine()
+    store = models.WarehouseModels(engine, saved_by=context.run_id)
     records = lambda: link_records(work.read("canonical"))  # noqa: E731  read only when needed
-    choice = model_store.choose_model(store, records, retrain=config.retrain, model_file=linkage.path())
+    labels = lambda: linkage_labels.labelled_pairs(review.read_decisions(engine), work.read("canonical"))  # noqa: E731
+    choice = model_store.choose_model(store, records, retrain=config.retrain, model_file=linkage.path(), labels=labels)
     document = choice.document
     metadata = {"version": document["version"], "trained": choice.summary, "design": document["design"]}
-    return MaterializeResult(metadata={**metadata, "trained_on_records": document.get("trained_on_records")})
+    return MaterializeResult(
+        metadata={
+            **metadata,
+            "trained_on_records": document.get("trained_on_records"),
+            **_label_figures(document.get("labels")),
+        }
+    )
+
+
+def _label_figures(taught: dict | None) -> dict:
+    """The model's label figures as metadata (counts and thresholds only)."""
+    if not taught:
+        return {"labels_pairs": 0}
+    figures = {f"labels_{k}": taught[k] for k in ("pairs", "same", "different", "m_from_labels")}
+    for name, value in (taught.get("thresholds") or {}).items():
+        if value is not None:
+            figures[f"labels_{name}"] = float(value)
+    return figures
 
 
 @asset(
@@ -176,16 +196,19 @@ def customer_source_records(
     canonical, pairs = work.read("canonical"), work.read("pairs")
     engine = warehouse.engine()
     decisions = review.read_decisions(engine)
-    basis = _basis(linkage, engine)
+    thresholds = linkage_labels.run_thresholds(
+        models.current_labels(engine), linkage.match_threshold, linkage.review_floor
+    )
+    basis = _basis(thresholds, engine)
     base = _published_crosswalk(work, engine, basis) if config.incremental else None
     today = run_settings.today()
     if base is None:
-        crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, linkage, today)
+        crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, thresholds, today)
         work.delete(CHANGED)
         changed = None
     else:
         base_queue = work.read_published("review_queue")
-        resolved = _resolve_affected(canonical, pairs, decisions, base, base_queue, engine, linkage, today)
+        resolved = _resolve_affected(canonical, pairs, decisions, base, base_queue, engine, thresholds, today)
         crosswalk, queue, assignment, changed = resolved
         work.write(CHANGED, pa.table({"customer_id": changed}))
     work.write_json("basis", basis)
@@ -202,6 +225,8 @@ def customer_source_records(
             crosswalk,
             review_queue=queue.num_rows,
             decisions_applied=len(decisions),
+            match_threshold=thresholds.match_threshold,
+            review_floor=thresholds.review_floor,
             customers_resolved_again=len(changed) if changed is not None else "all",
             **{f"ids_{e}": events[e] for e in identity.EVENTS},
         ),
@@ -212,7 +237,12 @@ def customer_source_records(
 
 
 def _resolve_all(
-    canonical: pa.Table, pairs: pa.Table, decisions: list[dict], engine, linkage: LinkageSettings, today: date
+    canonical: pa.Table,
+    pairs: pa.Table,
+    decisions: list[dict],
+    engine,
+    thresholds: linkage_labels.Thresholds,
+    today: date,
 ):
     """(crosswalk, review queue, assignment) of every record."""
     assignment = identity.resolve_identities(
@@ -221,11 +251,11 @@ def _resolve_all(
         state.read_registry(engine),
         decisions,
         state.highest_customer_id(engine),
-        linkage.match_threshold,
+        thresholds.match_threshold,
     )
     crosswalk = survivorship.build_crosswalk(canonical, assignment.table(), pairs, today)
     queue = linkage_review.review_queue(
-        canonical, assignment.table(), pairs, decisions, linkage.review_floor, linkage.match_threshold
+        canonical, assignment.table(), pairs, decisions, thresholds.review_floor, thresholds.match_threshold
     )
     return crosswalk, queue, assignment
 
@@ -237,17 +267,19 @@ def _resolve_affected(
     base: pa.Table,
     base_queue: pa.Table,
     engine,
-    linkage: LinkageSettings,
+    thresholds: linkage_labels.Thresholds,
     today: date,
 ):
     """(crosswalk, review queue, assignment, changed customer IDs): the affected customers
     resolved again, the rest kept from the last published run (with their quality flags)."""
-    scope = delta.affected(canonical, base, pairs, linkage.match_threshold, linkage_review.decided_records(decisions))
+    scope = delta.affected(
+        canonical, base, pairs, thresholds.match_threshold, linkage_review.decided_records(decisions)
+    )
     records = delta.within(canonical, "record_id", scope.records)
     scope_pairs = delta.pairs_within(pairs, scope.records)
     registry = state.read_registry(engine, keys=records)
     assignment = identity.resolve_identities(
-        records, scope_pairs, registry, decisions, state.highest_customer_id(engine), linkage.match_threshold
+        records, scope_pairs, registry, decisions, state.highest_customer_id(engine), thresholds.match_threshold
     )
     resolved = assignment.table()
     kept = delta.outside(base, "customer_id", scope.customers)
@@ -255,7 +287,7 @@ def _resolve_affected(
     crosswalk = pa.concat_tables([kept, fresh.cast(kept.schema)])
     # queue pairs touching the scope: their other record may be a kept customer's
     everyone = pa.concat_tables([kept.select(["record_id", "customer_id"]), resolved])
-    queue = pa.concat_tables(
+    queue = linkage_review.ranked(  # ranked again as one queue, as a full run ranks it
         [
             delta.outside(
                 delta.outside(base_queue, "left_customer_id", scope.customers), "right_customer_id", scope.customers
@@ -265,21 +297,22 @@ def _resolve_affected(
                 everyone,
                 delta.pairs_touching(pairs, scope.records),
                 decisions,
-                linkage.review_floor,
-                linkage.match_threshold,
+                thresholds.review_floor,
+                thresholds.match_threshold,
             ),
-        ]
+        ],
+        thresholds.match_threshold,
     )
     changed = pc.unique(pa.concat_arrays([scope.customers, pc.unique(resolved.column("customer_id"))]))
     return crosswalk, queue, assignment, changed
 
 
-def _basis(linkage: LinkageSettings, engine) -> dict:
+def _basis(thresholds: linkage_labels.Thresholds, engine) -> dict:
     """What customers are resolved with: a run may keep earlier customers only when this is unchanged."""
     return {
         "model_version": models.current_version(engine),
-        "match_threshold": linkage.match_threshold,
-        "review_floor": linkage.review_floor,
+        "match_threshold": thresholds.match_threshold,
+        "review_floor": thresholds.review_floor,
         "survivorship": survivorship.config_digest(),
     }
 

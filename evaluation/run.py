@@ -85,20 +85,26 @@ def exception_reason(exc: BaseException) -> str:
     return one_line(traceback.format_exception_only(exc)[-1])
 
 
-def run_pipeline(sources: Path, workdir: Path) -> tuple[dict, float, dict]:
-    """`unify run` in a fresh folder (its own warehouse, work area, model, Dagster instance and
-    run reports); the lineage key -> customer id it published, its seconds, and no notes."""
+def isolated_environment(workdir: Path) -> dict:
+    """The environment of a `unify` command that keeps to this folder: its own Dagster instance
+    (configured as the project's), work area, run reports and the warehouse's own model."""
     home = workdir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_INSTANCE, home / "dagster.yaml")  # runs configured as the project's are
-    warehouse = workdir / "warehouse.duckdb"
-    env = {
+    return {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "UNIFY_WORK_DIR": str(workdir / "work"),
         "UNIFY_MODEL": "",  # the warehouse's own model
         "UNIFY_REPORTS_DIR": str(workdir / "reports"),
     }
+
+
+def run_pipeline(sources: Path, workdir: Path) -> tuple[dict, float, dict]:
+    """`unify run` in a fresh folder (its own warehouse, work area, model, Dagster instance and
+    run reports); the lineage key -> customer id it published, its seconds, and no notes."""
+    warehouse = workdir / "warehouse.duckdb"
+    env = isolated_environment(workdir)
     command = [sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources), "--warehouse"]
     start = time.perf_counter()
     try:

@@ -8,6 +8,8 @@ A run scores with its warehouse's current model and trains a new one when there 
 design changed since (other comparisons or blocking), or when the records no longer look like the
 ones it was trained on (other populated fields, or ten times more or fewer records). A model file
 named by the run is used as it is: imported as a new version when it differs, never trained.
+Training uses reviewers' decided pairs as labels where there are enough (linkage.labels): the
+document's `labels` say how many, and hold the thresholds placed on them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from linkage import labels as linkage_labels
 from linkage import model
 from linkage.profile import data_profile
 
@@ -81,8 +84,9 @@ def training_reason(document: dict | None, profile: dict) -> str | None:
     return f"the records changed since version {document['version']}: {changed}" if changed else None
 
 
-def new_document(splink_model: dict, profile: dict, now: datetime | None = None) -> dict:
-    """A freshly trained model as a document, versioned by the time it was trained."""
+def new_document(splink_model: dict, profile: dict, now: datetime | None = None, labels: dict | None = None) -> dict:
+    """A freshly trained model as a document, versioned by the time it was trained; labels: the
+    figures of what reviewers' labels taught it (linkage.labels.train), with any thresholds placed."""
     now = now or datetime.now(UTC)
     return {
         "format": MODEL_FORMAT,
@@ -92,6 +96,7 @@ def new_document(splink_model: dict, profile: dict, now: datetime | None = None)
         "data_profile": profile,
         "trained_on_records": profile["record_count"],
         "splink": splink_model,
+        "labels": labels,
     }
 
 
@@ -133,22 +138,30 @@ def write_model_file(document: dict, path: Path | str) -> Path:
 
 
 def choose_model(
-    store: ModelStore, records: Callable[[], pa.Table], retrain: bool = False, model_file: Path | str | None = None
+    store: ModelStore,
+    records: Callable[[], pa.Table],
+    retrain: bool = False,
+    model_file: Path | str | None = None,
+    labels: Callable[[], pa.Table] | None = None,
 ) -> ModelChoice:
     """The model this run scores with, saved in the store first when it is new.
 
     records: the link records (called at most once, only when a profile or training needs them);
     retrain: train whatever the current model; model_file: a shipped model to use, never training,
-    when the file exists; when it does not, the model the run settles on is written there."""
+    when the file exists; when it does not, the model the run settles on is written there;
+    labels: reviewers' labelled pairs of those records (linkage.labels.labelled_pairs; called
+    only when training)."""
     if model_file and Path(model_file).is_file():
         return _use_file(store, read_model_file(model_file), str(model_file))
-    choice = _warehouse_model(store, records, retrain)
+    choice = _warehouse_model(store, records, retrain, labels)
     if model_file:
         write_model_file(choice.document, model_file)
     return choice
 
 
-def _warehouse_model(store: ModelStore, records: Callable[[], pa.Table], retrain: bool) -> ModelChoice:
+def _warehouse_model(
+    store: ModelStore, records: Callable[[], pa.Table], retrain: bool, labels: Callable[[], pa.Table] | None
+) -> ModelChoice:
     current = None if retrain else store.current()
     links = records()
     profile = data_profile(links)
@@ -156,7 +169,8 @@ def _warehouse_model(store: ModelStore, records: Callable[[], pa.Table], retrain
     if reason is None:
         return ModelChoice(current, trained=False, reason=f"reused version {current['version']}")
     logger.info("training a linkage model: %s", reason)
-    document = new_document(model.train_model(links, profile["fields"]), profile)
+    splink_model, taught = linkage_labels.train(links, profile["fields"], labels() if labels else None)
+    document = new_document(splink_model, profile, labels=taught)
     store.save(document, reason)
     return ModelChoice(document, trained=True, reason=reason)
 

@@ -2,11 +2,22 @@
 
 A pair is named by both records' lineage keys, so a decision made today still applies after
 files are re-read and this run's record ids have changed.
+
+The queue is ordered so that each decision is worth the most (`review_rank`, 1 first): pending
+pairs before decided ones, and among them the pairs the model is least sure about, spread over
+kinds of pair. A pair's doubt is how far its match weight lies from the match threshold's (log2
+odds: the closer, the less the model knows which side it is on); the pairs fall into bands of
+BAND_BITS of doubt, and the order takes them round by round: in each round the least certain pair
+left in every band, nearest band first. The first decisions so cover the whole borderline range
+instead of one stretch of probabilities. The scored pairs carry no comparison-level (gamma)
+vector, so bands of match weight stand in for comparison patterns. Decisions are also labels
+that teach the next model (linkage.labels).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 
 import pyarrow as pa
 
@@ -30,8 +41,22 @@ with band as (
     join assignment al on al.record_id = b.record_id_l
     join assignment ar on ar.record_id = b.record_id_r
 )
-select * from keyed order by match_probability desc
+select * from keyed
 """
+# the order described above; a pair's match weight from its probability (Splink's log2 odds)
+RANK_SQL = """
+with doubt as (
+    select *, abs(log2(match_probability / (1 - match_probability)) - $threshold_weight) as doubt from queue
+), banded as (
+    select *, floor(doubt / $band_bits) as band,
+           row_number() over (partition by status <> 'pending', floor(doubt / $band_bits) order by doubt, pair_id) as turn
+    from doubt
+)
+select * exclude (doubt, band, turn),
+       row_number() over (order by status <> 'pending', turn, band, pair_id) as review_rank
+from banded order by review_rank
+"""
+BAND_BITS = 1.0  # a band of doubt: one bit of match weight, the odds doubled
 
 
 def pair_id(a: LineageKey, b: LineageKey) -> str:
@@ -66,8 +91,8 @@ def decided_records(decisions: list[dict]) -> pa.Table:
 def review_queue(
     canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, decisions: list[dict], low: float, high: float
 ) -> pa.Table:
-    """Borderline pairs (low <= p < high) with both lineage keys and customers (assignment:
-    record_id, customer_id), plus their decision if any."""
+    """Borderline pairs (low <= p < high, high the match threshold) with both lineage keys and
+    customers (assignment: record_id, customer_id), plus their decision if any, ranked (ranked)."""
     con = connection(canonical=canonical.select(["record_id", *LINEAGE_COLUMNS]), pairs=pairs, assignment=assignment)
     rows = con.execute(QUEUE_SQL, {"low": low, "high": high}).fetchall()
     columns = [d[0] for d in con.description]
@@ -81,7 +106,17 @@ def review_queue(
         row["decided_by"] = decided["decided_by"] if decided else None
         row["decided_at"] = decided["decided_at"] if decided else None
         queue.append(row)
-    return pa.Table.from_pylist(queue, schema=QUEUE_SCHEMA)
+    return ranked([pa.Table.from_pylist(queue, schema=UNRANKED_SCHEMA)], high)
+
+
+def ranked(queues: list[pa.Table], threshold: float) -> pa.Table:
+    """The pairs of these queues (ranked before or not) in one queue, ranked afresh in the order
+    the module describes, for this match threshold."""
+    queue = pa.concat_tables([q.select(UNRANKED_SCHEMA.names).cast(UNRANKED_SCHEMA) for q in queues])
+    top = min(threshold, 1 - 1e-9)
+    params = {"threshold_weight": math.log2(top / (1 - top)), "band_bits": BAND_BITS}
+    with connection(queue=queue) as con:
+        return con.sql(RANK_SQL, params=params).to_arrow_table().cast(QUEUE_SCHEMA)
 
 
 def _sides(row: dict) -> tuple[LineageKey, LineageKey]:
@@ -91,7 +126,7 @@ def _sides(row: dict) -> tuple[LineageKey, LineageKey]:
     )
 
 
-QUEUE_SCHEMA = pa.schema(
+UNRANKED_SCHEMA = pa.schema(
     [
         ("pair_id", pa.string()),
         *[
@@ -108,3 +143,4 @@ QUEUE_SCHEMA = pa.schema(
         ("decided_at", pa.timestamp("us")),
     ]
 )
+QUEUE_SCHEMA = UNRANKED_SCHEMA.append(pa.field("review_rank", pa.int64()))

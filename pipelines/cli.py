@@ -333,7 +333,33 @@ def cmd_train(args) -> int:
     (saved,) = result.asset_materializations_for_node("linked__linkage_model")
     version, trained = saved.metadata["version"].value, saved.metadata["trained"].value
     print(f"run {result.run_id}: model {version} is the warehouse's current model (trained: {trained})")
+    if str(trained).startswith("yes"):  # a model file imported instead was not trained here
+        print(label_line({name: entry.value for name, entry in saved.metadata.items()}))
     return 0
+
+
+def label_line(metadata: dict) -> str:
+    """What reviewers' decisions taught the model, in figures (linkage.labels)."""
+    from linkage.labels import MIN_LABELS, MIN_PRECISION, enough_labels
+
+    counts = {k: metadata.get(f"labels_{k}", 0) for k in ("pairs", "same", "different")}
+    if not counts["pairs"]:
+        return "  labels: none (no decided pair has both its records among these); thresholds as configured"
+    said = f"{counts['pairs']:,} decided pairs ({counts['same']:,} same, {counts['different']:,} different)"
+    if not enough_labels(counts):
+        return f"  labels: {said}; not used: {MIN_LABELS} are needed, both same and different; thresholds as configured"
+    m_text = f"m also estimated from {metadata.get('labels_m_from_labels', 0):,} same pairs"
+    if "labels_match_threshold" in metadata:
+        floor = metadata.get("labels_review_floor")
+        placed = (
+            f"match threshold {metadata['labels_match_threshold']:.4f}, "
+            f"review floor {f'{floor:.4f}' if floor is not None else 'as configured'} "
+            f"(on the labels: precision {metadata['labels_precision']:.4f}, recall {metadata['labels_recall']:.4f}, "
+            f"F1 {metadata['labels_f1']:.4f})"
+        )
+    else:
+        placed = f"thresholds as configured (no threshold keeps precision >= {MIN_PRECISION} on the labels)"
+    return f"  labels: {said}; {m_text}; {placed}"
 
 
 def export_model(engine, target: Path) -> int:

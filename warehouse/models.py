@@ -5,7 +5,8 @@ The model is state of its warehouse like the identity registry: a run against an
 finds that warehouse's model, or none, never this one's. Saving is its own transaction, so a
 model trained by a run that later fails to publish is kept. A model is handled here as the
 document linkage.model_store builds (version, trained_at, design, data_profile,
-trained_on_records, splink); this module only maps it onto rows.
+trained_on_records, splink, labels); this module only maps it onto rows. A warehouse made before
+a column existed gains it with its next saved model; until then it reads as null.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, inspect, select
 
-from warehouse.publish import ensure_state_tables
+from warehouse.publish import add_missing_columns, ensure_state_tables
 from warehouse.tables import linkage_models
 
 NEWEST_FIRST = (linkage_models.c.saved_at.desc(), linkage_models.c.version.desc())
@@ -34,9 +35,11 @@ def save_model(engine: Engine, document: dict, saved_by: str | None, reason: str
         "model": json.dumps(document["splink"], sort_keys=True),
         "saved_by": saved_by,
         "reason": reason,
+        "labels": json.dumps(document["labels"]) if document.get("labels") is not None else None,
     }
     with engine.begin() as conn:
         ensure_state_tables(conn)
+        add_missing_columns(conn, linkage_models)
         conn.execute(insert(linkage_models).values(**row))
 
 
@@ -45,8 +48,18 @@ def current_model(engine: Engine) -> dict | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table(linkage_models.name):
             return None
-        row = conn.execute(select(linkage_models).order_by(*NEWEST_FIRST).limit(1)).mappings().first()
+        row = conn.execute(select(*_present(conn)).order_by(*NEWEST_FIRST).limit(1)).mappings().first()
     return _document(row) if row is not None else None
+
+
+def current_labels(engine: Engine) -> dict | None:
+    """What reviewers' labels taught the current model, with the thresholds placed on them
+    (linkage.labels.train); None when it has no model, or one trained without labels."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(linkage_models.name) or "labels" not in _present_names(conn):
+            return None
+        text = conn.execute(select(linkage_models.c.labels).order_by(*NEWEST_FIRST).limit(1)).scalar()
+    return json.loads(text) if text else None
 
 
 def current_version(engine: Engine) -> str | None:
@@ -62,7 +75,7 @@ def model_versions(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         if not inspect(conn).has_table(linkage_models.name):
             return []
-        columns = [c for c in linkage_models.columns if c.name != "model"]
+        columns = [c for c in _present(conn) if c.name != "model"]
         return [dict(r) for r in conn.execute(select(*columns).order_by(*NEWEST_FIRST)).mappings()]
 
 
@@ -99,7 +112,19 @@ def _document(row) -> dict:
         "data_profile": json.loads(row["data_profile"]) if row["data_profile"] else None,
         "trained_on_records": row["trained_on_records"],
         "splink": json.loads(row["model"]),
+        "labels": json.loads(row["labels"]) if row.get("labels") else None,
     }
+
+
+def _present_names(conn) -> set[str]:
+    # DuckDB's SQLAlchemy inspector cannot list columns; an empty select names them on both backends
+    return set(conn.exec_driver_sql(f'select * from "{linkage_models.name}" limit 0').keys())
+
+
+def _present(conn) -> list:
+    """The columns of linkage_models this warehouse's table has (an older one lacks the newer)."""
+    names = _present_names(conn)
+    return [c for c in linkage_models.columns if c.name in names]
 
 
 def _now() -> datetime:

@@ -22,17 +22,29 @@ class UnknownPair(LookupError):
 
 
 def list_queue(engine: Engine, status: str | None = "pending", limit: int = 100) -> list[dict]:
+    """The queue's pairs in the order to review them (review_rank: each decision worth the most);
+    a queue published before it was ranked, most likely first."""
     q = match_review_queue
-    query = select(q).order_by(q.c.match_probability.desc(), q.c.pair_id).limit(limit)
-    if status:
-        query = query.where(q.c.status == status)
     with engine.connect() as conn:
+        columns = _queue_columns(conn)
+        ranked = "review_rank" in {c.name for c in columns}
+        order = (q.c.review_rank,) if ranked else (q.c.match_probability.desc(),)
+        query = select(*columns).order_by(*order, q.c.pair_id).limit(limit)
+        if status:
+            query = query.where(q.c.status == status)
         return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _queue_columns(conn) -> list:
+    """The queue's columns this warehouse has published (one published by an earlier version lacks newer ones)."""
+    present = set(conn.exec_driver_sql(f'select * from "{match_review_queue.name}" limit 0').keys())
+    return [c for c in match_review_queue.columns if c.name in present]
 
 
 def get_pair(engine: Engine, pair: str) -> dict:
     with engine.connect() as conn:
-        row = conn.execute(select(match_review_queue).where(match_review_queue.c.pair_id == pair)).mappings().first()
+        query = select(*_queue_columns(conn)).where(match_review_queue.c.pair_id == pair)
+        row = conn.execute(query).mappings().first()
     if row is None:
         raise UnknownPair(f"no pair {pair!r} in the review queue")
     return dict(row)

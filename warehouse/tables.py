@@ -125,6 +125,12 @@ match_review_queue = Table(
     Column("status", String, nullable=False, comment="pending, same or different"),
     Column("decided_by", String),
     Column("decided_at", DateTime),
+    Column(
+        "review_rank",
+        BigInteger,
+        comment="the order to review in, 1 first: pending pairs the model is least sure about, spread over "
+        "match-weight bands (linkage/review.py)",
+    ),
     comment="Borderline pairs for a person to decide; decisions are kept in review_decisions.",
 )
 
@@ -306,8 +312,6 @@ pipeline_runs = Table(
     Column("golden_customers", BigInteger),
     Column("per_source", Text, comment="JSON: per file rows read, staged, quarantined, fingerprint"),
     Column("model_version", String, comment="the linkage_models version that scored the run's pairs"),
-    Column("match_threshold", Double, comment="pairs at or above this joined one customer in this run"),
-    Column("review_floor", Double, comment="pairs from here up to match_threshold went to the review queue"),
     comment="State: one row per pipeline run.",
 )
 
@@ -323,6 +327,12 @@ linkage_models = Table(
     Column("model", Text, nullable=False, comment="Splink's model JSON"),
     Column("saved_by", String, comment="the run that trained or imported it"),
     Column("reason", Text, comment="why it was trained or imported"),
+    Column(
+        "labels",
+        Text,
+        comment="JSON: reviewers' labelled pairs it was trained with (counts, pairs m was estimated from) and the "
+        "thresholds placed on them, which runs scoring with it use; null: none",
+    ),
     comment="State: every trained linkage model of this warehouse; the latest saved scores the runs.",
 )
 
