@@ -312,6 +312,8 @@ pipeline_runs = Table(
     Column("golden_customers", BigInteger),
     Column("per_source", Text, comment="JSON: per file rows read, staged, quarantined, fingerprint"),
     Column("model_version", String, comment="the linkage_models version that scored the run's pairs"),
+    Column("match_threshold", Double, comment="pairs at or above this joined one customer in this run"),
+    Column("review_floor", Double, comment="pairs from here up to match_threshold went to the review queue"),
     comment="State: one row per pipeline run.",
 )
 
