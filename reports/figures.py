@@ -209,6 +209,10 @@ PUBLIC_REASONS = tuple(
         (r"sheet .*: no known name column", "a sheet whose name columns no synonym maps"),
         (r"mapping |'records: ", "the mapping cannot be used"),
         (r"could not be read: ", "could not be read (a reader error)"),
+        (
+            r"not read: a file in no kind folder",
+            "not read: a file in no kind folder (shop/, sales/, service/, mapped/)",
+        ),
     )
 )
 OTHER_REASON = "another problem (the full reason is in quarantined_records)"

@@ -32,6 +32,9 @@ READERS = {
     "mapped": (read_mapped_source, {".yaml", ".yml"}),
 }
 IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
+# the kind of a file in no kind folder (the sources folder itself, another sub-folder): it is
+# reported with its reason, unread, so a file put in the wrong place is never passed over in silence
+OUTSIDE = "outside"
 
 
 class NoSourceFiles(FileNotFoundError):
@@ -43,7 +46,7 @@ def require_source_files(root: Path) -> None:
     root = Path(root)
     if not root.is_dir():
         raise NoSourceFiles(f"sources folder not found: {root}")
-    if not source_files(root):
+    if not [kind for kind, _ in source_files(root) if kind != OUTSIDE]:
         *first, last = (f"{kind}/" for kind in READERS)
         raise NoSourceFiles(f"no source files in {root} (expected {', '.join(first)} or {last} sub-folders)")
 
@@ -59,17 +62,22 @@ class IngestResult:
 
 
 def source_files(root: Path) -> list[tuple[str, Path]]:
-    """(kind, path) for every file in the known kind folders, in a stable order."""
+    """(kind, path) for every file in the known kind folders, in a stable order, then (OUTSIDE,
+    path) for every other file under root."""
     found = []
     for kind in READERS:
         folder = root / kind
         if folder.is_dir():
-            found += [
-                (kind, p)
-                for p in sorted(folder.rglob("*"))
-                if p.is_file() and p.name not in IGNORED_NAMES and not p.name.startswith("~$")
-            ]
-    return found
+            found += [(kind, p) for p in sorted(folder.rglob("*")) if _is_source_file(p, folder)]
+    kinds = [root / kind for kind in READERS]
+    others = (p for p in sorted(Path(root).rglob("*")) if not any(k == p or k in p.parents for k in kinds))
+    return found + [(OUTSIDE, p) for p in others if _is_source_file(p, root)]
+
+
+def _is_source_file(path: Path, folder: Path) -> bool:
+    """A file someone put there: not a system file, an office lock file or a hidden one."""
+    hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+    return path.is_file() and not hidden and path.name not in IGNORED_NAMES and not path.name.startswith("~$")
 
 
 def file_fingerprint(kind: str, path: Path, claims: str = "") -> str:
@@ -117,7 +125,6 @@ def read_file(
 ) -> FileResult:
     """One file read by its folder's reader, or by the mapping whose `match` claims it; `name` is
     its lineage name when it is not its path under root (a zip member)."""
-    reader, suffixes = READERS[kind]
     origin = name or relative_name(path, root)
     result = FileResult(
         source_file=origin,
@@ -125,6 +132,11 @@ def read_file(
         source_format=kind,
         fingerprint=content_fingerprint or file_fingerprint(kind, path),
     )
+    if kind == OUTSIDE:
+        folders = ", ".join(f"{k}/" for k in READERS)
+        result.reject_file(f"not read: a file in no kind folder (put it in one of {folders}; see docs/sources.md)")
+        return result
+    reader, suffixes = READERS[kind]
     if path.suffix.lower() not in suffixes:
         result.reject_file(f"unsupported file type '{path.suffix}' in {kind}/ (expected {', '.join(sorted(suffixes))})")
         return result

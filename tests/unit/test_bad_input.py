@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from reports.figures import public_reason
 from sources.canonical import standardise
 from sources.formulas import formula_literal, has_uncached_formulas
 from sources.incremental import read_folder
@@ -392,3 +393,25 @@ def test_a_repeated_column_in_shop_service_and_mapped_files_keeps_both_values(tm
     assert [r["phone"] for r in _staged(result, "mapped/members.csv")] == ["13712345670 / 13687654329", "13512345675"]
     phones = standardise(result.staged).column("phones").to_pylist()
     assert ["+8613812345678", "+8613987654321"] in phones  # a second phone is a second phone
+
+
+def test_a_file_in_no_kind_folder_is_reported_not_passed_over(tmp_path):
+    (tmp_path / "sales").mkdir()
+    (tmp_path / "sales" / "王芳.csv").write_text("姓名,手机\n张伟,13912345678\n", encoding="utf-8")
+    (tmp_path / "people.csv").write_text("name,phone\nWei Zhang,13912345678\n", encoding="utf-8")
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "orders.csv").write_text("x\n1\n", encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref\n", encoding="utf-8")  # hidden: not someone's source
+    result = ingest(tmp_path)
+    assert result.staged.num_rows == 1
+    reasons = {q["source_file"]: (q["source_row"], q["reason"]) for q in result.quarantined.to_pylist()}
+    assert set(reasons) == {"people.csv", "exports/orders.csv"}
+    assert all(row == 0 and reason.startswith("not read: a file in no kind folder") for row, reason in reasons.values())
+    assert public_reason(reasons["people.csv"][1]).startswith("not read: a file in no kind folder")
+
+
+def test_files_in_no_kind_folder_alone_are_no_sources(tmp_path):
+    (tmp_path / "people.csv").write_text("name,phone\nWei Zhang,13912345678\n", encoding="utf-8")
+    with pytest.raises(NoSourceFiles):
+        require_source_files(tmp_path)
