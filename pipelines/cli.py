@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(func=cmd_evaluate)
 
+    resolve = sub.add_parser(
+        "resolve", help="resolve on arrival: one JSON record per line in, one JSON answer per line out"
+    )
+    _common(resolve, sources=False)
+    resolve.set_defaults(func=cmd_resolve)
+
     review = sub.add_parser("review", help="the review queue of borderline pairs")
     review_sub = review.add_subparsers(dest="review_command", required=True)
     review_list = review_sub.add_parser("list", help="pending pairs, most likely first")
@@ -465,6 +471,22 @@ def _published_engine(args):
     if not has_published(engine):
         raise UsageError(NOTHING_PUBLISHED)
     return engine
+
+
+def cmd_resolve(args) -> int:
+    """Records from standard input, answers to standard output (search/resolver.py); exit 1 when a line was an error."""
+    from search.resolver import NotReady, resolve_lines, resolver_for
+    from search.retry import WarehouseUnavailable
+    from warehouse.engine import warehouse_url
+
+    _published_engine(args).dispose()  # only checked: the resolver reads in its own read-only transaction
+    try:
+        resolver = resolver_for(warehouse_url(args.warehouse))
+    except (NotReady, WarehouseUnavailable) as exc:
+        raise UsageError(str(exc)) from exc
+    answered, errors = resolve_lines(resolver, sys.stdin, sys.stdout)
+    print(f"resolved {answered:,} records ({errors:,} lines in error) against run {resolver.run_id}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def cmd_review(args) -> int:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from linkage.resolve import RECORD_FIELDS, RecordError
 from search import views
 from search.auth import Staff, api_role, api_staff
 from search.keys import MAX_QUERY_LENGTH
+from search.resolver import BadJSON, NotReady, parse_record
+
+MAX_RESOLVE_BYTES = 100_000  # a record is a few hundred bytes; a bigger body is refused unread
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -47,6 +52,39 @@ class SearchResponse(BaseModel):
 class DecisionIn(BaseModel):
     decision: Literal["same", "different"]
     reason: str | None = Field(None, max_length=500)
+
+
+class Why(BaseModel):
+    comparison: str = Field(description="the model's comparison (name, phone, email, ...), or rule")
+    level: str = Field(description="the comparison level the pair reached, or the rule that joined it")
+    match_weight: float | None = Field(
+        description="its match weight with the term-frequency adjustment; null for a rule"
+    )
+
+
+class Candidate(BaseModel):
+    customer_id: str
+    match_probability: float = Field(description="the best pair probability over the customer's records")
+    why: list[Why]
+
+
+class ResolveAnswer(BaseModel):
+    customer_id: str | None = Field(description="null when the decision is new")
+    match_probability: float
+    decision: Literal["match", "review", "new"]
+    candidates: list[Candidate] = Field(description="the most likely customers first, at most 10")
+    run_id: str | None = Field(description="the published run the answer comes from")
+
+
+RECORD_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **{name: {"type": ["string", "null"]} for name in RECORD_FIELDS},
+        "commit": {"type": "boolean", "description": "not built yet: only false is accepted"},
+    },
+    "example": {"name": "王小明", "phone": "138 1234 5678", "city": "上海"},
+}
 
 
 @router.get("/me", summary="Who the token belongs to")
@@ -105,3 +143,39 @@ def audit(
     request: Request, limit: int = Query(100, ge=1, le=1000), staff: Staff = Depends(api_role("admin"))
 ) -> dict[str, Any]:
     return {"entries": views.audit_entries(request.app.state.store, limit)}
+
+
+@router.post(
+    "/resolve",
+    response_model=ResolveAnswer,
+    summary="One record in, its customer out: the linkage model's answer with the run's thresholds",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": RECORD_SCHEMA}}}},
+)
+async def resolve(request: Request, staff: Staff = Depends(api_staff)) -> dict[str, Any]:
+    try:
+        record = parse_record(await _limited_body(request))
+        answer = await run_in_threadpool(request.app.state.resolver.resolve, record)
+    except BadJSON as exc:
+        raise HTTPException(400, str(exc)) from None
+    except RecordError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except NotReady as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
+    # figures and a customer ID only: the record itself is never logged
+    detail = f"{answer['decision']}; {len(answer['candidates'])} candidates; run {answer['run_id']}"
+    request.app.state.store.audit(staff.username, "resolve", answer["customer_id"], detail)
+    return answer
+
+
+async def _limited_body(request: Request) -> bytes:
+    """The request body, refused with 413 beyond MAX_RESOLVE_BYTES (without reading the rest)."""
+    too_big = HTTPException(413, f"the body is larger than {MAX_RESOLVE_BYTES:,} bytes: send one record")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_RESOLVE_BYTES):
+        raise too_big
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_RESOLVE_BYTES:
+            raise too_big
+    return bytes(body)

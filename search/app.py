@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from search import api, pages
 from search.auth import LoginRequired
 from search.explain import Explainer
+from search.resolver import ResolveService
 from search.retry import WarehouseUnavailable
 from search.sessions import LoginThrottle, Sessions, secret_key
 from search.store import Store
@@ -73,6 +74,7 @@ def create_app(
     app.state.throttle = LoginThrottle()
     # no model file: the warehouse's current model
     app.state.explainer = Explainer(model_path or os.environ.get("UNIFY_MODEL"), store.url)
+    app.state.resolver = ResolveService(store)  # built on first use, rebuilt after each publish
     app.state.templates = _templates()
     app.include_router(api.router)
     app.include_router(pages.router)

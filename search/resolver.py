@@ -39,6 +39,10 @@ logger = logging.getLogger("unify.search")
 RETRY_SECONDS = 5.0  # after a failed background build, the next attempt waits this long
 
 
+class BadJSON(RecordError):
+    """A body or line that is not one JSON object."""
+
+
 class NotReady(RuntimeError):
     """No resolver can answer yet: nothing is published, or the first build failed."""
 
@@ -196,13 +200,16 @@ def resolve_lines(resolver: Resolver, lines: Iterable[str], out: TextIO) -> tupl
 
 
 def parse_record(text: str | bytes) -> dict:
-    """One record from JSON text; RecordError naming what is wrong (never the text itself)."""
+    """One record from JSON text (`commit` taken off); BadJSON or RecordError naming what is wrong,
+    never the text itself."""
     try:
         record = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RecordError(f"not valid JSON (at character {getattr(exc, 'pos', 0)})") from None
+        raise BadJSON(f"not valid JSON (at character {getattr(exc, 'pos', 0)})") from None
     except RecursionError:
-        raise RecordError("not valid JSON (nested too deeply)") from None
+        raise BadJSON("not valid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
-        raise RecordError("each record must be one JSON object")
+        raise BadJSON("the record must be one JSON object")
+    if record.pop("commit", False) is not False:
+        raise RecordError("commit: true is not built yet; send false or leave it out")
     return record
