@@ -289,7 +289,8 @@ class Scoring:
         con.register("__resolve_left", arriving)
         con.register("__resolve_right", candidates)
         try:
-            vectors = con.sql(self.vectors_sql).to_arrow_table().to_pydict()
+            rows = con.execute(self.vectors_sql).fetchall()  # half the cost of a relation to Arrow, for a few rows
+            vectors = dict(zip((d[0] for d in con.description), zip(*rows))) if rows else {"record_id_r": ()}
         finally:
             con.unregister("__resolve_left")
             con.unregister("__resolve_right")
