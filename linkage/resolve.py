@@ -33,11 +33,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from splink import DuckDBAPI, SettingsCreator
+from splink.internals.misc import prob_to_match_weight
 from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
 
 from linkage.features import link_records
 from linkage.model import new_linker, prediction_blocks
-from linkage.profile import generic_values, without_generic_values
+from linkage.profile import data_profile, generic_values, without_generic_values
 from linkage.scoring.duckdb import compute_term_frequencies
 from sources.canonical import standardise
 from sources.schema import STAGED_SCHEMA
@@ -79,7 +80,7 @@ COMPARED_COLUMNS = (
 MAX_CANDIDATE_CUSTOMERS = 10  # the answer lists at most this many customers, most likely first
 CHECK_PAIRS = 200  # published pairs scored both ways when a resolver is built
 CHECK_TOLERANCE = 1e-12
-DECISIONS = ("match", "review", "new")
+_FIELD_NAME = re.compile(r"^[a-z][a-z_]{0,39}$")
 SAME_PHONE_AND_EMAIL, SAME_ORDER = "same phone and email", "same order"
 
 
@@ -104,9 +105,12 @@ def staged_record(record: dict) -> pa.Table:
     """The record as a one-row staged table; RecordError for unknown fields, wrong types, no identifying field."""
     if not isinstance(record, dict):
         raise RecordError("the body must be one JSON object (a record)")
-    unknown = sorted(k for k in record if k not in RECORD_FIELDS)
+    unknown = sorted(str(k) for k in record if k not in RECORD_FIELDS)
     if unknown:
-        shown = ", ".join(repr(str(k)[:40]) for k in unknown[:10])
+        # a name is echoed only when it looks like one: a caller may have sent a value as a key
+        named = [repr(k) for k in unknown if _FIELD_NAME.match(k)][:10]
+        others = len(unknown) - len(named)
+        shown = ", ".join(named) + (f" and {others} more" if named and others else str(others) if others else "")
         raise RecordError(f"unknown field(s): {shown}; known: {', '.join(RECORD_FIELDS)}")
     row = {name: None for name in STAGED_SCHEMA.names}
     for key, value in record.items():
@@ -268,7 +272,6 @@ class Scoring:
         settings = SettingsCreator.from_path_or_dict(splink_model).get_settings("duckdb")
         settings._retain_matching_columns = False
         settings._retain_intermediate_calculation_columns = True
-        self._settings = settings
         blocked = (
             f"select {', '.join(settings._columns_to_select_for_blocking)}, 0 as match_key"
             " from __resolve_left as l cross join __resolve_right as r"
@@ -280,7 +283,7 @@ class Scoring:
         ctes += [(s["output_table_name"], s["sql"]) for s in predict[:-1]]
         self.predict_sql = "with " + ",\n".join(f"{n} as ({s})" for n, s in ctes) + "\n" + predict[-1]["sql"]
         prior = settings.core_model_settings.probability_two_random_records_match
-        self.prior_weight = math.log2(prior / (1 - prior))
+        self.prior_weight = prob_to_match_weight(prior)
         self.comparisons = [_comparison(c) for c in settings.core_model_settings.comparisons]
         self.tf_columns = sorted({t[3] for c in self.comparisons for t in c.tf.values()})
 
@@ -417,8 +420,10 @@ class Resolver:
         run_id: str | None = None,
         model_version: str | None = None,
     ) -> Resolver:
-        """A resolver over these published records (canonical shape) and the customer of each."""
+        """A resolver over these published records (canonical shape) and the customer of each;
+        fields: those the model was trained on (its data profile), None: profiled here."""
         links, generic = published_links(canonical)
+        fields = frozenset(fields if fields is not None else data_profile(links)["fields"])
         linker = new_linker(links, splink_model, DuckDBAPI())
         compute_term_frequencies(linker, splink_model)
         scoring = Scoring(splink_model)

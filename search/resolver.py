@@ -23,9 +23,7 @@ from typing import TextIO
 import pyarrow as pa
 
 from linkage.identity import MATCH_THRESHOLD, REVIEW_FLOOR
-from linkage.model import ALL_FIELDS
-from linkage.profile import data_profile
-from linkage.resolve import RecordError, Resolver, Thresholds
+from linkage.resolve import RecordError, Resolver, ScoringMismatch, Thresholds
 from search.explain import CROSSWALK_TO_CANONICAL
 from search.retry import WarehouseUnavailable
 from search.snapshot import Snapshot, read_resolve_basis, read_snapshot
@@ -65,24 +63,28 @@ def published_canonical(crosswalk: pa.Table) -> pa.Table:
 
 
 def build_resolver(snapshot: Snapshot, basis: dict) -> Resolver:
-    """A resolver over the snapshot's crosswalk with the run's model and thresholds."""
+    """A resolver over the snapshot's crosswalk with the run's model and thresholds (NotReady when
+    the model's scoring here would differ from Splink's)."""
     started = time.perf_counter()
     crosswalk = snapshot.records.table
     canonical = published_canonical(crosswalk)
-    fields = basis["fields"] or data_profile(canonical)["fields"] or ALL_FIELDS
     thresholds = Thresholds(
         basis["match_threshold"] if basis["match_threshold"] is not None else MATCH_THRESHOLD,
         basis["review_floor"] if basis["review_floor"] is not None else REVIEW_FLOOR,
     )
-    resolver = Resolver.build(
-        canonical,
-        crosswalk.column("customer_id"),
-        basis["splink"],
-        fields,
-        thresholds,
-        run_id=basis["run_id"],
-        model_version=basis["model_version"],
-    )
+    try:
+        resolver = Resolver.build(
+            canonical,
+            crosswalk.column("customer_id"),
+            basis["splink"],
+            basis["fields"],
+            thresholds,
+            run_id=basis["run_id"],
+            model_version=basis["model_version"],
+        )
+    except ScoringMismatch as exc:  # never answer with a scoring that is not Splink's
+        logger.error("no resolver for run %s: %s", basis["run_id"], exc)
+        raise NotReady(str(exc)) from exc
     logger.info(
         "resolver for run %s: %d records, model %s, thresholds %.4f/%.4f, built in %.1fs",
         resolver.run_id,

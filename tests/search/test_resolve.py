@@ -176,8 +176,11 @@ def test_a_number_is_a_phone(client, published):
 
 def test_errors_carry_no_personal_data(client, published):
     response = _resolve(client, published, {"name": "王小明", "phone": "13812345678", "nmae": "x"})
-    assert response.status_code == 422
+    assert response.status_code == 422 and "'nmae'" in response.text
     assert "王小明" not in response.text and "13812345678" not in response.text
+    response = _resolve(client, published, {"name": "王小明", "13812345678": "phone"})  # a value sent as a key
+    assert response.status_code == 422 and "unknown field(s): 1;" in response.json()["detail"]
+    assert "13812345678" not in response.text
 
 
 # ---------------------------------------------------------------- who may ask
