@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import AssetExecutionContext, Config, MaterializeResult, MetadataValue, asset
 
-from assets import checks
+from assets import checks, work_tables
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
@@ -28,9 +28,8 @@ from sources.canonical import standardise
 from warehouse import models, review, state
 
 # work table of an incremental run: the customer IDs whose rows it replaces (absent after a full run)
-CHANGED = "changed_customers"
 # work tables an incremental run starts from, kept as the last run published them
-PUBLISHED_BASE = ("crosswalk", "review_queue", "golden", "golden_field_lineage")
+PUBLISHED_BASE = (work_tables.CROSSWALK, work_tables.REVIEW_QUEUE, work_tables.GOLDEN, work_tables.GOLDEN_FIELD_LINEAGE)
 # work files naming the record numbering of canonical and of the scored pairs: record ids are
 # only comparable within one numbering (a full standardisation numbers records afresh, and a run
 # that failed before scoring leaves pairs of the old numbering behind)
@@ -45,8 +44,8 @@ class RunMode(Config):
     incremental: bool = False
 
 
-def _incremental(config: RunMode, work: WorkArea, *names: str) -> bool:
-    return config.incremental and work.has(*names)
+def _incremental(config: RunMode, work: WorkArea, *previous: work_tables.WorkTable) -> bool:
+    return config.incremental and work.has(*previous)
 
 
 @asset(
@@ -63,17 +62,14 @@ def staged_source_records(
     monitoring: Monitoring,
     run_settings: RunSettings,
 ) -> MaterializeResult:
-    previous = (
-        {name: work.read(name) for name in incremental.PREVIOUS}
-        if _incremental(config, work, *incremental.PREVIOUS)
-        else None
-    )
+    earlier = [work_tables.BY_NAME[name] for name in incremental.PREVIOUS]
+    previous = {t.name: work.read(t) for t in earlier} if _incremental(config, work, *earlier) else None
     result, staged, quarantined, reports = incremental.read_folder(sources.root(), previous)
-    work.write("staged", staged)
-    work.write("quarantined", quarantined)
-    work.write("file_reports", reports)
+    work.write(work_tables.STAGED, staged)
+    work.write(work_tables.QUARANTINED, quarantined)
+    work.write(work_tables.FILE_REPORTS, reports)
     work.write(
-        "reread_files",
+        work_tables.REREAD_FILES,
         pa.table(
             {"source_file": [f["source_file"] for f in result.files]}, schema=pa.schema([("source_file", pa.string())])
         ),
@@ -97,10 +93,13 @@ def staged_source_records(
     description="Staged records with standardised names, phones, emails, addresses and dates.",
 )
 def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
-    staged, reread = work.read("staged"), work.read("reread_files").column("source_file").to_pylist()
+    staged, reread = (
+        work.read(work_tables.STAGED),
+        work.read(work_tables.REREAD_FILES).column("source_file").to_pylist(),
+    )
     numbering = work.read_json(NUMBERING)
-    if _incremental(config, work, "canonical") and numbering is not None:
-        previous = work.read("canonical")
+    if _incremental(config, work, work_tables.CANONICAL) and numbering is not None:
+        previous = work.read(work_tables.CANONICAL)
         kept, unstandardised = incremental.split_known(previous, staged, reread)
         first_id = (pc.max(previous.column("record_id")).as_py() or 0) + 1
         new = standardise(unstandardised, first_record_id=first_id)
@@ -108,7 +107,7 @@ def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
     else:
         canonical = new = standardise(staged)
         numbering = {"id": uuid.uuid4().hex}  # record ids start again from 1
-    work.write("canonical", canonical)
+    work.write(work_tables.CANONICAL, canonical)
     work.write_json(NUMBERING, numbering)
     return MaterializeResult(metadata=table_metadata(canonical, new_records=new.num_rows))
 
@@ -128,8 +127,8 @@ def linkage_model(
 ) -> MaterializeResult:
     engine = warehouse.engine()
     store = models.WarehouseModels(engine, saved_by=context.run_id)
-    records = lambda: link_records(work.read("canonical"))  # noqa: E731  read only when needed
-    labels = lambda: linkage_labels.labelled_pairs(review.read_decisions(engine), work.read("canonical"))  # noqa: E731
+    records = lambda: link_records(work.read(work_tables.CANONICAL))  # noqa: E731  read only when needed
+    labels = lambda: linkage_labels.labelled_pairs(review.read_decisions(engine), work.read(work_tables.CANONICAL))  # noqa: E731
     choice = model_store.choose_model(store, records, retrain=config.retrain, model_file=linkage.path(), labels=labels)
     document = choice.document
     metadata = {"version": document["version"], "trained": choice.summary, "design": document["design"]}
@@ -160,20 +159,28 @@ def _label_figures(taught: dict | None) -> dict:
     description="Candidate record pairs scored by the model, plus pairs that are one customer by definition.",
 )
 def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
-    canonical = work.read("canonical")
+    canonical = work.read(work_tables.CANONICAL)
     document = models.current_model(warehouse.engine())
     scorer = scoring.scorer(linkage.engine, linkage.spark_master)
     numbering = work.read_json(NUMBERING)
     links = link_records(canonical)  # once: the model's pairs and the deterministic ones
-    if _incremental(config, work, "pairs", "scored_records") and work.read_json(SCORED_NUMBERING) == numbering:
+    if (
+        _incremental(config, work, work_tables.PAIRS, work_tables.SCORED_RECORDS)
+        and work.read_json(SCORED_NUMBERING) == numbering
+    ):
         scored = scoring.rescore_with_new(
-            work.read("pairs"), work.read("scored_records"), links, document["splink"], SCORE_FLOOR, scorer
+            work.read(work_tables.PAIRS),
+            work.read(work_tables.SCORED_RECORDS),
+            links,
+            document["splink"],
+            SCORE_FLOOR,
+            scorer,
         )
     else:
         scored = scorer.all_pairs(links, document["splink"], SCORE_FLOOR)
     pairs = pa.concat_tables([scored, deterministic_pairs(canonical, links)])
-    work.write("scored_records", canonical.select(["record_id"]))
-    work.write("pairs", pairs)
+    work.write(work_tables.SCORED_RECORDS, canonical.select(["record_id"]))
+    work.write(work_tables.PAIRS, pairs)
     work.write_json(SCORED_NUMBERING, numbering)
     return MaterializeResult(metadata=table_metadata(pairs, model_version=document["version"]))
 
@@ -193,7 +200,7 @@ def customer_source_records(
     monitoring: Monitoring,
     run_settings: RunSettings,
 ) -> MaterializeResult:
-    canonical, pairs = work.read("canonical"), work.read("pairs")
+    canonical, pairs = work.read(work_tables.CANONICAL), work.read(work_tables.PAIRS)
     engine = warehouse.engine()
     decisions = review.read_decisions(engine)
     thresholds = linkage_labels.run_thresholds(
@@ -204,21 +211,21 @@ def customer_source_records(
     today = run_settings.today()
     if base is None:
         crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, thresholds, today)
-        work.delete(CHANGED)
+        work.delete(work_tables.CHANGED_CUSTOMERS)
         changed = None
     else:
-        base_queue = work.read_published("review_queue")
+        base_queue = work.read_published(work_tables.REVIEW_QUEUE)
         resolved = _resolve_affected(canonical, pairs, decisions, base, base_queue, engine, thresholds, today)
         crosswalk, queue, assignment, changed = resolved
-        work.write(CHANGED, pa.table({"customer_id": changed}))
+        work.write(work_tables.CHANGED_CUSTOMERS, pa.table({"customer_id": changed}))
     work.write_json("basis", basis)
-    work.write("crosswalk", crosswalk)
-    work.write("review_queue", queue)
+    work.write(work_tables.CROSSWALK, crosswalk)
+    work.write(work_tables.REVIEW_QUEUE, queue)
     live_now = set(pc.unique(crosswalk.column("customer_id")).to_pylist())
     retired = identity.retired(assignment.history, state.published_customer_ids(engine), live_now)
     events_of_run = assignment.history + retired
     history = pa.Table.from_pylist(events_of_run, schema=identity.HISTORY_SCHEMA)
-    work.write("id_history", history)
+    work.write(work_tables.ID_HISTORY, history)
     events = Counter(h["event"] for h in events_of_run)
     return MaterializeResult(
         metadata=table_metadata(
@@ -231,7 +238,7 @@ def customer_source_records(
             **{f"ids_{e}": events[e] for e in identity.EVENTS},
         ),
         check_results=checks.audit_crosswalk(
-            crosswalk, work.read("staged", columns=["source_file"]), queue, history, warehouse, monitoring
+            crosswalk, work.read(work_tables.STAGED, columns=["source_file"]), queue, history, warehouse, monitoring
         ),
     )
 
@@ -323,7 +330,7 @@ def _published_crosswalk(work: WorkArea, engine, basis: dict) -> pa.Table | None
     marker = work.published_marker()
     if marker is None or marker["basis"] != basis or marker["run_id"] != state.last_published_run(engine):
         return None
-    return work.read_published("crosswalk")
+    return work.read_published(work_tables.CROSSWALK)
 
 
 @asset(
@@ -336,20 +343,20 @@ def _published_crosswalk(work: WorkArea, engine, basis: dict) -> pa.Table | None
 def golden_customers(
     work: WorkArea, linkage: LinkageSettings, warehouse: Warehouse, monitoring: Monitoring, run_settings: RunSettings
 ) -> MaterializeResult:
-    crosswalk = work.read("crosswalk")
-    if work.has(CHANGED):  # only the changed customers' golden rows are built again
-        changed = work.read(CHANGED).column("customer_id").combine_chunks()
+    crosswalk = work.read(work_tables.CROSSWALK)
+    if work.has(work_tables.CHANGED_CUSTOMERS):  # only the changed customers' golden rows are built again
+        changed = work.read(work_tables.CHANGED_CUSTOMERS).column("customer_id").combine_chunks()
         fresh, fresh_lineage = survivorship.build_golden(delta.within(crosswalk, "customer_id", changed))
         kept, kept_lineage = (
-            delta.outside(work.read_published(name), "customer_id", changed)
-            for name in ("golden", "golden_field_lineage")
+            delta.outside(work.read_published(table), "customer_id", changed)
+            for table in (work_tables.GOLDEN, work_tables.GOLDEN_FIELD_LINEAGE)
         )
         golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
         field_lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
     else:
         golden, field_lineage = survivorship.build_golden(crosswalk)
-    work.write("golden", golden)
-    work.write("golden_field_lineage", field_lineage)
+    work.write(work_tables.GOLDEN, golden)
+    work.write(work_tables.GOLDEN_FIELD_LINEAGE, field_lineage)
     merged = crosswalk.num_rows - golden.num_rows
     return MaterializeResult(
         metadata=table_metadata(golden, duplicates_merged=merged),

@@ -12,6 +12,7 @@ from datetime import date
 import pyarrow as pa
 from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
+from assets import work_tables
 from assets.checks import blocking_check
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN
 from assets.metadata import table_metadata
@@ -28,7 +29,7 @@ from warehouse import tables
 
 
 def mart_key(table) -> AssetKey:
-    return AssetKey(["marts", table.name])
+    return work_tables.mart(table).writer
 
 
 ORDERS = mart_key(tables.customer_orders)
@@ -100,17 +101,17 @@ MART_CHECKS = _audit_specs()
 def customer_marts(work: WorkArea, run_settings: RunSettings):
     """All customer-360 marts in one step: they share their inputs, read once; measured at the
     run's date (an event dated later, a typo such as 2031, never moves it)."""
-    golden, crosswalk = work.read("golden"), _crosswalk_keys(work)
+    golden, crosswalk = work.read(work_tables.GOLDEN), _crosswalk_keys(work)
     today = run_settings.today()
     built = build_marts(
         golden,
         crosswalk,
-        work.read("canonical", columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})),
-        work.read("crosswalk", columns=["customer_id", "salesperson", "event_at"]),
+        work.read(work_tables.CANONICAL, columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})),
+        work.read(work_tables.CROSSWALK, columns=["customer_id", "salesperson", "event_at"]),
         today,
     )
     for table, data in built.items():
-        work.write(table.name, data)
+        work.write(work_tables.mart(table), data)
         yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data))
     for table, data in built.items():
         key = [c.name for c in table.primary_key.columns]
@@ -147,7 +148,7 @@ def build_marts(
 
 def _crosswalk_keys(work: WorkArea) -> pa.Table:
     """Each record's customer, by lineage key."""
-    return work.read("crosswalk", columns=["customer_id", *LINEAGE_COLUMNS])
+    return work.read(work_tables.CROSSWALK, columns=["customer_id", *LINEAGE_COLUMNS])
 
 
 def _result(table, check: str, violations: dict[str, int]) -> AssetCheckResult:

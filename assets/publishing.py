@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pyarrow as pa
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from assets.customers import CHANGED, PUBLISHED_BASE
+from assets import work_tables
+from assets.customers import PUBLISHED_BASE
 from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.marts import MART_ASSET_KEYS
 from assets.resources import Warehouse, WorkArea
@@ -14,15 +15,8 @@ from linkage import delta
 from sources.schema import LINEAGE_COLUMNS
 from warehouse import publish, tables
 
-# warehouse table -> the work-area table that holds its audited next version
-PUBLISHED_FROM_WORK = {
-    tables.golden_customers: "golden",
-    tables.customer_source_records: "crosswalk",
-    tables.golden_field_lineage: "golden_field_lineage",
-    tables.quarantined_records: "quarantined",
-    tables.match_review_queue: "review_queue",
-    **{mart: mart.name for mart in tables.MARTS},
-}
+# warehouse table -> the work table that holds its audited next version
+PUBLISHED_FROM_WORK = {table.published_as: table for table in work_tables.PUBLISHED}
 # what an incremental run writes row by row instead of replacing, with each row's key: the
 # customer tables for its changed customers only (every other customer's rows are kept as they
 # were), the marts whole (a mart row may move with a changed customer's neighbours)
@@ -44,12 +38,16 @@ PUBLISHED_DEPS: list[AssetKey] = [*MART_ASSET_KEYS]
 )
 def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse) -> MaterializeResult:
     now = datetime.now(UTC).replace(tzinfo=None)
-    crosswalk, golden, files = work.read("crosswalk"), work.read("golden"), work.read("file_reports")
+    crosswalk, golden, files = (
+        work.read(work_tables.CROSSWALK),
+        work.read(work_tables.GOLDEN),
+        work.read(work_tables.FILE_REPORTS),
+    )
     basis = work.read_json("basis")
     run_row = _run_row(context.run_id, now, files, golden.num_rows, basis)
     replaced, changes, registered = dict(PUBLISHED_FROM_WORK), None, crosswalk
-    if work.has(CHANGED):
-        changed = work.read(CHANGED).column("customer_id").combine_chunks()
+    if work.has(work_tables.CHANGED_CUSTOMERS):
+        changed = work.read(work_tables.CHANGED_CUSTOMERS).column("customer_id").combine_chunks()
         changes = {}
         for table, key in CUSTOMER_KEYED.items():
             current, previous = (
@@ -62,9 +60,9 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
         registered = changes[tables.customer_source_records].now
     publish.publish(
         warehouse.engine(),
-        published={table: work.read(name) for table, name in replaced.items()},
+        published={table: work.read(work_table) for table, work_table in replaced.items()},
         appends={
-            tables.customer_id_history: _history(work.read("id_history"), context.run_id, now),
+            tables.customer_id_history: _history(work.read(work_tables.ID_HISTORY), context.run_id, now),
             tables.pipeline_runs: run_row,
         },
         registry=_registry(registered, context.run_id),
@@ -83,9 +81,9 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
     )
 
 
-def _now_and_before(work: WorkArea, name: str) -> tuple[pa.Table, pa.Table]:
+def _now_and_before(work: WorkArea, table: work_tables.WorkTable) -> tuple[pa.Table, pa.Table]:
     """A work table as this run made it and as the last published run left it."""
-    return work.read(name), work.read_published(name)
+    return work.read(table), work.read_published(table)
 
 
 def _registry(crosswalk: pa.Table, run_id: str) -> pa.Table:

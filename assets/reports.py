@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
 
+from assets import work_tables
 from assets.keys import CROSSWALK, PAIRS
 from assets.publishing import published
 from assets.resources import Monitoring, WorkArea
@@ -29,7 +30,8 @@ LINKAGE_FIGURES = "linkage_figures"  # work file: the match summary's figures, f
 )
 def match_summary(work: WorkArea) -> MaterializeResult:
     linkage = figures.linkage(
-        work.read("crosswalk", columns=figures.CROSSWALK_COLUMNS), work.read("pairs", columns=figures.PAIRS_COLUMNS)
+        work.read(work_tables.CROSSWALK, columns=figures.CROSSWALK_COLUMNS),
+        work.read(work_tables.PAIRS, columns=figures.PAIRS_COLUMNS),
     )
     work.write_json(LINKAGE_FIGURES, linkage.to_json())  # the run report shows them too
     numbers, sections = summarise(linkage)
@@ -43,13 +45,13 @@ def match_summary(work: WorkArea) -> MaterializeResult:
     description="One self-contained HTML page per published run: sources and overlap, duplicates merged, match weights, value tiers, quarantine by reason, checks.",
 )
 def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monitoring) -> MaterializeResult:
-    value_mart = tables.customer_value.name  # written by the marts, when they are in the run
+    value_mart = work_tables.mart(tables.customer_value)  # written by the marts, when they are in the run
     run = collect(
         run_id=context.run_id,
         finished_at=datetime.now(UTC).replace(tzinfo=None),
-        files=work.read("file_reports"),
+        files=work.read(work_tables.FILE_REPORTS),
         linkage=figures.LinkageFigures.from_json(work.read_json(LINKAGE_FIGURES)),
-        quarantined=work.read("quarantined"),
+        quarantined=work.read(work_tables.QUARANTINED),
         value=work.read(value_mart) if work.has(value_mart) else None,
         checks=check_outcomes(context),
     )

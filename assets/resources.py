@@ -16,6 +16,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
+from assets.work_tables import WorkTable
 from linkage import identity
 from warehouse.engine import make_engine
 from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
@@ -66,26 +67,26 @@ class WorkArea(ConfigurableResource):
 
     path: str = "data/work"
 
-    def file(self, name: str) -> Path:
+    def file(self, table: WorkTable) -> Path:
         """Where a work table is kept (an Arrow IPC file: pyarrow.ipc / DuckDB's arrow reader)."""
-        return Path(self.path) / f"{name}{SUFFIX}"
+        return Path(self.path) / f"{table.name}{SUFFIX}"
 
-    def write(self, name: str, table: pa.Table) -> None:
-        target = self.file(name)
+    def write(self, table: WorkTable, data: pa.Table) -> None:
+        target = self.file(table)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
+        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, data.schema) as writer:
+            writer.write_table(data)
         tmp.replace(target)  # a reader still mapping the old file keeps its copy
 
-    def read(self, name: str, columns: list[str] | None = None) -> pa.Table:
-        return _read_ipc(self.file(name), columns)
+    def read(self, table: WorkTable, columns: list[str] | None = None) -> pa.Table:
+        return _read_ipc(self.file(table), columns)
 
-    def has(self, *names: str) -> bool:
-        return all(self.file(name).is_file() for name in names)
+    def has(self, *tables: WorkTable) -> bool:
+        return all(self.file(table).is_file() for table in tables)
 
-    def delete(self, name: str) -> None:
-        self.file(name).unlink(missing_ok=True)
+    def delete(self, table: WorkTable) -> None:
+        self.file(table).unlink(missing_ok=True)
 
     def write_json(self, name: str, value: dict) -> None:
         target = Path(self.path) / f"{name}.json"
@@ -99,14 +100,14 @@ class WorkArea(ConfigurableResource):
     # The last published versions of some work tables, kept beside the run's own: an incremental
     # run starts from them. Hard links, so keeping them copies nothing.
 
-    def keep_published(self, names: list[str], marker: dict) -> None:
+    def keep_published(self, tables: list[WorkTable], marker: dict) -> None:
         """Keep these work tables as the published ones, with a marker saying which run published them."""
         folder = Path(self.path) / PUBLISHED_FOLDER
         incoming = folder.with_name(PUBLISHED_FOLDER + ".tmp")
         shutil.rmtree(incoming, ignore_errors=True)
         incoming.mkdir(parents=True)
-        for name in names:
-            source = self.file(name)
+        for table in tables:
+            source = self.file(table)
             try:
                 os.link(source, incoming / source.name)
             except OSError:  # a file system without hard links
@@ -119,14 +120,14 @@ class WorkArea(ConfigurableResource):
         marker = Path(self.path) / PUBLISHED_FOLDER / MARKER
         return json.loads(marker.read_text()) if marker.is_file() else None
 
-    def has_published(self, name: str) -> bool:
-        return self._published_file(name).is_file()
+    def has_published(self, table: WorkTable) -> bool:
+        return self._published_file(table).is_file()
 
-    def read_published(self, name: str) -> pa.Table:
-        return _read_ipc(self._published_file(name))
+    def read_published(self, table: WorkTable) -> pa.Table:
+        return _read_ipc(self._published_file(table))
 
-    def _published_file(self, name: str) -> Path:
-        return Path(self.path) / PUBLISHED_FOLDER / self.file(name).name
+    def _published_file(self, table: WorkTable) -> Path:
+        return Path(self.path) / PUBLISHED_FOLDER / self.file(table).name
 
 
 def _read_ipc(path: Path, columns: list[str] | None = None) -> pa.Table:

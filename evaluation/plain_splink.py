@@ -192,9 +192,10 @@ def main(argv: list[str]) -> None:
     import json
 
     from assets.resources import WorkArea
+    from assets.work_tables import STAGED
     from linkage.evaluate import pairwise_scores, read_truth
 
-    staged = WorkArea(path=argv[0]).read("staged")
+    staged = WorkArea(path=argv[0]).read(STAGED)
     start = time.perf_counter()
     assignment, stages = run(staged)
     seconds = time.perf_counter() - start

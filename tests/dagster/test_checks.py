@@ -8,6 +8,7 @@ import pyarrow.compute as pc
 from dagster import AssetCheckSeverity
 from pipeline_project import GIANT_RECORDS, write_giant_cluster
 
+from assets import work_tables
 from assets.checks import (
     ACCURACY_SKIPPED,
     accuracy_against_truth,
@@ -44,7 +45,7 @@ def test_a_giant_cluster_stops_the_golden_publish_and_the_previous_tables_stay_l
 
 def test_a_jump_in_a_source_match_rate_warns_or_blocks_as_configured(published):
     project = published[0]
-    crosswalk = WorkArea(path=str(project.root / "work")).read("crosswalk")
+    crosswalk = WorkArea(path=str(project.root / "work")).read(work_tables.CROSSWALK)
     # every tmall record its own customer: tmall's match rate falls from ~95% to 0
     alone = pc.if_else(
         pc.equal(crosswalk.column("source_system"), "tmall"),
@@ -67,7 +68,7 @@ def test_a_jump_in_a_source_match_rate_warns_or_blocks_as_configured(published):
 def test_records_or_customers_that_shrank_block_the_publish_unless_allowed(published):
     project = published[0]
     work = WorkArea(path=str(project.root / "work"))
-    staged, golden = work.read("staged"), work.read("golden")
+    staged, golden = work.read(work_tables.STAGED), work.read(work_tables.GOLDEN)
     warehouse = Warehouse(url=project.env()["UNIFY_WAREHOUSE"])
     without_sales = staged.filter(pc.not_equal(staged.column("source_system"), "sales"))
     blocked = records_not_shrunk(without_sales, warehouse, Monitoring(), RunSettings())
@@ -86,7 +87,7 @@ def test_records_or_customers_that_shrank_block_the_publish_unless_allowed(publi
 
 def test_accuracy_below_its_floor_fails_and_without_truth_is_not_checked(published):
     project = published[0]
-    crosswalk = WorkArea(path=str(project.root / "work")).read("crosswalk")
+    crosswalk = WorkArea(path=str(project.root / "work")).read(work_tables.CROSSWALK)
     assert accuracy_against_truth(crosswalk, Monitoring(truth_path=str(project.truth))).passed
     assert not accuracy_against_truth(crosswalk, Monitoring(truth_path=str(project.truth), min_recall=0.999)).passed
     skipped = accuracy_against_truth(crosswalk, Monitoring())

@@ -7,6 +7,7 @@ import shutil
 
 import duckdb
 
+from assets import work_tables
 from assets.reports import REPORT_TAG
 from assets.resources import WorkArea
 from linkage import model
@@ -64,7 +65,7 @@ def test_the_run_report_is_linked_from_the_run_and_holds_no_personal_data(publis
         assert section in html
     assert "<svg" in html and "all passed" in html and "No customer_value mart" not in html
     canonical = WorkArea(path=str(project.root / "work")).read(
-        "canonical", columns=["email_std", "phone_e164", "phone_display"]
+        work_tables.CANONICAL, columns=["email_std", "phone_e164", "phone_display"]
     )
     personal = {v for column in canonical.columns for v in column.to_pylist() if v}
     assert personal and not [v for v in personal if v in html]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from assets import work_tables
 from assets.resources import WorkArea
 from reports import figures
 from reports.charts import svg_bars, text_bars
@@ -49,7 +50,9 @@ def test_charts_scale_to_the_largest_value_and_escape_labels():
 
 def test_a_page_without_a_value_mart_or_with_quarantine_still_renders(published):
     work = WorkArea(path=str(published[0].root / "work"))
-    files, crosswalk, pairs = (work.read(name) for name in ("file_reports", "crosswalk", "pairs"))
+    files, crosswalk, pairs = (
+        work.read(t) for t in (work_tables.FILE_REPORTS, work_tables.CROSSWALK, work_tables.PAIRS)
+    )
     quarantined = pa.table(
         {
             "source_file": ["shop/x.csv"],

@@ -9,7 +9,7 @@ from collections import Counter
 import duckdb
 import pytest
 
-from assets.customers import CHANGED
+from assets import work_tables
 from assets.resources import PUBLISHED_FOLDER, WorkArea
 from demo.generate import generate_later_export, generate_sources
 from linkage.evaluate import pairwise_scores
@@ -52,7 +52,7 @@ def runs(tmp_path_factory):
         truth = _truth(generate_later_export(sources, customers=CUSTOMERS, seed=SEED, orders=150))
         assert main(["run", "--as-of", AS_OF, "--incremental", "--sources", str(sources), "--warehouse", url]) == 0
         third = _crosswalk(tmp / "w.duckdb")
-        changed = WorkArea(path=str(tmp / "data" / "work")).read(CHANGED).num_rows
+        changed = WorkArea(path=str(tmp / "data" / "work")).read(work_tables.CHANGED_CUSTOMERS).num_rows
         # the same incremental run on copies of the warehouse and work area, but without the last
         # published tables to start from: it resolves every customer again from the same pairs
         mp.setenv("UNIFY_WORK_DIR", str(tmp / "rebuilt_work"))

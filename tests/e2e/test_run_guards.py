@@ -13,6 +13,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from assets import work_tables
 from assets.resources import WorkArea
 from pipelines.cli import main
 
@@ -119,7 +120,7 @@ def test_allowed_to_shrink_it_publishes_prints_the_warnings_and_retires_the_vani
 
 
 def test_what_the_command_prints_holds_no_personal_data(runs):
-    canonical = runs["work"].read("canonical", columns=["email_std", "phone_e164", "phone_display"])
+    canonical = runs["work"].read(work_tables.CANONICAL, columns=["email_std", "phone_e164", "phone_display"])
     personal = {v for column in canonical.columns for v in column.to_pylist() if v}
     printed = "".join(out + err for _, out, err in (runs["first"], runs["refused"], runs["allowed"]))
     assert personal and not [v for v in personal if v in printed]

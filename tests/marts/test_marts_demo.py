@@ -8,6 +8,7 @@ import duckdb
 import pytest
 from dagster import materialize
 
+from assets import work_tables
 from assets.checks import CROSSWALK_CHECKS, GOLDEN_CHECKS, STAGED_CHECKS
 from assets.marts import MART_ASSETS, MART_CHECKS
 from assets.publishing import published
@@ -50,7 +51,7 @@ def test_every_mart_check_passed_and_every_mart_is_published(demo):
     assert [e.check_name for e in evaluations if not e.passed] == []
     for mart in tables.MARTS:
         (published,) = _query(tmp, f"select count(*) from {mart.name}")[0]
-        assert published == WorkArea(path=str(tmp / "work")).read(mart.name).num_rows > 0, mart.name
+        assert published == WorkArea(path=str(tmp / "work")).read(work_tables.mart(mart)).num_rows > 0, mart.name
 
 
 def test_about_a_fifth_of_buying_customers_are_top_20pct(demo):
@@ -131,7 +132,7 @@ def test_marts_are_measured_at_the_runs_date(demo):
     assert _query(tmp, "select count(*) from upcoming_birthdays where days_until not between 0 and 30") == [(0,)]
     earlier_run = {**_resources(tmp), "run_settings": RunSettings(as_of="2024-06-30")}
     assert materialize(MART_ASSETS, resources=earlier_run).success
-    value = WorkArea(path=str(tmp / "work")).read("customer_value")  # noqa: F841  read by DuckDB by name
+    value = WorkArea(path=str(tmp / "work")).read(work_tables.mart(tables.customer_value))  # noqa: F841  read by DuckDB by name
     earlier = duckdb.sql(
         "select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from value"
     )

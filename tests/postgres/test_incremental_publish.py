@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from dagster import materialize
 
-from assets.customers import CHANGED
+from assets import work_tables
 from assets.publishing import MART_KEYED, PUBLISHED_FROM_WORK
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from demo.generate import generate_later_export, generate_sources
@@ -58,7 +58,9 @@ def test_an_incremental_run_changes_customers_row_by_row(warehouse_url, tmp_path
     customers_before = _one(warehouse_url, "select count(*) from golden_customers")[0]
     generate_later_export(sources, customers=CUSTOMERS, seed=SEED, orders=40)
     assert materialize(ALL_ASSETS, resources=resources, run_config=INCREMENTAL).success
-    assert 0 < work.read(CHANGED).num_rows < customers_before  # the incremental path, not a full one
+    assert (
+        0 < work.read(work_tables.CHANGED_CUSTOMERS).num_rows < customers_before
+    )  # the incremental path, not a full one
     # both runs scored with the warehouse's one model, trained by the first
     assert _one(warehouse_url, "select count(*), count(distinct model_version) from pipeline_runs") == (2, 1)
     assert _one(warehouse_url, "select count(*) from linkage_models") == (1,)
@@ -66,7 +68,7 @@ def test_an_incremental_run_changes_customers_row_by_row(warehouse_url, tmp_path
     for table in PUBLISHED_FROM_WORK:
         assert _published_rows(warehouse_url, table) == _built_rows(work, table), table.name
 
-    staged = work.read("staged").num_rows
+    staged = work.read(work_tables.STAGED).num_rows
     assert _one(
         warehouse_url,
         "select count(*), count(distinct source_file || '|' || source_sheet || '|' || source_row) from customer_source_records",

@@ -1,0 +1,70 @@
+"""The work tables: what the pipeline's assets hand each other, each named once.
+
+A work table is an Arrow file in the work area (assets.resources.WorkArea). One asset writes it
+(`writer`); the assets that read it depend on that asset (`writers_of`). Some become a warehouse
+table when the run publishes (`published_as`): the crosswalk is the work table `crosswalk`, written
+by the asset golden/customer_source_records and published as the table customer_source_records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster import AssetKey
+from sqlalchemy import Table
+
+from assets import keys
+from warehouse import tables
+
+
+@dataclass(frozen=True)
+class WorkTable:
+    name: str  # its file in the work area: <name>.arrow
+    writer: AssetKey
+    holds: str
+    published_as: Table | None = None
+
+
+STAGED = WorkTable("staged", keys.STAGED, "every source row that could be staged, in the staged shape")
+QUARANTINED = WorkTable(
+    "quarantined",
+    keys.STAGED,
+    "rows and files that could not be staged, each with its reason",
+    tables.quarantined_records,
+)
+FILE_REPORTS = WorkTable("file_reports", keys.STAGED, "one report per file read: its format, counts and error")
+REREAD_FILES = WorkTable("reread_files", keys.STAGED, "the files this run read (new or changed ones when incremental)")
+CANONICAL = WorkTable("canonical", keys.CANONICAL, "staged records with their standardised fields and record ids")
+PAIRS = WorkTable("pairs", keys.PAIRS, "scored candidate pairs, and the pairs that are one customer by definition")
+SCORED_RECORDS = WorkTable("scored_records", keys.PAIRS, "the record ids the last scoring saw")
+CROSSWALK = WorkTable(
+    "crosswalk", keys.CROSSWALK, "every record's customer, by lineage key", tables.customer_source_records
+)
+REVIEW_QUEUE = WorkTable(
+    "review_queue", keys.CROSSWALK, "borderline pairs for people to decide", tables.match_review_queue
+)
+ID_HISTORY = WorkTable("id_history", keys.CROSSWALK, "this run's customer id events: born, merged, split, retired")
+CHANGED_CUSTOMERS = WorkTable("changed_customers", keys.CROSSWALK, "the customers an incremental run changed")
+GOLDEN = WorkTable("golden", keys.GOLDEN, "one golden row per customer", tables.golden_customers)
+GOLDEN_FIELD_LINEAGE = WorkTable(
+    "golden_field_lineage", keys.GOLDEN, "the record each golden field came from", tables.golden_field_lineage
+)
+
+
+def mart(table: Table) -> WorkTable:
+    """The work table of a customer-360 mart: named as the warehouse table it is published as."""
+    return WorkTable(table.name, AssetKey(["marts", table.name]), f"the {table.name} mart", table)
+
+
+MARTS = tuple(mart(t) for t in tables.MARTS)
+ALL = (
+    STAGED, QUARANTINED, FILE_REPORTS, REREAD_FILES, CANONICAL, PAIRS, SCORED_RECORDS, CROSSWALK,
+    REVIEW_QUEUE, ID_HISTORY, CHANGED_CUSTOMERS, GOLDEN, GOLDEN_FIELD_LINEAGE, *MARTS,
+)  # fmt: skip
+BY_NAME = {table.name: table for table in ALL}
+PUBLISHED = tuple(table for table in ALL if table.published_as is not None)
+
+
+def writers_of(*read: WorkTable) -> list[AssetKey]:
+    """The assets that write these work tables, each once: what a reader of them depends on."""
+    return list(dict.fromkeys(table.writer for table in read))
