@@ -7,7 +7,10 @@
    its own subprocess: seconds per stage, peak RSS, precision and recall,
 4. an incremental run after a later export of 1% more records, measured as Dagster records the
    run (start to end, as the UI shows it) and as the command's wall time,
-5. search lookup latency p50/p95 over the resulting warehouse (when the search is installed).
+5. search lookup latency p50/p95 over the resulting warehouse (when the search is installed),
+6. resolve on arrival over it, in a process of its own (search.resolve_bench): the resolver's build
+   seconds, p50/p95 of one resolve (wall and CPU) for 1,000 published records sent again, the
+   share that came back to their own customer, the process's peak RSS.
 Prints the figures and writes them to data/reports/bench.json.
 
 --profile picks the demo generator's profile: default, hard, or both (each in its own folder
@@ -218,6 +221,7 @@ def run_bench(
             "steps": incremental_steps,
         },
         "search": search_latency(f"duckdb:///{warehouse}"),
+        "resolve": resolve_latency(f"duckdb:///{warehouse}"),
     }
 
 
@@ -227,6 +231,14 @@ def search_latency(url: str) -> dict:
     except ImportError:
         return {"skipped": "search not installed"}
     return lookup_latency(url)
+
+
+def resolve_latency(url: str, n: int = 1000) -> dict:
+    """Resolve on arrival in a process of its own (search.resolve_bench prints its figures as JSON)."""
+    done = measured([sys.executable, "-m", "search.resolve_bench", url, str(n)], check=False)
+    if done.get("code"):
+        return {"failed": f"exit code {done['code']}"}  # its stderr is not copied: it may quote a record
+    return {**json.loads("\n".join(done["output"].strip().splitlines()[:-1])), "peak_rss_mb": done["peak_rss_mb"]}
 
 
 def print_profile(figures: dict) -> None:
@@ -271,6 +283,7 @@ def print_figures(figures: dict) -> None:
     )
     print(f"  as commands, with Python's start-up: {inc['seconds']} s = {share_wall} of {p['seconds']} s")
     print(f"search: {figures['search']}")
+    print(f"resolve on arrival: {figures['resolve']}")
 
 
 # figures compared between the profiles: (label, path into one profile's figures)
