@@ -13,6 +13,7 @@ from linkage.features import link_records
 from linkage.model import (
     MAX_U_CORRECTION,
     prediction_blocks,
+    prior_rule_recall,
     settings,
     train_model,
     training_plan,
@@ -186,3 +187,31 @@ def test_identifier_u_loses_the_matches_among_random_pairs():
     assert email[0]["u_probability"] == pytest.approx(5e-4 / MAX_U_CORRECTION)  # the estimate would be below zero
     assert name[0]["u_probability"] == 2e-3  # different people share names: left as sampled
     assert wechat[0]["u_probability"] == 1.0  # a probability still
+
+
+def test_the_prior_rules_recall_comes_from_the_trained_m_values():
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "name",
+                "comparison_levels": [_level(None, None, True), _level(0.5, 1e-4), _level(0.2, 1e-4), _level(0.3, 0.9)],
+            },
+            {
+                "output_column_name": "phone",
+                "comparison_levels": [_level(None, None, True), _level(0.8, 1e-5), _level(0.2, 0.9)],
+            },
+            {
+                "output_column_name": "email",
+                "comparison_levels": [_level(None, None, True), _level(0.9, 1e-5), _level(0.1, 0.9)],
+            },
+        ]
+    }
+    records = pa.table({"name_tokens": ["a b", "c d"], "phone_e164": ["+861", None], "email_std": ["x@y", "z@y"]})
+    # a pair is found when both records carry the keys and agree: phone in half of the records
+    by_phone = 0.8 * 0.5**2 * 0.7
+    assert prior_rule_recall(model, [("phone_e164", "name_tokens")], records) == pytest.approx(by_phone)
+    by_email = 0.9 * 0.7
+    either = 1 - (1 - by_phone) * (1 - by_email)
+    assert prior_rule_recall(
+        model, [("phone_e164", "name_tokens"), ("email_std", "name_tokens")], records
+    ) == pytest.approx(either)

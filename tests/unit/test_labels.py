@@ -176,4 +176,5 @@ def test_too_few_labels_train_as_without_them(sample, untaught):
     splink_model, figures = labels.train(links, fields, few)
     assert figures == {"pairs": labels.MIN_LABELS - 1, "same": labels.MIN_LABELS - 1, "different": 0,
                        "m_from_labels": 0, "thresholds": None}  # fmt: skip
-    assert _probabilities(splink_model) == _probabilities(untaught)
+    # the same training; DuckDB's threaded sums may differ in the last bit from run to run
+    assert _probabilities(splink_model) == pytest.approx(_probabilities(untaught), rel=1e-12)
