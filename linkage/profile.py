@@ -32,6 +32,9 @@ GENERIC_RECORDS = 1000
 # what tells people apart when counting who shares a value: the name, else the other contacts
 _PERSON_COLUMNS = ("name_tokens", "surname_py", "email_std", "phone_e164", "wechat_std")
 _PERSON = f"coalesce({', '.join(_PERSON_COLUMNS)})"
+# link columns derived from a key field, blanked with it: 123456@qq.com's mailbox name '123456' is
+# a block of its own (the email_local block: 46 million pairs at a million records of the hard profile)
+_DERIVED = {"email_std": ("email_local",)}
 
 
 def data_profile(records: pa.Table) -> dict:
@@ -60,14 +63,19 @@ def generic_values(records: pa.Table, fields: tuple[str, ...] = KEY_FIELDS) -> d
 
 
 def without_generic_values(records: pa.Table, generic: dict[str, list[str]]) -> pa.Table:
-    """The link records with every generic value blanked, in its own column and in `phones`: no
-    block, key, training set or exact match can then rest on it. Canonical records keep it."""
+    """The link records with every generic value blanked, in its own column, in `phones` and in a
+    generic email's mailbox name (`email_local`): no block, key, training set or exact match can
+    then rest on it. Canonical records keep it."""
     for field, values in generic.items():
         column = records.column(field)
-        blanked = pc.if_else(pc.is_in(column, value_set=pa.array(values, column.type)), None, column)
+        is_generic = pc.is_in(column, value_set=pa.array(values, column.type))
+        blanked = pc.if_else(is_generic, None, column)
         records = records.set_column(records.schema.get_field_index(field), field, blanked)
         if field == "phone_e164" and "phones" in records.column_names:
             records = _drop_from_lists(records, "phones", values)
+        for derived in (d for d in _DERIVED.get(field, ()) if d in records.column_names):
+            kept = pc.if_else(is_generic, None, records.column(derived))
+            records = records.set_column(records.schema.get_field_index(derived), derived, kept)
     return records
 
 

@@ -153,6 +153,17 @@ def test_a_generic_phone_and_email_link_nobody(links):
     shared = shared.set_column(shared.schema.get_field_index("email_std"), "email_std", email)
     cleaned = without_generic_values(shared, generic_values(shared))
     assert shared_contact_pairs(cleaned).num_rows == 0
+    # nor its mailbox name: 'test' would be a block of everyone (the email_local block)
+    assert cleaned.column("email_local").null_count == len(cleaned)
+
+
+def test_a_personal_emails_mailbox_name_stays_beside_a_generic_one(links):
+    with_email = links.filter(pc.is_valid(links.column("email_std")))
+    generic = {"email_std": [with_email.column("email_std")[0].as_py()]}
+    cleaned = without_generic_values(with_email, generic)
+    blanked = pc.is_null(cleaned.column("email_local"))
+    assert pc.sum(blanked).as_py() == pc.sum(pc.is_null(cleaned.column("email_std"))).as_py() >= 1
+    assert pc.sum(blanked).as_py() < len(cleaned)
 
 
 def test_deterministic_pairs_take_the_link_records_they_are_given(sample_sources):
