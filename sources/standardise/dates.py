@@ -224,4 +224,3 @@ def _day_month_parts(value) -> tuple[int, int] | None:
         return None
     match = _AB_Y_RE.match(unicodedata.normalize("NFKC", value).strip())
     return (int(match["a"]), int(match["b"])) if match else None
-
