@@ -22,8 +22,9 @@ from linkage.model import new_linker
 from linkage.model_store import read_model_file
 from search.retry import WarehouseUnavailable
 from search.snapshot import read_current_model
+from sources.canonical import distinct_map
 from sources.schema import CANONICAL_SCHEMA
-from sources.standardise.names import name_tokens, parse_name
+from sources.standardise.names import name_tokens
 from sources.standardise.phones import usable_phones
 
 logger = logging.getLogger("unify.search")
@@ -86,7 +87,10 @@ class Explainer:
             if linker is None:
                 return []
             self._term_frequencies(crosswalk, run_id)
-            links = [self._with_tf(row) for row in link_records(_canonical(records)).to_pylist()]
+            links = [
+                self._with_tf(row)
+                for row in link_records(crosswalk_as_canonical(pa.Table.from_pylist(records))).to_pylist()
+            ]
             scored = linker.inference.score_pairs(links, links).as_duckdbpyrelation().to_arrow_table().to_pylist()
         by_id = {r["record_id"]: r for r in records}
         return _strongest_links([s for s in scored if s["record_id_l"] != s["record_id_r"]], by_id, self._model)
@@ -103,7 +107,7 @@ class Explainer:
             return None
         if document["version"] != self._version:
             self._model, self._version = document["splink"], document["version"]
-            self._linker = new_linker(link_records(_canonical([])), self._model)
+            self._linker = new_linker(link_records(crosswalk_as_canonical(pa.table({}))), self._model)
         self._model_run = run_id
         return self._linker
 
@@ -127,20 +131,24 @@ class Explainer:
         return {**link, **{f"tf_{c}": self._tf[c].get(link[c]) for c in TF_COLUMNS}}
 
 
-def _canonical(records: list[dict]) -> pa.Table:
-    """Crosswalk rows in the canonical shape linkage.features.link_records reads."""
-    return pa.Table.from_pylist([_canonical_row(r) for r in records], schema=CANONICAL_SCHEMA)
+def crosswalk_as_canonical(crosswalk: pa.Table) -> pa.Table:
+    """Published crosswalk rows in the canonical shape linkage.features.link_records reads, each
+    distinct phone and name standardised once (the resolver passes the whole crosswalk)."""
+    n = crosswalk.num_rows
 
+    def values(name: str) -> list:
+        return crosswalk.column(name).to_pylist() if name in crosswalk.column_names else [None] * n
 
-def _canonical_row(record: dict) -> dict:
-    row = {CROSSWALK_TO_CANONICAL.get(k, k): v for k, v in record.items()}
-    phones = usable_phones(record["phone_display"]) if record.get("phone_display") else ()
-    row.update(
-        name_tokens=name_tokens(record.get("name_pinyin")),
-        surname=parse_name(record.get("name")).surname,
-        phones=list(phones) or ([record["phone"]] if record.get("phone") else []),
+    columns = {CROSSWALK_TO_CANONICAL.get(c, c): crosswalk.column(c) for c in crosswalk.column_names}
+    phones = distinct_map(values("phone_display"), lambda v: list(usable_phones(v)) if v else [])
+    columns["phones"] = pa.array(
+        [p or ([m] if m else []) for p, m in zip(phones, values("phone"))], pa.list_(pa.string())
     )
-    return {name: row.get(name) for name in CANONICAL_SCHEMA.names}
+    columns["name_tokens"] = pa.array(distinct_map(values("name_pinyin"), name_tokens), pa.string())
+    return pa.table(
+        {f.name: columns[f.name].cast(f.type) if f.name in columns else pa.nulls(n, f.type) for f in CANONICAL_SCHEMA},
+        schema=CANONICAL_SCHEMA,
+    )
 
 
 def _strongest_links(scored: list[dict], records: dict[int, dict], model: dict) -> list[dict]:

@@ -20,17 +20,11 @@ import time
 from collections.abc import Iterable
 from typing import TextIO
 
-import pyarrow as pa
-
 from linkage.identity import MATCH_THRESHOLD, REVIEW_FLOOR
 from linkage.resolve import RecordError, Resolver, ScoringMismatch, Thresholds
-from search.explain import CROSSWALK_TO_CANONICAL
+from search.explain import crosswalk_as_canonical
 from search.retry import WarehouseUnavailable
 from search.snapshot import Snapshot, read_resolve_basis, read_snapshot
-from sources.canonical import distinct_map
-from sources.schema import CANONICAL_SCHEMA
-from sources.standardise.names import name_tokens
-from sources.standardise.phones import usable_phones
 
 logger = logging.getLogger("unify.search")
 
@@ -45,29 +39,12 @@ class NotReady(RuntimeError):
     """No resolver can answer yet: nothing is published, or the first build failed."""
 
 
-def published_canonical(crosswalk: pa.Table) -> pa.Table:
-    """The published crosswalk in the canonical shape linkage.features.link_records reads (as
-    search.explain does for a few records, once per distinct value here: the whole crosswalk)."""
-    columns = {CROSSWALK_TO_CANONICAL.get(c, c): crosswalk.column(c) for c in crosswalk.column_names}
-    n = crosswalk.num_rows
-    main = crosswalk.column("phone").to_pylist()
-    phones = distinct_map(crosswalk.column("phone_display").to_pylist(), lambda v: list(usable_phones(v)) if v else [])
-    columns["phones"] = pa.array([p or ([m] if m else []) for p, m in zip(phones, main)], pa.list_(pa.string()))
-    columns["name_tokens"] = pa.array(
-        distinct_map(crosswalk.column("name_pinyin").to_pylist(), name_tokens), pa.string()
-    )
-    return pa.table(
-        {f.name: columns[f.name].cast(f.type) if f.name in columns else pa.nulls(n, f.type) for f in CANONICAL_SCHEMA},
-        schema=CANONICAL_SCHEMA,
-    )
-
-
 def build_resolver(snapshot: Snapshot, basis: dict) -> Resolver:
     """A resolver over the snapshot's crosswalk with the run's model and thresholds (NotReady when
     the model's scoring here would differ from Splink's)."""
     started = time.perf_counter()
     crosswalk = snapshot.records.table
-    canonical = published_canonical(crosswalk)
+    canonical = crosswalk_as_canonical(crosswalk)
     thresholds = Thresholds(
         basis["match_threshold"] if basis["match_threshold"] is not None else MATCH_THRESHOLD,
         basis["review_floor"] if basis["review_floor"] is not None else REVIEW_FLOOR,

@@ -69,8 +69,10 @@ def source_files(root: Path) -> list[tuple[str, Path]]:
         folder = root / kind
         if folder.is_dir():
             found += [(kind, p) for p in sorted(folder.rglob("*")) if _is_source_file(p, folder)]
-    kinds = [root / kind for kind in READERS]
-    others = (p for p in sorted(Path(root).rglob("*")) if not any(k == p or k in p.parents for k in kinds))
+    # the rest, walking only what lies outside the kind folders (they may hold thousands of files)
+    entries = sorted(Path(root).iterdir()) if Path(root).is_dir() else []
+    outside = [p for p in entries if p.name not in READERS or not p.is_dir()]
+    others = [q for p in outside for q in ([p] if p.is_file() else sorted(p.rglob("*")))]
     return found + [(OUTSIDE, p) for p in others if _is_source_file(p, root)]
 
 
