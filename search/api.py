@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from linkage.resolve import RECORD_FIELDS, RecordError
+from linkage.arrival import RECORD_FIELDS, RecordError
 from search import views
 from search.auth import Staff, api_role, api_staff
 from search.keys import MAX_QUERY_LENGTH

@@ -2,7 +2,7 @@
 when a new run publishes, and the line protocol of `unify resolve`.
 
 The published records are the crosswalk of the store's snapshot, in the canonical shape (the same
-standardised fields the run linked; see linkage.resolve for what the crosswalk does not carry).
+standardised fields the run linked; see linkage.arrival for what the crosswalk does not carry).
 The model is the one that scored the run (pipeline_runs.model_version), the thresholds the run's.
 When the store swaps in a new snapshot, the next request starts building the new resolver in a
 background thread and keeps answering from the previous one until it is ready: no request waits
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from linkage.identity import MATCH_THRESHOLD, REVIEW_FLOOR
-from linkage.resolve import RecordError, Resolver, ScoringMismatch, Thresholds
+from linkage.arrival import RecordError, Resolver, ScoringMismatch, Thresholds
 from search.explain import crosswalk_as_canonical
 from search.retry import WarehouseUnavailable
 from search.snapshot import Snapshot, read_resolve_basis, read_snapshot

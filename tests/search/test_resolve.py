@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from published import bearer
 
-from linkage.resolve import RECORD_FIELDS
+from linkage.arrival import RECORD_FIELDS
 from pipelines import cli
 from search.app import create_app
 from search.staff import add_staff, issue_token
