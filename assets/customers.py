@@ -17,6 +17,7 @@ from assets import checks, work_tables
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
+from config.settings import SCORE_FLOOR  # pairs below it are never useful: not a match, not worth a review
 from linkage import delta, identity, model_store, scoring, survivorship
 from linkage import labels as linkage_labels
 from linkage import review as linkage_review
@@ -34,7 +35,6 @@ PUBLISHED_BASE = (work_tables.CROSSWALK, work_tables.REVIEW_QUEUE, work_tables.G
 # only comparable within one numbering (a full standardisation numbers records afresh, and a run
 # that failed before scoring leaves pairs of the old numbering behind)
 NUMBERING, SCORED_NUMBERING = "record_numbering", "scored_numbering"
-SCORE_FLOOR = linkage_labels.LOWEST_THRESHOLD  # pairs below this are never useful: not a match, not worth a review
 
 
 class RunMode(Config):

@@ -17,7 +17,7 @@ from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
 from assets.work_tables import WorkTable
-from linkage import identity
+from config.settings import DEFAULTS, check_thresholds
 from warehouse.engine import make_engine
 from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
 
@@ -25,7 +25,7 @@ from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
 class SourcesFolder(ConfigurableResource):
     """The sources folder (shop/, sales/, service/, mapped/)."""
 
-    path: str = "data/sources"
+    path: str = DEFAULTS.sources
     # a file changed less than this ago, and still changing since the sensor's last look, is
     # being copied: the sensor waits for it
     settle_seconds: float = 60.0
@@ -40,7 +40,7 @@ class Warehouse(ConfigurableResource):
     A run that uses it holds the warehouse's run lock (warehouse/lock.py) from its first step to
     its last: a second run on the same warehouse waits up to run_lock_wait seconds, then fails."""
 
-    url: str = "duckdb:///data/warehouse.duckdb"
+    url: str = DEFAULTS.warehouse
     run_lock_wait: float = DEFAULT_WAIT_SECONDS
 
     def engine(self) -> Engine:
@@ -65,7 +65,7 @@ class WorkArea(ConfigurableResource):
     and reading it costs nothing until a column is used (Parquet took seconds each way, several
     times a run). They are derived data: deleting the folder loses nothing a run cannot rebuild."""
 
-    path: str = "data/work"
+    path: str = DEFAULTS.work_dir
 
     def file(self, table: WorkTable) -> Path:
         """Where a work table is kept (an Arrow IPC file: pyarrow.ipc / DuckDB's arrow reader)."""
@@ -140,12 +140,17 @@ class LinkageSettings(ConfigurableResource):
     (warehouse/models.py); model_path names a model file to use instead, imported into the
     warehouse as a new version when it differs from the current one, and never trained."""
 
-    model_path: str = ""  # empty: the warehouse's current model, trained when it has none or it no longer fits
-    match_threshold: float = identity.MATCH_THRESHOLD  # pairs at or above this join one customer
-    review_floor: float = identity.REVIEW_FLOOR  # pairs from here up to the threshold go to the review queue
-    engine: str = "duckdb"  # where pairs are scored: duckdb, or spark for data beyond one machine
-    spark_master: str = "local[2]"
+    # empty: the warehouse's current model, trained when it has none or it no longer fits
+    model_path: str = DEFAULTS.model
+    match_threshold: float = DEFAULTS.match_threshold  # pairs at or above this join one customer
+    review_floor: float = DEFAULTS.review_floor  # pairs from here up to the threshold go to the review queue
+    engine: str = DEFAULTS.engine  # where pairs are scored: duckdb, or spark for data beyond one machine
+    spark_master: str = DEFAULTS.spark_master
     max_cluster_size: int = 200  # a bigger cluster is an over-merge: the golden checks block the publish
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # thresholds set in the Launchpad are refused as the settings are: before any work
+        check_thresholds(self.match_threshold, self.review_floor)
 
     def path(self) -> Path | None:
         return Path(self.model_path) if self.model_path else None
@@ -154,8 +159,9 @@ class LinkageSettings(ConfigurableResource):
 class Monitoring(ConfigurableResource):
     """What the pipeline's owners watch: the run reports, and the limits of the drift and accuracy checks."""
 
-    reports_dir: str = "data/reports"
-    truth_path: str = ""  # a truth CSV (source_file, sheet, row_number, person_id); empty: accuracy is not checked
+    reports_dir: str = DEFAULTS.reports_dir
+    # a truth CSV (source_file, sheet, row_number, person_id); empty: accuracy is not checked
+    truth_path: str = DEFAULTS.truth
     min_precision: float = 0.95
     min_recall: float = 0.90
     match_rate_drift: float = 0.10  # largest change of a source's match rate (a share) since the last published run

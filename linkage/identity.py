@@ -18,10 +18,6 @@ from linkage.review import decision_links, lineage_index
 ID_PREFIX = "C"
 ID_DIGITS = 8
 EVENTS = ("minted", "kept", "merged", "split", "retired")
-# the configured decision thresholds (assets.resources.LinkageSettings); each run records the ones
-# it resolved with in pipeline_runs
-MATCH_THRESHOLD = 0.9  # pairs at or above this join one customer
-REVIEW_FLOOR = 0.5  # pairs from here up to the threshold go to the review queue
 
 HISTORY_SCHEMA = pa.schema(
     [

@@ -32,13 +32,14 @@ from dataclasses import dataclass
 import pyarrow as pa
 from splink import DuckDBAPI
 
+from config.settings import SCORE_FLOOR
 from linkage import model
 from linkage.review import decision_links, lineage_index
 
 MIN_LABELS = 20  # labelled pairs (both records present, some same, some different) before labels teach
 MIN_PRECISION = 0.99  # precision on the labelled pairs a placed threshold keeps
 REVIEW_YIELD = 0.5  # the review band reaches down while at least this share of its labelled pairs are the same person
-LOWEST_THRESHOLD = 0.5  # pairs below are not scored (assets.customers.SCORE_FLOOR): no threshold lower
+LOWEST_THRESHOLD = SCORE_FLOOR  # pairs below are never scored: no threshold lower
 
 LABEL_SCHEMA = pa.schema([("record_id_l", pa.int64()), ("record_id_r", pa.int64()), ("same", pa.bool_())])
 

@@ -2,8 +2,8 @@
 sources folder appear, change or go away.
 
 Both are off by default, so a developer's `make ui` starts no runs by itself; UNIFY_SCHEDULES=on
-switches them on where the pipeline is deployed. UNIFY_NIGHTLY_CRON (default "0 2 * * *") and
-UNIFY_TIMEZONE (default UTC) say when the nightly run starts.
+switches them on where the pipeline is deployed. UNIFY_NIGHTLY_CRON and UNIFY_TIMEZONE say when
+the nightly run starts (config/settings.py: `schedules`, `nightly_cron`, `timezone`).
 
 The sensor knows files by content fingerprint (a touched but identical file is no change) and
 never reads a file that is still being copied: a file is taken when its size and mtime held
@@ -12,9 +12,8 @@ still settling no run starts at all, because the run would read the whole folder
 """
 
 import json
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +31,10 @@ from dagster import (
 )
 
 from assets.resources import SourcesFolder
+from config.settings import Settings
 from sources.ingest import source_files
 from sources.reading import fingerprint, relative_name
 
-NIGHTLY_CRON = "0 2 * * *"
 PIPELINE_JOBS = (
     "full_refresh",
     "incremental_update",
@@ -47,17 +46,13 @@ BUSY = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.
 Stat = tuple[int, int]  # (size in bytes, mtime in ns)
 
 
-def automation_on(env: Mapping[str, str]) -> bool:
-    return env.get("UNIFY_SCHEDULES", "").strip().lower() == "on"
-
-
-def nightly_schedule(env: Mapping[str, str] = os.environ) -> ScheduleDefinition:
+def nightly_schedule(settings: Settings) -> ScheduleDefinition:
     return ScheduleDefinition(
         name="nightly_full_refresh",
         job_name="full_refresh",
-        cron_schedule=env.get("UNIFY_NIGHTLY_CRON") or NIGHTLY_CRON,
-        execution_timezone=env.get("UNIFY_TIMEZONE") or "UTC",
-        default_status=DefaultScheduleStatus.RUNNING if automation_on(env) else DefaultScheduleStatus.STOPPED,
+        cron_schedule=settings.nightly_cron,
+        execution_timezone=settings.timezone,
+        default_status=DefaultScheduleStatus.RUNNING if settings.schedules else DefaultScheduleStatus.STOPPED,
         description="Every night: read every source, link, and publish (UNIFY_NIGHTLY_CRON, UNIFY_TIMEZONE).",
     )
 
@@ -152,11 +147,11 @@ def _evaluate(context: SensorEvaluationContext, sources: SourcesFolder) -> Senso
     return SensorResult(run_requests=[request], cursor=cursor)
 
 
-def sources_sensor(env: Mapping[str, str] = os.environ) -> SensorDefinition:
+def sources_sensor(settings: Settings) -> SensorDefinition:
     return sensor(
         name="sources_folder",
         job_name="incremental_update",
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-        default_status=DefaultSensorStatus.RUNNING if automation_on(env) else DefaultSensorStatus.STOPPED,
+        default_status=DefaultSensorStatus.RUNNING if settings.schedules else DefaultSensorStatus.STOPPED,
         description="Starts an incremental run when files in the sources folder appear, change (by content) or go away, once they stopped being written.",
     )(_evaluate)

@@ -16,6 +16,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from config.settings import DEFAULTS, ENGINES, Settings, SettingsError
 from demo.profiles import PROFILES
 from warehouse.lock import DEFAULT_WAIT_SECONDS, WarehouseBusy
 
@@ -29,11 +30,9 @@ class UsageError(Exception):
 
 
 def _common(parser: argparse.ArgumentParser, sources: bool = True) -> None:
-    parser.add_argument(
-        "--warehouse", help="SQLAlchemy URL (default: $UNIFY_WAREHOUSE or duckdb:///data/warehouse.duckdb)"
-    )
+    parser.add_argument("--warehouse", help=f"SQLAlchemy URL (default: $UNIFY_WAREHOUSE or {DEFAULTS.warehouse})")
     if sources:
-        parser.add_argument("--sources", help="sources folder (default: $UNIFY_SOURCES or data/sources)")
+        parser.add_argument("--sources", help=f"sources folder (default: $UNIFY_SOURCES or {DEFAULTS.sources})")
 
 
 def _model_option(parser: argparse.ArgumentParser) -> None:
@@ -75,9 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="read only new or changed files and link them to the existing customers",
     )
     run.add_argument(
-        "--engine", choices=["duckdb", "spark"], help="where pairs are scored (default: $UNIFY_ENGINE or duckdb)"
+        "--engine", choices=ENGINES, help=f"where pairs are scored (default: $UNIFY_ENGINE or {DEFAULTS.engine})"
     )
-    run.add_argument("--spark-master", help="Spark master URL for --engine spark (default: local[2])")
+    run.add_argument(
+        "--spark-master",
+        help=f"Spark master URL for --engine spark (default: $UNIFY_SPARK_MASTER or {DEFAULTS.spark_master})",
+    )
     _model_option(run)
     run.add_argument(
         "--as-of",
@@ -165,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
-    except UsageError as exc:
+    except (UsageError, SettingsError) as exc:
         print(f"unify: {exc}", file=sys.stderr)
         return 2
     except WarehouseBusy as exc:
@@ -184,70 +186,80 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
-def _configure(args) -> None:
-    """Point the pipeline's resources at the chosen folder and warehouse (read by the Definitions)."""
-    if getattr(args, "sources", None):
-        if not Path(args.sources).is_dir():
-            raise UsageError(f"sources folder not found: {args.sources}")
-        os.environ["UNIFY_SOURCES"] = str(Path(args.sources).resolve())
-    elif not Path(os.environ.get("UNIFY_SOURCES", "data/sources")).is_dir():
-        raise UsageError(
-            f"sources folder not found: {os.environ.get('UNIFY_SOURCES', 'data/sources')} (use --sources DIR)"
-        )
+def command_settings(args) -> Settings:
+    """This command's settings: its options over the environment (config/settings.py), the paths it
+    names made absolute."""
+
+    def option(name: str):
+        return getattr(args, name, None)
+
+    def absolute(path) -> str | None:
+        return str(Path(path).resolve()) if path else None
+
+    return Settings.from_env(
+        warehouse=option("warehouse"),
+        sources=absolute(option("sources")),
+        model=absolute(option("model")),
+        engine=option("engine"),
+        spark_master=option("spark_master"),
+    )
+
+
+def _configure(args) -> Settings:
+    """The settings of a run or a training, once the sources folder, the model file and the
+    warehouse they name are usable."""
+    if getattr(args, "sources", None) and not Path(args.sources).is_dir():
+        raise UsageError(f"sources folder not found: {args.sources}")
+    settings = command_settings(args)
+    if not Path(settings.sources).is_dir():
+        raise UsageError(f"sources folder not found: {settings.sources} (use --sources DIR)")
     if getattr(args, "command", None) == "run":  # a run on no files would publish nobody; training reads the work area
         from sources.ingest import NoSourceFiles, require_source_files
 
         try:
-            require_source_files(Path(os.environ.get("UNIFY_SOURCES", "data/sources")))
+            require_source_files(Path(settings.sources))
         except NoSourceFiles as exc:
             raise UsageError(str(exc)) from exc
-    if args.warehouse:
-        os.environ["UNIFY_WAREHOUSE"] = args.warehouse
-    for option, variable in (("engine", "UNIFY_ENGINE"), ("spark_master", "UNIFY_SPARK_MASTER")):
-        if getattr(args, option, None):
-            os.environ[variable] = getattr(args, option)
-    _configure_model(getattr(args, "model", None))
-    _reachable(os.environ.get("UNIFY_WAREHOUSE"))
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))
+    _check_model_file(settings.model)
+    _reachable(settings.warehouse)
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))  # Dagster's own variable: its instance
+    return settings
 
 
-def _configure_model(model: Path | None) -> None:
+def _check_model_file(model: str) -> None:
     """A model file (--model, else $UNIFY_MODEL) that exists must be a readable model before a run
     starts; one that does not is where the run writes the model it scores with."""
     from linkage.model_store import ModelFileError, read_model_file
 
-    if model:
-        os.environ["UNIFY_MODEL"] = str(model.resolve())
-    if os.environ.get("UNIFY_MODEL") and Path(os.environ["UNIFY_MODEL"]).exists():
+    if model and Path(model).exists():
         try:
-            read_model_file(os.environ["UNIFY_MODEL"])
+            read_model_file(model)
         except ModelFileError as exc:
             raise UsageError(str(exc)) from exc
 
 
-def _execute(job_name: str, run_settings: dict | None = None):
-    from assets.resources import WorkArea
+def _execute(settings: Settings, job_name: str, run_settings: dict | None = None):
     from pipelines.definitions import build_definitions
     from pipelines.instance import command_instance
     from pipelines.logs import RUN_LOG, library_logs, log_file, run_log
 
-    defs = build_definitions()
+    defs = build_definitions(settings)
     run_config = {"loggers": {RUN_LOG: {}}}  # Dagster's run log to the log file: the summary says what matters
     if run_settings is not None:
         run_config["resources"] = {"run_settings": {"config": run_settings}}
-    with library_logs(log_file(os.environ.get("UNIFY_WORK_DIR") or WorkArea().path)), command_instance() as instance:
+    with library_logs(log_file(settings.work_dir)), command_instance() as instance:
         job = defs.resolve_job_def(job_name).with_logger_defs({RUN_LOG: run_log})
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
-def _run_lock(args):
+def _run_lock(settings: Settings, args):
     """The warehouse's run lock, held for the whole command; saying so on standard error while it waits."""
     from warehouse.lock import run_lock
 
     def say(message: str) -> None:
         print(f"unify: {message}", file=sys.stderr)
 
-    return run_lock(os.environ.get("UNIFY_WAREHOUSE"), args.wait, on_wait=say)
+    return run_lock(settings.warehouse, args.wait, on_wait=say)
 
 
 def parse_as_of(text: str | None) -> str:
@@ -261,17 +273,17 @@ def parse_as_of(text: str | None) -> str:
 
 
 def cmd_run(args) -> int:
-    settings = {"as_of": parse_as_of(args.as_of), "allow_shrink": args.allow_shrink}
-    _configure(args)
-    with _run_lock(args):
-        result = _execute("incremental_update" if args.incremental else "full_refresh", settings)
+    run_settings = {"as_of": parse_as_of(args.as_of), "allow_shrink": args.allow_shrink}
+    settings = _configure(args)
+    with _run_lock(settings, args):
+        result = _execute(settings, "incremental_update" if args.incremental else "full_refresh", run_settings)
     evaluations = result.get_asset_check_evaluations()
     if not (result.success and result.asset_materializations_for_node("warehouse__published")):
         _report_failure(result, "did not publish; the previous tables stay live")
         for line in [*check_lines(evaluations), *shrink_refusals(evaluations)]:
             print(line, file=sys.stderr)
         return 1
-    print_run_summary(result.run_id)
+    print_run_summary(settings.warehouse, result.run_id)
     for line in check_lines(evaluations):
         print(line)
     for trained in result.asset_materializations_for_node("linked__linkage_model"):
@@ -330,9 +342,9 @@ def shrink_refusals(evaluations) -> list[str]:
 def cmd_train(args) -> int:
     if args.export:
         return export_model(_engine(args), args.export)
-    _configure(args)
-    with _run_lock(args):
-        result = _execute("retrain_model")
+    settings = _configure(args)
+    with _run_lock(settings, args):
+        result = _execute(settings, "retrain_model")
     if not result.success:
         _report_failure(result, "did not retrain (no standardised records yet? run `unify run` first)")
         return 1
@@ -386,14 +398,14 @@ def _report_failure(result, what: str) -> None:
         print(f"  {event.message}", file=sys.stderr)
 
 
-def print_run_summary(run_id: str) -> None:
+def print_run_summary(url: str, run_id: str) -> None:
     from sqlalchemy import select
 
     from reports.figures import public_reason
     from warehouse.engine import make_engine
     from warehouse.tables import pipeline_runs
 
-    engine = make_engine(os.environ.get("UNIFY_WAREHOUSE"))
+    engine = make_engine(url)
     with engine.connect() as conn:
         row = conn.execute(select(pipeline_runs).where(pipeline_runs.c.run_id == run_id)).mappings().one()
         by_system = conn.exec_driver_sql(
@@ -460,7 +472,7 @@ def _reachable(url: str | None):
 
 
 def _engine(args):
-    return _reachable(args.warehouse)
+    return _reachable(command_settings(args).warehouse)
 
 
 def _published_engine(args):
@@ -477,11 +489,10 @@ def cmd_resolve(args) -> int:
     """Records from standard input, answers to standard output (search/resolver.py); exit 1 when a line was an error."""
     from search.resolver import NotReady, resolve_lines, resolver_for
     from search.retry import WarehouseUnavailable
-    from warehouse.engine import warehouse_url
 
     _published_engine(args).dispose()  # only checked: the resolver reads in its own read-only transaction
     try:
-        resolver = resolver_for(warehouse_url(args.warehouse))
+        resolver = resolver_for(command_settings(args).warehouse)
     except (NotReady, WarehouseUnavailable) as exc:
         raise UsageError(str(exc)) from exc
     answered, errors = resolve_lines(resolver, sys.stdin, sys.stdout)
@@ -528,8 +539,10 @@ PAIR_FIELDS = (
 
 def print_pair(engine, pair: dict) -> None:
     """Both records of a pair side by side (staff-facing: the terminal is behind the same trust as the warehouse)."""
+    from warehouse.review import published_record
+
     sides = [
-        _record(engine, pair[f"{s}_source_file"], pair[f"{s}_source_sheet"], pair[f"{s}_source_row"])
+        published_record(engine, (pair[f"{s}_source_file"], pair[f"{s}_source_sheet"], pair[f"{s}_source_row"]))
         for s in ("left", "right")
     ]
     print(f"pair {pair['pair_id']}  match probability {pair['match_probability']:.3f}  status {pair['status']}")
@@ -544,87 +557,30 @@ def _key(pair: dict, side: str) -> str:
     return f"{pair[side + '_source_file']}:{pair[side + '_source_sheet']}:{pair[side + '_source_row']}"
 
 
-def _record(engine, source_file: str, sheet: str, row: int) -> dict:
-    from sqlalchemy import select
-
-    from warehouse.tables import customer_source_records as c
-
-    with engine.connect() as conn:
-        found = (
-            conn.execute(
-                select(c).where(c.c.source_file == source_file, c.c.source_sheet == sheet, c.c.source_row == row)
-            )
-            .mappings()
-            .first()
-        )
-    return dict(found) if found else {}
-
-
-def _records_of(engine, customer_id: str) -> list[tuple[str, str, int]]:
-    from sqlalchemy import select
-
-    from warehouse.tables import customer_source_records as c
-
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(c.c.source_file, c.c.source_sheet, c.c.source_row)
-            .where(c.c.customer_id == customer_id)
-            .order_by(c.c.source_file, c.c.source_sheet, c.c.source_row)
-        ).all()
-    if not rows:
-        raise UsageError(f"no customer {customer_id} in the published crosswalk")
-    return [tuple(r) for r in rows]
-
-
-def _store_link(engine, left, right, decision: str, by: str, reason: str) -> None:
-    from linkage.review import pair_id
-    from warehouse.review import store_decision
-
-    sides = {
-        f"{side}_{name}": value
-        for side, key in (("left", left), ("right", right))
-        for name, value in zip(("source_file", "source_sheet", "source_row"), key)
-    }
-    store_decision(engine, pair_id(left, right), sides, decision, by, reason)
-
-
 def cmd_merge(args) -> int:
-    if args.customer_ids[0] == args.customer_ids[1]:
-        raise UsageError(f"cannot merge {args.customer_ids[0]} with itself: name two different customers")
-    engine = _published_engine(args)
-    first, second = (_records_of(engine, cid)[0] for cid in args.customer_ids)
-    _store_link(
-        engine, first, second, "same", args.by, f"manual merge of {args.customer_ids[0]} and {args.customer_ids[1]}"
-    )
-    print(f"{args.customer_ids[0]} and {args.customer_ids[1]} will be one customer from the next run")
+    from warehouse import review
+
+    first, second = args.customer_ids
+    try:
+        review.refuse_self_merge(first, second)  # said before the warehouse is opened: the arguments are wrong
+        review.merge(_published_engine(args), first, second, args.by)
+    except review.CorrectionError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"{first} and {second} will be one customer from the next run")
     return 0
-
-
-def parse_lineage_key(text: str) -> tuple[str, str, int]:
-    """'sales/王芳.xlsx:客户:12' (sheet may be empty: 'shop/x.csv::3')."""
-    parts = text.rsplit(":", 2)
-    if len(parts) != 3 or not parts[2].isdigit():
-        raise UsageError(f"not a lineage key FILE:SHEET:ROW: {text!r}")
-    return parts[0], parts[1], int(parts[2])
 
 
 def cmd_split(args) -> int:
     """Split = the listed records stay together, the rest stay together, and the two never meet."""
+    from warehouse import review
+
     engine = _published_engine(args)
-    records = _records_of(engine, args.customer_id)
-    chosen = [parse_lineage_key(k) for k in args.records]
-    unknown = [k for k in chosen if k not in records]
-    if unknown:
-        raise UsageError(f"record {':'.join(map(str, unknown[0]))} is not part of {args.customer_id}")
-    rest = [r for r in records if r not in chosen]
-    if not rest:
-        raise UsageError("a split must leave at least one record with the customer")
-    reason = f"manual split of {args.customer_id}"
-    for group in (chosen, rest):
-        for a, b in zip(group, group[1:]):
-            _store_link(engine, a, b, "same", args.by, reason)
-    _store_link(engine, chosen[0], rest[0], "different", args.by, reason)
-    print(f"{len(chosen)} record(s) will leave {args.customer_id} from the next run")
+    try:
+        chosen = [review.parse_lineage_key(key) for key in args.records]
+        review.split(engine, args.customer_id, chosen, args.by)
+    except review.CorrectionError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"{len(set(chosen))} record(s) will leave {args.customer_id} from the next run")
     return 0
 
 

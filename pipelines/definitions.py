@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
 
@@ -19,6 +20,7 @@ from assets.marts import MART_ASSETS
 from assets.publishing import published
 from assets.reports import REPORT_ASSETS
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
+from config.settings import Settings, env_name
 from pipelines.automation import nightly_schedule, sources_sensor
 
 ALL_ASSETS = [
@@ -33,9 +35,12 @@ ALL_ASSETS = [
 ]
 
 
-def _setting(env_name: str, default: str):
-    """An environment variable when set (kept as an EnvVar so the UI shows where it came from)."""
-    return EnvVar(env_name) if os.environ.get(env_name) else default
+def _configured(settings: Settings, name: str):
+    """A setting as resource config: the environment's own variable when that is where the value
+    came from, so the UI shows its source and Dagster keeps the value (a URL's password) out of its
+    run storage; else the value itself (a command-line option, a default)."""
+    value = getattr(settings, name)
+    return EnvVar(env_name(name)) if value and os.environ.get(env_name(name)) == value else value
 
 
 full_refresh = define_asset_job(
@@ -65,31 +70,34 @@ retrain = define_asset_job(
 )
 
 
-def build_resources() -> dict:
+def build_resources(settings: Settings) -> dict:
+    value = partial(_configured, settings)
     return {
-        "sources": SourcesFolder(path=_setting("UNIFY_SOURCES", "data/sources")),
-        "warehouse": Warehouse(url=_setting("UNIFY_WAREHOUSE", "duckdb:///data/warehouse.duckdb")),
-        "work": WorkArea(path=_setting("UNIFY_WORK_DIR", "data/work")),
+        "sources": SourcesFolder(path=value("sources")),
+        "warehouse": Warehouse(url=value("warehouse")),
+        "work": WorkArea(path=value("work_dir")),
         "linkage": LinkageSettings(
-            model_path=_setting("UNIFY_MODEL", ""),  # empty: the warehouse's own model
-            engine=_setting("UNIFY_ENGINE", "duckdb"),
-            spark_master=_setting("UNIFY_SPARK_MASTER", "local[2]"),
+            model_path=value("model"),  # empty: the warehouse's own model
+            engine=value("engine"),
+            spark_master=value("spark_master"),
+            match_threshold=settings.match_threshold,
+            review_floor=settings.review_floor,
         ),
-        "monitoring": Monitoring(
-            reports_dir=_setting("UNIFY_REPORTS_DIR", "data/reports"), truth_path=_setting("UNIFY_TRUTH", "")
-        ),
+        "monitoring": Monitoring(reports_dir=value("reports_dir"), truth_path=value("truth")),
         "run_settings": RunSettings(),  # per run: `unify run --as-of/--allow-shrink`, or the Launchpad
     }
 
 
-def build_definitions() -> Definitions:
-    """Definitions with resources read from the environment now (the CLI sets it per command)."""
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    """The Definitions over these settings (`unify` passes its own); without them, the settings the
+    environment gives now (workspace.yaml's code location, `make ui`)."""
+    settings = settings or Settings.from_env()
     return Definitions(
         assets=[*ALL_ASSETS, *REPORT_ASSETS],
         jobs=[full_refresh, incremental_update, retrain],
-        schedules=[nightly_schedule()],
-        sensors=[sources_sensor()],
-        resources=build_resources(),
+        schedules=[nightly_schedule(settings)],
+        sensors=[sources_sensor(settings)],
+        resources=build_resources(settings),
         executor=in_process_executor,
     )
 

@@ -7,7 +7,6 @@ phone number or an email. Every response forbids framing and sniffing; pages are
 from __future__ import annotations
 
 import logging
-import os
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from config.settings import setting
 from search import api, pages
 from search.auth import LoginRequired
 from search.explain import Explainer
@@ -73,7 +73,7 @@ def create_app(
     app.state.sessions = Sessions(key)
     app.state.throttle = LoginThrottle()
     # no model file: the warehouse's current model
-    app.state.explainer = Explainer(model_path or os.environ.get("UNIFY_MODEL"), store.url)
+    app.state.explainer = Explainer(model_path or setting("model"), store.url)
     app.state.resolver = ResolveService(store)  # built on first use, rebuilt after each publish
     app.state.templates = _templates()
     app.include_router(api.router)

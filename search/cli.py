@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 
+from config.settings import DEFAULTS, Settings
 from search.retry import WarehouseUnavailable
 from search.staff import ROLES, StaffError, add_staff, issue_token
 from warehouse.engine import WarehouseUnreachable, WarehouseURLError, check_connection, make_engine, warehouse_url
@@ -52,9 +53,7 @@ def register(subparsers) -> None:
 
 
 def _warehouse_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--warehouse", help="SQLAlchemy URL (default: $UNIFY_WAREHOUSE or duckdb:///data/warehouse.duckdb)"
-    )
+    parser.add_argument("--warehouse", help=f"SQLAlchemy URL (default: $UNIFY_WAREHOUSE or {DEFAULTS.warehouse})")
 
 
 def _engine(args):
@@ -103,8 +102,9 @@ def cmd_serve(args) -> int:
     from search.store import Store
 
     _engine(args)
+    settings = Settings.from_env(warehouse=args.warehouse)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(Store(args.warehouse))
+    app = create_app(Store(settings.warehouse), secret=settings.secret_key, model_path=settings.model)
     print(f"staff search on http://{args.host}:{args.port}/  (API docs: /docs)", file=sys.stderr)
     # uvicorn's own access log prints query strings (phone numbers, emails): ours logs paths only
     uvicorn.run(app, host=args.host, port=args.port, access_log=False)

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from typing import TextIO
 
-from linkage.identity import MATCH_THRESHOLD, REVIEW_FLOOR
+from config.settings import DEFAULTS
 from linkage.arrival import RecordError, Resolver, ScoringMismatch, Thresholds
 from search.explain import crosswalk_as_canonical
 from search.retry import WarehouseUnavailable
@@ -46,8 +46,9 @@ def build_resolver(snapshot: Snapshot, basis: dict) -> Resolver:
     crosswalk = snapshot.records.table
     canonical = crosswalk_as_canonical(crosswalk)
     thresholds = Thresholds(
-        basis["match_threshold"] if basis["match_threshold"] is not None else MATCH_THRESHOLD,
-        basis["review_floor"] if basis["review_floor"] is not None else REVIEW_FLOOR,
+        # a run published before runs recorded their thresholds resolved with the defaults
+        basis["match_threshold"] if basis["match_threshold"] is not None else DEFAULTS.match_threshold,
+        basis["review_floor"] if basis["review_floor"] is not None else DEFAULTS.review_floor,
     )
     try:
         resolver = Resolver.build(

@@ -12,20 +12,20 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
 
+from config.settings import setting
+
 COOKIE = "unify_session"
 LIFETIME_SECONDS = 12 * 3600  # one working day
-SECRET_ENV = "UNIFY_SECRET_KEY"
 
 
 def secret_key(value: str | None = None) -> tuple[bytes, bool]:
     """The signing key from the argument or UNIFY_SECRET_KEY; else a random one (True: generated)."""
-    value = value or os.environ.get(SECRET_ENV)
+    value = value or setting("secret_key")
     if value:
         return value.encode("utf-8"), False
     return secrets.token_bytes(32), True

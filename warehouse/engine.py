@@ -10,7 +10,6 @@ A server that cannot be reached is reported in one line naming its host, its por
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -21,8 +20,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
-DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
-DEFAULT_LOCK_TIMEOUT = 60.0  # seconds
+from config.settings import setting
+
 LOCK_RETRY_MAX_SLEEP = 2.0
 
 
@@ -39,11 +38,12 @@ class WarehouseUnreachable(RuntimeError):
 
 
 def warehouse_url(url: str | None = None) -> str:
-    return url or os.environ.get("UNIFY_WAREHOUSE") or DEFAULT_WAREHOUSE_URL
+    """The URL given, else the warehouse setting (UNIFY_WAREHOUSE, else its default)."""
+    return url or setting("warehouse")
 
 
 def lock_timeout(seconds: float | None = None) -> float:
-    return float(seconds if seconds is not None else os.environ.get("UNIFY_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT)
+    return float(seconds) if seconds is not None else setting("lock_timeout")
 
 
 def make_engine(url: str | None = None, lock_timeout_seconds: float | None = None) -> Engine:

@@ -59,7 +59,7 @@ def _is_local(master: str) -> bool:
     return master == "local" or master.startswith("local[")
 
 
-def spark_session(master: str = "local[2]"):
+def spark_session(master: str):
     """A SparkSession for linkage, created on first use and reused while the master is the same.
 
     Local masters get a session tuned for small runs: few shuffle partitions, no UI, modest
@@ -479,7 +479,7 @@ def _pairs(*predictions) -> pa.Table:
     return union.toArrow().cast(PAIR_SCHEMA).sort_by([("record_id_l", "ascending"), ("record_id_r", "ascending")])
 
 
-def score_pairs_spark(records: pa.Table, splink_model: dict, threshold: float, master: str = "local[2]") -> pa.Table:
+def score_pairs_spark(records: pa.Table, splink_model: dict, threshold: float, master: str) -> pa.Table:
     """All candidate pairs at or above threshold, scored by the saved model on Spark."""
     if records.num_rows < 2:
         return PAIR_SCHEMA.empty_table()
@@ -490,7 +490,7 @@ def score_pairs_spark(records: pa.Table, splink_model: dict, threshold: float, m
 
 
 def score_new_pairs_spark(
-    existing: pa.Table, new: pa.Table, splink_model: dict, threshold: float, master: str = "local[2]"
+    existing: pa.Table, new: pa.Table, splink_model: dict, threshold: float, master: str
 ) -> pa.Table:
     """Pairs that involve new records only: new x existing (predict_between) and new x new
     (predict_within), scored on Spark with term frequencies of all records."""

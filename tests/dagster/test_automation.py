@@ -12,6 +12,7 @@ from dagster import DagsterInstance, DagsterRunStatus, build_schedule_context, b
 from dagster._core.test_utils import create_run_for_test
 
 from assets.resources import SourcesFolder
+from config.settings import Settings
 from pipelines.automation import FolderState, look, nightly_schedule, sources_sensor
 
 HOUR = 3600
@@ -43,7 +44,7 @@ class Sensor:
 
     def __init__(self, root, instance):
         self.root, self.instance, self.cursor = root, instance, None
-        self.definition = sources_sensor({})
+        self.definition = sources_sensor(Settings.from_env({}))
 
     def tick(self):
         resources = {"sources": SourcesFolder(path=str(self.root), settle_seconds=60)}
@@ -134,7 +135,7 @@ def test_look_fingerprints_only_files_that_moved():
 
 
 def test_the_nightly_schedule_requests_a_full_refresh(instance):
-    schedule = nightly_schedule({"UNIFY_NIGHTLY_CRON": "15 1 * * *"})
+    schedule = nightly_schedule(Settings.from_env({"UNIFY_NIGHTLY_CRON": "15 1 * * *"}))
     with build_schedule_context(
         instance=instance, scheduled_execution_time=datetime(2026, 1, 5, 1, 15, tzinfo=UTC)
     ) as context:

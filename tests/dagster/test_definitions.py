@@ -6,6 +6,7 @@ from __future__ import annotations
 from dagster import DefaultScheduleStatus, DefaultSensorStatus, Definitions
 
 from assets.publishing import PUBLISHED_FROM_WORK
+from config.settings import Settings
 from pipelines.automation import nightly_schedule, sources_sensor
 from pipelines.definitions import defs
 from warehouse import tables
@@ -55,9 +56,12 @@ def test_every_published_table_has_a_blocking_check():
 
 
 def test_schedule_and_sensor_are_off_unless_switched_on():
-    assert nightly_schedule({}).default_status == DefaultScheduleStatus.STOPPED
-    assert sources_sensor({}).default_status == DefaultSensorStatus.STOPPED
-    on = {"UNIFY_SCHEDULES": "on", "UNIFY_NIGHTLY_CRON": "30 3 * * *", "UNIFY_TIMEZONE": "Asia/Shanghai"}
+    off = Settings.from_env({})
+    assert nightly_schedule(off).default_status == DefaultScheduleStatus.STOPPED
+    assert sources_sensor(off).default_status == DefaultSensorStatus.STOPPED
+    on = Settings.from_env(
+        {"UNIFY_SCHEDULES": "on", "UNIFY_NIGHTLY_CRON": "30 3 * * *", "UNIFY_TIMEZONE": "Asia/Shanghai"}
+    )
     schedule = nightly_schedule(on)
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
     assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
@@ -66,4 +70,4 @@ def test_schedule_and_sensor_are_off_unless_switched_on():
         "full_refresh",
     )
     assert sources_sensor(on).default_status == DefaultSensorStatus.RUNNING
-    assert nightly_schedule({}).cron_schedule == "0 2 * * *"
+    assert nightly_schedule(off).cron_schedule == "0 2 * * *"

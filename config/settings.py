@@ -1,0 +1,106 @@
+"""Every setting of the pipeline, the search and the command line, each default written once.
+
+A setting `name` is read from the environment variable UNIFY_NAME (`work_dir` from
+UNIFY_WORK_DIR); an empty variable counts as unset. The command line overrides the environment
+(`unify run --warehouse URL`), and the Dagster resources start from these defaults
+(pipelines/definitions.py). README.md lists every setting in one table.
+
+A frozen dataclass rather than pydantic-settings: three value types (text, number, on/off) are
+parsed in a few lines, settings can be read from any mapping (a test's, a schedule's), and a
+bad value is refused with our own one-line message naming its variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+PREFIX = "UNIFY_"
+# pairs scoring below this are never kept: not a match and not worth a review; so no review floor
+# (nor any threshold placed on reviewers' labels, linkage.labels) lies below it
+SCORE_FLOOR = 0.5
+ENGINES = ("duckdb", "spark")  # where pairs are scored (linkage.scoring)
+ON, OFF = ("on", "true", "yes", "1"), ("off", "false", "no", "0")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work, said in one line that names its variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: str = "duckdb:///data/warehouse.duckdb"  # SQLAlchemy URL: published tables and all state
+    sources: str = "data/sources"  # the sources folder
+    work_dir: str = "data/work"  # the work area: tables between steps; logs/ beside it
+    model: str = ""  # a model file to score with instead of the warehouse's own; empty: none
+    engine: str = "duckdb"  # where pairs are scored: one of ENGINES
+    spark_master: str = "local[2]"  # Spark master URL for engine spark
+    match_threshold: float = 0.9  # pairs at or above this join one customer
+    review_floor: float = 0.5  # pairs from here up to match_threshold go to the review queue
+    reports_dir: str = "data/reports"  # run reports
+    truth: str = ""  # a truth CSV the accuracy check runs against; empty: skipped
+    lock_timeout: float = 60.0  # seconds a connection waits for another program's DuckDB file lock
+    schedules: bool = False  # the nightly schedule and the sources sensor run
+    nightly_cron: str = "0 2 * * *"  # when the nightly full refresh starts
+    timezone: str = "UTC"  # the nightly cron's time zone
+    secret_key: str = field(default="", repr=False)  # the search's session signing key; empty: random per start
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise SettingsError(f"{env_name('engine')} is one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.lock_timeout < 0:
+            raise SettingsError(f"{env_name('lock_timeout')} is a number of seconds, not {self.lock_timeout:g}")
+        check_thresholds(self.match_threshold, self.review_floor)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ, **overrides) -> Settings:
+        """Settings from the environment; overrides (the command line's options) win where not None."""
+        read = {f.name: value for f in fields(cls) if (value := env_value(f.name, env)) is not None}
+        return cls(**{**read, **{name: value for name, value in overrides.items() if value is not None}})
+
+
+def env_name(setting: str) -> str:
+    return PREFIX + setting.upper()
+
+
+def env_value(setting: str, env: Mapping[str, str] = os.environ):
+    """One setting as the environment gives it, parsed to its type; None when unset or empty."""
+    text = env.get(env_name(setting), "").strip()
+    if not text:
+        return None
+    default = getattr(DEFAULTS, setting)
+    if isinstance(default, bool):
+        if text.lower() not in ON + OFF:
+            raise SettingsError(f"{env_name(setting)} is on or off, not {text!r}")
+        return text.lower() in ON
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{env_name(setting)} is a number, not {text!r}") from None
+    return text
+
+
+def setting(name: str, env: Mapping[str, str] = os.environ):
+    """One setting from the environment, else its default: for code that needs one value, not all."""
+    value = env_value(name, env)
+    return getattr(DEFAULTS, name) if value is None else value
+
+
+def check_thresholds(match_threshold: float, review_floor: float) -> None:
+    """The decision thresholds must make sense together: no review floor below the score floor
+    (the pairs under it are never scored, so it would silently act as the floor), and a match
+    threshold above the review floor and at most 1."""
+    floor, match = env_name("review_floor"), env_name("match_threshold")
+    if review_floor < SCORE_FLOOR:
+        raise SettingsError(
+            f"review floor {review_floor:g} ({floor}) is below the score floor {SCORE_FLOOR:g}: pairs under it are never scored"
+        )
+    if not review_floor < match_threshold <= 1:
+        raise SettingsError(
+            f"match threshold {match_threshold:g} ({match}) must be above the review floor {review_floor:g} ({floor}) and at most 1"
+        )
+
+
+DEFAULTS = Settings()  # the defaults alone, no environment: what the resources start from
