@@ -17,6 +17,7 @@ from assets import checks, work_tables
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
+from common import sets
 from config.settings import SCORE_FLOOR  # pairs below it are never useful: not a match, not worth a review
 from linkage import delta, identity, model_store, scoring, survivorship
 from linkage import labels as linkage_labels
@@ -282,27 +283,27 @@ def _resolve_affected(
     scope = delta.affected(
         canonical, base, pairs, thresholds.match_threshold, linkage_review.decided_records(decisions)
     )
-    records = delta.within(canonical, "record_id", scope.records)
-    scope_pairs = delta.pairs_within(pairs, scope.records)
+    records = sets.within(canonical, "record_id", scope.records)
+    scope_pairs = sets.pairs_within(pairs, scope.records)
     registry = state.read_registry(engine, keys=records)
     assignment = identity.resolve_identities(
         records, scope_pairs, registry, decisions, state.highest_customer_id(engine), thresholds.match_threshold
     )
     resolved = assignment.table()
-    kept = delta.outside(base, "customer_id", scope.customers)
+    kept = sets.outside(base, "customer_id", scope.customers)
     fresh = survivorship.build_crosswalk(records, resolved, scope_pairs, today)
     crosswalk = pa.concat_tables([kept, fresh.cast(kept.schema)])
     # queue pairs touching the scope: their other record may be a kept customer's
     everyone = pa.concat_tables([kept.select(["record_id", "customer_id"]), resolved])
     queue = linkage_review.ranked(  # ranked again as one queue, as a full run ranks it
         [
-            delta.outside(
-                delta.outside(base_queue, "left_customer_id", scope.customers), "right_customer_id", scope.customers
+            sets.outside(
+                sets.outside(base_queue, "left_customer_id", scope.customers), "right_customer_id", scope.customers
             ),
             linkage_review.review_queue(
                 canonical,
                 everyone,
-                delta.pairs_touching(pairs, scope.records),
+                sets.pairs_touching(pairs, scope.records),
                 decisions,
                 thresholds.review_floor,
                 thresholds.match_threshold,
@@ -346,9 +347,9 @@ def golden_customers(
     crosswalk = work.read(work_tables.CROSSWALK)
     if work.has(work_tables.CHANGED_CUSTOMERS):  # only the changed customers' golden rows are built again
         changed = work.read(work_tables.CHANGED_CUSTOMERS).column("customer_id").combine_chunks()
-        fresh, fresh_lineage = survivorship.build_golden(delta.within(crosswalk, "customer_id", changed))
+        fresh, fresh_lineage = survivorship.build_golden(sets.within(crosswalk, "customer_id", changed))
         kept, kept_lineage = (
-            delta.outside(work.read_published(table), "customer_id", changed)
+            sets.outside(work.read_published(table), "customer_id", changed)
             for table in (work_tables.GOLDEN, work_tables.GOLDEN_FIELD_LINEAGE)
         )
         golden = pa.concat_tables([kept, fresh.cast(kept.schema)])

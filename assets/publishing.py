@@ -11,7 +11,7 @@ from assets.customers import PUBLISHED_BASE
 from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.marts import MART_ASSET_KEYS
 from assets.resources import Warehouse, WorkArea
-from linkage import delta
+from common import sets
 from sources.schema import LINEAGE_COLUMNS
 from warehouse import publish, tables
 
@@ -51,7 +51,7 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
         changes = {}
         for table, key in CUSTOMER_KEYED.items():
             current, previous = (
-                delta.within(rows, "customer_id", changed) for rows in _now_and_before(work, replaced.pop(table))
+                sets.within(rows, "customer_id", changed) for rows in _now_and_before(work, replaced.pop(table))
             )
             changes[table] = publish.RowChanges(current, previous, key)
         for table, key in MART_KEYED.items():

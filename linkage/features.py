@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from common.arrow_sql import connection
 from linkage.profile import generic_values, without_generic_values
-from sources.arrow_sql import connection
 
 # The columns linkage reads, built from canonical records by link_records below.
 LINK_COLUMNS = (

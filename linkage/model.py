@@ -18,7 +18,7 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.exceptions import SplinkException
 
-from sources.arrow_sql import connection
+from common.arrow_sql import connection
 
 TRAINING_SEED = 42
 logger = logging.getLogger(__name__)

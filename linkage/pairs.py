@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from common.arrow_sql import connection
 from linkage.features import link_records
-from sources.arrow_sql import connection
 from sources.systems import ORDER_SYSTEMS
 
 PAIR_SCHEMA = pa.schema(

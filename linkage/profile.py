@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.arrow_sql import connection
+from common.arrow_sql import connection
 
 # Fields the model may compare; a field counts as present when at least this share of the records
 # (and at least MIN_PRESENT of them) carry it. Rarer fields add comparisons EM cannot train.

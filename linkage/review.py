@@ -21,7 +21,7 @@ import math
 
 import pyarrow as pa
 
-from sources.arrow_sql import connection
+from common.arrow_sql import connection
 from sources.schema import LINEAGE_COLUMNS, LINEAGE_SCHEMA
 
 LineageKey = tuple[str, str, int]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from sources.arrow_sql import connection
+from common.arrow_sql import connection
 
 CROSSWALK_SQL = """
 select a.customer_id, c.source_system, c.source_file, c.source_sheet, c.source_row, c.source_record_key,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 
 DECISIONS_SQL = """
 with contact as (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 
 
 def counts(sql: str, params: dict | None = None, **tables: pa.Table) -> dict:

@@ -11,7 +11,7 @@ from datetime import date
 
 import pyarrow as pa
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 
 HORIZON_DAYS = 30
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 from sources.systems import ORDER_SYSTEMS
 
 # Completed and paid: only these count toward a customer's value (closed, refunded, pending and

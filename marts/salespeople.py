@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 
 SALESPEOPLE_SQL = """
 select customer_id, salesperson,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 from sources.service_logs import OPEN_STATUSES
 from sources.systems import TICKET_SYSTEMS
 

@@ -21,7 +21,7 @@ from datetime import date
 
 import pyarrow as pa
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 
 TOP_SHARE = 0.2
 TIER_B_SHARE = 0.5  # top 20% are A, the next 30% B

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.arrow_sql import query
+from common.arrow_sql import query
 
 # cluster sizes are shown in buckets: exact while small, then widening; (low, high), None = no upper end
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, 200), (201, None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sources.arrow_sql import connection, rows_where
+from common.arrow_sql import connection, rows_where
 from sources.ingest import FILE_REPORT_SCHEMA, IngestResult, ingest
 from sources.schema import LINEAGE
 

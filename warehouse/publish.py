@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, inspect, text
 
-from sources.arrow_sql import connection
+from common.arrow_sql import connection
 from warehouse.grants import copy_grants
 from warehouse.tables import LOOKUP_INDEXES, STATE, identity_registry, metadata
 

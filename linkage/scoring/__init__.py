@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.delta import member, pairs_within
+from common.arrow_sql import rows_where
+from common.sets import member, pairs_within
 from linkage.scoring.duckdb import score_new_pairs, score_pairs
-from sources.arrow_sql import rows_where
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 import pyarrow as pa
 
-from linkage.delta import affected, pairs_touching, pairs_within
-from sources.arrow_sql import rows_where
+from common.arrow_sql import rows_where
+from common.sets import pairs_touching, pairs_within
+from linkage.delta import affected
 from sources.schema import LINEAGE_SCHEMA
 
 THRESHOLD = 0.9
