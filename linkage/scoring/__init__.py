@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from common.arrow_sql import rows_where
 from common.sets import member, pairs_within
+from config.settings import DEFAULTS
 from linkage.scoring.duckdb import score_new_pairs, score_pairs
 
 
@@ -25,7 +26,7 @@ class Scorer:
     new_pairs: Callable[[pa.Table, pa.Table, dict, float], pa.Table]
 
 
-def scorer(engine: str = "duckdb", spark_master: str = "local[2]") -> Scorer:
+def scorer(engine: str = DEFAULTS.engine, spark_master: str = DEFAULTS.spark_master) -> Scorer:
     if engine == "duckdb":
         return Scorer(score_pairs, score_new_pairs)
     if engine == "spark":
