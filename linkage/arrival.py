@@ -101,8 +101,9 @@ class Thresholds:
 # ---------------------------------------------------------------- the arriving record
 
 
-def staged_record(record: dict) -> pa.Table:
-    """The record as a one-row staged table; RecordError for unknown fields, wrong types, no identifying field."""
+def staged_record(record: dict, position: int = 0) -> pa.Table:
+    """The record as a one-row staged table; RecordError for unknown fields, wrong types, no identifying field.
+    position: its place among records standardised together (its source_row, which orders them)."""
     if not isinstance(record, dict):
         raise RecordError("the body must be one JSON object (a record)")
     unknown = sorted(str(k) for k in record if k not in RECORD_FIELDS)
@@ -130,19 +131,42 @@ def staged_record(record: dict) -> pa.Table:
     if not any(row[RECORD_FIELDS[f]] for f in IDENTIFYING_FIELDS):
         raise RecordError(f"no identifying field: send at least one of {', '.join(IDENTIFYING_FIELDS)}")
     row["source_system"] = row["source_system"] or ARRIVING_SYSTEM
-    row["source_file"], row["source_sheet"], row["source_row"] = "arriving", "", 0
+    row["source_file"], row["source_sheet"], row["source_row"] = "arriving", "", position
     return pa.Table.from_pylist([row], schema=STAGED_SCHEMA)
 
 
 def arriving_links(record: dict, generic: dict[str, list[str]]) -> tuple[pa.Table, pa.Table]:
     """(canonical row, link row) of one arriving record, standardised as the pipeline standardises."""
-    canonical = standardise(staged_record(record), first_record_id=NEW_RECORD_ID)
-    links = link_records(canonical, generic)
-    if all(links.column(c)[0].as_py() is None for c in COMPARED_COLUMNS if c in links.column_names):
-        flags = canonical.column("quality_flags")[0].as_py()
-        why = f" ({flags.replace(';', ', ')})" if flags else ""
-        raise RecordError(f"nothing in the record could be used after standardisation{why}")
+    (error,), canonical, links = arriving_batch([record], generic)
+    if error is not None:
+        raise error
     return canonical, links
+
+
+def arriving_batch(records: list[dict], generic: dict[str, list[str]]) -> tuple[list, pa.Table, pa.Table]:
+    """(RecordError or None per record; canonical rows and link rows of the usable records, in order)
+    of records standardised together as the pipeline standardises: each row as it would be alone
+    (the standardisers and the link SQL work row by row), numbered up to NEW_RECORD_ID."""
+    errors, staged = [], []
+    for record in records:
+        try:
+            staged.append(staged_record(record, position=len(staged)))
+            errors.append(None)
+        except RecordError as exc:
+            errors.append(exc)
+    if not staged:
+        return errors, None, None
+    canonical = standardise(pa.concat_tables(staged), first_record_id=NEW_RECORD_ID - len(staged) + 1)
+    links = link_records(canonical, generic)
+    compared = [links.column(c).is_valid() for c in COMPARED_COLUMNS if c in links.column_names]
+    usable = [any(column[i].as_py() for column in compared) for i in range(links.num_rows)]
+    rows = iter(zip(usable, canonical.column("quality_flags").to_pylist()))
+    for i, error in enumerate(errors):
+        if error is None and not (row := next(rows))[0]:
+            why = f" ({row[1].replace(';', ', ')})" if row[1] else ""
+            errors[i] = RecordError(f"nothing in the record could be used after standardisation{why}")
+    keep = pa.array(usable)
+    return errors, canonical.filter(keep), links.filter(keep)
 
 
 def published_links(canonical: pa.Table) -> tuple[pa.Table, dict[str, list[str]]]:
@@ -175,6 +199,7 @@ class KeyIndex:
         return cls(name, keys, hashes[order], result.column("__row").to_numpy()[order].astype(np.int64))
 
     def find(self, h: int) -> np.ndarray:
+        h = self.hashes.dtype.type(h)  # a Python int would have numpy convert the whole array for every search
         lo, hi = np.searchsorted(self.hashes, h, "left"), np.searchsorted(self.hashes, h, "right")
         return self.rows[lo:hi]
 
@@ -266,7 +291,8 @@ class _Comparison:
 
 
 class Scoring:
-    """Pairs of one arriving record and its candidates, scored with one Splink model."""
+    """Pairs scored with one Splink model: row i of a left table against row i of a right table, so
+    one statement scores the candidates of several arriving records."""
 
     def __init__(self, splink_model: dict):
         settings = SettingsCreator.from_path_or_dict(splink_model).get_settings("duckdb")
@@ -274,7 +300,7 @@ class Scoring:
         settings._retain_intermediate_calculation_columns = True
         blocked = (
             f"select {', '.join(settings._columns_to_select_for_blocking)}, 0 as match_key"
-            " from __resolve_left as l cross join __resolve_right as r"
+            " from __resolve_left as l positional join __resolve_right as r"
         )
         vectors = f"select {', '.join(settings._columns_to_select_for_comparison_vector_values)} from __splink__compare_two_records_blocked"
         self.vectors_sql = f"with __splink__compare_two_records_blocked as ({blocked})\n{vectors}"
@@ -287,10 +313,10 @@ class Scoring:
         self.comparisons = [_comparison(c) for c in settings.core_model_settings.comparisons]
         self.tf_columns = sorted({t[3] for c in self.comparisons for t in c.tf.values()})
 
-    def score(self, con, arriving: pa.Table, candidates: pa.Table) -> list[dict]:
-        """[{record_id, match_probability, match_weight, why}] per candidate (tf_* columns included)."""
-        con.register("__resolve_left", arriving)
-        con.register("__resolve_right", candidates)
+    def score(self, con, left: pa.Table, right: pa.Table) -> list[dict]:
+        """[{record_id_l, record_id, match_probability, match_weight, why}] per pair of rows (tf_* columns included)."""
+        con.register("__resolve_left", left)
+        con.register("__resolve_right", right)
         try:
             rows = con.execute(self.vectors_sql).fetchall()  # half the cost of a relation to Arrow, for a few rows
             vectors = dict(zip((d[0] for d in con.description), zip(*rows))) if rows else {"record_id_r": ()}
@@ -312,6 +338,7 @@ class Scoring:
             if gamma != -1:
                 why.append({"comparison": c.name, "level": c.labels[gamma], "match_weight": round(weight, 4)})
         return {
+            "record_id_l": v["record_id_l"][i],
             "record_id": v["record_id_r"][i],
             "match_weight": total,
             "match_probability": _probability(total),
@@ -434,6 +461,7 @@ class Resolver:
         published = _with_tf(links, tf).append_column("__row", pa.array(np.arange(links.num_rows), pa.int64()))
         published = published.append_column("customer_id", customer_ids)
         published = published.append_column("source_record_key", canonical.column("source_record_key"))
+        published = published.combine_chunks()  # take() on a column of many chunks costs milliseconds at 1M rows
         con = duckdb.connect()
         con.register("published", published)
         keys = ([PHONES] if "phone_e164" in fields else []) + prediction_blocks(fields)
@@ -454,28 +482,58 @@ class Resolver:
     def resolve(self, record: dict, with_pairs: bool = False) -> dict:
         """The answer for one record (RecordError when it cannot be resolved); with_pairs: also
         `pairs`, the model's probability for every candidate record, by record_id (for tests)."""
+        (answer,) = self.resolve_many([record], with_pairs)
+        if isinstance(answer, RecordError):
+            raise answer
+        return answer
+
+    def resolve_many(self, records: list[dict], with_pairs: bool = False) -> list[dict | RecordError]:
+        """The answer for each record, in order (a RecordError for one that cannot be resolved): each
+        the answer it gets alone, with one standardisation, one hash statement and one scoring
+        statement for them all (what one record costs is mostly DuckDB planning those statements)."""
         con = self._cursor()
-        canonical, links = arriving_links(record, self.generic)
-        arriving = _with_tf(links, self.tf).append_column("__row", pa.array([NEW_RECORD_ID], pa.int64()))
-        row = {**links.to_pylist()[0], "source_record_key": canonical.column("source_record_key")[0].as_py()}
+        errors, canonical, links = arriving_batch(records, self.generic)
+        if links is None or links.num_rows == 0:
+            return errors
+        keys = canonical.column("source_record_key").to_pylist()
+        rows = [{**link, "source_record_key": key} for link, key in zip(links.to_pylist(), keys)]
         indexes = [*self.blocks, *self.rules]
-        keys = [(i, values) for i, index in enumerate(indexes) for values in index.key_values(row, con)]
-        found: dict[int, list[np.ndarray]] = {}
-        for (i, _), h in zip(keys, hashes_of(con, [values for _, values in keys])):
-            found.setdefault(i, []).append(indexes[i].find(h))
-        blocked = [rows for i, parts in found.items() if i < len(self.blocks) for rows in parts]
-        rows = np.unique(np.concatenate(blocked)) if blocked else np.array([], np.int64)
-        candidates = self.published.take(rows)
-        pairs = self.scoring.score(con, arriving, candidates) if rows.size else []
-        customer_of = dict(
-            zip(candidates.column("record_id").to_pylist(), candidates.column("customer_id").to_pylist())
+        wanted = [
+            (j, i, v)
+            for j, row in enumerate(rows)
+            for i, index in enumerate(indexes)
+            for v in index.key_values(row, con)
+        ]
+        found: list[dict[int, list[np.ndarray]]] = [{} for _ in rows]  # per record: index -> published rows
+        for (j, i, _), h in zip(wanted, hashes_of(con, [v for _, _, v in wanted])):
+            found[j].setdefault(i, []).append(indexes[i].find(h))
+        candidates = [_blocked(parts, len(self.blocks)) for parts in found]
+        left = np.repeat(np.arange(len(rows)), [c.size for c in candidates])
+        right = np.concatenate(candidates)
+        scored = (
+            self.scoring.score(con, _with_tf(links, self.tf).take(left), self.published.take(right))
+            if right.size
+            else []
         )
-        for pair in pairs:
-            pair["customer_id"] = customer_of[pair["record_id"]]
-        for i, parts in found.items():
-            if i >= len(self.blocks):
-                rule = indexes[i].name
-                pairs += [_rule_pair(self.published, row, rule) for part in parts for row in part.tolist()]
+        by_pair = {(p["record_id_l"], p["record_id"]): p for p in scored}
+        record_ids = links.column("record_id").to_pylist()
+        pairs: list[list[dict]] = [[] for _ in rows]
+        for j, r, customer in zip(
+            left.tolist(),
+            self.published.column("record_id").take(right).to_pylist(),
+            self.published.column("customer_id").take(right).to_pylist(),
+        ):
+            pairs[j].append({**by_pair[(record_ids[j], r)], "customer_id": customer})
+        for j, parts in enumerate(found):
+            for i, rules in parts.items():
+                if i >= len(self.blocks):
+                    pairs[j] += [
+                        _rule_pair(self.published, row, indexes[i].name) for part in rules for row in part.tolist()
+                    ]
+        answers = iter(self._answer_with(p, with_pairs) for p in pairs)
+        return [error if error is not None else next(answers) for error in errors]
+
+    def _answer_with(self, pairs: list[dict], with_pairs: bool) -> dict:
         answer = self.answer(pairs)
         if with_pairs:
             answer["pairs"] = {p["record_id"]: p["match_probability"] for p in pairs if p["match_weight"] is not None}
@@ -522,8 +580,15 @@ class Resolver:
         rng = np.random.default_rng(0)
         for left in rng.choice(n, size=min(n, CHECK_PAIRS // 20 + 1), replace=False).tolist():
             right = np.unique(rng.choice(n, size=min(n, 20), replace=False))
-            worst = max(worst, self.scoring.check(con, self.published.slice(left, 1), self.published.take(right)))
+            pairs = (self.published.take(np.full(right.size, left)), self.published.take(right))
+            worst = max(worst, self.scoring.check(con, *pairs))
         return worst
+
+
+def _blocked(found: dict[int, list[np.ndarray]], blocks: int) -> np.ndarray:
+    """The published rows a record shares a blocking key with (indexes below `blocks`), each once, in order."""
+    parts = [rows for i, part in found.items() if i < blocks for rows in part]
+    return np.unique(np.concatenate(parts)) if parts else np.array([], np.int64)
 
 
 def _rule_pair(published: pa.Table, row: int, rule: str) -> dict:
