@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 
 from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.resources import LinkageSettings, Monitoring, RunSettings, Warehouse
-from linkage.evaluate import pairwise_scores, read_truth
+from linkage.evaluate import assignment, pairwise_scores, read_truth
 from linkage.identity import EVENTS
 from marts.audits import counts, key_violations, orphan_customers
 from reports import figures
@@ -317,8 +317,7 @@ def accuracy_against_truth(crosswalk: pa.Table, monitoring: Monitoring) -> Asset
         skipped = {"status": ACCURACY_SKIPPED, "truth": "set UNIFY_TRUTH to a truth CSV to check accuracy"}
         return AssetCheckResult(check_name="accuracy_against_truth", passed=True, metadata=skipped)
     columns = [crosswalk.column(c).to_pylist() for c in (*LINEAGE_COLUMNS, "customer_id")]
-    predicted = {(f, s or "", int(r)): c for f, s, r, c in zip(*columns)}
-    scores = pairwise_scores(predicted, read_truth(truth))
+    scores = pairwise_scores(assignment(zip(*columns)), read_truth(truth))
     return AssetCheckResult(
         check_name="accuracy_against_truth",
         passed=scores.precision >= monitoring.min_precision and scores.recall >= monitoring.min_recall,

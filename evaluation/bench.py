@@ -44,6 +44,8 @@ import duckdb
 import pyarrow as pa
 
 from linkage.evaluate import pairwise_scores, read_truth
+from warehouse.engine import make_engine
+from warehouse.state import published_assignment
 
 REPORT = Path("data/reports/bench.json")
 PROJECT_INSTANCE = Path(__file__).resolve().parents[1] / ".dagster" / "dagster.yaml"
@@ -129,13 +131,6 @@ def bench_profile(name: str, generic_share: float):
     return replace(GENERATOR_PROFILES["hard"], generic_phone=generic_share) if name == "hard" else name
 
 
-def crosswalk(warehouse: Path) -> dict:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        sql = "select source_file, source_sheet, source_row, customer_id from customer_source_records"
-        rows = con.execute(sql).fetchall()
-    return {(f, s, int(r)): c for f, s, r, c in rows}
-
-
 def run_bench(
     customers: int, seed: int, root: Path, profile: str = "default", generic_share: float = GENERIC_SHARE
 ) -> dict:
@@ -167,7 +162,11 @@ def run_bench(
     truth = read_truth(truth_file)
     records = len(truth)
     published = "code" not in full
-    accuracy = pairwise_scores(crosswalk(warehouse), truth).as_dict() if published else {}
+    accuracy = (
+        pairwise_scores(published_assignment(make_engine(f"duckdb:///{warehouse}")), truth).as_dict()
+        if published
+        else {}
+    )
     canonical = work / "work" / "canonical.arrow"
     alone = measured([sys.executable, "-c", TRAIN_ALONE, str(canonical)])
     training, scoring = steps.get(TRAINING_STEP), steps.get(SCORING_STEP)

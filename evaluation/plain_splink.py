@@ -26,6 +26,8 @@ import pyarrow as pa
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from linkage.evaluate import assignment
+
 THRESHOLD = 0.9
 SEED = 42
 MAX_PAIRS = 20_000_000  # one blocking rule's pairs: a few GB in DuckDB; past it, the rule is left out
@@ -183,7 +185,7 @@ def run(staged: pa.Table, notes: list[str] | None = None) -> tuple[dict[tuple, s
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, THRESHOLD)
     rows = clusters.as_duckdbpyrelation().select("source_file, source_sheet, source_row, cluster_id").fetchall()
     seconds["cluster"] = time.perf_counter() - start
-    return {(f, s, int(r)): str(c) for f, s, r, c in rows}, seconds
+    return assignment(rows), seconds
 
 
 def main(argv: list[str]) -> None:

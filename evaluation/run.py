@@ -33,10 +33,10 @@ import time
 import traceback
 from pathlib import Path
 
-import duckdb
-
 from evaluation import febrl, splink_sets
 from linkage.evaluate import pairwise_scores, read_truth
+from warehouse.engine import make_engine
+from warehouse.state import published_assignment
 
 REPORT = Path("data/reports/eval.json")
 PROJECT_INSTANCE = Path(__file__).resolve().parents[1] / ".dagster" / "dagster.yaml"
@@ -121,10 +121,7 @@ def run_pipeline(sources: Path, workdir: Path) -> tuple[dict, float, dict]:
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(failure_reason(done.stderr, done.returncode))
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        sql = "select source_file, source_sheet, source_row, customer_id from customer_source_records"
-        rows = con.execute(sql).fetchall()
-    return {(f, s, int(r)): c for f, s, r, c in rows}, seconds, {}
+    return published_assignment(make_engine(f"duckdb:///{warehouse}")), seconds, {}
 
 
 def run_plain_splink(sources: Path, workdir: Path) -> tuple[dict, float, dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -52,6 +53,13 @@ def pairwise_scores(predicted: dict[LineageKey, str], truth: dict[LineageKey, st
     recall = correct / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return PairwiseScores(precision, recall, f1, true_pairs, predicted_pairs, correct, len(truth), len(missing))
+
+
+def assignment(rows: Iterable[tuple]) -> dict[LineageKey, str]:
+    """Lineage key -> customer, from (source_file, source_sheet, source_row, customer) rows: the one
+    way a crosswalk or a clustering becomes the prediction `pairwise_scores` reads. A file without
+    sheets has sheet '' there, as in the truth."""
+    return {(f, s or "", int(r)): str(c) for f, s, r, c in rows}
 
 
 def read_truth(path: Path) -> dict[LineageKey, str]:

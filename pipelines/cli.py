@@ -428,15 +428,11 @@ def print_run_summary(url: str, run_id: str) -> None:
 
 def cmd_evaluate(args) -> int:
     from linkage.evaluate import pairwise_scores, read_truth
+    from warehouse.state import published_assignment
 
     if not args.truth.is_file():
         raise UsageError(f"truth file not found: {args.truth}")
-    with _published_engine(args).connect() as conn:
-        rows = conn.exec_driver_sql(
-            "select source_file, source_sheet, source_row, customer_id from customer_source_records"
-        ).fetchall()
-    predicted = {(f, s or "", int(r)): c for f, s, r, c in rows}
-    scores = pairwise_scores(predicted, read_truth(args.truth))
+    scores = pairwise_scores(published_assignment(_published_engine(args)), read_truth(args.truth))
     print(json.dumps(scores.as_dict()) if args.json else f"pairwise {scores.summary()}")
     return 0
 

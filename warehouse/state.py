@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import Engine, func, inspect, select, text
 
+from linkage.evaluate import LineageKey, assignment
 from sources.schema import LINEAGE, LINEAGE_COLUMNS
 from warehouse.engine import is_duckdb
 from warehouse.publish import bulk_insert, ensure_state_tables, key_table
@@ -58,6 +59,14 @@ def has_published(engine: Engine) -> bool:
         return inspect(conn).has_table(customer_source_records.name)
 
 
+def published_assignment(engine: Engine) -> dict[LineageKey, str]:
+    """Lineage key -> customer ID of every published source record: the prediction accuracy is
+    measured on."""
+    c = customer_source_records.c
+    with engine.connect() as conn:
+        return assignment(conn.execute(select(c.source_file, c.source_sheet, c.source_row, c.customer_id)))
+
+
 def published_customer_ids(engine: Engine) -> set[str]:
     """The customer IDs live in the last publish; none before the first."""
     with engine.connect() as conn:
@@ -76,11 +85,3 @@ def highest_customer_id(engine: Engine) -> str | None:
         ]
     # IDs are fixed-width, so the largest string is the largest number
     return max((i for i in ids if i), default=None)
-
-
-def read_table(engine: Engine, name: str) -> pa.Table:
-    with engine.connect() as conn:
-        result = conn.exec_driver_sql(f'select * from "{name}"')
-        columns = list(result.keys())
-        rows = result.fetchall()
-    return pa.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})

@@ -1,6 +1,6 @@
 import pyarrow as pa
 
-from linkage.evaluate import pairwise_scores
+from linkage.evaluate import assignment, pairwise_scores
 from linkage.identity import assign_ids, cluster, format_id, retired
 from linkage.pairs import PAIR_SCHEMA
 
@@ -82,6 +82,12 @@ def test_pairwise_scores_count_pairs_inside_groups():
     assert over.precision == 0.5 and over.recall == 1.0
     lost = pairwise_scores({("f", "", 1): "a", ("f", "", 2): "a"}, truth)  # two rows missing
     assert lost.missing_records == 2 and lost.recall == 1 / 3
+
+
+def test_assignment_keys_rows_as_the_truth_does():
+    """A missing sheet is '' and a row number an int, as read_truth keys them; a cluster id a string."""
+    rows = [("a.csv", None, "1", 7), ("b.xlsx", "S1", 2, "C-1")]
+    assert assignment(rows) == {("a.csv", "", 1): "7", ("b.xlsx", "S1", 2): "C-1"}
 
 
 def test_cannot_link_splits_a_cluster_even_when_other_edges_connect_it():
