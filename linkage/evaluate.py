@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-LineageKey = tuple[str, str, int]
+from sources.schema import LineageKey
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,7 @@ import math
 import pyarrow as pa
 
 from common.arrow_sql import connection
-from sources.schema import LINEAGE_COLUMNS, LINEAGE_SCHEMA
-
-LineageKey = tuple[str, str, int]
+from sources.schema import LINEAGE_COLUMNS, LINEAGE_SCHEMA, LineageKey
 
 QUEUE_SQL = """
 with band as (

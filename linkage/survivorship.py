@@ -16,6 +16,7 @@ import pyarrow as pa
 import yaml
 
 from common.arrow_sql import connection
+from sources.schema import SOURCE_LINEAGE
 
 CROSSWALK_SQL = """
 select a.customer_id, c.source_system, c.source_file, c.source_sheet, c.source_row, c.source_record_key,
@@ -51,9 +52,8 @@ group by e.record_id
 FUTURE_EVENT_FLAG = "event_in_future"  # quality flag of a record dated after the run's date
 RULES = ("preferred_name", "most_recent", "most_frequent", "source_priority", "most_complete", "first_seen")
 CONFIG_PATH = Path(__file__).with_name("survivorship.yaml")
-LINEAGE = "source_system, source_file, source_sheet, source_row"
 # ties fall to the more recent record, then the preferred system, then the lineage key
-TIE_BREAK = f"event_at desc nulls last, source_rank, {LINEAGE}"
+TIE_BREAK = f"event_at desc nulls last, source_rank, {SOURCE_LINEAGE}"
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,9 @@ def _order(rule: FieldRule) -> str:
         "preferred_name": f"name_rank desc, value_count desc, {TIE_BREAK}",
         "most_recent": TIE_BREAK,
         "most_frequent": f"value_count desc, {TIE_BREAK}",
-        "source_priority": f"source_rank, event_at desc nulls last, {LINEAGE}",
+        "source_priority": f"source_rank, event_at desc nulls last, {SOURCE_LINEAGE}",
         "most_complete": f"{complete} desc, {TIE_BREAK}",
-        "first_seen": f"event_at asc nulls last, source_rank, {LINEAGE}",
+        "first_seen": f"event_at asc nulls last, source_rank, {SOURCE_LINEAGE}",
     }[rule.rule]
 
 
@@ -101,7 +101,7 @@ def _pick_sql(rule: FieldRule) -> str:
     """The one record each customer's field comes from."""
     also = "".join(f", {c} as {c}" for c in rule.also)
     return f"""pick_{rule.field} as (
-        select customer_id, {rule.column} as {rule.field}{also}, {LINEAGE}
+        select customer_id, {rule.column} as {rule.field}{also}, {SOURCE_LINEAGE}
         from (select *, row_number() over (partition by customer_id order by {_order(rule)}) as rn
               from (select *, count(*) over (partition by customer_id, {rule.column}) as value_count
                     from base where {rule.column} is not null))
@@ -122,14 +122,14 @@ CONSENT_SQL = f"""consent_standing as (
             select *, row_number() over (
                 partition by customer_id, source_system
                 order by coalesce(event_at, case when marketing_opt_out then timestamp '9999-12-31' else timestamp '0001-01-01' end) desc,
-                         marketing_opt_out desc, {LINEAGE}) as standing_rank
+                         marketing_opt_out desc, {SOURCE_LINEAGE}) as standing_rank
             from base where marketing_opt_out is not null)
         where standing_rank = 1 and marketing_opt_out),
     pick_marketing_opt_out as (
         select customer_id, true as marketing_opt_out, event_at as marketing_opt_out_at,
                source_system || ':' || source_file || ':' || source_sheet || ':' || source_row as marketing_opt_out_source,
-               {LINEAGE}
-        from (select *, row_number() over (partition by customer_id order by event_at desc nulls first, {LINEAGE}) rn from consent_standing)
+               {SOURCE_LINEAGE}
+        from (select *, row_number() over (partition by customer_id order by event_at desc nulls first, {SOURCE_LINEAGE}) rn from consent_standing)
         where rn = 1)"""
 
 
@@ -178,11 +178,11 @@ def field_lineage_sql(config: SurvivorshipConfig) -> str:
     for r in config.fields:
         for name in (r.field, *r.also):
             parts.append(
-                f"select customer_id, '{name}' as field, cast({name} as varchar) as value, '{r.rule}' as rule, {LINEAGE} "
+                f"select customer_id, '{name}' as field, cast({name} as varchar) as value, '{r.rule}' as rule, {SOURCE_LINEAGE} "
                 f"from pick_{r.field} where {name} is not null"
             )
     parts.append(
-        f"select customer_id, 'marketing_opt_out', 'true', 'least_permissive', {LINEAGE} from pick_marketing_opt_out"
+        f"select customer_id, 'marketing_opt_out', 'true', 'least_permissive', {SOURCE_LINEAGE} from pick_marketing_opt_out"
     )
     return f"{_ctes(config)}\n    {' union all '.join(parts)} order by customer_id, field"
 

@@ -518,24 +518,9 @@ def cmd_review(args) -> int:
     return 0
 
 
-PAIR_FIELDS = (
-    "customer_id",
-    "source_system",
-    "name",
-    "name_pinyin",
-    "phone_display",
-    "email",
-    "wechat",
-    "birth_date",
-    "city",
-    "address",
-    "event_at",
-)
-
-
 def print_pair(engine, pair: dict) -> None:
     """Both records of a pair side by side (staff-facing: the terminal is behind the same trust as the warehouse)."""
-    from warehouse.review import published_record
+    from warehouse.review import PAIR_FIELDS, published_record
 
     sides = [
         published_record(engine, (pair[f"{s}_source_file"], pair[f"{s}_source_sheet"], pair[f"{s}_source_row"]))
@@ -544,7 +529,7 @@ def print_pair(engine, pair: dict) -> None:
     print(f"pair {pair['pair_id']}  match probability {pair['match_probability']:.3f}  status {pair['status']}")
     print(f"  {'':<14} {'left':<40} right")
     print(f"  {'lineage':<14} {_key(pair, 'left'):<40} {_key(pair, 'right')}")
-    for name in PAIR_FIELDS:
+    for name in ("customer_id", "source_system", *(field for field, _label in PAIR_FIELDS)):
         left, right = (str(s.get(name) or "") for s in sides)
         print(f"  {name:<14} {left[:40]:<40} {right[:40]}")
 

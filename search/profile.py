@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from search.snapshot import Snapshot
+from sources.schema import SOURCE_LINEAGE_COLUMNS
 
 # golden field -> (crosswalk column it is chosen from, label)
 GOLDEN_FIELDS = {
@@ -28,7 +29,6 @@ RULES = {
     "first_seen": "最早 the first seen",
 }
 MAX_SOURCES_PER_FIELD = 5
-LINEAGE = ("source_system", "source_file", "source_sheet", "source_row")
 
 
 def customer_profile(snapshot: Snapshot, customer_id: str) -> dict | None:
@@ -120,7 +120,7 @@ def salespeople_from_records(records: list[dict]) -> list[dict]:
 
 
 def _lineage(row: dict) -> dict:
-    return {k: row.get(k) for k in LINEAGE}
+    return {k: row.get(k) for k in SOURCE_LINEAGE_COLUMNS}
 
 
 def _optional(snapshot: Snapshot, table: str, customer_id: str) -> list[dict] | None:

@@ -18,28 +18,9 @@ from search.retry import retry_when_busy
 from search.snapshot import Snapshot
 from search.staff import read_audit
 from search.store import Store
-from warehouse.review import UnknownPair, decide, get_pair, list_queue
+from warehouse.review import PAIR_FIELDS, UnknownPair, decide, get_pair, list_queue
 
 T = TypeVar("T")
-
-# the fields a reviewer compares, side by side
-PAIR_FIELDS = (
-    ("name", "姓名 Name"),
-    ("name_pinyin", "拼音 Pinyin"),
-    ("phone", "电话 Phone"),
-    ("phone_display", "电话原文 Phone as written"),
-    ("email", "邮箱 Email"),
-    ("wechat", "微信 WeChat"),
-    ("birth_date", "生日 Birth date"),
-    ("province", "省 Province"),
-    ("city", "城市 City"),
-    ("district", "区 District"),
-    ("address", "地址 Address"),
-    ("company", "公司 Company"),
-    ("source_record_key", "订单/工单 Order/ticket"),
-    ("salesperson", "销售 Salesperson"),
-    ("event_at", "时间 Seen at"),
-)
 
 
 def search(store: Store, staff: Staff, q: str, limit: int) -> dict:

@@ -13,6 +13,10 @@ import pyarrow as pa
 
 # Lineage: the key that traces any record back to one row of one file.
 LINEAGE_COLUMNS = ("source_file", "source_sheet", "source_row")
+LineageKey = tuple[str, str, int]  # one record's values of LINEAGE_COLUMNS
+# the lineage key with the system the row came from: the order survivorship breaks ties in, and
+# where a profile says a value came from
+SOURCE_LINEAGE_COLUMNS = ("source_system", *LINEAGE_COLUMNS)
 
 # The person fields a source can provide (the canonical fields of a mapped/ YAML source).
 PERSON_FIELDS = (
@@ -89,8 +93,9 @@ STANDARDISED_FIELDS = pa.schema(
 CANONICAL_SCHEMA = pa.schema(list(STAGED_SCHEMA) + list(STANDARDISED_FIELDS))
 CANONICAL_COLUMNS = tuple(CANONICAL_SCHEMA.names)
 
-# the lineage key as a SQL column list, and as a schema of its own
+# the lineage key as a SQL column list, and as a schema of its own; the source lineage as a SQL column list
 LINEAGE = ", ".join(LINEAGE_COLUMNS)
+SOURCE_LINEAGE = ", ".join(SOURCE_LINEAGE_COLUMNS)
 LINEAGE_SCHEMA = pa.schema([STAGED_SCHEMA.field(c) for c in LINEAGE_COLUMNS])
 
 QUARANTINE_SCHEMA = pa.schema(

@@ -13,12 +13,31 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, inspect, select, update
 
-from linkage.review import LineageKey, pair_id
-from sources.schema import LINEAGE_COLUMNS
+from linkage.review import pair_id
+from sources.schema import LINEAGE_COLUMNS, LineageKey
 from warehouse.publish import ensure_state_tables
 from warehouse.tables import customer_source_records, match_review_queue, review_decisions
 
 DECISIONS = ("same", "different")
+
+# the fields a reviewer compares between a pair's two records, with their labels (the web page and the terminal)
+PAIR_FIELDS = (
+    ("name", "姓名 Name"),
+    ("name_pinyin", "拼音 Pinyin"),
+    ("phone", "电话 Phone"),
+    ("phone_display", "电话原文 Phone as written"),
+    ("email", "邮箱 Email"),
+    ("wechat", "微信 WeChat"),
+    ("birth_date", "生日 Birth date"),
+    ("province", "省 Province"),
+    ("city", "城市 City"),
+    ("district", "区 District"),
+    ("address", "地址 Address"),
+    ("company", "公司 Company"),
+    ("source_record_key", "订单/工单 Order/ticket"),
+    ("salesperson", "销售 Salesperson"),
+    ("event_at", "时间 Seen at"),
+)
 
 
 class UnknownPair(LookupError):

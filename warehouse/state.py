@@ -7,8 +7,8 @@ from pathlib import Path
 import pyarrow as pa
 from sqlalchemy import Engine, func, inspect, select, text
 
-from linkage.evaluate import LineageKey, assignment
-from sources.schema import LINEAGE, LINEAGE_COLUMNS
+from linkage.evaluate import assignment
+from sources.schema import LINEAGE, LINEAGE_COLUMNS, LineageKey
 from warehouse.engine import is_duckdb
 from warehouse.publish import bulk_insert, ensure_state_tables, key_table
 from warehouse.tables import (
@@ -20,7 +20,7 @@ from warehouse.tables import (
 )
 
 
-def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[tuple[str, str, int], str]:
+def read_registry(engine: Engine, keys: pa.Table | None = None) -> dict[LineageKey, str]:
     """Lineage key -> customer_id for every record seen by an earlier run; with `keys` (lineage
     columns), for those records only."""
     r = identity_registry.c
