@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sources.delimited import delimiter_of, utf16_text
 from sources.schema import STAGED_COLUMNS
+from sources.standardise import consent
 
 # A row that names nobody cannot be linked to anyone; it is quarantined instead of staged.
 IDENTIFYING_FIELDS = (
@@ -74,6 +75,9 @@ class FileResult:
         staged = dict.fromkeys(STAGED_COLUMNS)
         staged.update(record)
         staged.update(source_file=self.source_file, source_sheet=sheet, source_row=row)
+        # a reader states consent per channel, or (a mapped column) as one yes/no for all marketing
+        staged["consent"] = staged["consent"] or consent.general(staged["marketing_opt_out"])
+        staged["marketing_opt_out"] = consent.summary(staged["consent"])
         self.records.append(staged)
 
     def quarantine(self, sheet: str, row: int, reason: str, raw) -> None:

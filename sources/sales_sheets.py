@@ -19,18 +19,33 @@ from sources.formats import file_head, has_workbook_signature, is_zip
 from sources.formulas import UnevaluatedFormula, uncached_formulas, with_formulas
 from sources.layouts import read_sheet_layout
 from sources.reading import FileResult, UnreadableFile, clean_cell, csv_rows
-from sources.standardise.consent import mentions_opt_out, parse_yes_no
+from sources.standardise import consent
+from sources.standardise.consent import parse_yes_no
 from sources.standardise.dates import infer_day_month_order, is_ambiguous_day_month, parse_date
 from sources.synonyms import NAME_FIELDS, header_columns, is_usable_header, map_header, unmapped_name_columns
 
 HEADER_SEARCH_ROWS = 10  # title rows above the header are rare and short
-DATE_FIELDS = ("birth_date", "last_contact")
+DATE_FIELDS = ("birth_date", "last_contact", "consent_expires")
 NO_HEADER = "no recognisable header row (needs a name, phone, email or WeChat column and one more known column)"
 UNKNOWN_NAME_COLUMNS = "no known name column; these look like names but no synonym maps them (sources/synonyms.py):"
 # fields that hold several values: repeated columns add up (phones.py splits phones on " / ")
 MULTI_VALUE_FIELDS = {"phone": " / ", "notes": "; "}
 # of two consent columns that disagree, the one that says no is kept (as for any consent signal)
-LEAST_PERMISSIVE = {"marketing_consent": False, "do_not_contact": True}
+LEAST_PERMISSIVE = {
+    "marketing_consent": False,
+    "email_consent": False,
+    "sms_consent": False,
+    "do_not_contact": True,
+    "do_not_call": True,
+}
+# consent column -> (the channel it speaks for, whether a yes refuses)
+CONSENT_COLUMNS = {
+    "marketing_consent": (consent.ALL, False),
+    "email_consent": ("email", False),
+    "sms_consent": ("sms", False),
+    "do_not_contact": (consent.ALL, True),
+    "do_not_call": ("phone", True),
+}
 # a street address kept in parts (number, street, second line): one address_line, in this order
 ADDRESS_PARTS = ("street_number", "address_line", "address_line_2")
 FORMULA_NOT_EVALUATED = "formula_not_evaluated"
@@ -150,6 +165,9 @@ def _record(row: list, columns: dict[str, list[int]], labels: list[str], orders:
     text["notes"] = "; ".join(([text["notes"]] if text.get("notes") else []) + kept) or None
     birth = _date_field(_cell(row, source.get("birth_date")), orders.get("birth_date"), "birth_date", flags)
     contact = _date_field(_cell(row, source.get("last_contact")), orders.get("last_contact"), "last_contact", flags)
+    until = _date_field(
+        _cell(row, source.get("consent_expires")), orders.get("consent_expires"), "consent_expires", flags
+    )
     return {
         "source_system": "sales",
         "salesperson": salesperson,
@@ -171,7 +189,7 @@ def _record(row: list, columns: dict[str, list[int]], labels: list[str], orders:
         "address_line": " ".join(filter(None, (text.get(f) for f in ADDRESS_PARTS))) or None,
         "gender": text.get("gender"),
         "notes": text.get("notes"),
-        "marketing_opt_out": sales_opt_out(text),
+        "consent": sales_consent(text, datetime.combine(until, datetime.min.time()) if until else None),
         "quality_flags": ";".join(flags) or None,
     }
 
@@ -235,12 +253,14 @@ def _flag_formula(cell, flags: list[str]) -> bool:
     return True
 
 
-def sales_opt_out(text: dict) -> bool | None:
-    """Least permissive reading of a row's consent: any 'no' wins over silence or 'yes'."""
-    consent = parse_yes_no(text.get("marketing_consent"))
-    do_not_contact = parse_yes_no(text.get("do_not_contact"))
-    if consent is False or do_not_contact is True or mentions_opt_out(text.get("notes")):
-        return True
-    if consent is True:
-        return False
-    return None
+def sales_consent(text: dict, expires: datetime | None = None) -> str | None:
+    """A row's consent statements: its consent columns (an opt-in until `expires`, the sheet's
+    'consent valid until' column) and the opt-out requests in its notes. The statements are dated
+    by the row's last contact; which of them stands is the least-permissive rule's (linkage/consent.py)."""
+    statements = []
+    for field, (channel, refuses) in CONSENT_COLUMNS.items():
+        found = consent.yes_no_statement(channel, text.get(field), refuses=refuses)
+        if found and found.kind == "opt_in" and expires:
+            found = consent.Statement(found.channel, found.kind, found.at, expires)
+        statements.append(found)
+    return consent.joined([*statements, *consent.text_statements(text.get("notes"))])

@@ -51,7 +51,9 @@ STAGED_SCHEMA = pa.schema(
         ("salesperson", pa.string()),
         ("event_at", pa.timestamp("us")),  # when the source saw the person (order, ticket, contact)
         *[(f, pa.string()) for f in PERSON_FIELDS if f != "marketing_opt_out"],
-        ("marketing_opt_out", pa.bool_()),
+        ("marketing_opt_out", pa.bool_()),  # the row refuses marketing on some channel (consent.summary)
+        # its consent statements, ';'-joined "channel:kind[@date][~expiry]" (sources/standardise/consent.py)
+        ("consent", pa.string()),
         # facts kept for the customer-360 marts
         ("order_amount", pa.float64()),
         ("currency", pa.string()),

@@ -16,7 +16,7 @@ from sources.reading import (
     looks_binary,
     row_by_header,
 )
-from sources.standardise.consent import mentions_opt_out
+from sources.standardise import consent
 from sources.standardise.dates import parse_datetime
 
 CALL_CENTRE_SIGNATURE = {"工单号", "来电号码"}
@@ -82,7 +82,7 @@ def _call_centre_record(r: dict) -> dict:
         "channel": r.get("渠道"),
         "satisfaction": r.get("满意度"),
         "ticket_text": text,
-        "marketing_opt_out": True if mentions_opt_out(text) else None,
+        "consent": consent.joined(consent.text_statements(text)),
     }
 
 
@@ -97,7 +97,6 @@ def _read_helpdesk(data: bytes, result: FileResult) -> None:
 def _helpdesk_record(t: dict) -> dict:
     requester = t.get("requester") if isinstance(t.get("requester"), dict) else {}
     subject = clean_cell(t.get("subject"))
-    unsubscribe = t.get("unsubscribe") is True or mentions_opt_out(subject)
     return {
         "source_system": "helpdesk",
         "source_record_key": clean_cell(t.get("ticket_id")),
@@ -111,5 +110,8 @@ def _helpdesk_record(t: dict) -> dict:
         "channel": clean_cell(t.get("channel")),
         "satisfaction": clean_cell(t.get("satisfaction")),
         "ticket_text": subject,
-        "marketing_opt_out": True if unsubscribe else None,
+        # the unsubscribe flag names no channel: it covers all marketing; the subject may name one
+        "consent": consent.joined(
+            [consent.general(True) if t.get("unsubscribe") is True else None, *consent.text_statements(subject)]
+        ),
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 from sources.formats import export_rows
 from sources.layouts import SHOP_LAYOUTS, read_csv_layout
 from sources.reading import FileResult, UnreadableFile, clean_cell, meaningful, row_by_header
+from sources.standardise import consent
 from sources.standardise.dates import parse_datetime
 from sources.standardise.emails import normalise_email
 
@@ -119,7 +120,6 @@ def fill_shopify_orders(rows: list[dict]) -> list[dict]:
 
 
 def _shopify_record(r: dict) -> dict:
-    accepts = (r.get("Accepts Marketing") or "").lower()
     address = ", ".join(p for p in (r.get("Billing Address1") or r.get("Shipping Address1"),) if p) or None
     return {
         "source_system": "shopify",
@@ -133,8 +133,8 @@ def _shopify_record(r: dict) -> dict:
         "province": r.get("Billing Province") or r.get("Shipping Province"),
         "postcode": r.get("Billing Zip"),
         "country": r.get("Billing Country") or r.get("Shipping Country"),
-        # not accepting marketing is a 'no' for the least-permissive consent rule
-        "marketing_opt_out": {"yes": False, "no": True}.get(accepts),
+        # Shopify's 'Accepts Marketing' is e-mail marketing: 'no' is an e-mail opt-out, blank says nothing
+        "consent": consent.joined([consent.yes_no_statement("email", r.get("Accepts Marketing"))]),
         # the order total sits on the first line-item row only; later rows carry items
         "order_amount": None if r.get("_continuation") else _amount(r.get("Total")),
         "currency": r.get("Currency"),

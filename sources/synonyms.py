@@ -115,6 +115,11 @@ SALES_HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "gender": ("性别", "gender", "sex"),
     "marketing_consent": ("营销许可", "同意营销", "接受营销", "marketingconsent", "acceptsmarketing", "optin"),
     "do_not_contact": ("勿扰", "不要联系", "donotcontact", "dnc", "optout", "unsubscribed"),
+    # consent for one channel, and until when a consent holds
+    "email_consent": ("邮件营销", "接受邮件", "邮件许可", "emailconsent", "emailoptin", "acceptsemailmarketing"),
+    "sms_consent": ("短信营销", "接受短信", "短信许可", "smsconsent", "smsoptin", "acceptssmsmarketing"),
+    "do_not_call": ("勿电", "不要来电", "donotcall"),
+    "consent_expires": ("许可有效期", "许可到期", "同意有效期", "consentexpires", "consentexpiry", "consentvaliduntil"),
     "notes": ("备注", "说明", "notes", "note", "remarks", "comment", "comments"),
 }
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sources.reading import clean_cell
-from sources.standardise.consent import parse_yes_no
 from sources.standardise.dates import parse_datetime
 from sources.synonyms import header_key
 
@@ -147,18 +146,6 @@ def event(*values: str | None):
 def prefixed(system: str, value: str | None) -> str | None:
     """An id that is exact within one platform: 'zendesk:381'."""
     return f"{system}:{value}" if value else None
-
-
-def opt_out(accepts: Iterable[str | None] = (), refuses: Iterable[str | None] = ()) -> bool | None:
-    """Consent as an explicit statement: True when any opt-in column says no or any opt-out
-    column says yes, False when an opt-in column says yes, None when the file is silent."""
-    accepted = [parse_yes_no(v) for v in accepts if v]
-    refused = [parse_yes_no(v) for v in refuses if v]
-    if False in accepted or True in refused:
-        return True
-    if True in accepted:
-        return False
-    return None
 
 
 def flagged(flags: list[str]) -> str | None:

@@ -5,27 +5,29 @@ given_name/family_name, its owner ('Contact owner', 'Contact Owner', 'Owner', '�
 salesperson. In sales/ a contact without an owner keeps the file stem as salesperson, and the
 generic shape (no vendor's own columns) is left to the salesperson-sheet reader, which maps first
 and last names too and keeps its dates and consent columns. Opt-out columns ('Unsubscribed from
-all email', 'Email Opt Out', 'Do Not Call') say True for an explicit yes; a 'false' there is
-silence, not consent. Header sources: docs/sources.md.
+all email', 'Email Opt Out': e-mail; 'Do Not Call': phone) state an opt-out for an explicit yes;
+a 'false' there is silence, not consent. Header sources: docs/sources.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sources.layouts.common import Layout, Row, event, joined, opt_out, phones, prefixed
+from sources.layouts.common import Layout, Row, event, joined, phones, prefixed
+from sources.standardise import consent
 
 ID_HEADERS = ("Record ID", "Contact ID", "Contact ID 18", "Record Id", "Id")
 OWNER_HEADERS = ("Contact owner", "Contact Owner", "Owner", "Account Owner", "所有者", "负责人")
-OPT_OUT_HEADERS = (
-    "Unsubscribed from all email",
-    "Opted out of all email",
-    "Email Opt Out",
-    "Has Opted Out of Email",
-    "Do Not Call",
-    "Do Not Contact",
-)
-OPT_IN_HEADERS = ("Accepts Email Marketing", "Email Opt In", "Marketing Opt In")
+# consent column -> the channel it speaks for (ALL: every marketing channel)
+OPT_OUT_HEADERS = {
+    "Unsubscribed from all email": "email",
+    "Opted out of all email": "email",
+    "Email Opt Out": "email",
+    "Has Opted Out of Email": "email",
+    "Do Not Call": "phone",
+    "Do Not Contact": consent.ALL,
+}
+OPT_IN_HEADERS = {"Accepts Email Marketing": "email", "Email Opt In": "email", "Marketing Opt In": consent.ALL}
 
 
 def contact_record(system: str) -> Callable[[Row], dict]:
@@ -56,8 +58,9 @@ def contact_record(system: str) -> Callable[[Row], dict]:
             "country": r.get("Country/Region", "Mailing Country", "Mailing Country (text only)", "Country"),
             "birth_date": r.get("Birthdate", "Date of Birth", "Birthday"),
             "external_id": prefixed(system, contact),
-            "marketing_opt_out": opt_out(
-                accepts=[r.get(h) for h in OPT_IN_HEADERS], refuses=[r.get(h) for h in OPT_OUT_HEADERS]
+            "consent": consent.joined(
+                [consent.yes_no_statement(c, r.get(h)) for h, c in OPT_IN_HEADERS.items()]
+                + [consent.yes_no_statement(c, r.get(h), refuses=True) for h, c in OPT_OUT_HEADERS.items()]
             ),
             "notes": joined(r.get("Description"), r.get("Notes"), sep="; "),
         }

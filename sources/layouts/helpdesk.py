@@ -4,7 +4,8 @@ A ticket's requester is the person: Zendesk's CSV names them in 'Requester' / 'R
 its API JSON under via.source.from.{name,address} (else from a side-loaded `users` list, else from
 another ticket of the same requester in the file); 'Requester id' / requester_id is an exact id within Zendesk (zendesk:<id>), so
 the tickets of one requester belong together. Opt-out wording in a subject or description is a
-consent signal, as in the other ticket sources. Header sources: docs/sources.md.
+consent statement for the channel it names (else for all), as in the other ticket sources.
+Header sources: docs/sources.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 
 from sources.layouts.common import Layout, Row, cell, event, phones, prefixed
 from sources.reading import FileResult
-from sources.standardise.consent import mentions_opt_out
+from sources.standardise import consent
 
 
 def _ticket_type(value: str | None) -> str | None:
@@ -34,7 +35,7 @@ def _zendesk_csv(r: Row) -> dict:
         "channel": r.get("Via"),
         "satisfaction": r.get("Satisfaction Score", "Satisfaction"),
         "ticket_text": subject,
-        "marketing_opt_out": True if mentions_opt_out(subject) else None,
+        "consent": consent.joined(consent.text_statements(subject)),
     }
 
 
@@ -53,7 +54,7 @@ def _freshdesk_csv(r: Row) -> dict:
         "channel": r.get("Source"),
         "satisfaction": r.get("Survey results"),
         "ticket_text": subject,
-        "marketing_opt_out": True if mentions_opt_out(subject) else None,
+        "consent": consent.joined(consent.text_statements(subject)),
     }
 
 
@@ -164,5 +165,5 @@ def zendesk_ticket(t: dict, users: dict) -> dict:
         "channel": cell(_at(t, "via", "channel")),
         "satisfaction": cell(_at(t, "satisfaction_rating", "score")),
         "ticket_text": subject,
-        "marketing_opt_out": True if mentions_opt_out(subject) or mentions_opt_out(description) else None,
+        "consent": consent.joined([*consent.text_statements(subject), *consent.text_statements(description)]),
     }

@@ -2,14 +2,15 @@
 WooCommerce's order and customer CSV exports (the Customer/Order/Coupon Export column keys).
 
 Names come as first and last name (staged given_name/family_name; the canonical name combines
-them). Shopify's 'Accepts Email Marketing' is explicit consent: 'no' stages marketing_opt_out True,
-'yes' False; 'Accepts SMS Marketing' counts only when the e-mail column is empty (Shopify writes 'no'
-there for everyone never asked). Header sources: docs/sources.md.
+them). Shopify's 'Accepts Email Marketing' and 'Accepts SMS Marketing' are explicit consent, each for
+its own channel: 'yes' an opt-in, 'no' an opt-out (Shopify writes 'no' for everyone never asked: no
+consent to that channel, and nothing said of the others), blank nothing. Header sources: docs/sources.md.
 """
 
 from __future__ import annotations
 
-from sources.layouts.common import Layout, Row, amount, event, item, joined, opt_out, phones, prefixed
+from sources.layouts.common import Layout, Row, amount, event, item, joined, phones, prefixed
+from sources.standardise import consent
 
 
 def _shopify_customer(r: Row) -> dict:
@@ -29,12 +30,34 @@ def _shopify_customer(r: Row) -> dict:
         "postcode": r.get("Default Address Zip", "Zip"),
         "country": r.get("Default Address Country Code", "Country Code", "Country"),
         "external_id": prefixed("shopify_customer", customer),
-        # e-mail consent is the statement; SMS (a 'no' by default in Shopify) only when e-mail says nothing
-        "marketing_opt_out": opt_out(
-            accepts=(r.get("Accepts Email Marketing", "Accepts Marketing") or r.get("Accepts SMS Marketing"),)
+        "consent": consent.joined(
+            [
+                _shopify_consent(r, "email", "Accepts Email Marketing", "Accepts Marketing"),
+                _shopify_consent(r, "sms", "Accepts SMS Marketing"),
+            ]
         ),
         "notes": r.get("Note"),
     }
+
+
+# Shopify's marketing states (Admin API CustomerEmailMarketingState / CustomerSmsMarketingState, as
+# import/export apps write them in '<Email|SMS> Marketing: Status'): anything but subscribed is no consent
+MARKETING_STATES = {
+    "subscribed": "opt_in",
+    "unsubscribed": "withdrawal",  # was subscribed, is not any more
+    "not_subscribed": "opt_out",
+    "pending": "opt_out",  # a double opt-in not yet confirmed is no consent yet
+}
+
+
+def _shopify_consent(r: Row, channel: str, *accepts: str) -> consent.Statement | None:
+    """One channel's statement: the marketing state with its date where the export has them, else the
+    yes/no 'Accepts … Marketing' column (Shopify's own export: no date). A blank cell says nothing."""
+    label = "Email" if channel == "email" else "SMS"
+    kind = MARKETING_STATES.get((r.get(f"{label} Marketing: Status") or "").strip().lower())
+    if kind:
+        return consent.Statement(channel, kind, event(r.get(f"{label} Marketing: Updated At")))
+    return consent.yes_no_statement(channel, r.get(*accepts))
 
 
 def _woo_billing(r: Row) -> dict:

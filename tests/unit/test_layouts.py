@@ -125,7 +125,7 @@ CASES = [
                 "email": "siyuan.chen@163.com",
                 "phone": "+8613761234587",
                 "external_id": "shopify_customer:7482946371801",
-                "marketing_opt_out": True,
+                "consent": "email:opt_out;sms:opt_out",
             },
             2: {
                 "given_name": "Olivia",
@@ -136,9 +136,10 @@ CASES = [
                 "province": "OR",
                 "postcode": "97205",
                 "country": "US",
-                "marketing_opt_out": False,
+                "consent": "email:opt_in;sms:opt_out",  # each channel its own: yes to e-mail, no to SMS
+                "marketing_opt_out": True,  # the row refuses some channel
             },
-            3: {"given_name": "Wanqing", "marketing_opt_out": None},
+            3: {"given_name": "Wanqing", "consent": None, "marketing_opt_out": None},  # blank cells say nothing
         },
     ),
     (
