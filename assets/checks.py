@@ -17,9 +17,9 @@ from sqlalchemy import inspect, text
 
 from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.resources import LinkageSettings, Monitoring, RunSettings, Warehouse
+from common.audits import counts, key_violations, orphan_customers
 from linkage.evaluate import assignment, pairwise_scores, read_truth
 from linkage.identity import EVENTS
-from marts.audits import counts, key_violations, orphan_customers
 from reports import figures
 from reports.charts import text_bars
 from sources.schema import LINEAGE_COLUMNS

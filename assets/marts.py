@@ -17,8 +17,10 @@ from assets.checks import blocking_check
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN
 from assets.metadata import table_metadata
 from assets.resources import RunSettings, WorkArea
-from marts import audits, orders, tickets
+from common import audits
+from marts import orders, tickets
 from marts.audience import build_audience
+from marts.audits import audience_violations
 from marts.birthdays import build_birthdays
 from marts.orders import build_orders
 from marts.salespeople import build_salespeople
@@ -121,9 +123,7 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
             "points_at_golden",
             audits.orphan_customers(data.select(["customer_id"]), golden.select(["customer_id"])),
         )
-    consent = audits.audience_violations(
-        built[tables.marketing_audience], golden, built[tables.customer_service_tickets]
-    )
+    consent = audience_violations(built[tables.marketing_audience], golden, built[tables.customer_service_tickets])
     yield _result(tables.marketing_audience, "audience_respects_consent", consent)
 
 

@@ -13,8 +13,8 @@ from assets.checks import CROSSWALK_CHECKS, GOLDEN_CHECKS, STAGED_CHECKS
 from assets.marts import MART_ASSETS, MART_CHECKS
 from assets.publishing import published
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
+from common import audits
 from demo.generate import generate_sources
-from marts import audits
 from pipelines.definitions import ALL_ASSETS
 from warehouse import tables
 
