@@ -49,6 +49,13 @@ def _incremental(config: RunMode, work: WorkArea, *previous: work_tables.WorkTab
     return config.incremental and work.has(*previous)
 
 
+def changed_customers(work: WorkArea) -> pa.Array | None:
+    """The customer IDs whose rows this incremental run replaces; None after a full run (all of them)."""
+    if not work.has(work_tables.CHANGED_CUSTOMERS):
+        return None
+    return work.read(work_tables.CHANGED_CUSTOMERS).column("customer_id").combine_chunks()
+
+
 @asset(
     key=STAGED,
     group_name="staged",

@@ -14,7 +14,6 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, Mater
 
 from assets import work_tables
 from assets.checks import blocking_check
-from assets.keys import CANONICAL, CROSSWALK, GOLDEN
 from assets.metadata import table_metadata
 from assets.resources import RunSettings, WorkArea
 from common import audits
@@ -34,44 +33,40 @@ def mart_key(table) -> AssetKey:
     return work_tables.mart(table).writer
 
 
-ORDERS = mart_key(tables.customer_orders)
-TICKETS = mart_key(tables.customer_service_tickets)
-VALUE = mart_key(tables.customer_value)
 AUDIENCE = mart_key(tables.marketing_audience)
-SUPPRESSIONS = mart_key(tables.marketing_suppressions)
-SALESPEOPLE = mart_key(tables.customer_salespeople)
-BIRTHDAYS = mart_key(tables.upcoming_birthdays)
-MART_ASSET_KEYS = [mart_key(t) for t in tables.MARTS]
 
 
-# mart -> (the tables it is built from, what it holds)
+# mart -> (the work tables it is built from, what it holds)
 MART_SPECS = {
-    tables.customer_orders: ([CANONICAL, CROSSWALK, GOLDEN], "One row per shop order, with its golden customer."),
+    tables.customer_orders: (
+        [work_tables.CANONICAL, work_tables.CROSSWALK, work_tables.GOLDEN],
+        "One row per shop order, with its golden customer.",
+    ),
     tables.customer_service_tickets: (
-        [CANONICAL, CROSSWALK, GOLDEN],
+        [work_tables.CANONICAL, work_tables.CROSSWALK, work_tables.GOLDEN],
         "One row per service ticket, with its golden customer and whether it is open.",
     ),
     tables.customer_value: (
-        [GOLDEN, CANONICAL],
+        [work_tables.GOLDEN, work_tables.CANONICAL],
         "Orders, spend, purchase cycle, RFM and value tier per customer, as of a date.",
     ),
-    tables.marketing_audience: ([GOLDEN], "Customers marketing may contact, each at one address."),
-    tables.marketing_suppressions: ([GOLDEN], "Customers left out of the audience, with the reasons."),
+    tables.marketing_audience: ([work_tables.GOLDEN], "Customers marketing may contact, each at one address."),
+    tables.marketing_suppressions: ([work_tables.GOLDEN], "Customers left out of the audience, with the reasons."),
     tables.customer_salespeople: (
-        [CROSSWALK, GOLDEN],
+        [work_tables.CROSSWALK, work_tables.GOLDEN],
         "Every salesperson who has the customer in a sheet; one is primary.",
     ),
     tables.upcoming_birthdays: (
-        [GOLDEN, CANONICAL],
+        [work_tables.GOLDEN, work_tables.CANONICAL],
         "Customers whose birthday falls in the next 30 days, for customer care.",
     ),
 }
 # a mart built from another mart of the same step depends on it too, so the graph says so
 MART_DEPS = {
-    tables.customer_value: [ORDERS],
-    tables.marketing_audience: [TICKETS],
-    tables.marketing_suppressions: [TICKETS],
-    tables.upcoming_birthdays: [SALESPEOPLE],
+    tables.customer_value: [work_tables.mart(tables.customer_orders)],
+    tables.marketing_audience: [work_tables.mart(tables.customer_service_tickets)],
+    tables.marketing_suppressions: [work_tables.mart(tables.customer_service_tickets)],
+    tables.upcoming_birthdays: [work_tables.mart(tables.customer_salespeople)],
 }
 
 
@@ -95,8 +90,13 @@ MART_CHECKS = _audit_specs()
 @multi_asset(
     name="marts",
     specs=[
-        AssetSpec(mart_key(t), deps=[*sources, *MART_DEPS.get(t, [])], group_name="marts", description=text)
-        for t, (sources, text) in MART_SPECS.items()
+        AssetSpec(
+            mart_key(t),
+            deps=work_tables.writers_of(*reads, *MART_DEPS.get(t, [])),
+            group_name="marts",
+            description=text,
+        )
+        for t, (reads, text) in MART_SPECS.items()
     ],
     check_specs=MART_CHECKS,
 )

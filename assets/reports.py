@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
 
 from assets import work_tables
-from assets.keys import CROSSWALK, PAIRS
 from assets.publishing import published
 from assets.resources import Monitoring, WorkArea
 from reports import figures
@@ -24,7 +23,7 @@ LINKAGE_FIGURES = "linkage_figures"  # work file: the match summary's figures, f
 # charts that show why are still drawn.
 @asset(
     key=MATCH_SUMMARY,
-    deps=[PAIRS, CROSSWALK],
+    deps=work_tables.writers_of(work_tables.CROSSWALK, work_tables.PAIRS),
     group_name="reports",
     description="Match summary of the linked and golden layers: match rate per source, duplicates per source pair, match-weight histogram, cluster sizes.",
 )
@@ -38,6 +37,7 @@ def match_summary(work: WorkArea) -> MaterializeResult:
     return MaterializeResult(metadata={**numbers, **{name: MetadataValue.md(text) for name, text in sections.items()}})
 
 
+# after the publish (its inputs hold every work table the report reads) and the match summary (its figures file)
 @asset(
     key=RUN_REPORT,
     deps=[published.key, MATCH_SUMMARY],

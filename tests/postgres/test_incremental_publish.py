@@ -10,11 +10,12 @@ from decimal import Decimal
 from dagster import materialize
 
 from assets import work_tables
-from assets.publishing import MART_KEYED, PUBLISHED_FROM_WORK
+from assets.publishing import PUBLISHED_FROM_WORK
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from demo.generate import generate_later_export, generate_sources
 from pipelines.definitions import ALL_ASSETS, INCREMENTAL_STEPS
 from warehouse.engine import make_engine
+from warehouse.publish_plan import MART_KEYED
 
 CUSTOMERS, SEED = 150, 5
 INCREMENTAL = {"ops": {step: {"config": {"incremental": True}} for step in INCREMENTAL_STEPS}}
