@@ -27,7 +27,7 @@ from linkage.pairs import deterministic_pairs
 from reports.figures import public_reason
 from sources import incremental
 from sources.canonical import standardise
-from warehouse import models, review, state
+from warehouse import arrivals, models, review, state
 
 # work table of an incremental run: the customer IDs whose rows it replaces (absent after a full run)
 # work tables an incremental run starts from, kept as the last run published them
@@ -260,14 +260,17 @@ def _resolve_all(
     today: date,
 ):
     """(crosswalk, review queue, assignment) of every record."""
+    highest = state.highest_customer_id(engine)
     assignment = identity.resolve_identities(
         canonical,
         pairs,
         state.read_registry(engine),
         decisions,
-        state.highest_customer_id(engine),
+        highest,
         thresholds.match_threshold,
+        filed=arrivals.filed_customers(engine),
     )
+    assignment = arrivals.claim_minted(engine, assignment, highest, taken_by="run")
     crosswalk = survivorship.build_crosswalk(canonical, assignment.table(), pairs, today)
     queue = linkage_review.review_queue(
         canonical, assignment.table(), pairs, decisions, thresholds.review_floor, thresholds.match_threshold
@@ -292,10 +295,11 @@ def _resolve_affected(
     )
     records = sets.within(canonical, "record_id", scope.records)
     scope_pairs = sets.pairs_within(pairs, scope.records)
-    registry = state.read_registry(engine, keys=records)
+    registry, highest = state.read_registry(engine, keys=records), state.highest_customer_id(engine)
     assignment = identity.resolve_identities(
-        records, scope_pairs, registry, decisions, state.highest_customer_id(engine), thresholds.match_threshold
+        records, scope_pairs, registry, decisions, highest, thresholds.match_threshold, arrivals.filed_customers(engine)
     )
+    assignment = arrivals.claim_minted(engine, assignment, highest, taken_by="run")
     resolved = assignment.table()
     kept = sets.outside(base, "customer_id", scope.customers)
     fresh = survivorship.build_crosswalk(records, resolved, scope_pairs, today)

@@ -72,6 +72,7 @@ NUMBER_FIELDS = frozenset({"phone", "postcode", "national_id", "source_record_ke
 MAX_FIELD_LENGTH = 1000
 ARRIVING_SYSTEM = "arriving"  # source_system of a record sent without one
 NEW_RECORD_ID = -1  # published records are numbered from 1
+FILED_RECORD_ID = -1_000_000_000  # records filed on arrival are numbered from here down
 # link columns the model compares: a record with none of them usable cannot be resolved
 COMPARED_COLUMNS = (
     "name_tokens", "surname_py", "phone_e164", "email_std", "wechat_std", "birth_date_std",
@@ -202,6 +203,14 @@ class KeyIndex:
         h = self.hashes.dtype.type(h)  # a Python int would have numpy convert the whole array for every search
         lo, hi = np.searchsorted(self.hashes, h, "left"), np.searchsorted(self.hashes, h, "right")
         return self.rows[lo:hi]
+
+    def with_entries(self, hashes: list[int], rows: list[int]) -> KeyIndex:
+        """This index with more rows' hashes merged in, still sorted (a copy: readers keep the old one)."""
+        hashes, rows = np.array(hashes, self.hashes.dtype), np.array(rows, np.int64)
+        order = np.argsort(hashes, kind="stable")
+        hashes, rows = hashes[order], rows[order]
+        at = np.searchsorted(self.hashes, hashes, "right")
+        return KeyIndex(self.name, self.keys, np.insert(self.hashes, at, hashes), np.insert(self.rows, at, rows))
 
     def key_values(self, row: dict, con) -> list[tuple[str, ...]]:
         """The arriving record's values of this key (none when one is null), as in _published_sql."""
@@ -435,6 +444,10 @@ class Resolver:
     con: duckdb.DuckDBPyConnection
     checked: float = 0.0  # the largest difference from Splink's SQL found at build
     _local: threading.local = field(default_factory=threading.local)
+    # (source_system, source_record_key) of the records it holds that have both: the run's and those filed since
+    known_keys: set = field(default_factory=set)
+    _run_records: pa.Table | None = None  # the published table before any filing joined it
+    _filing: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(
@@ -478,6 +491,60 @@ class Resolver:
     @property
     def record_count(self) -> int:
         return self.published.num_rows
+
+    def remember(self, records: list[dict], customer_ids: list[str]) -> int:
+        """Records filed on arrival join the published ones, each under its customer, so that the
+        next resolve finds them; a key filed here before, or a record that cannot be used, is
+        passed over. How many joined. Rows are only appended, and the table is swapped before the
+        indexes: a request in progress only ever looks up rows its table holds."""
+        with self._filing:
+            fresh = [(r, c) for r, c in zip(records, customer_ids) if filing_key(r) not in self.known_keys]
+            errors, canonical, links = (
+                arriving_batch([r for r, _ in fresh], self.generic) if fresh else ([], None, None)
+            )
+            usable = [(r, c) for (r, c), error in zip(fresh, errors) if error is None]
+            if not usable:
+                return 0
+            if self._run_records is None:
+                self._run_records = self.published
+            joined = self._filed_rows(canonical, links, [c for _, c in usable])
+            indexes = self._indexes_with(joined)
+            filed_before = self.published.slice(self._run_records.num_rows)
+            # two chunks at most: the run's records and the filings (take() slows with many chunks)
+            self.published = pa.concat_tables(
+                [self._run_records, pa.concat_tables([filed_before, joined]).combine_chunks()]
+            )
+            self.blocks, self.rules = indexes[: len(self.blocks)], indexes[len(self.blocks) :]
+            self.known_keys |= {filing_key(r) for r, _ in usable}
+            return len(usable)
+
+    def _filed_rows(self, canonical: pa.Table, links: pa.Table, customer_ids: list[str]) -> pa.Table:
+        """Filed records' link rows in the published table's shape, its rows and record ids numbered on."""
+        first, before = self.published.num_rows, self.published.num_rows - self._run_records.num_rows
+        count = links.num_rows
+        joined = _with_tf(links, self.tf)
+        record_ids = pa.array(FILED_RECORD_ID - before - np.arange(count), pa.int64())
+        joined = joined.set_column(joined.column_names.index("record_id"), "record_id", record_ids)
+        joined = joined.append_column("__row", pa.array(np.arange(first, first + count), pa.int64()))
+        joined = joined.append_column("customer_id", pa.array(customer_ids, pa.string()))
+        joined = joined.append_column("source_record_key", canonical.column("source_record_key"))
+        return joined.cast(self.published.schema)
+
+    def _indexes_with(self, joined: pa.Table) -> list[KeyIndex]:
+        """The blocking and rule indexes with the joined rows' keys merged in."""
+        con, indexes = self._cursor(), [*self.blocks, *self.rules]
+        wanted = [
+            (i, row["__row"], values)
+            for row in joined.to_pylist()
+            for i, index in enumerate(indexes)
+            for values in index.key_values(row, con)
+        ]
+        hashes = hashes_of(con, [values for _, _, values in wanted])
+        merged = []
+        for i, index in enumerate(indexes):
+            mine = [(h, row) for (j, row, _), h in zip(wanted, hashes) if j == i]
+            merged.append(index.with_entries([h for h, _ in mine], [r for _, r in mine]) if mine else index)
+        return merged
 
     def resolve(self, record: dict, with_pairs: bool = False) -> dict:
         """The answer for one record (RecordError when it cannot be resolved); with_pairs: also
@@ -589,6 +656,14 @@ def _blocked(found: dict[int, list[np.ndarray]], blocks: int) -> np.ndarray:
     """The published rows a record shares a blocking key with (indexes below `blocks`), each once, in order."""
     parts = [rows for i, part in found.items() if i < blocks for rows in part]
     return np.unique(np.concatenate(parts)) if parts else np.array([], np.int64)
+
+
+def filing_key(record: dict) -> tuple[str, str] | None:
+    """(source_system, source_record_key) of a record as sent, the key it is filed under; None without both."""
+    system, key = (
+        str(v).strip() if v is not None else "" for v in map(record.get, ("source_system", "source_record_key"))
+    )
+    return (system, key) if system and key else None
 
 
 def _rule_pair(published: pa.Table, row: int, rule: str) -> dict:

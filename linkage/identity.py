@@ -17,7 +17,9 @@ from linkage.review import decision_links, lineage_index
 
 ID_PREFIX = "C"
 ID_DIGITS = 8
-EVENTS = ("minted", "kept", "merged", "split", "retired")
+# arrival_reassigned: a record filed on arrival under one customer that a run, staging it from a
+# source file, put in another (the run's evidence wins; related_customer_id is where it went)
+EVENTS = ("minted", "kept", "merged", "split", "retired", "arrival_reassigned")
 
 HISTORY_SCHEMA = pa.schema(
     [
@@ -178,10 +180,62 @@ def resolve_identities(
     decisions: list[dict],
     highest_id: str | None,
     threshold: float,
+    filed: dict[tuple[str, str], str] | None = None,
 ) -> Assignment:
-    """This run's customers: cluster with people's decisions, then keep the registry's IDs."""
+    """This run's customers: cluster with people's decisions, then keep the registry's IDs.
+    filed: (source_system, source_record_key) -> customer_id of records filed on arrival; a record
+    the registry does not know yet keeps its filing's ID like a registry record, unless its cluster
+    goes to another ID (then an arrival_reassigned event says where it went)."""
     index = lineage_index(canonical)
     must, cannot = decision_links(decisions, index)
     clusters = cluster(list(index.values()), pairs, threshold, must_link=must, cannot_link=cannot)
     previous = {rid: registry[key] for key, rid in index.items() if key in registry}
-    return assign_ids(clusters, previous, parse_id_number(highest_id) + 1 if highest_id else 1)
+    arrived = arrived_records(canonical, filed or {}, set(previous))
+    assignment = assign_ids(clusters, previous | arrived, parse_id_number(highest_id) + 1 if highest_id else 1)
+    assignment.history += reassigned_arrivals(assignment, arrived)
+    return assignment
+
+
+def arrived_records(canonical: pa.Table, filed: dict[tuple[str, str], str], known: set[int]) -> dict[int, str]:
+    """record_id -> the filed customer_id of the records filed on arrival (by source_system and
+    source_record_key) that are not among `known` (records the registry already places)."""
+    if not filed:
+        return {}
+    columns = canonical.select(["record_id", "source_system", "source_record_key"]).to_pydict()
+    return {
+        rid: filed[(system, key)]
+        for rid, system, key in zip(columns["record_id"], columns["source_system"], columns["source_record_key"])
+        if key is not None and rid not in known and (system, key) in filed
+    }
+
+
+def reassigned_arrivals(assignment: Assignment, arrived: dict[int, str]) -> list[dict]:
+    """An arrival_reassigned event for each filed record this run put under another customer."""
+    return [
+        _event(customer_id, "arrival_reassigned", assignment.customer_of_record[rid], 1)
+        for rid, customer_id in sorted(arrived.items())
+        if assignment.customer_of_record.get(rid, customer_id) != customer_id
+    ]
+
+
+def minted_ids(assignment: Assignment) -> set[str]:
+    """The IDs this run minted (new customers and the new parts of splits)."""
+    return {h["customer_id"] for h in assignment.history if h["event"] in ("minted", "split")}
+
+
+def renumbered(assignment: Assignment, minted: set[str], offset: int) -> Assignment:
+    """The assignment with its minted IDs moved up by offset (the numbers were taken meanwhile)."""
+    if not offset:
+        return assignment
+    moved = {i: format_id(parse_id_number(i) + offset) for i in minted}
+    return Assignment(
+        customer_of_record={r: moved.get(c, c) for r, c in assignment.customer_of_record.items()},
+        history=[
+            {
+                **h,
+                "customer_id": moved.get(h["customer_id"], h["customer_id"]),
+                "related_customer_id": moved.get(h["related_customer_id"], h["related_customer_id"]),
+            }
+            for h in assignment.history
+        ],
+    )

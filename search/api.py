@@ -13,7 +13,7 @@ from linkage.arrival import RECORD_FIELDS, RecordError
 from search import views
 from search.auth import Staff, api_role, api_staff
 from search.keys import MAX_QUERY_LENGTH
-from search.resolver import BadJSON, NotReady, parse_record
+from search.resolver import BadJSON, NotReady, parse_request
 
 MAX_RESOLVE_BYTES = 100_000  # a record is a few hundred bytes; a bigger body is refused unread
 
@@ -74,6 +74,13 @@ class ResolveAnswer(BaseModel):
     decision: Literal["match", "review", "new"]
     candidates: list[Candidate] = Field(description="the most likely customers first, at most 10")
     run_id: str | None = Field(description="the published run the answer comes from")
+    committed: bool = Field(False, description="true when the record was filed (commit: true)")
+    filed: Literal["joined", "minted", "existing"] | None = Field(
+        None,
+        description="with commit: joined the matched customer, minted a new ID (new or review), or existing: "
+        "its key was filed before or staged by a run, and that customer stands",
+    )
+
 
 
 RECORD_SCHEMA = {
@@ -81,7 +88,10 @@ RECORD_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         **{name: {"type": ["string", "null"]} for name in RECORD_FIELDS},
-        "commit": {"type": "boolean", "description": "not built yet: only false is accepted"},
+        "commit": {
+            "type": "boolean",
+            "description": "true: file the record (role resolver or above; needs source_system and source_record_key)",
+        },
     },
     "example": {"name": "王小明", "phone": "138 1234 5678", "city": "上海"},
 }
@@ -153,8 +163,13 @@ def audit(
 )
 async def resolve(request: Request, staff: Staff = Depends(api_staff)) -> dict[str, Any]:
     try:
-        record = parse_record(await _limited_body(request))
-        answer = await run_in_threadpool(request.app.state.resolver.resolve, record)
+        record, commit = parse_request(await _limited_body(request))
+        if commit and not staff.can("resolver"):
+            raise HTTPException(403, "commit: true needs the resolver role (or reviewer or admin)")
+        if commit:
+            answer = await run_in_threadpool(request.app.state.resolver.commit, record, staff.username)
+        else:
+            answer = await run_in_threadpool(request.app.state.resolver.resolve, record)
     except BadJSON as exc:
         raise HTTPException(400, str(exc)) from None
     except RecordError as exc:
@@ -163,7 +178,11 @@ async def resolve(request: Request, staff: Staff = Depends(api_staff)) -> dict[s
         raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
     # figures and a customer ID only: the record itself is never logged
     detail = f"{answer['decision']}; {len(answer['candidates'])} candidates; run {answer['run_id']}"
-    request.app.state.store.audit(staff.username, "resolve", answer["customer_id"], detail)
+    if commit:
+        detail += f"; filed {answer['filed']}"
+    request.app.state.store.audit(
+        staff.username, "resolve_commit" if commit else "resolve", answer["customer_id"], detail
+    )
     return answer
 
 

@@ -1,7 +1,8 @@
 """Who is asking: API bearer tokens, page sessions, and what each role may do.
 
-viewer: search and open customers; reviewer: also decide review pairs; admin: also read the
-audit log. No login, no data: the API answers 401, pages send the browser to the login form.
+viewer: search, open and resolve customers; resolver (a service account: the web shop, the
+call centre): also file records on arrival (resolve with commit); reviewer: also decide review
+pairs; admin: also read the audit log. No login, no data: the API answers 401, pages send the browser to the login form.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 
+from search.branches import account_branches
 from search.sessions import COOKIE, csrf_matches
 from search.staff import ROLES, hash_token
 
@@ -18,6 +20,7 @@ from search.staff import ROLES, hash_token
 class Staff:
     username: str
     role: str
+    branches: tuple[str, ...] | None = None  # limited to these branches (search/branches.py); None: every customer
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -32,7 +35,7 @@ def account(request: Request, username: str | None) -> Staff | None:
     row = request.app.state.store.control.accounts.get(username) if username else None
     if row is None or row["disabled"] or row["role"] not in ROLES:
         return None
-    return Staff(row["username"], row["role"])
+    return Staff(row["username"], row["role"], account_branches(row.get("branches")))
 
 
 def api_staff(request: Request) -> Staff:

@@ -21,10 +21,12 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from config.settings import DEFAULTS
-from linkage.arrival import RecordError, Resolver, ScoringMismatch, Thresholds
+from linkage.arrival import RecordError, Resolver, ScoringMismatch, Thresholds, filing_key
 from search.explain import crosswalk_as_canonical
-from search.retry import WarehouseUnavailable
+from search.retry import WarehouseUnavailable, retry_when_busy
 from search.snapshot import Snapshot, read_resolve_basis, read_snapshot
+from warehouse.arrivals import EXISTING, Filing, file_arrival, read_filings
+from warehouse.engine import make_engine
 
 logger = logging.getLogger("unify.search")
 
@@ -37,6 +39,10 @@ class BadJSON(RecordError):
 
 class NotReady(RuntimeError):
     """No resolver can answer yet: nothing is published, or the first build failed."""
+
+
+class NoSourceKey(RecordError):
+    """commit: true without source_system and source_record_key (the record could never be told apart)."""
 
 
 def build_resolver(snapshot: Snapshot, basis: dict) -> Resolver:
@@ -63,6 +69,8 @@ def build_resolver(snapshot: Snapshot, basis: dict) -> Resolver:
     except ScoringMismatch as exc:  # never answer with a scoring that is not Splink's
         logger.error("no resolver for run %s: %s", basis["run_id"], exc)
         raise NotReady(str(exc)) from exc
+    keys = crosswalk.select(["source_system", "source_record_key"]).to_pydict()
+    resolver.known_keys |= {k for k in zip(keys["source_system"], keys["source_record_key"]) if k[1] is not None}
     logger.info(
         "resolver for run %s: %d records, model %s, thresholds %.4f/%.4f, built in %.1fs",
         resolver.run_id,
@@ -85,10 +93,41 @@ class ResolveService:
         self._lock = threading.Lock()  # one build at a time
         self._building: threading.Thread | None = None
         self._failed_at = 0.0
+        self._filing = threading.Lock()  # a filing and a resolver swap, one at a time
 
     def resolve(self, record: dict) -> dict:
         """The answer for one record: RecordError for a bad record, NotReady when nothing can answer."""
         return self.current().resolve(record)
+
+    def commit(self, record: dict, committed_by: str) -> dict:
+        """Resolve the record and file it: to the matched customer, else under a new ID (review
+        too: see docs/resolve.md); the answer with the filed customer_id, committed and filed.
+        The same key filed again keeps its first filing. The resolver holds the record at once."""
+        key = filing_key(record)
+        if key is None:
+            raise NoSourceKey("commit: true needs source_system and source_record_key (the record's key in its system)")
+        answer = self.resolve(record)
+        best = answer["candidates"][0]["customer_id"] if answer["candidates"] else None
+        filing = Filing(
+            source_system=key[0],
+            source_record_key=key[1],
+            customer_id=answer["customer_id"] if answer["decision"] == "match" else None,
+            decision=answer["decision"],
+            match_probability=answer["match_probability"],
+            review_customer_id=best if answer["decision"] == "review" else None,
+            record=record,
+            run_id=answer["run_id"],
+            committed_by=committed_by,
+        )
+        with self._filing:  # a resolver swapped in meanwhile has read this filing, or gets it here
+            try:
+                with self.store.io_lock:
+                    filed = retry_when_busy(lambda: file_arrival(self.store.engine, filing))
+            except WarehouseUnavailable as exc:
+                raise NotReady(str(exc)) from exc
+            if filed.filed != EXISTING:
+                self._resolver.remember([record], [filed.customer_id])
+        return {**answer, "customer_id": filed.customer_id, "committed": True, "filed": filed.filed}
 
     def current(self) -> Resolver:
         resolver, run_id = self._resolver, self.store.snapshot.run_id
@@ -100,7 +139,7 @@ class ResolveService:
             return resolver
         with self._lock:  # the very first build: every request waits for it
             if self._resolver is None:
-                self._resolver = self._build()
+                self._swap_in(self._build())
             return self._resolver
 
     def wait_until_current(self, timeout: float = 60.0) -> Resolver:
@@ -136,7 +175,7 @@ class ResolveService:
 
     def _rebuild(self) -> None:
         try:
-            resolver = self._build()
+            self._swap_in(self._build())
         except NotReady as exc:
             logger.info("resolver not rebuilt yet: %s", exc)
             self._failed_at = time.monotonic()
@@ -144,8 +183,25 @@ class ResolveService:
         except Exception:  # keep answering from the previous run; try again later
             logger.exception("building the resolver failed; the previous run keeps answering")
             self._failed_at = time.monotonic()
-            return
-        self._resolver = resolver  # one assignment: a request sees the old resolver or the new one
+
+    def _swap_in(self, resolver: Resolver) -> None:
+        """Swap the resolver in with every filing on arrival it does not hold yet (read under the
+        filing lock, so a filing made meanwhile is in the warehouse or goes to the new resolver)."""
+        with self._filing:
+            try:
+                with self.store.io_lock:
+                    filings = retry_when_busy(lambda: read_filings(self.store.engine))
+            except WarehouseUnavailable as exc:
+                raise NotReady(f"the warehouse cannot be read now: {exc}") from exc
+            remember_filings(resolver, filings, self.store.snapshot.merged_into)
+            self._resolver = resolver  # one assignment: a request sees the old resolver or the new one
+
+
+def remember_filings(resolver: Resolver, filings: list[dict], merged_into: dict[str, str]) -> int:
+    """The filings on arrival the resolver does not hold (no run staged their key yet), each under
+    its customer or the one that customer merged into."""
+    records = [f["record"] for f in filings]
+    return resolver.remember(records, [merged_into.get(f["customer_id"], f["customer_id"]) for f in filings])
 
 
 # ---------------------------------------------------------------- unify resolve
@@ -159,7 +215,13 @@ def resolver_for(url: str) -> Resolver:
         raise NotReady("nothing is published in this warehouse yet: run `unify run` first")
     if basis["run_id"] != snapshot.run_id:
         raise NotReady("a run published while the warehouse was read: try again")
-    return build_resolver(snapshot, basis)
+    resolver = build_resolver(snapshot, basis)
+    engine = make_engine(url)
+    try:
+        remember_filings(resolver, read_filings(engine), snapshot.merged_into)
+    finally:
+        engine.dispose()
+    return resolver
 
 
 def resolve_lines(resolver: Resolver, lines: Iterable[str], out: TextIO) -> tuple[int, int]:
@@ -180,8 +242,15 @@ def resolve_lines(resolver: Resolver, lines: Iterable[str], out: TextIO) -> tupl
 
 
 def parse_record(text: str | bytes) -> dict:
-    """One record from JSON text (`commit` taken off); BadJSON or RecordError naming what is wrong,
-    never the text itself."""
+    """One record from JSON text, without `commit: true` (only POST /api/resolve files records)."""
+    record, commit = parse_request(text)
+    if commit:
+        raise RecordError("commit: true files a record through POST /api/resolve, not here")
+    return record
+
+
+def parse_request(text: str | bytes) -> tuple[dict, bool]:
+    """(record, commit) from JSON text; BadJSON or RecordError naming what is wrong, never the text itself."""
     try:
         record = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -190,6 +259,7 @@ def parse_record(text: str | bytes) -> dict:
         raise BadJSON("not valid JSON (nested too deeply)") from None
     if not isinstance(record, dict):
         raise BadJSON("the record must be one JSON object")
-    if record.pop("commit", False) is not False:
-        raise RecordError("commit: true is not built yet; send false or leave it out")
-    return record
+    commit = record.pop("commit", False)
+    if not isinstance(commit, bool):
+        raise RecordError("commit must be true or false")
+    return record, commit

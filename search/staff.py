@@ -20,7 +20,7 @@ from search.retry import retry_when_busy
 from warehouse.publish import ensure_state_tables
 from warehouse.tables import api_tokens, audit_log, staff_accounts
 
-ROLES = ("viewer", "reviewer", "admin")
+ROLES = ("viewer", "resolver", "reviewer", "admin")  # each may do what those before it may
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "unify_"
 _USERNAME_RE = re.compile(r"^[\w.@\-]{1,64}$")

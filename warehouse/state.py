@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Engine, inspect, select, text
 
 from linkage.evaluate import assignment
+from linkage.identity import format_id
 from sources.schema import LINEAGE, LINEAGE_COLUMNS, LineageKey
+from warehouse.arrivals import highest_taken
 from warehouse.engine import is_duckdb
 from warehouse.publish import bulk_insert, ensure_state_tables, key_table
 from warehouse.tables import (
-    customer_id_history,
     customer_source_records,
     golden_customers,
     identity_registry,
@@ -76,12 +77,8 @@ def published_customer_ids(engine: Engine) -> set[str]:
 
 
 def highest_customer_id(engine: Engine) -> str | None:
-    """The highest customer ID ever minted (registry or history); None for a new warehouse."""
+    """The highest customer ID ever handed out (by a run or a filing on arrival); None for a new warehouse."""
     with engine.begin() as conn:
         ensure_state_tables(conn)
-        ids = [
-            conn.execute(select(func.max(identity_registry.c.customer_id))).scalar(),
-            conn.execute(select(func.max(customer_id_history.c.customer_id))).scalar(),
-        ]
-    # IDs are fixed-width, so the largest string is the largest number
-    return max((i for i in ids if i), default=None)
+        highest = highest_taken(conn)
+    return format_id(highest) if highest else None

@@ -291,12 +291,41 @@ customer_id_history = Table(
     "customer_id_history",
     metadata,
     Column("customer_id", String, nullable=False),
-    Column("event", String, nullable=False, comment="minted/kept/merged/split/retired"),
+    Column("event", String, nullable=False, comment="minted/kept/merged/split/retired/arrival_reassigned"),
     Column("related_customer_id", String),
     Column("record_count", BigInteger),
     Column("run_id", String, nullable=False),
     Column("at", DateTime, nullable=False, quote=True),  # "at" is a DuckDB keyword
     comment="State: one row per identity event.",
+)
+
+arriving_records = Table(
+    "arriving_records",
+    metadata,
+    Column("source_system", String, primary_key=True, comment="the system the record came from (tmall, crm, ...)"),
+    Column("source_record_key", String, primary_key=True, comment="its key in that system: one filing per key"),
+    Column("customer_id", String, nullable=False, comment="the customer it was filed to, joined or newly minted"),
+    Column("filed", String, nullable=False, comment="joined (an existing customer) or minted (a new ID)"),
+    Column("decision", String, nullable=False, comment="match, review or new: the resolve answer it was filed on"),
+    Column("match_probability", Double, comment="the best customer's probability in that answer"),
+    Column("review_customer_id", String, comment="for review: the likely customer a person should compare it with"),
+    Column("record", Text, nullable=False, comment="JSON: the fields as sent (the resolver standardises them again)"),
+    Column("run_id", String, comment="the published run that answered"),
+    Column("committed_by", String, nullable=False, comment="the staff account (or service) that committed it"),
+    Column("committed_at", DateTime, nullable=False),
+    comment="State: records filed on arrival (POST /api/resolve with commit); a run that stages the same "
+    "source_system + source_record_key keeps the customer unless its evidence says otherwise.",
+)
+
+customer_id_sequence = Table(
+    "customer_id_sequence",
+    metadata,
+    Column("name", String, primary_key=True, comment="customer_id: the one sequence"),
+    Column("last_number", BigInteger, nullable=False, comment="the highest customer ID number handed out"),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String, comment="the run or staff account that last took numbers"),
+    comment="State: customer ID numbers handed out by runs and by filings on arrival, so that the two never mint "
+    "the same ID (a run takes its numbers before it publishes: a failed run leaves a gap, never a duplicate).",
 )
 
 pipeline_runs = Table(
@@ -342,7 +371,7 @@ staff_accounts = Table(
     "staff_accounts",
     metadata,
     Column("username", String, primary_key=True),
-    Column("role", String, nullable=False, comment="viewer, reviewer or admin"),
+    Column("role", String, nullable=False, comment="viewer, resolver, reviewer or admin"),
     Column("password_hash", String, nullable=False, comment="a standard slow hash (argon2/scrypt), never the password"),
     Column("created_at", DateTime, nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
@@ -381,6 +410,8 @@ PUBLISHED = (
 STATE = (
     identity_registry,
     customer_id_history,
+    arriving_records,
+    customer_id_sequence,
     pipeline_runs,
     linkage_models,
     review_decisions,
