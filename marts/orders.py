@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from common.arrow_sql import query
+from sources.schema import SOURCE_LINEAGE_COLUMNS
 from sources.systems import ORDER_SYSTEMS
 
 # Completed and paid: only these count toward a customer's value (closed, refunded, pending and
@@ -18,11 +19,8 @@ SUCCESSFUL_STATUSES = ["交易成功", "paid"]
 
 # the canonical columns the orders come from
 CANONICAL_COLUMNS = [
-    "source_system",
+    *SOURCE_LINEAGE_COLUMNS,
     "source_record_key",
-    "source_file",
-    "source_sheet",
-    "source_row",
     "event_at",
     "order_amount",
     "currency",

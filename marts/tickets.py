@@ -5,16 +5,14 @@ from __future__ import annotations
 import pyarrow as pa
 
 from common.arrow_sql import query
+from sources.schema import SOURCE_LINEAGE_COLUMNS
 from sources.service_logs import OPEN_STATUSES
 from sources.systems import TICKET_SYSTEMS
 
 # the canonical columns the tickets come from
 CANONICAL_COLUMNS = [
-    "source_system",
+    *SOURCE_LINEAGE_COLUMNS,
     "source_record_key",
-    "source_file",
-    "source_sheet",
-    "source_row",
     "event_at",
     "channel",
     "ticket_type",
