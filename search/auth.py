@@ -2,7 +2,8 @@
 
 viewer: search, open and resolve customers; resolver (a service account: the web shop, the
 call centre): also file records on arrival (resolve with commit); reviewer: also decide review
-pairs; admin: also read the audit log. No login, no data: the API answers 401, pages send the browser to the login form.
+pairs; admin: also read the audit log. No login, no data: the API answers 401, pages send the
+browser to the login form.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 
-from search.branches import account_branches
 from search.sessions import COOKIE, csrf_matches
 from search.staff import ROLES, hash_token
 
@@ -20,7 +20,6 @@ from search.staff import ROLES, hash_token
 class Staff:
     username: str
     role: str
-    branches: tuple[str, ...] | None = None  # limited to these branches (search/branches.py); None: every customer
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -35,7 +34,7 @@ def account(request: Request, username: str | None) -> Staff | None:
     row = request.app.state.store.control.accounts.get(username) if username else None
     if row is None or row["disabled"] or row["role"] not in ROLES:
         return None
-    return Staff(row["username"], row["role"], account_branches(row.get("branches")))
+    return Staff(row["username"], row["role"])
 
 
 def api_staff(request: Request) -> Staff:
