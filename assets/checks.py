@@ -20,6 +20,7 @@ from assets.resources import LinkageSettings, Monitoring, RunSettings, Warehouse
 from common.audits import counts, key_violations, orphan_customers
 from linkage.evaluate import assignment, pairwise_scores, read_truth
 from linkage.identity import EVENTS
+from linkage.survivorship import CORRECTION_SYSTEM
 from reports import figures
 from reports.charts import text_bars
 from sources.schema import LINEAGE_COLUMNS
@@ -389,8 +390,10 @@ def field_lineage_keys(field_lineage: pa.Table, golden: pa.Table, crosswalk: pa.
             **key_violations(field_lineage.select(["customer_id", "field"]), ["customer_id", "field"]),
             **orphan_customers(field_lineage.select(["customer_id"]), golden.select(["customer_id"])),
             **counts(
-                f"select count(*) as from_another_customer from lineage anti join crosswalk using ({', '.join(keys)}) where lineage.source_file is not null",
-                lineage=field_lineage.select(keys),
+                # a correction by request names its request, not a source row
+                f"select count(*) as from_another_customer from lineage anti join crosswalk using ({', '.join(keys)}) "
+                f"where lineage.source_file is not null and lineage.source_system is distinct from '{CORRECTION_SYSTEM}'",
+                lineage=field_lineage.select([*keys, "source_system"]),
                 crosswalk=crosswalk.select(keys),
             ),
         },

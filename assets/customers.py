@@ -25,9 +25,9 @@ from linkage import review as linkage_review
 from linkage.features import link_records
 from linkage.pairs import deterministic_pairs
 from reports.figures import public_reason
-from sources import incremental
+from sources import erasure, incremental
 from sources.canonical import standardise
-from warehouse import arrivals, models, review, state
+from warehouse import arrivals, models, review, state, subjects
 
 # work table of an incremental run: the customer IDs whose rows it replaces (absent after a full run)
 # work tables an incremental run starts from, kept as the last run published them
@@ -73,6 +73,11 @@ def staged_source_records(
     earlier = [work_tables.BY_NAME[name] for name in incremental.PREVIOUS]
     previous = {t.name: work.read(t) for t in earlier} if _incremental(config, work, *earlier) else None
     result, staged, quarantined, reports = incremental.read_folder(sources.root(), previous)
+    # erased people's rows (and rows with their phone or email) go to quarantine, in full and incremental runs
+    tombstones = subjects.read_tombstones(warehouse.engine(), warehouse.tombstone_key)
+    staged, quarantined, reports, erased = erasure.quarantine_erased(
+        staged, quarantined, reports, warehouse.tombstone_key, tombstones
+    )
     work.write(work_tables.STAGED, staged)
     work.write(work_tables.QUARANTINED, quarantined)
     work.write(work_tables.FILE_REPORTS, reports)
@@ -86,6 +91,7 @@ def staged_source_records(
         metadata=table_metadata(
             staged,
             quarantined=quarantined.num_rows,
+            erased_rows=erased,
             files_read=len(result.files),
             files_unchanged=len(result.unchanged),
             files=MetadataValue.md(_file_table(result.files)),
@@ -367,6 +373,10 @@ def golden_customers(
         field_lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
     else:
         golden, field_lineage = survivorship.build_golden(crosswalk)
+    # corrections people asked for win over every source, on kept and rebuilt customers alike
+    golden, field_lineage = survivorship.apply_corrections(
+        golden, field_lineage, subjects.read_corrections(warehouse.engine())
+    )
     work.write(work_tables.GOLDEN, golden)
     work.write(work_tables.GOLDEN_FIELD_LINEAGE, field_lineage)
     merged = crosswalk.num_rows - golden.num_rows

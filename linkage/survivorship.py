@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from common.arrow_sql import connection
@@ -200,3 +201,40 @@ def build_golden(crosswalk: pa.Table, config: SurvivorshipConfig | None = None) 
     config = config or load_config()
     con = connection(crosswalk=crosswalk)
     return con.sql(golden_sql(config)).to_arrow_table(), con.sql(field_lineage_sql(config)).to_arrow_table()
+
+
+# Corrections by a data-subject request (warehouse/subjects.py) win over every rule and every source:
+# the person said what is right. Their lineage names the request instead of a source row.
+CORRECTED_RULE = "corrected by request"
+CORRECTION_SYSTEM = "subject_request"
+
+
+def apply_corrections(golden: pa.Table, lineage: pa.Table, corrections: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(golden, field lineage) with each correction (customer_id, field, value, request_id) in place
+    of the chosen value, for the customers present; the others as they were."""
+    live = corrections.filter(pc.is_in(corrections.column("customer_id"), golden.column("customer_id")))
+    live = live.filter(pc.is_in(live.column("field"), pa.array(golden.column_names, pa.string())))
+    if live.num_rows == 0:
+        return golden, lineage
+    for field in sorted(set(live.column("field").to_pylist())):
+        mine = live.filter(pc.equal(live.column("field"), field))
+        at = pc.index_in(golden.column("customer_id"), value_set=mine.column("customer_id"))
+        kind = golden.schema.field(field).type
+        corrected = pc.if_else(pc.is_valid(at), pc.take(mine.column("value").cast(kind), at), golden.column(field))
+        golden = golden.set_column(golden.schema.get_field_index(field), field, corrected)
+    pairs = pc.binary_join_element_wise(lineage.column("customer_id"), lineage.column("field"), "\x1f")
+    corrected_pairs = pc.binary_join_element_wise(live.column("customer_id"), live.column("field"), "\x1f")
+    kept = lineage.filter(pc.invert(pc.is_in(pairs, corrected_pairs)))
+    rows = pa.table(
+        {
+            "customer_id": live.column("customer_id"),
+            "field": live.column("field"),
+            "value": live.column("value"),
+            "rule": pa.array([CORRECTED_RULE] * live.num_rows, pa.string()),
+            "source_system": pa.array([CORRECTION_SYSTEM] * live.num_rows, pa.string()),
+            "source_file": pc.binary_join_element_wise("subject_requests", live.column("request_id"), "/"),
+            "source_sheet": pa.array([""] * live.num_rows, pa.string()),
+            "source_row": pa.array([0] * live.num_rows, pa.int64()),
+        }
+    )
+    return golden, pa.concat_tables([kept, rows.select(lineage.column_names).cast(lineage.schema)])

@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     from search.cli import register as register_search
 
     register_search(sub)  # search, serve, staff
+    from pipelines.subject_cli import register as register_subject
+
+    register_subject(sub)  # subject export, erase, rectify
     return parser
 
 
@@ -221,9 +224,21 @@ def _configure(args) -> Settings:
         except NoSourceFiles as exc:
             raise UsageError(str(exc)) from exc
     _check_model_file(settings.model)
-    _reachable(settings.warehouse)
+    engine = _reachable(settings.warehouse)
+    if getattr(args, "command", None) == "run":  # erased people stay erased: no run without the key of their tombstones
+        _check_tombstone_key(engine, settings.tombstone_key)
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))  # Dagster's own variable: its instance
     return settings
+
+
+def _check_tombstone_key(engine, key: str) -> None:
+    from sources.erasure import TombstoneKeyError
+    from warehouse.subjects import read_tombstones
+
+    try:
+        read_tombstones(engine, key)
+    except TombstoneKeyError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _check_model_file(model: str) -> None:

@@ -74,7 +74,7 @@ def build_resources(settings: Settings) -> dict:
     value = partial(_configured, settings)
     return {
         "sources": SourcesFolder(path=value("sources")),
-        "warehouse": Warehouse(url=value("warehouse")),
+        "warehouse": Warehouse(url=value("warehouse"), tombstone_key=value("tombstone_key")),
         "work": WorkArea(path=value("work_dir")),
         "linkage": LinkageSettings(
             model_path=value("model"),  # empty: the warehouse's own model

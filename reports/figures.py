@@ -209,6 +209,7 @@ PUBLIC_REASONS = tuple(
         (r"sheet .*: no known name column", "a sheet whose name columns no synonym maps"),
         (r"mapping |'records: ", "the mapping cannot be used"),
         (r"could not be read: ", "could not be read (a reader error)"),
+        (r"erased at the data subject's request", "erased at the data subject's request"),
         (
             r"not read: a file in no kind folder",
             "not read: a file in no kind folder (shop/, sales/, service/, mapped/)",

@@ -399,6 +399,50 @@ audit_log = Table(
     comment="State: who looked at which customer and who decided which pair, when.",
 )
 
+# --- data-subject requests (warehouse/subjects.py): state, so no rebuild undoes a request ---
+
+subject_requests = Table(
+    "subject_requests",
+    metadata,
+    Column("request_id", String, primary_key=True),
+    Column("kind", String, nullable=False, comment="export, erase or rectify"),
+    Column(
+        "customer_id",
+        String,
+        nullable=False,
+        comment="the customer the request named; after an erasure it leads to nobody",
+    ),
+    Column("requested_by", String, nullable=False, comment="the staff account or operator who made the request"),
+    Column("requested_at", DateTime, nullable=False),
+    Column("result", String, nullable=False, comment="done, or refused with the reason in detail"),
+    Column("detail", Text, comment="JSON figures (rows per table, the field corrected); never the person's data"),
+    comment="State: one receipt per data-subject request (who, when, what, result).",
+)
+
+subject_tombstones = Table(
+    "subject_tombstones",
+    metadata,
+    Column("key_hash", String, primary_key=True, comment="keyed SHA-256 of the kind and value (sources/erasure.py)"),
+    Column("kind", String, nullable=False, comment="lineage, phone, email, wechat or national_id"),
+    Column("key_id", String, nullable=False, comment="fingerprint of UNIFY_TOMBSTONE_KEY the hash was made with"),
+    Column("request_id", String, nullable=False, comment="the erasure's receipt in subject_requests"),
+    Column("erased_at", DateTime, nullable=False),
+    Column("erased_by", String, nullable=False),
+    comment="State: what erased people's rows and identifiers hash to; runs quarantine source rows that match.",
+)
+
+subject_corrections = Table(
+    "subject_corrections",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("field", String, primary_key=True, comment="the golden_customers column corrected"),
+    Column("value", String, nullable=False, comment="the corrected value, standardised, as text"),
+    Column("request_id", String, nullable=False, comment="the rectification's receipt in subject_requests"),
+    Column("corrected_by", String, nullable=False),
+    Column("corrected_at", DateTime, nullable=False),
+    comment="State: corrections by request; survivorship prefers them over every source (lineage 'corrected by request').",
+)
+
 PUBLISHED = (
     golden_customers,
     customer_source_records,
@@ -418,6 +462,9 @@ STATE = (
     staff_accounts,
     api_tokens,
     audit_log,
+    subject_requests,
+    subject_tombstones,
+    subject_corrections,
 )
 
 # The columns staff and BI tools look customers up by: indexed on every backend at each publish.
