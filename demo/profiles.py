@@ -1,6 +1,6 @@
 """How hard the demo data is: the generator's profiles (`unify demo-data --profile NAME`).
 
-Kept apart from demo/generate.py (numpy, openpyxl) so the command line can list the names cheaply.
+Kept apart from the generator (numpy, openpyxl) so the command line can list the names cheaply.
 
 * ``default``: the messes of real exports at the shares the sample set shows;
 * ``hard``: the same people, with what breaks naive linkage turned up: a few placeholder phones
@@ -22,7 +22,7 @@ class Profile:
     given_first: float = 0.65  # share of romanised names written given name first
     placeholder_phone: float = 0.0  # share of phone cells that hold a placeholder number instead
     placeholder_email: float = 0.0  # share of e-mail cells that hold a placeholder address instead
-    # share of phone cells that hold one valid-looking shop number (demo.generate.GENERIC_PHONE): a value
+    # share of phone cells that hold one valid-looking shop number (demo.render.GENERIC_PHONE): a value
     # shared by a few percent of all records, on no hand list (make bench's --generic-share; no named profile sets it)
     generic_phone: float = 0.0
 

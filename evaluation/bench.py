@@ -24,7 +24,7 @@ hard profile are the placeholder's hundreds of millions of pairs.
 The hard profile's placeholder phones (13800138000, 12345678901, 400-123-4567) never reach
 linkage: the phone standardiser rejects each as fake or invalid. Issue #16's case is one valid-looking
 phone shared by 28,000 records of a million, found generic only from the data, so the bench's hard
-profile also types one shop number (demo.generate.GENERIC_PHONE) in --generic-share of the phone
+profile also types one shop number (demo.render.GENERIC_PHONE) in --generic-share of the phone
 cells (default 0.03: about 2.8% of the records, as about 94% carry a phone; 0 for the hard profile
 as `unify demo-data --profile hard` writes it).
 """

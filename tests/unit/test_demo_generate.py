@@ -1,4 +1,4 @@
-"""demo/generate.py: deterministic, truthful, messy demo sources in every source format."""
+"""demo/ (demo.generate and its modules): deterministic, truthful, messy demo sources in every source format."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from demo import generate as g
+from demo.files import XlsxWriter, write_xlsx
 from demo.generate import generate_later_export, generate_sources, truth_path_for
+from demo.people import build_people
+from demo.render import GENERIC_PHONE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,8 +140,8 @@ def test_output_does_not_depend_on_the_process_hash_seed(tmp_path):
 
 def test_workbooks_written_by_worker_processes_are_identical(tmp_path):
     sheets = [("客户", ["title", None], ["客户姓名", "手机"], [["王芳", "13812345678"], ["李强", 45626]])]
-    g._write_xlsx(tmp_path / "serial.xlsx", sheets)
-    with g._XlsxWriter(parallel=True) as writer:
+    write_xlsx(tmp_path / "serial.xlsx", sheets)
+    with XlsxWriter(parallel=True) as writer:
         writer.write(tmp_path / "pool.xlsx", sheets)
     assert (tmp_path / "serial.xlsx").read_bytes() == (tmp_path / "pool.xlsx").read_bytes()
 
@@ -307,7 +309,7 @@ def test_names_are_messy_in_the_documented_ways(demo):
     assert any(f.startswith("sales/") for f in honorifics)
     assert any(f.startswith("service/call") for f in honorifics)
 
-    people = g._build_people(1500, 11)
+    people = build_people(1500, 11)
     shown = collections.defaultdict(set)
     for n, pid, _ in names:
         shown[int(pid) - 1].add(n)
@@ -375,7 +377,7 @@ def test_sales_sheets_carry_the_documented_messes(demo):
 
 
 def test_tmall_receiver_is_sometimes_a_family_member_at_the_same_address(demo):
-    people = g._build_people(1500, 11)
+    people = build_people(1500, 11)
     others = 0
     for _, row, t in demo.of("shop/tmall"):
         i = int(t["person_id"]) - 1
@@ -386,7 +388,7 @@ def test_tmall_receiver_is_sometimes_a_family_member_at_the_same_address(demo):
 
 
 def test_common_names_are_shared_by_different_people_in_one_city(demo):
-    people = g._build_people(1500, 11)
+    people = build_people(1500, 11)
     seen = collections.defaultdict(set)
     for i in range(len(people)):
         if people.cn[i]:
@@ -440,7 +442,7 @@ def test_a_generic_phone_share_types_one_placeholder_in_that_share_of_phone_cell
     out = tmp_path / "sources"
     generate_sources(out, customers=1500, seed=11, profile=replace(PROFILES["hard"], generic_phone=0.2))
     phones = [p for p, _, _ in _phones(Sources(out))]
-    assert 0.17 < phones.count(g.GENERIC_PHONE) / len(phones) < 0.23
+    assert 0.17 < phones.count(GENERIC_PHONE) / len(phones) < 0.23
 
 
 # ---------------------------------------------------------------------------------------------
