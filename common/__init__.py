@@ -1,2 +1,3 @@
 """Helpers every room may import: SQL over Arrow tables (arrow_sql), operations on sets of ids
-(sets). They know nothing of customers, sources or the warehouse: no import of any other room."""
+(sets), counts of violations for the checks (audits). They import no other room of the project,
+so any of them can use these without an import circle (tests/unit/test_architecture.py)."""
