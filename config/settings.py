@@ -45,6 +45,7 @@ class Settings:
     nightly_cron: str = "0 2 * * *"  # when the nightly full refresh starts
     timezone: str = "UTC"  # the nightly cron's time zone
     secret_key: str = field(default="", repr=False)  # the search's session signing key; empty: random per start
+    branches_file: str = ""  # the search's branches (YAML: search/branches.py); empty: only the admin page's
     # the secret erased people's tombstones are hashed with (sources/erasure.py); empty: `unify subject erase`
     # refuses, and so does a run on a warehouse that has tombstones
     tombstone_key: str = field(default="", repr=False)

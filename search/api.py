@@ -13,8 +13,10 @@ from linkage.arrival import RECORD_FIELDS, RecordError
 from search import views
 from search.auth import Staff, api_role, api_staff
 from search.keys import MAX_QUERY_LENGTH
+from search.masking import MASKED_FIELDS
 from search.resolver import BadJSON, NotReady, parse_request
 
+MASKABLE = Literal[tuple(MASKED_FIELDS)]  # the fields an account can unmask
 MAX_RESOLVE_BYTES = 100_000  # a record is a few hundred bytes; a bigger body is refused unread
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -47,6 +49,13 @@ class SearchResult(BaseModel):
 class SearchResponse(BaseModel):
     run_id: str | None = Field(description="the published run the answer comes from")
     results: list[SearchResult]
+    masked: list[str] = Field(
+        [], description="the fields shown masked (phone 138****5678, email z***@qq.com, ...): every role but admin"
+    )
+
+
+class UnmaskIn(BaseModel):
+    fields: list[MASKABLE] = Field(..., min_length=1, description="the fields to show in full (audited)")
 
 
 class DecisionIn(BaseModel):
@@ -121,6 +130,16 @@ def get_customer(request: Request, customer_id: str, staff: Staff = Depends(api_
     return views.customer(request.app.state.store, staff, customer_id)
 
 
+@router.post(
+    "/customers/{customer_id}/unmask",
+    summary="Everything known about one customer, with these fields in full: each field an audit entry",
+)
+def unmask_customer(
+    request: Request, customer_id: str, body: UnmaskIn, staff: Staff = Depends(api_staff)
+) -> dict[str, Any]:
+    return views.customer(request.app.state.store, staff, customer_id, body.fields)
+
+
 @router.get("/customers/{customer_id}/why", summary="Why the customer's records were merged: match weights per pair")
 def why_merged(request: Request, customer_id: str, staff: Staff = Depends(api_staff)) -> dict[str, Any]:
     return views.why(request.app.state.store, request.app.state.explainer, staff, customer_id)
@@ -133,12 +152,14 @@ def review_queue(
     limit: int = Query(100, ge=1, le=500),
     staff: Staff = Depends(api_role("reviewer")),
 ) -> dict[str, Any]:
-    return views.queue(request.app.state.store, status, limit)
+    store = request.app.state.store
+    return views.queue(store, status, limit, store.scope(staff.branches))
 
 
 @router.get("/review/{pair_id}", summary="One review pair with both records (reviewers)")
 def review_pair(request: Request, pair_id: str, staff: Staff = Depends(api_role("reviewer"))) -> dict[str, Any]:
-    return views.pair(request.app.state.store, request.app.state.explainer, pair_id)
+    store = request.app.state.store
+    return views.pair(store, request.app.state.explainer, pair_id, store.scope(staff.branches))
 
 
 @router.post("/review/{pair_id}", summary="Decide a review pair: same or different (reviewers)")
@@ -183,7 +204,9 @@ async def resolve(request: Request, staff: Staff = Depends(api_staff)) -> dict[s
     request.app.state.store.audit(
         staff.username, "resolve_commit" if commit else "resolve", answer["customer_id"], detail
     )
-    return answer
+    # an account limited to branches sees no candidate outside them (search/views.py)
+    resolver = request.app.state.resolver
+    return views.scoped_answer(request.app.state.store, staff, answer, lambda kept: resolver.current().answer(kept))
 
 
 async def _limited_body(request: Request) -> bytes:

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import setting
-from search import api, pages
+from search import api, branch_pages, pages
 from search.auth import LoginRequired
 from search.explain import Explainer
 from search.resolver import ResolveService
@@ -78,6 +78,7 @@ def create_app(
     app.state.templates = _templates()
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(branch_pages.router)
     _add_basics(app)
     _add_error_handlers(app)
     return app

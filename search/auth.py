@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 
+from search.branches import account_branches
 from search.sessions import COOKIE, csrf_matches
 from search.staff import ROLES, hash_token
 
@@ -20,6 +21,7 @@ from search.staff import ROLES, hash_token
 class Staff:
     username: str
     role: str
+    branches: tuple[str, ...] | None = None  # limited to these branches (search/branches.py); None: every customer
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -34,7 +36,7 @@ def account(request: Request, username: str | None) -> Staff | None:
     row = request.app.state.store.control.accounts.get(username) if username else None
     if row is None or row["disabled"] or row["role"] not in ROLES:
         return None
-    return Staff(row["username"], row["role"])
+    return Staff(row["username"], row["role"], account_branches(row.get("branches")))
 
 
 def api_staff(request: Request) -> Staff:

@@ -130,17 +130,19 @@ class SearchIndex:
     def size(self) -> int:
         return len(self.key_hashes)
 
-    def search(self, text: str, limit: int = 20) -> list[Hit]:
-        """Customers matching the query, in no particular order (the caller ranks them)."""
+    def search(self, text: str, limit: int = 20, allowed: np.ndarray | None = None) -> list[Hit]:
+        """Customers matching the query, in no particular order (the caller ranks them); with allowed
+        (a bool per cidx), only those it allows, before the limit decides whether to look for similar names."""
         hits: dict[int, Hit] = {}
         keys = query_keys(text)
         for (kind, value), h in zip(keys, key_hashes(keys)):
-            for cidx in self._lookup(h):
+            found = self._lookup(h)
+            for cidx in found if allowed is None else found[allowed[found]]:
                 hits.setdefault(int(cidx), Hit(int(cidx))).matches.append(Match(kind, value, KIND_SCORE[kind]))
         pinyin = query_pinyin(text)
         if pinyin and len(hits) < limit:
             for cidx, name, similarity in self._fuzzy(pinyin):
-                if cidx not in hits:
+                if cidx not in hits and (allowed is None or allowed[cidx]):
                     hits[cidx] = Hit(cidx, [Match("fuzzy", name, FUZZY_SCORE * similarity)])
         return list(hits.values())
 

@@ -129,6 +129,20 @@ def customer_page(request: Request, customer_id: str, staff: Staff = Depends(pag
     return render(request, "customer.html", staff=staff, p=profile, c=profile["customer"], merged_from=merged_from)
 
 
+@router.post("/customers/{customer_id}/unmask")
+def unmask(
+    request: Request,
+    customer_id: str,
+    field: str = Form(..., max_length=20),
+    csrf: str = Form(""),
+    staff: Staff = Depends(page_staff),
+):
+    """The customer page with one field in full, for this response only: an audit entry each time."""
+    check_csrf(request, csrf)
+    profile = views.customer(request.app.state.store, staff, customer_id, [field])
+    return render(request, "customer.html", staff=staff, p=profile, c=profile["customer"], unmasked=field)
+
+
 @router.get("/customers/{customer_id}/why")
 def why_page(request: Request, customer_id: str, staff: Staff = Depends(page_staff)):
     answer = views.why(request.app.state.store, request.app.state.explainer, staff, customer_id)
@@ -142,13 +156,15 @@ def why_page(request: Request, customer_id: str, staff: Staff = Depends(page_sta
 @router.get("/review")
 def review_page(request: Request, status: str = "pending", staff: Staff = Depends(page_role("reviewer"))):
     status = status if status in ("pending", "same", "different", "all") else "pending"
-    answer = views.queue(request.app.state.store, status, 200)
+    store = request.app.state.store
+    answer = views.queue(store, status, 200, store.scope(staff.branches))
     return render(request, "review_list.html", staff=staff, queue=answer)
 
 
 @router.get("/review/{pair_id}")
 def review_pair_page(request: Request, pair_id: str, staff: Staff = Depends(page_role("reviewer"))):
-    answer = views.pair(request.app.state.store, request.app.state.explainer, pair_id)
+    store = request.app.state.store
+    answer = views.pair(store, request.app.state.explainer, pair_id, store.scope(staff.branches))
     return render(request, "review_pair.html", staff=staff, r=answer, saved=request.query_params.get("saved"))
 
 
@@ -163,5 +179,7 @@ def review_decide(
     check_csrf(request, csrf)
     store = request.app.state.store
     views.decide_pair(store, staff, pair_id, decision, None)
-    pending = [p for p in views.queue(store, "pending", 2)["pairs"] if p["pair_id"] != pair_id]
+    pending = [
+        p for p in views.queue(store, "pending", 2, store.scope(staff.branches))["pairs"] if p["pair_id"] != pair_id
+    ]
     return redirect(f"/review/{quote(pending[0]['pair_id'])}?saved=1" if pending else "/review?status=pending&saved=1")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from search.branches import Branch, Scope, branches_holding
+from search.masking import FIELD_OF_COLUMN, mask_contact, mask_row, mask_text, mask_value, masked_fields
 from search.snapshot import Snapshot
 from sources.schema import SOURCE_LINEAGE_COLUMNS
 
@@ -141,3 +145,61 @@ def _newest_first(rows: list[dict] | None, column: str) -> list[dict] | None:
 def _sortable(value) -> str:
     """Dates, timestamps (with or without zone) and missing values in one order: ISO text, missing first."""
     return value.isoformat() if value is not None else ""
+
+
+# ---------------------------------------------------------------- what a role and a branch may see
+
+
+def masked_profile(profile: dict, unmasked: Iterable[str] = ()) -> dict:
+    """The profile with contact details masked (search/masking.py) but for the unmasked fields; each
+    golden field says whether it is masked, and the profile which fields it hid."""
+    shown = set(unmasked)
+    customer = profile["customer"]
+    fields = [
+        {**f, "value": mask_value(f["field"], f["value"], customer, shown), "masked": _is_masked(f, shown)}
+        for f in profile["fields"]
+    ]
+    consent = dict(profile["consent"])
+    if consent["audience"] is not None:
+        consent["audience"] = [
+            a if a.get("channel") in shown else {**a, "address": mask_contact(a.get("channel"), a.get("address"))}
+            for a in consent["audience"]
+        ]
+    return {
+        **profile,
+        "customer": mask_row(customer, shown),
+        "fields": fields,
+        "consent": consent,
+        "records": [mask_row(r, shown) for r in profile["records"]],
+        "tickets": None
+        if profile["tickets"] is None
+        else [{**t, "summary": mask_text(t.get("summary"))} for t in profile["tickets"]],
+        "masked": masked_fields(shown),
+    }
+
+
+def _is_masked(field: dict, shown: set[str]) -> bool:
+    group = FIELD_OF_COLUMN.get(field["field"])
+    return group is not None and group not in shown and field["value"] is not None
+
+
+def scoped_profile(profile: dict, scope: Scope, branches: dict[str, Branch]) -> dict:
+    """The profile as an account limited to branches sees it: the golden record (the shared fields),
+    salespeople, value and history whole; of the records, orders and tickets only its branches'
+    (another branch's notes stay there); and which other branches know the customer too."""
+    mine = [r for r in profile["records"] if scope.holds(r)]
+    others = [r for r in profile["records"] if not scope.holds(r)]
+
+    def own(rows: list[dict] | None) -> list[dict] | None:
+        return None if rows is None else [r for r in rows if scope.holds_system(r.get("source_system"))]
+
+    return {
+        **profile,
+        "records": mine,
+        "orders": own(profile["orders"]),
+        "tickets": own(profile["tickets"]),
+        "other_branches": {
+            "record_count": len(others),
+            "branches": [b for b in branches_holding(others, branches) if b not in scope.branches],
+        },
+    }

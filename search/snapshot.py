@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,11 +26,13 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from search.branches import Branch, BranchError, Scope, make_branch
 from search.index import SearchIndex
 from search.keys import KIND_FIELD, KIND_LABEL
 from search.retry import WarehouseUnavailable
 from warehouse.engine import make_engine
 
+logger = logging.getLogger("unify.search")
 # table -> (customer column, order within a customer)
 PUBLISHED = {
     "golden_customers": ("customer_id", ()),
@@ -49,7 +52,8 @@ OPTIONAL = {
 LATEST_RUN_SQL = (
     "select run_id, finished_at from pipeline_runs order by finished_at desc nulls last, run_id desc limit 1"
 )
-ACCOUNTS_SQL = "select username, role, password_hash, disabled from staff_accounts"
+ACCOUNTS_SQL = "select * from staff_accounts"  # every column: one made before branches has none
+BRANCHES_SQL = "select name, salespeople, source_systems from staff_branches"
 TOKENS_SQL = "select token_hash, username from api_tokens where not revoked"
 CURRENT_MODEL_SQL = "select version, model from linkage_models order by saved_at desc, version desc limit 1"
 
@@ -61,6 +65,7 @@ class Control:
     run_id: str | None = None
     accounts: dict[str, dict] = field(default_factory=dict)  # username -> role, password_hash, disabled
     tokens: dict[str, str] = field(default_factory=dict)  # SHA-256 of a live token -> username
+    branches: dict[str, Branch] = field(default_factory=dict)  # defined on the admin page
 
 
 class Grouped:
@@ -88,6 +93,8 @@ class Snapshot:
     merged_into: dict[str, str]  # retired ID -> the customer that now holds its records
     index: SearchIndex
     tables: frozenset[str] = frozenset()  # every table the warehouse had at this read
+    # scope -> which customers (by cidx) it sees: made on first use, a few per snapshot
+    _visible: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def empty(cls) -> Snapshot:
@@ -139,9 +146,32 @@ class Snapshot:
         i = self.cidx(customer_id)
         return self.golden.slice(i, 1).to_pylist()[0] if i is not None else None
 
-    def search(self, text: str, limit: int = 20) -> list[dict]:
-        """Customers matching the query, best first, each with what matched."""
-        hits = self.index.search(text, limit)
+    def visible(self, scope: Scope | None) -> np.ndarray | None:
+        """Per cidx, whether an account of this scope sees the customer (a record of its branches);
+        None for an unscoped account."""
+        if scope is None:
+            return None
+        mask = self._visible.get(scope)
+        if mask is None:
+            mask = np.zeros(len(self.customer_ids), bool)
+            ids = self.records.keys[scope.records_mask(self.records.table)]
+            if len(ids) and len(mask):
+                cidx = np.minimum(np.searchsorted(self.customer_ids, ids), len(mask) - 1)
+                mask[cidx[self.customer_ids[cidx] == ids]] = True
+            if len(self._visible) > 64:  # scopes are few; a bound all the same
+                self._visible.clear()
+            self._visible[scope] = mask
+        return mask
+
+    def sees(self, scope: Scope | None, customer_id: str) -> bool:
+        """Whether an account of this scope may open the customer (False for an unknown one)."""
+        i = self.cidx(customer_id)
+        return i is not None and (scope is None or bool(self.visible(scope)[i]))
+
+    def search(self, text: str, limit: int = 20, scope: Scope | None = None) -> list[dict]:
+        """Customers matching the query, best first, each with what matched; for a scope, only the
+        customers it sees (left out before the limit, so a page is as full as the matches allow)."""
+        hits = self.index.search(text, limit, self.visible(scope))
         ranked = heapq.nsmallest(
             limit, hits, key=lambda h: (-h.score, -self.recency[h.cidx], self.customer_ids[h.cidx])
         )
@@ -201,7 +231,20 @@ def read_control(url: str) -> Control:
             if "api_tokens" in reader.tables
             else {}
         )
-    return Control(run[0] if run else None, accounts, tokens)
+        branches = _branches(reader.query(BRANCHES_SQL).to_pylist()) if "staff_branches" in reader.tables else {}
+    return Control(run[0] if run else None, accounts, tokens, branches)
+
+
+def _branches(rows: list[dict]) -> dict[str, Branch]:
+    """The admin page's branches; a row that no longer makes a branch is left out (and logged)."""
+    branches = {}
+    for row in rows:
+        try:
+            members = [json.loads(row[kind] or "[]") for kind in ("salespeople", "source_systems")]
+            branches[row["name"]] = make_branch(row["name"], *members)
+        except (BranchError, ValueError, TypeError):
+            logger.error("branch row %r of staff_branches is not a branch: left out", row["name"])
+    return branches
 
 
 def read_snapshot(url: str) -> Snapshot:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 import secrets
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
+from search.branches import Branch, BranchError, check_name
 from search.retry import retry_when_busy
-from warehouse.publish import ensure_state_tables
-from warehouse.tables import api_tokens, audit_log, staff_accounts
+from warehouse.publish import add_missing_columns, ensure_state_tables
+from warehouse.tables import api_tokens, audit_log, staff_accounts, staff_branches
 
 ROLES = ("viewer", "resolver", "reviewer", "admin")  # each may do what those before it may
 MIN_PASSWORD_LENGTH = 8
@@ -121,3 +123,54 @@ def read_audit(engine: Engine, limit: int = 100) -> list[dict]:
             return [dict(r) for r in conn.execute(query).mappings()]
 
     return retry_when_busy(read)
+
+
+# ---------------------------------------------------------------- branch scoping (search/branches.py)
+
+
+def limit_to_branches(engine: Engine, username: str, branches: list[str] | None) -> None:
+    """Limit an account to these branches; none: unscoped (every customer). An account made before
+    branches existed has no such column yet: it gains it here, and until then reads as unscoped."""
+    names = sorted({check_name(b) for b in branches or []})
+
+    def write() -> None:
+        with engine.begin() as conn:
+            ensure_state_tables(conn)
+            add_missing_columns(conn, staff_accounts)
+            done = conn.execute(
+                update(staff_accounts)
+                .where(staff_accounts.c.username == username)
+                .values(branches=",".join(names) or None)
+            )
+            if done.rowcount == 0:
+                raise StaffError(f"no staff account {username!r}")
+
+    retry_when_busy(write)
+
+
+def save_branch(engine: Engine, branch: Branch, by: str) -> None:
+    """Define (or replace) a branch of the admin page."""
+    row = {
+        "salespeople": json.dumps(sorted(branch.salespeople), ensure_ascii=False),
+        "source_systems": json.dumps(sorted(branch.source_systems), ensure_ascii=False),
+        "updated_at": now(),
+        "updated_by": by,
+    }
+
+    def write() -> None:
+        with engine.begin() as conn:
+            ensure_state_tables(conn)
+            conn.execute(delete(staff_branches).where(staff_branches.c.name == branch.name))
+            conn.execute(insert(staff_branches).values(name=branch.name, **row))
+
+    retry_when_busy(write)
+
+
+def delete_branch(engine: Engine, name: str) -> None:
+    def write() -> None:
+        with engine.begin() as conn:
+            ensure_state_tables(conn)
+            if conn.execute(delete(staff_branches).where(staff_branches.c.name == name)).rowcount == 0:
+                raise BranchError(f"no branch {name!r} defined on the admin page")
+
+    retry_when_busy(write)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from config.settings import setting
+from search.branches import Branch, BranchFile, Scope, scope_of
 from search.retry import WarehouseUnavailable
 from search.snapshot import Control, Snapshot, read_control, read_snapshot
 from search.staff import now, write_audit
@@ -32,8 +34,12 @@ QUIET_SECONDS = 1.0  # a DuckDB file written this recently may be mid-publish: l
 
 
 class Store:
-    def __init__(self, url: str | None = None, refresh_seconds: float = REFRESH_SECONDS):
+    def __init__(
+        self, url: str | None = None, refresh_seconds: float = REFRESH_SECONDS, branches_file: str | Path | None = None
+    ):
+        """branches_file: the branches YAML (default: the branches_file setting); BranchError when unreadable."""
         self.url = warehouse_url(url)
+        self.branch_file = BranchFile(branches_file if branches_file is not None else setting("branches_file"))
         self.engine = make_engine(self.url)
         self.refresh_seconds = refresh_seconds
         self.snapshot = Snapshot.empty()
@@ -77,6 +83,21 @@ class Store:
             return None
         stats = [p.stat() for p in (self._file, self._file.with_name(self._file.name + ".wal")) if p.exists()]
         return tuple((s.st_mtime_ns, s.st_size) for s in stats)
+
+    def reload_control(self) -> None:
+        """Read accounts, tokens and branches again now: after the admin page changed them."""
+        with self.io_lock:
+            self.control = read_control(self.url)
+
+    # ------------------------------------------------------------ branches
+
+    def branches(self) -> dict[str, Branch]:
+        """Every branch: the admin page's, and the file's (which win a name both define)."""
+        return {**self.control.branches, **self.branch_file.branches()}
+
+    def scope(self, branches: tuple[str, ...] | None) -> Scope | None:
+        """What an account limited to these branches sees; None: unscoped."""
+        return scope_of(branches, self.branches())
 
     # ------------------------------------------------------------ audit
 

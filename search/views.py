@@ -12,8 +12,10 @@ from typing import TypeVar
 from fastapi import HTTPException
 
 from search.auth import Staff
+from search.branches import Scope
 from search.explain import Explainer
-from search.profile import customer_profile
+from search.masking import MASKED_FIELDS, mask_row, masked_fields
+from search.profile import customer_profile, masked_profile, scoped_profile
 from search.retry import retry_when_busy
 from search.snapshot import Snapshot
 from search.staff import read_audit
@@ -23,29 +25,52 @@ from warehouse.review import PAIR_FIELDS, UnknownPair, decide, get_pair, list_qu
 T = TypeVar("T")
 
 
+def sees_in_full(staff: Staff) -> bool:
+    """Admins see contact details unmasked; everyone else masked, unless they unmask a field (audited).
+    Reviewers see the records of a review pair in full (pair, below): comparing them is their work."""
+    return staff.can("admin")
+
+
 def search(store: Store, staff: Staff, q: str, limit: int) -> dict:
     snapshot = store.snapshot
-    results = snapshot.search(q, limit)
+    results = snapshot.search(q, limit, store.scope(staff.branches))
     kinds = sorted({m["kind"] for r in results for m in r["matched"]})
     # the query itself is not logged: it is often a phone number or an email
     store.audit(staff.username, "search", None, f"{len(results)} results; matched by {','.join(kinds) or 'nothing'}")
-    return {"run_id": snapshot.run_id, "results": results}
+    if sees_in_full(staff):
+        return {"run_id": snapshot.run_id, "results": results, "masked": []}
+    return {"run_id": snapshot.run_id, "results": [mask_row(r) for r in results], "masked": masked_fields()}
 
 
-def customer(store: Store, staff: Staff, customer_id: str) -> dict:
+def customer(store: Store, staff: Staff, customer_id: str, unmask: list[str] | tuple[str, ...] = ()) -> dict:
+    """The customer page's content as this account may see it; unmask: fields to show in full,
+    each an audit entry (never the value)."""
+    unknown = sorted(set(unmask) - set(MASKED_FIELDS))
+    if unknown:
+        raise HTTPException(422, f"only these fields can be unmasked: {', '.join(MASKED_FIELDS)}")
     snapshot = store.snapshot
-    profile = customer_profile(snapshot, customer_id)
+    scope = store.scope(staff.branches)
+    profile = customer_profile(snapshot, customer_id) if snapshot.sees(scope, customer_id) else None
     if profile is None:
-        raise _unknown_customer(snapshot, customer_id)
+        raise _unknown_customer(snapshot, customer_id, scope)
     store.audit(staff.username, "view_customer", customer_id)
-    return profile
+    profile["other_branches"] = None
+    if scope is not None:
+        profile = scoped_profile(profile, scope, store.branches())
+    if sees_in_full(staff):
+        return {**profile, "masked": []}
+    for field in sorted(set(unmask)):
+        store.audit(staff.username, "unmask", customer_id, field)  # which field, never its value
+    return masked_profile(profile, unmask)
 
 
 def why(store: Store, explainer: Explainer, staff: Staff, customer_id: str) -> dict:
     snapshot = store.snapshot
-    if snapshot.customer(customer_id) is None:
-        raise _unknown_customer(snapshot, customer_id)
-    records = snapshot.records.rows(customer_id)
+    scope = store.scope(staff.branches)
+    if not snapshot.sees(scope, customer_id):
+        raise _unknown_customer(snapshot, customer_id, scope)
+    # another branch's records are not shown, nor explained
+    records = [r for r in snapshot.records.rows(customer_id) if scope is None or scope.holds(r)]
     store.audit(staff.username, "view_customer", customer_id, "why merged")
     return {
         "customer_id": customer_id,
@@ -61,32 +86,51 @@ def why(store: Store, explainer: Explainer, staff: Staff, customer_id: str) -> d
     }
 
 
-def _unknown_customer(snapshot: Snapshot, customer_id: str) -> HTTPException:
+def _unknown_customer(snapshot: Snapshot, customer_id: str, scope: Scope | None = None) -> HTTPException:
+    """404 for an unknown customer and, alike, for one outside the account's branches: a limited
+    account cannot tell them apart, so it learns nothing of another branch's customers."""
     survivor = snapshot.merged_into.get(customer_id)
-    if survivor:
+    if survivor and snapshot.sees(scope, survivor):
         return HTTPException(
             404, {"message": "this customer ID was merged into another customer", "merged_into": survivor}
         )
     return HTTPException(404, "no such customer in the published tables")
 
 
-def queue(store: Store, status: str, limit: int) -> dict:
+def queue(store: Store, status: str, limit: int, scope: Scope | None = None) -> dict:
+    """The review queue; for an account limited to branches, the pairs whose two customers it sees
+    (the whole queue read and then cut to the limit, so a page is as full as the queue allows)."""
+
     def read() -> list[dict] | None:
         if not _queue_published(store):
             return None
-        return list_queue(store.engine, None if status == "all" else status, limit)
+        return list_queue(store.engine, None if status == "all" else status, limit if scope is None else None)
 
     pairs = with_warehouse(store, read)
+    if pairs and scope is not None:
+        pairs = [p for p in pairs if _pair_in_scope(store.snapshot, p, scope)][:limit]
     return {"published": pairs is not None, "status": status, "pairs": pairs or []}
 
 
-def pair(store: Store, explainer: Explainer, pair_id: str) -> dict:
+def _pair_in_scope(snapshot: Snapshot, row: dict, scope: Scope | None) -> bool:
+    return all(snapshot.sees(scope, row[f"{side}_customer_id"] or "") for side in ("left", "right"))
+
+
+def _queued_pair(store: Store, pair_id: str, scope: Scope | None) -> dict:
+    """A pair of the queue; 404 for an unknown one and for one outside the account's branches alike."""
     try:
         row = with_warehouse(
             store, lambda: get_pair(store.engine, pair_id) if _queue_published(store) else _no_pair(pair_id)
         )
     except UnknownPair:
-        raise HTTPException(404, "no such pair in the review queue") from None
+        row = None
+    if row is None or (scope is not None and not _pair_in_scope(store.snapshot, row, scope)):
+        raise HTTPException(404, "no such pair in the review queue")
+    return row
+
+
+def pair(store: Store, explainer: Explainer, pair_id: str, scope: Scope | None = None) -> dict:
+    row = _queued_pair(store, pair_id, scope)
     snapshot = store.snapshot
     left, right = (
         _record(
@@ -113,6 +157,9 @@ def pair(store: Store, explainer: Explainer, pair_id: str) -> dict:
 
 
 def decide_pair(store: Store, staff: Staff, pair_id: str, decision: str, reason: str | None) -> dict:
+    scope = store.scope(staff.branches)
+    if scope is not None:
+        _queued_pair(store, pair_id, scope)
     try:
         record = with_warehouse(
             store,
@@ -159,3 +206,19 @@ def _record(snapshot: Snapshot, customer_id: str | None, file: str, sheet: str, 
 
 def _same(left, right) -> bool | None:
     return None if left is None or right is None else left == right
+
+
+def scoped_answer(store: Store, staff: Staff, answer: dict, rank: Callable[[list[dict]], dict]) -> dict:
+    """A resolve answer as an account limited to branches may see it: only the candidates it sees,
+    ranked again by rank (the resolver's answer: the run's thresholds), as if the other branches'
+    customers were not there (new when none is left). A customer the record was just filed under
+    (commit) that no published run holds yet stays: it is no other branch's."""
+    scope = store.scope(staff.branches)
+    if scope is None:
+        return answer
+    snapshot = store.snapshot
+    scoped = {**answer, **rank([c for c in answer["candidates"] if snapshot.sees(scope, c["customer_id"])])}
+    if answer.get("committed"):
+        filed = answer["customer_id"]
+        scoped["customer_id"] = filed if snapshot.sees(scope, filed) or snapshot.cidx(filed) is None else None
+    return scoped

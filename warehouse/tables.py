@@ -375,7 +375,19 @@ staff_accounts = Table(
     Column("password_hash", String, nullable=False, comment="a standard slow hash (argon2/scrypt), never the password"),
     Column("created_at", DateTime, nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    Column("branches", String, comment="comma-separated branches the account is limited to; null: every customer"),
     comment="State: staff who may use the search.",
+)
+
+staff_branches = Table(
+    "staff_branches",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("salespeople", Text, comment="JSON list: the salespeople whose records are the branch's"),
+    Column("source_systems", Text, comment="JSON list: the source systems whose records are the branch's"),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", String, nullable=False, comment="the admin who defined it"),
+    comment="State: branches defined on the search's admin page (the branches file defines others).",
 )
 
 api_tokens = Table(
@@ -460,6 +472,7 @@ STATE = (
     linkage_models,
     review_decisions,
     staff_accounts,
+    staff_branches,
     api_tokens,
     audit_log,
     subject_requests,
