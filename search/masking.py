@@ -26,8 +26,11 @@ MASKED_FIELDS = {
     "wechat": ("wechat",),
     "address": ("address", "postcode"),
 }
+FIELD_OF_COLUMN = {column: name for name, columns in MASKED_FIELDS.items() for column in columns}
 _SEVERAL_PHONES_RE = re.compile(r"\s*[/,;、，；]\s*")
 _KEPT_RE = re.compile(r"[\d*]")  # digits and digits a source already masked (138****5678)
+_EMAIL_IN_TEXT_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+_PHONE_IN_TEXT_RE = re.compile(r"\+?\d[\d \-]{5,}\d")  # seven digits or more, maybe spaced
 
 
 def mask_digits(digits: str) -> str:
@@ -110,11 +113,19 @@ def mask_row(row: dict | None, unmasked: Iterable[str] = ()) -> dict | None:
     return masked
 
 
-def mask_value(field: str, value, row: dict | None = None):
-    """One field's value masked as mask_row would (row: for an address, the city and district)."""
+def mask_value(field: str, value, row: dict | None = None, unmasked: Iterable[str] = ()):
+    """One column's value masked as mask_row would (row: for an address, the city and district)."""
     if value is None or not isinstance(value, str):
         return value
-    return mask_row({**(row or {}), field: value}).get(field, value)
+    return mask_row({**(row or {}), field: value}, unmasked).get(field, value)
+
+
+def mask_text(text: str | None) -> str | None:
+    """Free text (a ticket's summary) with the emails and phone-like digit runs in it masked."""
+    if not text:
+        return text
+    text = _EMAIL_IN_TEXT_RE.sub(lambda m: mask_email(m.group()), text)
+    return _PHONE_IN_TEXT_RE.sub(lambda m: mask_phone(m.group()), text)
 
 
 def mask_contact(channel: str | None, address: str | None) -> str | None:
