@@ -364,7 +364,9 @@ def golden_customers(
     crosswalk = work.read(work_tables.CROSSWALK)
     if work.has(work_tables.CHANGED_CUSTOMERS):  # only the changed customers' golden rows are built again
         changed = work.read(work_tables.CHANGED_CUSTOMERS).column("customer_id").combine_chunks()
-        fresh, fresh_lineage = survivorship.build_golden(sets.within(crosswalk, "customer_id", changed))
+        fresh, fresh_lineage = survivorship.build_golden(
+            sets.within(crosswalk, "customer_id", changed), today=run_settings.today()
+        )
         kept, kept_lineage = (
             sets.outside(work.read_published(table), "customer_id", changed)
             for table in (work_tables.GOLDEN, work_tables.GOLDEN_FIELD_LINEAGE)
@@ -372,7 +374,7 @@ def golden_customers(
         golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
         field_lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
     else:
-        golden, field_lineage = survivorship.build_golden(crosswalk)
+        golden, field_lineage = survivorship.build_golden(crosswalk, today=run_settings.today())
     # corrections people asked for win over every source, on kept and rebuilt customers alike
     golden, field_lineage = survivorship.apply_corrections(
         golden, field_lineage, subjects.read_corrections(warehouse.engine())

@@ -17,6 +17,7 @@ from assets.checks import blocking_check
 from assets.metadata import table_metadata
 from assets.resources import RunSettings, WorkArea
 from common import audits
+from linkage.consent import customer_consent
 from marts import orders, tickets
 from marts.audience import build_audience
 from marts.audits import audience_violations
@@ -25,7 +26,7 @@ from marts.orders import build_orders
 from marts.salespeople import build_salespeople
 from marts.tickets import build_tickets
 from marts.value import build_value
-from sources.schema import LINEAGE_COLUMNS
+from sources.schema import LINEAGE_COLUMNS, SOURCE_LINEAGE_COLUMNS
 from warehouse import tables
 
 
@@ -33,7 +34,9 @@ def mart_key(table) -> AssetKey:
     return work_tables.mart(table).writer
 
 
-AUDIENCE = mart_key(tables.marketing_audience)
+CONSENT = work_tables.mart(tables.customer_consent)
+TICKETS = work_tables.mart(tables.customer_service_tickets)
+AUDIENCES = (tables.marketing_audience, tables.marketing_audience_channels)
 
 
 # mart -> (the work tables it is built from, what it holds)
@@ -50,7 +53,15 @@ MART_SPECS = {
         [work_tables.GOLDEN, work_tables.CANONICAL],
         "Orders, spend, purchase cycle, RFM and value tier per customer, as of a date.",
     ),
-    tables.marketing_audience: ([work_tables.GOLDEN], "Customers marketing may contact, each at one address."),
+    tables.customer_consent: (
+        [work_tables.CROSSWALK],
+        "Consent per customer and channel: opted out until a later opt-in in that channel, as of a date.",
+    ),
+    tables.marketing_audience: ([work_tables.GOLDEN], "Customers marketing may contact, each once, at one address."),
+    tables.marketing_audience_channels: (
+        [work_tables.GOLDEN],
+        "The audience of each channel: the customers who may be contacted on it.",
+    ),
     tables.marketing_suppressions: ([work_tables.GOLDEN], "Customers left out of the audience, with the reasons."),
     tables.customer_salespeople: (
         [work_tables.CROSSWALK, work_tables.GOLDEN],
@@ -64,8 +75,9 @@ MART_SPECS = {
 # a mart built from another mart of the same step depends on it too, so the graph says so
 MART_DEPS = {
     tables.customer_value: [work_tables.mart(tables.customer_orders)],
-    tables.marketing_audience: [work_tables.mart(tables.customer_service_tickets)],
-    tables.marketing_suppressions: [work_tables.mart(tables.customer_service_tickets)],
+    tables.marketing_audience: [TICKETS, CONSENT],
+    tables.marketing_audience_channels: [TICKETS, CONSENT],
+    tables.marketing_suppressions: [TICKETS, CONSENT],
     tables.upcoming_birthdays: [work_tables.mart(tables.customer_salespeople)],
 }
 
@@ -80,8 +92,8 @@ def _audit_specs() -> list[AssetCheckSpec]:
             blocking_check(mart_key(t), "points_at_golden", "Every row's customer_id is a golden customer."),
         )
     ]
-    consent = "No opted-out customer, no open complaint, no address twice, none without an address."
-    return [*specs, blocking_check(AUDIENCE, "audience_respects_consent", consent)]
+    promise = "No one opted out of the channel or of every channel, no open complaint, no address twice or missing."
+    return [*specs, *(blocking_check(mart_key(t), "audience_respects_consent", promise) for t in AUDIENCES)]
 
 
 MART_CHECKS = _audit_specs()
@@ -110,6 +122,7 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
         crosswalk,
         work.read(work_tables.CANONICAL, columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})),
         work.read(work_tables.CROSSWALK, columns=["customer_id", "salesperson", "event_at"]),
+        work.read(work_tables.CROSSWALK, columns=["customer_id", *SOURCE_LINEAGE_COLUMNS, "event_at", "consent"]),
         today,
     )
     for table, data in built.items():
@@ -123,23 +136,34 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
             "points_at_golden",
             audits.orphan_customers(data.select(["customer_id"]), golden.select(["customer_id"])),
         )
-    consent = audience_violations(built[tables.marketing_audience], golden, built[tables.customer_service_tickets])
-    yield _result(tables.marketing_audience, "audience_respects_consent", consent)
+    for audience in AUDIENCES:
+        violations = audience_violations(
+            built[audience], golden, built[tables.customer_consent], built[tables.customer_service_tickets]
+        )
+        yield _result(audience, "audience_respects_consent", violations)
 
 
 def build_marts(
-    golden: pa.Table, crosswalk_keys: pa.Table, canonical: pa.Table, sales_records: pa.Table, today: date
+    golden: pa.Table,
+    crosswalk_keys: pa.Table,
+    canonical: pa.Table,
+    sales_records: pa.Table,
+    consent_records: pa.Table,
+    today: date,
 ) -> dict:
     """Every mart, by its warehouse table."""
     order_rows = build_orders(canonical, crosswalk_keys)
     ticket_rows = build_tickets(canonical, crosswalk_keys)
-    audience, suppressions = build_audience(golden, ticket_rows)
+    consent = customer_consent(consent_records, today)
+    by_channel, audience, suppressions = build_audience(golden, consent, ticket_rows)
     salespeople = build_salespeople(sales_records)
     return {
         tables.customer_orders: order_rows,
         tables.customer_service_tickets: ticket_rows,
         tables.customer_value: build_value(golden, order_rows, today),
+        tables.customer_consent: consent,
         tables.marketing_audience: audience,
+        tables.marketing_audience_channels: by_channel,
         tables.marketing_suppressions: suppressions,
         tables.customer_salespeople: salespeople,
         tables.upcoming_birthdays: build_birthdays(golden, salespeople, today),

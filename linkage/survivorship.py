@@ -2,7 +2,7 @@
 
 The rules live in survivorship.yaml (defaults, and why, are explained there); every chosen value
 keeps its lineage: golden_field_lineage says which source record each golden field came from.
-Consent is not configurable: least permissive always wins.
+Consent is not configurable: least permissive always wins, per channel (linkage/consent.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import yaml
 
 from common.arrow_sql import connection
+from linkage import consent
 from sources.schema import SOURCE_LINEAGE
 
 CROSSWALK_SQL = """
@@ -25,7 +26,7 @@ select a.customer_id, c.source_system, c.source_file, c.source_sheet, c.source_r
        c.name_std as name, c.name_pinyin, c.name_is_partial, c.phone_e164 as phone, c.phone_display,
        c.email_std as email, c.wechat_std as wechat, c.birth_date_std as birth_date,
        c.province_std as province, c.city_std as city, c.district_std as district,
-       c.address_std as address, c.postcode_std as postcode, c.company, c.marketing_opt_out,
+       c.address_std as address, c.postcode_std as postcode, c.company, c.marketing_opt_out, c.consent,
        -- an event after the run's date is a typo or a clock gone wrong: flagged, and never 'today'
        nullif(concat_ws(';', c.quality_flags, case when c.event_at::date > $today then $future_flag end), '')
            as quality_flags,
@@ -116,22 +117,11 @@ def _latest_sql(column: str) -> str:
               from base where {column} is not null) where rn = 1)"""
 
 
-# Consent is least permissive: per source system, the latest explicit signal stands (an opt-out
-# with no date stands forever); the customer is opted out when any system's standing signal is.
-CONSENT_SQL = f"""consent_standing as (
-        select * from (
-            select *, row_number() over (
-                partition by customer_id, source_system
-                order by coalesce(event_at, case when marketing_opt_out then timestamp '9999-12-31' else timestamp '0001-01-01' end) desc,
-                         marketing_opt_out desc, {SOURCE_LINEAGE}) as standing_rank
-            from base where marketing_opt_out is not null)
-        where standing_rank = 1 and marketing_opt_out),
-    pick_marketing_opt_out as (
-        select customer_id, true as marketing_opt_out, event_at as marketing_opt_out_at,
-               source_system || ':' || source_file || ':' || source_sheet || ':' || source_row as marketing_opt_out_source,
-               {SOURCE_LINEAGE}
-        from (select *, row_number() over (partition by customer_id order by event_at desc nulls first, {SOURCE_LINEAGE}) rn from consent_standing)
-        where rn = 1)"""
+# Consent is least permissive per channel (linkage/consent.py): the golden record is opted out when
+# every channel is, with the statement that completed it (the table `everywhere` build_golden registers).
+CONSENT_SQL = f"""pick_marketing_opt_out as (
+        select customer_id, true as marketing_opt_out, marketing_opt_out_at, marketing_opt_out_source, {SOURCE_LINEAGE}
+        from everywhere)"""
 
 
 def _ctes(config: SurvivorshipConfig) -> str:
@@ -196,10 +186,12 @@ def build_crosswalk(canonical: pa.Table, assignment: pa.Table, pairs: pa.Table, 
     return con.sql(CROSSWALK_SQL, params={"today": today, "future_flag": FUTURE_EVENT_FLAG}).to_arrow_table()
 
 
-def build_golden(crosswalk: pa.Table, config: SurvivorshipConfig | None = None) -> tuple[pa.Table, pa.Table]:
-    """(golden customers, field lineage) from the crosswalk."""
+def build_golden(
+    crosswalk: pa.Table, config: SurvivorshipConfig | None = None, *, today: date
+) -> tuple[pa.Table, pa.Table]:
+    """(golden customers, field lineage) from the crosswalk; consent as it stands on `today` (the run's date)."""
     config = config or load_config()
-    con = connection(crosswalk=crosswalk)
+    con = connection(crosswalk=crosswalk, everywhere=consent.everywhere(consent.customer_consent(crosswalk, today)))
     return con.sql(golden_sql(config)).to_arrow_table(), con.sql(field_lineage_sql(config)).to_arrow_table()
 
 

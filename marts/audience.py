@@ -1,19 +1,24 @@
-"""marketing_audience and marketing_suppressions: who marketing may contact, at which one address,
-and why everyone else is left out.
+"""marketing_audience_channels, marketing_audience and marketing_suppressions: on which channels
+marketing may contact each customer, at which one address, and why everyone else is left out.
 
-Every golden customer ends up in exactly one of the two tables (a suppressed customer once per
-reason). The address is the golden email, else the golden phone. Left out:
+Per customer and channel (email, sms, phone, wechat, mail), the address is the golden email, phone
+(sms and phone), WeChat ID or postal address. A customer may be contacted on a channel unless:
 
-* opted_out: the customer opted out anywhere (golden_customers.marketing_opt_out);
-* open_complaint: the customer has a complaint ticket that is still open;
-* no_contact: neither an email nor a phone;
+* opted_out: customer_consent says opted_out in that channel (linkage/consent.py: an opt-out
+  stands until a later opt-in in the same channel);
+* open_complaint: the customer has a complaint ticket that is still open (every channel);
 
-and, among the customers none of these excludes:
+and, among the rest:
 
-* address_opted_out: the address is also an opted-out customer's email or phone; a message to
-  it would reach someone who said no;
+* address_opted_out: the address is also that of a customer opted out of the same channel; a
+  message to it would reach someone who said no;
 * shared_address: another customer has the same address; it goes to one of them only, the one
   seen most recently (ties: the lowest customer_id), so the choice is stable.
+
+marketing_audience_channels holds every (customer, channel) left; marketing_audience each of its
+customers once, at the first channel in CHANNEL_PREFERENCE. Every golden customer is in exactly one
+of marketing_audience and marketing_suppressions (once per reason): a suppressed customer may be
+contacted on no channel (no_contact: they have no address at all).
 """
 
 from __future__ import annotations
@@ -21,51 +26,89 @@ from __future__ import annotations
 import pyarrow as pa
 
 from common.arrow_sql import query
+from sources.standardise.consent import PURPOSE
 
-DECISIONS_SQL = """
-with contact as (
-    select customer_id, display_name, last_seen_at, marketing_opt_out,
-           coalesce(email, phone) as address,
-           case when email is not null then 'email' when phone is not null then 'phone' end as channel
-    from golden
-), blocked as (
-    select customer_id, 'opted_out' as reason, null::varchar as detail from contact where marketing_opt_out
-    union all
-    select customer_id, 'open_complaint', 'open complaint ticket(s) ' || string_agg(ticket_id, ', ' order by ticket_id)
-    from tickets where is_open and ticket_type = 'complaint' group by customer_id
-    union all
-    select customer_id, 'no_contact', 'no email or phone' from contact where address is null
-), opted_out_addresses as (
-    select lower(address) as address_key, min(customer_id) as opted_out_customer
-    from (select customer_id, email as address from golden where marketing_opt_out
-          union all select customer_id, phone from golden where marketing_opt_out)
+# the channel marketing_audience names when a customer may be contacted on several (email first, as before)
+CHANNEL_PREFERENCE = ("email", "phone", "sms", "wechat", "mail")
+# each channel's address in golden_customers
+CHANNEL_ADDRESS = {"email": "email", "phone": "phone", "sms": "phone", "wechat": "wechat", "mail": "address"}
+_PREFERENCE = ", ".join(f"('{c}', {i})" for i, c in enumerate(CHANNEL_PREFERENCE, start=1))
+_ADDRESS = " ".join(f"when '{c}' then g.{column}" for c, column in CHANNEL_ADDRESS.items())
+
+# open complaints keep a customer out of every channel
+COMPLAINTS_SQL = """select customer_id, 'open complaint ticket(s) ' || string_agg(ticket_id, ', ' order by ticket_id) as detail
+from tickets where is_open and ticket_type = 'complaint' group by customer_id"""
+DECISIONS_SQL = f"""
+with reachable as (
+    select * from (
+        select g.customer_id, g.display_name, g.last_seen_at, p.channel, p.preference,
+               case p.channel {_ADDRESS} end as address
+        from golden g cross join (values {_PREFERENCE}) p(channel, preference))
     where address is not null
-    group by 1
+), refused as (
+    select customer_id, channel from consent where status = 'opted_out' and purpose = '{PURPOSE}'
+    union  -- opted out of every channel (the same rule: kept too, should the two ever part)
+    select customer_id, channel from reachable where customer_id in (select customer_id from golden where marketing_opt_out)
+), blocked as (
+    select customer_id, channel, 'opted_out' as reason, 'opted out of ' || channel as detail
+    from reachable semi join refused using (customer_id, channel)
+    union all
+    select r.customer_id, r.channel, 'open_complaint', c.detail from reachable r join complaints c using (customer_id)
+), opted_out_addresses as (
+    select channel, lower(address) as address_key, min(customer_id) as opted_out_customer
+    from reachable semi join refused using (customer_id, channel)
+    group by 1, 2
 ), eligible as (
-    select c.*, first_value(c.customer_id) over (
-               partition by lower(c.address) order by c.last_seen_at desc nulls last, c.customer_id) as address_holder
-    from contact c anti join blocked b using (customer_id)
+    -- one holder per address over every channel: no address reaches two customers, whatever the channel
+    select r.*, first_value(r.customer_id) over (
+               partition by lower(r.address) order by r.last_seen_at desc nulls last, r.customer_id) as address_holder
+    from reachable r anti join blocked b using (customer_id, channel)
 )
-select e.customer_id, e.display_name, e.channel, e.address,
+select e.customer_id, e.display_name, e.channel, e.preference, e.address,
        case when o.address_key is not null then 'address_opted_out'
             when e.address_holder <> e.customer_id then 'shared_address' end as reason,
-       case when o.address_key is not null then 'address also belongs to opted-out customer ' || o.opted_out_customer
-            when e.address_holder <> e.customer_id then 'address goes to customer ' || e.address_holder end as detail
-from eligible e left join opted_out_addresses o on o.address_key = lower(e.address)
+       case when o.address_key is not null
+                then e.channel || ': address also belongs to customer ' || o.opted_out_customer || ', opted out of it'
+            when e.address_holder <> e.customer_id then e.channel || ': address goes to customer ' || e.address_holder
+       end as detail
+from eligible e left join opted_out_addresses o on o.channel = e.channel and o.address_key = lower(e.address)
 union all
-select customer_id, c.display_name, c.channel, c.address, b.reason, b.detail
-from blocked b join contact c using (customer_id)
+select b.customer_id, r.display_name, b.channel, r.preference, r.address, b.reason, b.detail
+from blocked b join reachable r using (customer_id, channel)
 """
 
-AUDIENCE_SQL = (
-    "select customer_id, display_name, channel, address from decisions where reason is null order by customer_id"
-)
-SUPPRESSIONS_SQL = (
-    "select customer_id, reason, detail from decisions where reason is not null order by customer_id, reason"
-)
+CHANNELS_SQL = """select customer_id, channel, display_name, address from decisions where reason is null
+order by customer_id, channel"""
+AUDIENCE_SQL = """select customer_id, display_name, channel, address from (
+    select *, row_number() over (partition by customer_id order by preference) as rank
+    from decisions where reason is null)
+where rank = 1 order by customer_id"""
+# customers contactable on no channel, once per reason, with the channels it held on
+SUPPRESSIONS_SQL = """
+with suppressed as (select customer_id from golden anti join (select customer_id from decisions where reason is null) using (customer_id))
+select customer_id, reason, detail from (
+    select customer_id, reason,
+           case when reason = 'opted_out' then 'opted out of ' || string_agg(channel, ', ' order by preference)
+                else string_agg(detail, '; ' order by preference) end as detail
+    from decisions semi join suppressed using (customer_id)
+    where reason is not null and reason <> 'open_complaint'
+    group by customer_id, reason
+    union all
+    select customer_id, 'open_complaint', detail from complaints semi join suppressed using (customer_id)
+    union all
+    select customer_id, 'no_contact', 'no email, phone, WeChat or postal address'
+    from suppressed anti join decisions using (customer_id))
+order by customer_id, reason
+"""
 
 
-def build_audience(golden: pa.Table, tickets: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """(marketing_audience, marketing_suppressions)"""
-    decisions = query(DECISIONS_SQL, golden=golden, tickets=tickets)
-    return query(AUDIENCE_SQL, decisions=decisions), query(SUPPRESSIONS_SQL, decisions=decisions)
+def build_audience(golden: pa.Table, consent: pa.Table, tickets: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(marketing_audience_channels, marketing_audience, marketing_suppressions) from the golden
+    customers, their customer_consent and their service tickets."""
+    complaints = query(COMPLAINTS_SQL, tickets=tickets)
+    decisions = query(DECISIONS_SQL, golden=golden, consent=consent, complaints=complaints)
+    return (
+        query(CHANNELS_SQL, decisions=decisions),
+        query(AUDIENCE_SQL, decisions=decisions),
+        query(SUPPRESSIONS_SQL, golden=golden, decisions=decisions, complaints=complaints),
+    )

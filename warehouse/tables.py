@@ -37,10 +37,11 @@ golden_customers = Table(
         "marketing_opt_out",
         Boolean,
         nullable=False,
-        comment="true when any source's standing consent signal is an opt-out (least permissive)",
+        comment="true when opted out of every channel (customer_consent: each one opted_out); "
+        "a customer who refused one channel only is false here and opted_out in that channel",
     ),
-    Column("marketing_opt_out_at", DateTime, comment="when the standing opt-out was given"),
-    Column("marketing_opt_out_source", String, comment="system:file:sheet:row of the standing opt-out"),
+    Column("marketing_opt_out_at", DateTime, comment="when the statement that completed the opt-out was given"),
+    Column("marketing_opt_out_source", String, comment="system:file:sheet:row of that statement"),
     Column("first_seen_at", DateTime),
     Column("last_seen_at", DateTime),
     Column("source_record_count", BigInteger, nullable=False),
@@ -73,7 +74,12 @@ customer_source_records = Table(
     Column("address", String),
     Column("postcode", String),
     Column("company", String),
-    Column("marketing_opt_out", Boolean),
+    Column("marketing_opt_out", Boolean, comment="the record refuses marketing on some channel"),
+    Column(
+        "consent",
+        Text,
+        comment="the record's consent statements, ';'-joined channel:kind[@date][~expiry] (channel 'all': every one)",
+    ),
     Column("quality_flags", String, comment="';'-joined data-quality flags"),
     Column(
         "match_probability",
@@ -197,14 +203,57 @@ customer_value = Table(
     comment="One row per golden customer: orders, spend, purchase cycle, RFM and value tier.",
 )
 
+customer_consent = Table(
+    "customer_consent",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("channel", String, primary_key=True, comment="email, sms, phone, wechat or mail"),
+    Column("purpose", String, primary_key=True, comment="what the consent is for: marketing"),
+    Column(
+        "status",
+        String,
+        nullable=False,
+        comment="opted_out (a refusal stands: no later opt-in in this channel lifted it) or opted_in",
+    ),
+    Column("since", DateTime, comment="when the deciding statement was given; null: undated (an opt-out stands)"),
+    Column("expires", DateTime, comment="when the deciding statement stops counting, where the source says"),
+    Column("kind", String, nullable=False, comment="the deciding statement: opt_in, opt_out or withdrawal"),
+    Column("stated_for", String, nullable=False, comment="the channel it named, or 'all' (it named none)"),
+    Column("source_system", String, nullable=False),
+    *_lineage(),
+    comment="One row per customer and channel they made a consent statement about (linkage/consent.py); "
+    "no row: no statement, the channel may be used.",
+)
+
 marketing_audience = Table(
     "marketing_audience",
     metadata,
     Column("customer_id", String, primary_key=True),
     Column("display_name", String),
-    Column("channel", String, nullable=False, comment="email or phone"),
-    Column("address", String, nullable=False, comment="the one email or phone to use; never used for two customers"),
-    comment="Customers marketing may contact: no opt-outs, no open complaints, no address twice.",
+    Column(
+        "channel",
+        String,
+        nullable=False,
+        comment="the first channel the customer may be contacted on: email, phone, sms, wechat, then mail",
+    ),
+    Column("address", String, nullable=False, comment="the one address to use; never used for two customers"),
+    comment="Customers marketing may contact on some channel, each once: no open complaints, no address twice.",
+)
+
+marketing_audience_channels = Table(
+    "marketing_audience_channels",
+    metadata,
+    Column("customer_id", String, primary_key=True),
+    Column("channel", String, primary_key=True, comment="email, sms, phone, wechat or mail"),
+    Column("display_name", String),
+    Column(
+        "address",
+        String,
+        nullable=False,
+        comment="the email, phone (sms and phone), WeChat ID or postal address; never another customer's",
+    ),
+    comment="The audience per channel: one row per customer and channel they may be contacted on "
+    "(not opted out of it in customer_consent, no open complaint).",
 )
 
 marketing_suppressions = Table(
@@ -215,10 +264,11 @@ marketing_suppressions = Table(
         "reason",
         String,
         primary_key=True,
-        comment="opted_out, open_complaint, no_contact, address_opted_out or shared_address",
+        comment="opted_out (of every channel it has an address on), open_complaint, no_contact, "
+        "address_opted_out or shared_address",
     ),
-    Column("detail", Text),
-    comment="Customers left out of marketing_audience, once per reason.",
+    Column("detail", Text, comment="the channels a reason held on, or what it is"),
+    comment="Customers left out of marketing_audience (contactable on no channel), once per reason.",
 )
 
 customer_salespeople = Table(
@@ -257,7 +307,9 @@ MARTS = (
     customer_orders,
     customer_service_tickets,
     customer_value,
+    customer_consent,
     marketing_audience,
+    marketing_audience_channels,
     marketing_suppressions,
     customer_salespeople,
     upcoming_birthdays,

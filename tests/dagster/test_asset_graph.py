@@ -5,11 +5,13 @@ decision about the data flow, not an accident of a list kept by hand."""
 from pipelines.definitions import defs
 
 MARTS = [
+    "marts/customer_consent",
     "marts/customer_orders",
     "marts/customer_salespeople",
     "marts/customer_service_tickets",
     "marts/customer_value",
     "marts/marketing_audience",
+    "marts/marketing_audience_channels",
     "marts/marketing_suppressions",
     "marts/upcoming_birthdays",
 ]
@@ -32,8 +34,18 @@ GRAPH = {
         "standardised/canonical_records",
     ],
     "marts/customer_value": ["golden/golden_customers", "marts/customer_orders", "standardised/canonical_records"],
-    "marts/marketing_audience": ["golden/golden_customers", "marts/customer_service_tickets"],
-    "marts/marketing_suppressions": ["golden/golden_customers", "marts/customer_service_tickets"],
+    "marts/customer_consent": ["golden/customer_source_records"],  # consent per channel, from every record
+    "marts/marketing_audience": ["golden/golden_customers", "marts/customer_consent", "marts/customer_service_tickets"],
+    "marts/marketing_audience_channels": [
+        "golden/golden_customers",
+        "marts/customer_consent",
+        "marts/customer_service_tickets",
+    ],
+    "marts/marketing_suppressions": [
+        "golden/golden_customers",
+        "marts/customer_consent",
+        "marts/customer_service_tickets",
+    ],
     "marts/upcoming_birthdays": [
         "golden/golden_customers",
         "marts/customer_salespeople",

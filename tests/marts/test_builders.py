@@ -25,6 +25,8 @@ GOLDEN_SCHEMA = pa.schema(
         ("display_name", pa.string()),
         ("phone", pa.string()),
         ("email", pa.string()),
+        ("wechat", pa.string()),
+        ("address", pa.string()),
         ("birth_date", pa.date32()),
         ("marketing_opt_out", pa.bool_()),
         ("last_seen_at", pa.timestamp("us")),
@@ -269,6 +271,18 @@ def test_customers_who_spent_the_same_share_a_tier():
     assert {(v["value_tier"], v["is_top_20pct"], v["rfm_score"]) for v in value.to_pylist()} == {("C", False, "111")}
 
 
+def _consent(rows: list[tuple]) -> pa.Table:
+    """(customer_id, channel, status) per customer_consent row"""
+    return pa.Table.from_pylist(
+        [{"customer_id": c, "channel": ch, "purpose": "marketing", "status": st} for c, ch, st in rows],
+        schema=pa.schema([(n, pa.string()) for n in ("customer_id", "channel", "purpose", "status")]),
+    )
+
+
+NO_CONSENT = _consent([])
+EVERY_CHANNEL = ("email", "sms", "phone", "wechat", "mail")
+
+
 def test_audience_one_address_per_contactable_customer_and_every_other_customer_suppressed_with_reasons():
     golden = _golden(
         [
@@ -281,22 +295,23 @@ def test_audience_one_address_per_contactable_customer_and_every_other_customer_
             {"customer_id": "C7", "email": "shared@x.cn", "last_seen_at": datetime(2025, 1, 1)},
             {"customer_id": "C8", "email": "shared@x.cn", "last_seen_at": datetime(2025, 6, 1)},
             {"customer_id": "C9", "email": "family@x.cn", "marketing_opt_out": True},
-            {
-                "customer_id": "CA",
-                "phone": "+8613800000009",
-                "email": "FAMILY@x.cn",
-            },  # same address as an opted-out customer
+            {"customer_id": "CA", "email": "FAMILY@x.cn"},  # same address as an opted-out customer
+            {"customer_id": "CB", "email": "b@x.cn", "wechat": "wx_b"},  # opted out of e-mail only
         ]
+    )
+    consent = _consent(
+        [(c, ch, "opted_out") for c in ("C3", "C9") for ch in EVERY_CHANNEL] + [("CB", "email", "opted_out")]
     )
     tickets = _tickets(
         [("C4", "complaint", True), ("C5", "complaint", False), ("C5", "inquiry", True), ("C3", "complaint", True)]
     )
-    audience, suppressions = build_audience(golden, tickets)
+    _, audience, suppressions = build_audience(golden, consent, tickets)
     assert audience.to_pylist() == [
         {"customer_id": "C1", "display_name": None, "channel": "email", "address": "a@x.cn"},
         {"customer_id": "C2", "display_name": None, "channel": "phone", "address": "+8613800000002"},
         {"customer_id": "C5", "display_name": None, "channel": "email", "address": "e@x.cn"},
         {"customer_id": "C8", "display_name": None, "channel": "email", "address": "shared@x.cn"},  # seen most recently
+        {"customer_id": "CB", "display_name": None, "channel": "wechat", "address": "wx_b"},
     ]
     assert [(s["customer_id"], s["reason"]) for s in suppressions.to_pylist()] == [
         ("C3", "open_complaint"),
@@ -307,14 +322,61 @@ def test_audience_one_address_per_contactable_customer_and_every_other_customer_
         ("C9", "opted_out"),
         ("CA", "address_opted_out"),
     ]
-    assert _by(suppressions.filter(pa.compute.equal(suppressions["reason"], "shared_address")), "customer_id")["C7"][
-        "detail"
-    ].endswith("C8")
+    detail = {(s["customer_id"], s["reason"]): s["detail"] for s in suppressions.to_pylist()}
+    assert detail[("C7", "shared_address")].endswith("C8") and detail[("C9", "opted_out")] == "opted out of email"
+    # every golden customer is in exactly one of the two tables
+    assert {*audience["customer_id"].to_pylist(), *suppressions["customer_id"].to_pylist()} == set(
+        golden["customer_id"].to_pylist()
+    )
+    assert not {*audience["customer_id"].to_pylist()} & {*suppressions["customer_id"].to_pylist()}
+
+
+def test_no_sms_keeps_email_and_calls_and_no_email_keeps_sms():
+    golden = _golden(
+        [
+            {"customer_id": "C1", "email": "a@x.cn", "phone": "+8613800000001"},  # said no SMS
+            {"customer_id": "C2", "email": "b@x.cn", "phone": "+8613800000002"},  # said no e-mail
+            {"customer_id": "C3", "phone": "+8613800000003", "address": "上海市浦东新区碧波路690号"},  # no calls
+        ]
+    )
+    consent = _consent([("C1", "sms", "opted_out"), ("C2", "email", "opted_out"), ("C3", "phone", "opted_out")])
+    by_channel, audience, suppressions = build_audience(golden, consent, _tickets([]))
+    assert {(r["customer_id"], r["channel"]) for r in by_channel.to_pylist()} == {
+        ("C1", "email"),
+        ("C1", "phone"),
+        ("C2", "phone"),
+        ("C2", "sms"),
+        ("C3", "sms"),
+        ("C3", "mail"),
+    }
+    assert {(r["customer_id"], r["channel"]) for r in audience.to_pylist()} == {
+        ("C1", "email"),
+        ("C2", "phone"),
+        ("C3", "sms"),
+    }
+    assert suppressions.num_rows == 0
+
+
+def test_an_opted_in_channel_is_in_its_audience_and_an_address_reaches_one_customer_on_every_channel():
+    golden = _golden(
+        [
+            {"customer_id": "C1", "phone": "+8613800000001", "last_seen_at": datetime(2025, 6, 1)},  # said no SMS
+            {"customer_id": "C2", "phone": "+8613800000001", "last_seen_at": datetime(2025, 1, 1)},  # opted in to SMS
+        ]
+    )
+    consent = _consent([("C1", "sms", "opted_out"), ("C2", "sms", "opted_in")])
+    by_channel, _, suppressions = build_audience(golden, consent, _tickets([]))
+    # C1 holds the number: called on it; C2 would be texted on a number whose holder said no SMS
+    assert {(r["customer_id"], r["channel"]) for r in by_channel.to_pylist()} == {("C1", "phone")}
+    assert {(s["customer_id"], s["reason"]) for s in suppressions.to_pylist()} == {
+        ("C2", "address_opted_out"),
+        ("C2", "shared_address"),
+    }
 
 
 def test_a_shared_address_goes_to_the_lowest_id_when_both_were_seen_at_once():
     golden = _golden([{"customer_id": c, "phone": "+8613800000001"} for c in ("C2", "C1")])
-    audience, _ = build_audience(golden, _tickets([]))
+    _, audience, _ = build_audience(golden, NO_CONSENT, _tickets([]))
     assert audience.column("customer_id").to_pylist() == ["C1"]
 
 

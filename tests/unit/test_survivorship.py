@@ -27,6 +27,7 @@ COLUMNS = {
     "district": pa.string(),
     "address": pa.string(),
     "marketing_opt_out": pa.bool_(),
+    "consent": pa.string(),
 }
 
 
@@ -48,7 +49,7 @@ def crosswalk(*rows: dict) -> pa.Table:
 
 
 def golden_of(*rows: dict) -> tuple[dict, list[dict]]:
-    golden, lineage = build_golden(crosswalk(*rows))
+    golden, lineage = build_golden(crosswalk(*rows), today=date(2025, 6, 1))
     assert golden.num_rows == 1
     return golden.to_pylist()[0], lineage.to_pylist()
 
@@ -86,10 +87,14 @@ def test_most_recent_phone_and_address_most_frequent_email_with_lineage():
     assert chosen["phone"] == 2 and chosen["address"] == 3 and chosen["city"] == 3
 
 
-def test_any_opt_out_wins_across_systems():
+def test_opted_out_of_every_channel_is_the_golden_opt_out():
     g, lineage = golden_of(
-        {"source_system": "sales", "marketing_opt_out": True, "event_at": datetime(2023, 1, 1)},
-        {"source_system": "shopify", "marketing_opt_out": False, "event_at": datetime(2025, 1, 1)},
+        {"source_system": "sales", "consent": "all:opt_out", "event_at": datetime(2023, 1, 1)},
+        {
+            "source_system": "shopify",
+            "consent": "email:opt_in",
+            "event_at": datetime(2022, 1, 1),
+        },  # older: lifts nothing
     )
     assert g["marketing_opt_out"] is True
     assert g["marketing_opt_out_source"].startswith("sales:") and g["marketing_opt_out_at"] == datetime(2023, 1, 1)
@@ -98,18 +103,23 @@ def test_any_opt_out_wins_across_systems():
     ).items()
 
 
-def test_a_later_opt_in_in_the_same_channel_lifts_an_opt_out():
-    g, _ = golden_of(
-        {"source_system": "shopify", "marketing_opt_out": True, "event_at": datetime(2023, 1, 1)},
-        {"source_system": "shopify", "marketing_opt_out": False, "event_at": datetime(2025, 1, 1)},
-    )
+def test_an_opt_out_of_one_channel_is_no_golden_opt_out():
+    g, _ = golden_of({"source_system": "call_center", "consent": "sms:opt_out", "event_at": datetime(2023, 1, 1)})
     assert g["marketing_opt_out"] is False
+
+
+def test_a_later_opt_in_lifts_an_opt_out_in_its_channel():
+    g, _ = golden_of(
+        {"source_system": "sales", "consent": "all:opt_out", "event_at": datetime(2023, 1, 1)},
+        {"source_system": "shopify", "consent": "email:opt_in", "event_at": datetime(2025, 1, 1)},
+    )
+    assert g["marketing_opt_out"] is False  # e-mail is allowed again: not opted out of every channel
 
 
 def test_an_undated_opt_out_is_never_lifted():
     g, _ = golden_of(
-        {"source_system": "sales", "marketing_opt_out": True},
-        {"source_system": "sales", "marketing_opt_out": False, "event_at": datetime(2025, 1, 1)},
+        {"source_system": "sales", "consent": "all:opt_out"},
+        {"source_system": "sales", "consent": "all:opt_in", "event_at": datetime(2025, 1, 1)},
     )
     assert g["marketing_opt_out"] is True
 
