@@ -19,7 +19,7 @@ from assets.keys import CROSSWALK, GOLDEN, STAGED
 from assets.resources import LinkageSettings, Monitoring, RunSettings, Warehouse
 from common.audits import counts, key_violations, orphan_customers
 from linkage.evaluate import assignment, pairwise_scores, read_truth
-from linkage.identity import EVENTS
+from linkage.identity import EVENTS, event_keys
 from linkage.survivorship import CORRECTION_SYSTEM
 from reports import figures
 from reports.charts import text_bars
@@ -59,7 +59,8 @@ CROSSWALK_CHECKS = [
     blocking_check(
         CROSSWALK,
         "id_history_keys",
-        "customer_id_history: one known event per customer this run; live IDs and merge targets are customers.",
+        "customer_id_history: one known event per customer this run (and per filing it overruled: arrival_reassigned); "
+        "live IDs and merge targets are customers.",
     ),
     blocking_check(
         CROSSWALK,
@@ -267,7 +268,7 @@ def id_history_keys(history: pa.Table, crosswalk: pa.Table) -> AssetCheckResult:
     return _result(
         "id_history_keys",
         {
-            **key_violations(history, ["customer_id"]),
+            **key_violations(event_keys(history), ["customer_id", "reassigned_to"]),
             **counts(
                 """select count(*) filter (where event is null or not list_contains($events, event)) as unknown_events,
                           count(*) filter (where event in ('minted', 'kept', 'split') and customer_id not in (select customer_id from crosswalk)) as live_ids_without_records,

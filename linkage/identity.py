@@ -210,12 +210,22 @@ def arrived_records(canonical: pa.Table, filed: dict[tuple[str, str], str], know
 
 
 def reassigned_arrivals(assignment: Assignment, arrived: dict[int, str]) -> list[dict]:
-    """An arrival_reassigned event for each filed record this run put under another customer."""
-    return [
-        _event(customer_id, "arrival_reassigned", assignment.customer_of_record[rid], 1)
-        for rid, customer_id in sorted(arrived.items())
+    """An arrival_reassigned event per filed customer and the customer this run put some of its
+    filed records under instead (record_count: how many)."""
+    moved = Counter(
+        (customer_id, assignment.customer_of_record[rid])
+        for rid, customer_id in arrived.items()
         if assignment.customer_of_record.get(rid, customer_id) != customer_id
-    ]
+    )
+    return [_event(filed, "arrival_reassigned", now, count) for (filed, now), count in sorted(moved.items())]
+
+
+def event_keys(history: pa.Table) -> pa.Table:
+    """What names one event of a run: its customer (one event each), and for arrival_reassigned
+    also the customer the filed records went to (it comes beside the customer's own event)."""
+    reassigned = pc.equal(history.column("event"), "arrival_reassigned")
+    to = pc.if_else(reassigned, history.column("related_customer_id"), pa.scalar("", pa.string()))
+    return pa.table({"customer_id": history.column("customer_id"), "reassigned_to": pc.fill_null(to, "")})
 
 
 def minted_ids(assignment: Assignment) -> set[str]:

@@ -4,18 +4,23 @@ A filing is one row of arriving_records, keyed by source_system + source_record_
 same key again finds the earlier filing and writes nothing (idempotent). A new customer's ID is
 taken from customer_id_sequence, the numbers runs take too, so an arrival and a run never mint the
 same ID: the sequence row is updated relative to itself (PostgreSQL makes a second writer wait for
-the row and re-reads it; DuckDB refuses the second of two conflicting transactions, and the
-search retries it), and a run takes the numbers it minted before it publishes (claim_minted).
+the row and re-reads it; DuckDB refuses the second of two conflicting transactions, which is
+tried again), and a run takes the numbers it minted before it publishes (claim_minted).
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
+import duckdb
 from sqlalchemy import Connection, Engine, and_, func, insert, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from linkage import identity
 from warehouse.publish import ensure_state_tables
@@ -29,6 +34,8 @@ from warehouse.tables import (
 
 SEQUENCE = "customer_id"
 MINTED, JOINED, EXISTING = "minted", "joined", "existing"
+CONFLICT_ATTEMPTS = 30
+T = TypeVar("T")
 ARRIVAL_RUN = "arrival"  # customer_id_history.run_id of an ID minted by a filing on arrival
 
 
@@ -59,10 +66,21 @@ def _now() -> datetime:
 
 def file_arrival(engine: Engine, filing: Filing) -> Filed:
     """File the record in one transaction; an earlier filing (or a published record) of the same key wins."""
-    try:
-        return _file(engine, filing)
-    except IntegrityError:  # another writer filed the same key a moment ago: its filing stands
-        return _file(engine, filing)
+    return _retrying(lambda: _file(engine, filing))
+
+
+def _retrying(action: Callable[[], T]) -> T:
+    """action, again while another writer's transaction collides with it: the same key filed a
+    moment ago (its filing then stands), or DuckDB refusing the second of two writers of one row."""
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            return action()
+        except DBAPIError as exc:
+            collided = isinstance(exc, IntegrityError) or isinstance(exc.orig, duckdb.TransactionException)
+            if not collided or attempt + 1 == CONFLICT_ATTEMPTS:
+                raise
+        time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # apart, so the writers do not collide again
+    raise ValueError("CONFLICT_ATTEMPTS must be at least 1")
 
 
 def _file(engine: Engine, filing: Filing) -> Filed:
@@ -170,7 +188,11 @@ def claim_minted(engine: Engine, assignment: identity.Assignment, highest_read: 
     if not minted:
         return assignment
     first_read = (identity.parse_id_number(highest_read) if highest_read else 0) + 1
-    with engine.begin() as conn:
-        ensure_state_tables(conn)
-        first = take_numbers(conn, max(identity.parse_id_number(i) for i in minted) - first_read + 1, taken_by)
-    return identity.renumbered(assignment, minted, first - first_read)
+    count = max(identity.parse_id_number(i) for i in minted) - first_read + 1
+
+    def take() -> int:
+        with engine.begin() as conn:
+            ensure_state_tables(conn)
+            return take_numbers(conn, count, taken_by)
+
+    return identity.renumbered(assignment, minted, _retrying(take) - first_read)
