@@ -7,7 +7,7 @@ into the warehouse (write-audit-publish).
 
 import uuid
 from collections import Counter
-from datetime import date
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,9 +19,8 @@ from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from common import sets
 from config.settings import SCORE_FLOOR  # pairs below it are never useful: not a match, not worth a review
-from linkage import delta, identity, model_store, scoring, survivorship
+from linkage import identity, model_store, resolve, scoring, survivorship
 from linkage import labels as linkage_labels
-from linkage import review as linkage_review
 from linkage.features import link_records
 from linkage.pairs import deterministic_pairs
 from reports.figures import public_reason
@@ -201,7 +200,7 @@ def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage:
 
 @asset(
     key=CROSSWALK,
-    deps=[PAIRS],
+    deps=work_tables.writers_of(work_tables.PAIRS),  # it reads canonical and staged too, which come before
     group_name="golden",
     check_specs=checks.CROSSWALK_CHECKS,
     description="The crosswalk: every staged record with its stable customer ID and lineage; and the review queue.",
@@ -214,141 +213,78 @@ def customer_source_records(
     monitoring: Monitoring,
     run_settings: RunSettings,
 ) -> MaterializeResult:
-    canonical, pairs = work.read(work_tables.CANONICAL), work.read(work_tables.PAIRS)
     engine = warehouse.engine()
     decisions = review.read_decisions(engine)
     thresholds = linkage_labels.run_thresholds(
         models.current_labels(engine), linkage.match_threshold, linkage.review_floor
     )
-    basis = _basis(thresholds, engine)
-    base = _published_crosswalk(work, engine, basis) if config.incremental else None
-    today = run_settings.today()
-    if base is None:
-        crosswalk, queue, assignment = _resolve_all(canonical, pairs, decisions, engine, thresholds, today)
-        work.delete(work_tables.CHANGED_CUSTOMERS)
-        changed = None
-    else:
-        base_queue = work.read_published(work_tables.REVIEW_QUEUE)
-        resolved = _resolve_affected(canonical, pairs, decisions, base, base_queue, engine, thresholds, today)
-        crosswalk, queue, assignment, changed = resolved
-        work.write(work_tables.CHANGED_CUSTOMERS, pa.table({"customer_id": changed}))
-    work.write_json("basis", basis)
-    work.write(work_tables.CROSSWALK, crosswalk)
-    work.write(work_tables.REVIEW_QUEUE, queue)
-    live_now = set(pc.unique(crosswalk.column("customer_id")).to_pylist())
-    retired = identity.retired(assignment.history, state.published_customer_ids(engine), live_now)
-    events_of_run = assignment.history + retired
-    history = pa.Table.from_pylist(events_of_run, schema=identity.HISTORY_SCHEMA)
-    work.write(work_tables.ID_HISTORY, history)
-    events = Counter(h["event"] for h in events_of_run)
-    return MaterializeResult(
-        metadata=table_metadata(
-            crosswalk,
-            review_queue=queue.num_rows,
-            decisions_applied=len(decisions),
-            match_threshold=thresholds.match_threshold,
-            review_floor=thresholds.review_floor,
-            customers_resolved_again=len(changed) if changed is not None else "all",
-            **{f"ids_{e}": events[e] for e in identity.EVENTS},
-        ),
-        check_results=checks.audit_crosswalk(
-            crosswalk, work.read(work_tables.STAGED, columns=["source_file"]), queue, history, warehouse, monitoring
-        ),
-    )
-
-
-def _resolve_all(
-    canonical: pa.Table,
-    pairs: pa.Table,
-    decisions: list[dict],
-    engine,
-    thresholds: linkage_labels.Thresholds,
-    today: date,
-):
-    """(crosswalk, review queue, assignment) of every record."""
-    highest = state.highest_customer_id(engine)
-    assignment = identity.resolve_identities(
-        canonical,
-        pairs,
-        state.read_registry(engine),
+    basis = resolve.basis(models.current_version(engine), thresholds, survivorship.config_digest())
+    base = _published_base(work, engine, basis) if config.incremental else None
+    resolution = resolve.resolve(
+        work.read(work_tables.CANONICAL),
+        work.read(work_tables.PAIRS),
         decisions,
-        highest,
-        thresholds.match_threshold,
-        filed=arrivals.filed_customers(engine),
+        thresholds=thresholds,
+        today=run_settings.today(),
+        base=base,
+        **_identity_state(engine, incremental=base is not None),
     )
-    assignment = arrivals.claim_minted(engine, assignment, highest, taken_by="run")
-    crosswalk = survivorship.build_crosswalk(canonical, assignment.table(), pairs, today)
-    queue = linkage_review.review_queue(
-        canonical, assignment.table(), pairs, decisions, thresholds.review_floor, thresholds.match_threshold
+    _write_resolution(work, resolution, basis)
+    staged = work.read(work_tables.STAGED, columns=["source_file"])
+    return MaterializeResult(
+        metadata=_resolution_metadata(resolution, len(decisions), thresholds),
+        check_results=checks.audit_crosswalk(
+            resolution.crosswalk, staged, resolution.review_queue, resolution.history, warehouse, monitoring
+        ),
     )
-    return crosswalk, queue, assignment
 
 
-def _resolve_affected(
-    canonical: pa.Table,
-    pairs: pa.Table,
-    decisions: list[dict],
-    base: pa.Table,
-    base_queue: pa.Table,
-    engine,
-    thresholds: linkage_labels.Thresholds,
-    today: date,
-):
-    """(crosswalk, review queue, assignment, changed customer IDs): the affected customers
-    resolved again, the rest kept from the last published run (with their quality flags)."""
-    scope = delta.affected(
-        canonical, base, pairs, thresholds.match_threshold, linkage_review.decided_records(decisions)
+def _published_base(work: WorkArea, engine, basis: dict) -> resolve.PublishedBase | None:
+    """The last published crosswalk and review queue, when the work area holds that very publish and
+    it was resolved the way this run resolves; otherwise None, and the run resolves every record."""
+    if not state.can_start_from(work.published_marker(), basis, engine):
+        return None
+    return resolve.PublishedBase(
+        work.read_published(work_tables.CROSSWALK), work.read_published(work_tables.REVIEW_QUEUE)
     )
-    records = sets.within(canonical, "record_id", scope.records)
-    scope_pairs = sets.pairs_within(pairs, scope.records)
-    registry, highest = state.read_registry(engine, keys=records), state.highest_customer_id(engine)
-    assignment = identity.resolve_identities(
-        records, scope_pairs, registry, decisions, highest, thresholds.match_threshold, arrivals.filed_customers(engine)
-    )
-    assignment = arrivals.claim_minted(engine, assignment, highest, taken_by="run")
-    resolved = assignment.table()
-    kept = sets.outside(base, "customer_id", scope.customers)
-    fresh = survivorship.build_crosswalk(records, resolved, scope_pairs, today)
-    crosswalk = pa.concat_tables([kept, fresh.cast(kept.schema)])
-    # queue pairs touching the scope: their other record may be a kept customer's
-    everyone = pa.concat_tables([kept.select(["record_id", "customer_id"]), resolved])
-    queue = linkage_review.ranked(  # ranked again as one queue, as a full run ranks it
-        [
-            sets.outside(
-                sets.outside(base_queue, "left_customer_id", scope.customers), "right_customer_id", scope.customers
-            ),
-            linkage_review.review_queue(
-                canonical,
-                everyone,
-                sets.pairs_touching(pairs, scope.records),
-                decisions,
-                thresholds.review_floor,
-                thresholds.match_threshold,
-            ),
-        ],
-        thresholds.match_threshold,
-    )
-    changed = pc.unique(pa.concat_arrays([scope.customers, pc.unique(resolved.column("customer_id"))]))
-    return crosswalk, queue, assignment, changed
 
 
-def _basis(thresholds: linkage_labels.Thresholds, engine) -> dict:
-    """What customers are resolved with: a run may keep earlier customers only when this is unchanged."""
+def _identity_state(engine, incremental: bool) -> dict:
+    """What resolve.resolve takes from the warehouse's identity state: the registry (a lookup for an
+    incremental run, which reads only the records it resolves again), the highest ID, the customers
+    live now, the records filed on arrival, and the claim of the numbers the run mints."""
+    highest = state.highest_customer_id(engine)
     return {
-        "model_version": models.current_version(engine),
-        "match_threshold": thresholds.match_threshold,
-        "review_floor": thresholds.review_floor,
-        "survivorship": survivorship.config_digest(),
+        "registry": partial(state.read_registry, engine) if incremental else state.read_registry(engine),
+        "highest_id": highest,
+        "published_customers": state.published_customer_ids(engine),
+        "filed": arrivals.filed_customers(engine),
+        "claim": partial(arrivals.claim_minted, engine, highest_read=highest, taken_by="run"),
     }
 
 
-def _published_crosswalk(work: WorkArea, engine, basis: dict) -> pa.Table | None:
-    """The last published crosswalk, when the work area holds that very one and it was resolved
-    the way this run resolves; otherwise None, and the run resolves every record."""
-    marker = work.published_marker()
-    if marker is None or marker["basis"] != basis or marker["run_id"] != state.last_published_run(engine):
-        return None
-    return work.read_published(work_tables.CROSSWALK)
+def _write_resolution(work: WorkArea, resolution: resolve.Resolution, basis: dict) -> None:
+    if resolution.changed is None:
+        work.delete(work_tables.CHANGED_CUSTOMERS)
+    else:
+        work.write(work_tables.CHANGED_CUSTOMERS, pa.table({"customer_id": resolution.changed}))
+    work.write_json("basis", basis)
+    work.write(work_tables.CROSSWALK, resolution.crosswalk)
+    work.write(work_tables.REVIEW_QUEUE, resolution.review_queue)
+    work.write(work_tables.ID_HISTORY, resolution.history)
+
+
+def _resolution_metadata(resolution: resolve.Resolution, decisions: int, thresholds: linkage_labels.Thresholds):
+    events = Counter(resolution.history.column("event").to_pylist())
+    return table_metadata(
+        resolution.crosswalk,
+        review_queue=resolution.review_queue.num_rows,
+        decisions_applied=decisions,
+        match_threshold=thresholds.match_threshold,
+        review_floor=thresholds.review_floor,
+        customers_resolved_again=len(resolution.changed) if resolution.changed is not None else "all",
+        **{f"ids_{e}": events[e] for e in identity.EVENTS},
+    )
 
 
 @asset(

@@ -50,6 +50,13 @@ def last_published_run(engine: Engine) -> str | None:
         ).scalar()
 
 
+def can_start_from(marker: dict | None, basis: dict, engine: Engine) -> bool:
+    """Whether tables kept as published (marker: the run that published them and the basis it
+    resolved with, linkage.resolve.basis) are this warehouse's last publish, resolved as `basis`
+    says: only then may an incremental run keep the customers they hold."""
+    return marker is not None and marker["basis"] == basis and marker["run_id"] == last_published_run(engine)
+
+
 def has_published(engine: Engine) -> bool:
     """Whether a run has published into this warehouse (a DuckDB file that does not exist has not,
     and is not created by asking)."""
