@@ -17,7 +17,6 @@ from assets import checks, work_tables
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
-from common import sets
 from config.settings import SCORE_FLOOR  # pairs below it are never useful: not a match, not worth a review
 from linkage import identity, model_store, resolve, scoring, survivorship
 from linkage import labels as linkage_labels
@@ -101,7 +100,7 @@ def staged_source_records(
 
 @asset(
     key=CANONICAL,
-    deps=[STAGED],
+    deps=work_tables.writers_of(work_tables.STAGED, work_tables.REREAD_FILES),
     group_name="standardised",
     description="Staged records with standardised names, phones, emails, addresses and dates.",
 )
@@ -131,7 +130,7 @@ class ModelConfig(Config):
 
 @asset(
     key=MODEL,
-    deps=[CANONICAL],
+    deps=work_tables.writers_of(work_tables.CANONICAL),
     group_name="linked",
     description="The warehouse's Splink model: trained by EM (and reviewers' labels) when it has none or it no longer fits, else reused.",
 )
@@ -167,7 +166,7 @@ def _label_figures(taught: dict | None) -> dict:
 
 @asset(
     key=PAIRS,
-    deps=[CANONICAL, MODEL],
+    deps=[*work_tables.writers_of(work_tables.CANONICAL), MODEL],  # the model is the warehouse's, not a work table
     group_name="linked",
     description="Candidate record pairs scored by the model, plus pairs that are one customer by definition.",
 )
@@ -289,7 +288,7 @@ def _resolution_metadata(resolution: resolve.Resolution, decisions: int, thresho
 
 @asset(
     key=GOLDEN,
-    deps=[CROSSWALK],
+    deps=work_tables.writers_of(work_tables.CROSSWALK, work_tables.CHANGED_CUSTOMERS),
     group_name="golden",
     check_specs=checks.GOLDEN_CHECKS,
     description="One row per unified customer, each field chosen by a survivorship rule.",
@@ -297,23 +296,15 @@ def _resolution_metadata(resolution: resolve.Resolution, decisions: int, thresho
 def golden_customers(
     work: WorkArea, linkage: LinkageSettings, warehouse: Warehouse, monitoring: Monitoring, run_settings: RunSettings
 ) -> MaterializeResult:
-    crosswalk = work.read(work_tables.CROSSWALK)
-    if work.has(work_tables.CHANGED_CUSTOMERS):  # only the changed customers' golden rows are built again
-        changed = work.read(work_tables.CHANGED_CUSTOMERS).column("customer_id").combine_chunks()
-        fresh, fresh_lineage = survivorship.build_golden(
-            sets.within(crosswalk, "customer_id", changed), today=run_settings.today()
-        )
-        kept, kept_lineage = (
-            sets.outside(work.read_published(table), "customer_id", changed)
-            for table in (work_tables.GOLDEN, work_tables.GOLDEN_FIELD_LINEAGE)
-        )
-        golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
-        field_lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
-    else:
-        golden, field_lineage = survivorship.build_golden(crosswalk, today=run_settings.today())
-    # corrections people asked for win over every source, on kept and rebuilt customers alike
-    golden, field_lineage = survivorship.apply_corrections(
-        golden, field_lineage, subjects.read_corrections(warehouse.engine())
+    crosswalk, changed = work.read(work_tables.CROSSWALK), changed_customers(work)
+    # an incremental run keeps every other customer's rows as last published
+    published = (
+        (None, None)
+        if changed is None
+        else (work.read_published(work_tables.GOLDEN), work.read_published(work_tables.GOLDEN_FIELD_LINEAGE))
+    )
+    golden, field_lineage = survivorship.rebuild_golden(
+        crosswalk, changed, *published, subjects.read_corrections(warehouse.engine()), today=run_settings.today()
     )
     work.write(work_tables.GOLDEN, golden)
     work.write(work_tables.GOLDEN_FIELD_LINEAGE, field_lineage)

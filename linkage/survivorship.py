@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import yaml
 
 from common.arrow_sql import connection
+from common.sets import outside, within
 from linkage import consent
 from sources.schema import SOURCE_LINEAGE
 
@@ -230,3 +231,26 @@ def apply_corrections(golden: pa.Table, lineage: pa.Table, corrections: pa.Table
         }
     )
     return golden, pa.concat_tables([kept, rows.select(lineage.column_names).cast(lineage.schema)])
+
+
+def rebuild_golden(
+    crosswalk: pa.Table,
+    changed: pa.Array | None,
+    published_golden: pa.Table | None,
+    published_lineage: pa.Table | None,
+    corrections: pa.Table,
+    *,
+    today: date,
+) -> tuple[pa.Table, pa.Table]:
+    """(golden customers, field lineage) of a run: with `changed` (the customers an incremental run
+    changed), theirs built again from the crosswalk and every other customer's kept as last
+    published; with None, every customer's built. Corrections by request (apply_corrections) win
+    over both, on kept and rebuilt customers alike."""
+    if changed is None:
+        golden, lineage = build_golden(crosswalk, today=today)
+    else:
+        fresh, fresh_lineage = build_golden(within(crosswalk, "customer_id", changed), today=today)
+        kept, kept_lineage = (outside(t, "customer_id", changed) for t in (published_golden, published_lineage))
+        golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
+        lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
+    return apply_corrections(golden, lineage, corrections)

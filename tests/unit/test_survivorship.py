@@ -4,7 +4,7 @@ import pyarrow as pa
 import pytest
 
 from linkage.pairs import PAIR_SCHEMA
-from linkage.survivorship import FUTURE_EVENT_FLAG, build_crosswalk, build_golden, load_config
+from linkage.survivorship import FUTURE_EVENT_FLAG, build_crosswalk, build_golden, load_config, rebuild_golden
 from sources.schema import CANONICAL_SCHEMA
 
 COLUMNS = {
@@ -162,3 +162,32 @@ def test_a_record_dated_after_the_runs_date_is_flagged_in_the_crosswalk():
     future = FUTURE_EVENT_FLAG
     assert flags_at(date(2025, 6, 30)) == [future, "phone_unusable", f"email_invalid;{future}", None]
     assert flags_at(date(2031, 6, 1)) == [None, "phone_unusable", "email_invalid", None]
+
+
+NO_CORRECTIONS = pa.table({c: pa.array([], pa.string()) for c in ("customer_id", "field", "value", "request_id")})
+
+
+def test_rebuilding_changed_customers_builds_theirs_and_keeps_the_others_as_published():
+    today = date(2025, 6, 1)
+    before = crosswalk(
+        {"customer_id": "C1", "name": "王伟", "event_at": datetime(2025, 1, 1)},
+        {"customer_id": "C2", "name": "李娜", "event_at": datetime(2025, 1, 1)},
+    )
+    published_golden, published_lineage = build_golden(before, today=today)
+    # C1 gains a record; C2's record changed in the crosswalk, but C2 is not among the changed
+    now = crosswalk(
+        {"customer_id": "C1", "name": "王伟", "event_at": datetime(2025, 1, 1)},
+        {"customer_id": "C2", "name": "李小娜", "event_at": datetime(2025, 1, 1)},
+        {"customer_id": "C1", "name": "王小伟", "event_at": datetime(2025, 5, 1)},
+    )
+    changed = pa.array(["C1"], pa.string())
+    golden, lineage = rebuild_golden(now, changed, published_golden, published_lineage, NO_CORRECTIONS, today=today)
+    by_customer = {g["customer_id"]: g for g in golden.to_pylist()}
+    assert by_customer["C2"] == published_golden.to_pylist()[1]
+    full_golden, full_lineage = build_golden(now, today=today)
+    assert by_customer["C1"] == full_golden.to_pylist()[0]
+    assert by_customer["C1"]["source_record_count"] == 2
+    assert [r for r in lineage.to_pylist() if r["customer_id"] == "C2"] == [
+        r for r in published_lineage.to_pylist() if r["customer_id"] == "C2"
+    ]
+    assert rebuild_golden(now, None, None, None, NO_CORRECTIONS, today=today)[0].to_pylist() == full_golden.to_pylist()
