@@ -28,6 +28,7 @@ from search.resolver import ResolveService
 from search.retry import WarehouseUnavailable
 from search.sessions import LoginThrottle, Sessions, secret_key
 from search.store import Store
+from search.subject_pages import router as subject_pages_router
 
 logger = logging.getLogger("unify.search")
 access_logger = logging.getLogger("unify.access")
@@ -41,7 +42,13 @@ SECURITY_HEADERS = {
 
 
 def create_app(
-    store: Store, *, secret: str | None = None, model_path: str | Path | None = None, background_refresh: bool = True
+    store: Store,
+    *,
+    secret: str | None = None,
+    model_path: str | Path | None = None,
+    background_refresh: bool = True,
+    work_dir: str | Path | None = None,
+    tombstone_key: str | None = None,
 ) -> FastAPI:
     """The app over a store. background_refresh=False (tests): load once, refresh only when told."""
     key, generated = secret_key(secret)
@@ -76,6 +83,10 @@ def create_app(
     app.state.explainer = Explainer(model_path or setting("model"), store.url)
     app.state.resolver = ResolveService(store)  # built on first use, rebuilt after each publish
     app.state.templates = _templates()
+    # data-subject requests: an erasure scrubs this work area and keeps tombstones hashed with this key
+    app.state.work_dir = setting("work_dir") if work_dir is None else work_dir
+    app.state.tombstone_key = setting("tombstone_key") if tombstone_key is None else tombstone_key
+    app.include_router(subject_pages_router)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(branch_pages.router)

@@ -93,6 +93,7 @@ class ResolveService:
         self._lock = threading.Lock()  # one build at a time
         self._building: threading.Thread | None = None
         self._failed_at = 0.0
+        self._erasures = 0  # of the snapshot the resolver was built on
         self._filing = threading.Lock()  # a filing and a resolver swap, one at a time
 
     def resolve(self, record: dict) -> dict:
@@ -131,6 +132,8 @@ class ResolveService:
 
     def current(self) -> Resolver:
         resolver, run_id = self._resolver, self.store.snapshot.run_id
+        if resolver is not None and self._erasures != self.store.snapshot.erasures:
+            resolver = self._resolver = None  # an erased person is never answered from the old records
         if run_id is None and resolver is None:
             raise NotReady("nothing is published in this warehouse yet: run `unify run` first")
         if resolver is not None:
@@ -153,6 +156,7 @@ class ResolveService:
 
     def _build(self) -> Resolver:
         snapshot = self.store.snapshot
+        self._erasures = snapshot.erasures
         try:
             with self.store.io_lock:
                 basis = read_resolve_basis(self.store.url)

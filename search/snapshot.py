@@ -56,6 +56,8 @@ ACCOUNTS_SQL = "select * from staff_accounts"  # every column: one made before b
 BRANCHES_SQL = "select name, salespeople, source_systems from staff_branches"
 TOKENS_SQL = "select token_hash, username from api_tokens where not revoked"
 CURRENT_MODEL_SQL = "select version, model from linkage_models order by saved_at desc, version desc limit 1"
+# erasures done (warehouse/subjects.py): a new one reloads the snapshot, so an erased person is never served
+ERASURES_SQL = "select count(*) as n from subject_requests where kind = 'erase' and result = 'done'"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Snapshot:
     merged_into: dict[str, str]  # retired ID -> the customer that now holds its records
     index: SearchIndex
     tables: frozenset[str] = frozenset()  # every table the warehouse had at this read
+    erasures: int = 0  # erasures done when it was read (ERASURES_SQL)
     # scope -> which customers (by cidx) it sees: made on first use, a few per snapshot
     _visible: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -254,7 +257,18 @@ def read_snapshot(url: str) -> Snapshot:
         tables = {
             name: reader.query(f'select * from "{name}"') for name in (*PUBLISHED, *OPTIONAL) if name in reader.tables
         }
-    return Snapshot.from_tables(run, tables, frozenset(reader.tables))
+        erasures = _erasures(reader)
+    return dataclasses.replace(Snapshot.from_tables(run, tables, frozenset(reader.tables)), erasures=erasures)
+
+
+def read_erasures(url: str) -> int:
+    """How many erasures the warehouse has done: the store compares it with its snapshot's."""
+    with _reading(url) as reader:
+        return _erasures(reader)
+
+
+def _erasures(reader) -> int:
+    return reader.query(ERASURES_SQL).to_pylist()[0]["n"] if "subject_requests" in reader.tables else 0
 
 
 def read_current_model(url: str) -> dict | None:

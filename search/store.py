@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from config.settings import setting
 from search.branches import Branch, BranchFile, Scope, scope_of
 from search.retry import WarehouseUnavailable
-from search.snapshot import Control, Snapshot, read_control, read_snapshot
+from search.snapshot import Control, Snapshot, read_control, read_erasures, read_snapshot
 from search.staff import now, write_audit
 from warehouse.engine import make_engine, warehouse_url
 
@@ -63,7 +63,10 @@ class Store:
         try:
             with self.io_lock:
                 control = read_control(self.url)
-                snapshot = read_snapshot(self.url) if force or control.run_id != self.snapshot.run_id else None
+                # a new publish, or an erasure since this snapshot was read (the person must go now)
+                stale = force or control.run_id != self.snapshot.run_id
+                stale = stale or read_erasures(self.url) != self.snapshot.erasures
+                snapshot = read_snapshot(self.url) if stale else None
         except WarehouseUnavailable as exc:
             logger.info("warehouse not readable now, keeping run %s: %s", self.snapshot.run_id, exc)
             return False

@@ -4,6 +4,7 @@ import socket
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,13 @@ def server(published, tmp_path_factory):
     app = create_app(
         Store(url), secret="browser-test-secret", model_path=published.model_path, background_refresh=False
     )
+    with serving(app) as address:
+        yield address
+
+
+@contextmanager
+def serving(app):
+    """The app on a free local port, served by uvicorn in a thread; its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -53,9 +61,11 @@ def server(published, tmp_path_factory):
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(
