@@ -36,7 +36,7 @@ from splink import DuckDBAPI, SettingsCreator
 from splink.internals.misc import prob_to_match_weight
 from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
 
-from linkage.features import link_records
+from linkage.features import LINK_COLUMNS, few_link_records, link_records
 from linkage.model import new_linker, prediction_blocks
 from linkage.profile import data_profile, generic_values, without_generic_values
 from linkage.scoring.duckdb import compute_term_frequencies
@@ -144,10 +144,13 @@ def arriving_links(record: dict, generic: dict[str, list[str]]) -> tuple[pa.Tabl
     return canonical, links
 
 
-def arriving_batch(records: list[dict], generic: dict[str, list[str]]) -> tuple[list, pa.Table, pa.Table]:
+def arriving_batch(
+    records: list[dict], generic: dict[str, list[str]], link=link_records
+) -> tuple[list, pa.Table, pa.Table]:
     """(RecordError or None per record; canonical rows and link rows of the usable records, in order)
     of records standardised together as the pipeline standardises: each row as it would be alone
-    (the standardisers and the link SQL work row by row), numbered up to NEW_RECORD_ID."""
+    (the standardisers and the link SQL work row by row), numbered up to NEW_RECORD_ID. link:
+    link_records or its faster twin for a few records (Resolver._link)."""
     errors, staged = [], []
     for record in records:
         try:
@@ -158,7 +161,7 @@ def arriving_batch(records: list[dict], generic: dict[str, list[str]]) -> tuple[
     if not staged:
         return errors, None, None
     canonical = standardise(pa.concat_tables(staged), first_record_id=NEW_RECORD_ID - len(staged) + 1)
-    links = link_records(canonical, generic)
+    links = link(canonical, generic)
     compared = [links.column(c).is_valid() for c in COMPARED_COLUMNS if c in links.column_names]
     usable = [any(column[i].as_py() for column in compared) for i in range(links.num_rows)]
     rows = iter(zip(usable, canonical.column("quality_flags").to_pylist()))
@@ -324,14 +327,8 @@ class Scoring:
 
     def score(self, con, left: pa.Table, right: pa.Table) -> list[dict]:
         """[{record_id_l, record_id, match_probability, match_weight, why}] per pair of rows (tf_* columns included)."""
-        con.register("__resolve_left", left)
-        con.register("__resolve_right", right)
-        try:
-            rows = con.execute(self.vectors_sql).fetchall()  # half the cost of a relation to Arrow, for a few rows
-            vectors = dict(zip((d[0] for d in con.description), zip(*rows))) if rows else {"record_id_r": ()}
-        finally:
-            con.unregister("__resolve_left")
-            con.unregister("__resolve_right")
+        rows, names = _on_pairs(con, self.vectors_sql, left, right)
+        vectors = dict(zip(names, zip(*rows))) if rows else {"record_id_r": ()}
         return [self._weigh(vectors, i) for i in range(len(vectors["record_id_r"]))]
 
     def _weigh(self, v: dict, i: int) -> dict:
@@ -357,6 +354,7 @@ class Scoring:
     def check(self, con, left: pa.Table, right: pa.Table) -> float:
         """The largest difference from Splink's full predict SQL on these pairs; ScoringMismatch beyond tolerance."""
         mine = {r["record_id"]: r["match_probability"] for r in self.score(con, left, right)}
+        con = con.cursor()  # Splink's SQL as Splink runs it: DuckDB's default settings (the optimizer on)
         con.register("__resolve_left", left)
         con.register("__resolve_right", right)
         try:
@@ -374,6 +372,14 @@ class Scoring:
         if worst > CHECK_TOLERANCE:
             raise ScoringMismatch(f"resolve scoring differs from Splink's predict by {worst:.3g} on this model")
         return worst
+
+
+def _on_pairs(con, sql: str, __resolve_left: pa.Table, __resolve_right: pa.Table) -> tuple[list[tuple], list[str]]:
+    """(rows, column names) of sql over the two tables, which it reads as these Python variables
+    (DuckDB's replacement scan): registering them would cost more than running it on a few rows.
+    Executed, not a relation to Arrow: half the cost for a few rows."""
+    rows = con.execute(sql).fetchall()
+    return rows, [d[0] for d in con.description]
 
 
 def _comparison(comparison) -> _Comparison:
@@ -559,7 +565,7 @@ class Resolver:
         the answer it gets alone, with one standardisation, one hash statement and one scoring
         statement for them all (what one record costs is mostly DuckDB planning those statements)."""
         con = self._cursor()
-        errors, canonical, links = arriving_batch(records, self.generic)
+        errors, canonical, links = arriving_batch(records, self.generic, self._link)
         if links is None or links.num_rows == 0:
             return errors
         keys = canonical.column("source_record_key").to_pylist()
@@ -636,7 +642,14 @@ class Resolver:
         cursor = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = self._local.cursor = self.con.cursor()
+            # a few rows per statement: the optimizer's passes cost a quarter of its time and save nothing
+            cursor.execute("pragma disable_optimizer")
         return cursor
+
+    def _link(self, canonical: pa.Table, generic: dict[str, list[str]]) -> pa.Table:
+        """link_records of a few arriving records, on this thread's cursor: the same rows and schema."""
+        schema = self.published.select(list(LINK_COLUMNS)).schema
+        return without_generic_values(few_link_records(self._cursor(), canonical, schema), generic)
 
     def _check(self) -> float:
         """Sample pairs of published records scored both ways: the fast weights against Splink's SQL."""

@@ -59,3 +59,12 @@ def link_records(canonical: pa.Table, generic: dict[str, list[str]] | None = Non
     table = con.sql(_LINK_SQL).to_arrow_table()
     assert tuple(table.column_names) == LINK_COLUMNS
     return without_generic_values(table, generic_values(table) if generic is None else generic)
+
+
+def few_link_records(con, canonical: pa.Table, schema: pa.Schema) -> pa.Table:
+    """link_records' columns of a few records (resolve on arrival), generic values not yet blanked,
+    on a cursor of the caller's in the schema link_records gave: for one record, opening a cursor
+    and DuckDB's relation API cost more than the SQL itself, and so would registering `canonical`:
+    the SQL reads the Python variable of that name (DuckDB's replacement scan)."""
+    rows = con.execute(_LINK_SQL).fetchall()
+    return pa.Table.from_pylist([dict(zip(LINK_COLUMNS, row)) for row in rows], schema=schema)

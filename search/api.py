@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Literal
 
@@ -89,7 +90,6 @@ class ResolveAnswer(BaseModel):
         description="with commit: joined the matched customer, minted a new ID (new or review), or existing: "
         "its key was filed before or staged by a run, and that customer stands",
     )
-
 
 
 RECORD_SCHEMA = {
@@ -190,7 +190,7 @@ async def resolve(request: Request, staff: Staff = Depends(api_staff)) -> dict[s
         if commit:
             answer = await run_in_threadpool(request.app.state.resolver.commit, record, staff.username)
         else:
-            answer = await run_in_threadpool(request.app.state.resolver.resolve, record)
+            answer = await asyncio.wrap_future(request.app.state.resolver.submit(record))  # batched with others
     except BadJSON as exc:
         raise HTTPException(400, str(exc)) from None
     except RecordError as exc:

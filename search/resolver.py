@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from typing import TextIO
 
 from config.settings import DEFAULTS
@@ -31,6 +34,8 @@ from warehouse.engine import make_engine
 logger = logging.getLogger("unify.search")
 
 RETRY_SECONDS = 5.0  # after a failed background build, the next attempt waits this long
+MAX_BATCH = 64  # requests scored in one batch at most
+BATCH_WINDOW = 0.002  # seconds a batch waits for the requests that usually come with it
 
 
 class BadJSON(RecordError):
@@ -95,10 +100,15 @@ class ResolveService:
         self._failed_at = 0.0
         self._erasures = 0  # of the snapshot the resolver was built on
         self._filing = threading.Lock()  # a filing and a resolver swap, one at a time
+        self._batcher = Batcher(lambda records: self.current().resolve_many(records))
 
     def resolve(self, record: dict) -> dict:
         """The answer for one record: RecordError for a bad record, NotReady when nothing can answer."""
-        return self.current().resolve(record)
+        return self.submit(record).result()
+
+    def submit(self, record: dict) -> Future:
+        """The answer for one record, to come: scored with the requests that arrive meanwhile."""
+        return self._batcher.submit(record)
 
     def commit(self, record: dict, committed_by: str) -> dict:
         """Resolve the record and file it: to the matched customer, else under a new ID (review
@@ -206,6 +216,56 @@ def remember_filings(resolver: Resolver, filings: list[dict], merged_into: dict[
     its customer or the one that customer merged into."""
     records = [f["record"] for f in filings]
     return resolver.remember(records, [merged_into.get(f["customer_id"], f["customer_id"]) for f in filings])
+
+
+class Batcher:
+    """Concurrent requests scored together, so that the planning of the statements, most of what a
+    record costs, is paid once per batch: a batch takes every request waiting (at most MAX_BATCH),
+    and, while it holds fewer than the largest of the last batches, waits up to BATCH_WINDOW for
+    more (callers answered together ask again together, a millisecond or so apart). A lone caller's
+    batches hold one: it never waits."""
+
+    def __init__(self, resolve_many: Callable[[list[dict]], list]):
+        self._resolve_many = resolve_many
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._sizes: deque[int] = deque([1], maxlen=16)  # the last batches' sizes: how many callers there are
+
+    def submit(self, record: dict) -> Future:
+        future: Future = Future()
+        self._queue.put((record, future))
+        if self._worker is None:
+            with self._lock:
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._work, name="unify-resolve-batch", daemon=True)
+                    self._worker.start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            expected, deadline = max(self._sizes), time.monotonic() + BATCH_WINDOW
+            while len(batch) < MAX_BATCH:
+                wait = deadline - time.monotonic() if len(batch) < expected else 0.0
+                try:
+                    batch.append(self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._sizes.append(len(batch))
+            try:
+                answers = self._resolve_many([record for record, _ in batch])
+            except Exception as exc:  # NotReady or a failure: every request of the batch gets it
+                if not isinstance(exc, NotReady):
+                    logger.exception("resolving a batch of %d records failed", len(batch))
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), answer in zip(batch, answers):
+                if isinstance(answer, RecordError):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(answer)
 
 
 # ---------------------------------------------------------------- unify resolve

@@ -15,9 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from published import bearer
 
-from linkage.arrival import RECORD_FIELDS
+from linkage.arrival import RECORD_FIELDS, RecordError, arriving_batch
+from linkage.features import link_records
 from pipelines import cli
 from search.app import create_app
+from search.resolver import Batcher
 from search.staff import add_staff, issue_token
 from search.store import Store
 from warehouse.engine import make_engine
@@ -113,6 +115,39 @@ def test_pair_probabilities_equal_the_batch_run_to_1e_9(resolver, published, arr
             compared += 1
     assert compared > 1000
     assert resolver.checked <= 1e-12  # the build's own check against Splink's predict SQL
+
+
+def test_records_resolved_together_get_the_answers_they_get_alone(resolver, arriving):
+    """A batch (what concurrent requests become) answers each record as a call of its own would,
+    bad records in place, and the fast link rows of a few records are link_records' own."""
+    records = list(arriving.values())[::97][:40]
+    records[3:3] = [{"phone": "not a phone"}, {"nmae": "x"}, STRANGER]
+    alone = []
+    for record in records:
+        try:
+            alone.append(resolver.resolve(record, with_pairs=True))
+        except RecordError as exc:
+            alone.append(str(exc))
+    together = [a if isinstance(a, dict) else str(a) for a in resolver.resolve_many(records, with_pairs=True)]
+    assert together == alone
+    assert "could be used" in alone[3] and "unknown field" in alone[4] and alone[5]["decision"] == "new"
+    _, canonical, _ = arriving_batch(records, resolver.generic)
+    assert resolver._link(canonical, resolver.generic).equals(link_records(canonical, resolver.generic))
+
+
+def test_concurrent_requests_are_scored_in_batches_with_their_own_answers(resolver, arriving):
+    records = list(arriving.values())[:64]
+    sizes = []
+
+    def resolve_many(batch):
+        sizes.append(len(batch))
+        return resolver.resolve_many(batch)
+
+    batcher = Batcher(resolve_many)
+    futures = [batcher.submit(r) for r in records]
+    answers = [f.result(timeout=60) for f in futures]
+    assert answers == [resolver.resolve(r) for r in records]
+    assert max(sizes) > 1
 
 
 def test_the_thresholds_are_the_runs(resolver, published):
