@@ -3,6 +3,9 @@
     .venv/bin/python -m search.resolve_bench duckdb:///data/warehouse.duckdb [N]
     .venv/bin/python -m search.resolve_bench duckdb:///data/warehouse.duckdb [N] --http http://127.0.0.1:8000 --token T
 
+make bench (evaluation/bench.py) uses held_back_records, serving and over_http: records of a source
+file the run has not read, sent to `unify serve` in a process of its own.
+
 Samples N published records and sends each as an arriving record (its published fields: name,
 phone as written, email, WeChat, birth date, address, city, province, postcode). In process: the
 resolver's build time, p50/p95/max of one resolve, and how often the record came back to its own
@@ -18,11 +21,19 @@ import json
 import os
 import random
 import resource
+import secrets
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
+from linkage.arrival import RECORD_FIELDS
 from search.resolver import resolver_for
 from search.snapshot import read_snapshot
 from warehouse.engine import warehouse_url
@@ -104,6 +115,105 @@ def over_http(url: str, n: int, base: str, token: str) -> dict:
         "one_client": _percentiles(timings),
         f"{CLIENTS}_clients_records_per_second": round(done / seconds, 1),
     }
+
+
+def held_back_records(sources: Path, kind: str, path: Path) -> list[tuple[tuple[str, str, int], dict]]:
+    """(lineage key, record) of every record of one source file, as the pipeline's reader stages it,
+    sent as a caller would send it: the staged fields the resolve call takes."""
+    from sources.ingest import read_file
+
+    fields = {staged: name for name, staged in RECORD_FIELDS.items()}
+    result = read_file(kind, path, sources)
+    return [
+        (
+            (r["source_file"], r["source_sheet"] or "", int(r["source_row"])),
+            {fields[c]: str(v) for c, v in r.items() if c in fields and v is not None and str(v).strip()},
+        )
+        for r in result.records
+    ]
+
+
+@contextmanager
+def serving(url: str, log: Path) -> Iterator[tuple[str, str, int]]:
+    """`unify serve` over the warehouse in a process of its own, with a viewer account for the
+    benchmark: (base URL, API token, server pid) once it answers; stopped on exit."""
+    unify = [sys.executable, "-m", "pipelines.cli"]
+    password = secrets.token_urlsafe(16)
+    name = f"bench_{secrets.token_hex(3)}"
+    subprocess.run([*unify, "staff", "add", name, "--role", "viewer", "--password-stdin", "--warehouse", url],
+                   input=password + "\n", text=True, check=True, capture_output=True)  # fmt: skip
+    token = subprocess.run(
+        [*unify, "staff", "token", name, "--warehouse", url], text=True, check=True, capture_output=True
+    ).stdout.split()[-1]
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with open(log, "w") as out:
+        server = subprocess.Popen([*unify, "serve", "--warehouse", url, "--port", str(port)], stdout=out, stderr=out)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base, server)
+        yield base, token, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def _wait_for(base: str, server: subprocess.Popen, timeout: float = 600) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"unify serve ended with exit code {server.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("unify serve did not answer in time")
+
+
+def process_memory_mb(pid: int) -> dict:
+    """A running process's resident memory now and at its peak (Linux /proc)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {k: round(int(status[f].split()[0]) / 1024) for k, f in (("rss_mb", "VmRSS"), ("peak_rss_mb", "VmHWM"))}
+
+
+def over_http_answers(records: list[dict], base: str, token: str, clients: int = CLIENTS) -> tuple[dict, list[dict]]:
+    """Over HTTP from this process: each record once with one client (p50/p95/max), then all of them
+    again with `clients` concurrent clients (records per second); (figures, the one-client answers)."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+        client.post("/api/resolve", json=records[0]).raise_for_status()  # the first request builds the resolver
+        timings, answers = [], []
+        for record in records:
+            t = time.perf_counter()
+            response = client.post("/api/resolve", json=record)
+            timings.append((time.perf_counter() - t) * 1000)
+            answers.append(response.json() if response.status_code == 200 else {"status": response.status_code})
+
+    def one_client(part: list[dict]) -> int:
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
+            for record in part:
+                c.post("/api/resolve", json=record)
+        return len(part)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        done = sum(pool.map(one_client, [records[i::clients] for i in range(clients)]))
+    seconds = time.perf_counter() - started
+    figures = {
+        "one_client": _percentiles(timings),
+        "clients": clients,
+        "records_per_second": round(done / seconds, 1),
+        "load_average": round(os.getloadavg()[0], 2),
+        "statuses": dict(Counter(a.get("status", 200) for a in answers)),
+    }
+    return figures, answers
 
 
 def _percentiles(timings: list[float]) -> dict:
