@@ -27,7 +27,7 @@ RULES = {
     "preferred_name": "全名优先 a full Chinese name first, then the most frequent",
     "most_recent": "最近一次 the most recently seen",
     "most_frequent": "最常见 what most records agree on",
-    "least_permissive": "任一退订即退订 any opt-out anywhere wins",
+    "least_permissive": "逐个渠道：退订后须在同一渠道再次同意 per channel: an opt-out stands until a later opt-in there",
     "source_priority": "来源优先 from the most trusted source",
     "most_complete": "最完整 the most complete record",
     "first_seen": "最早 the first seen",
@@ -49,6 +49,8 @@ def customer_profile(snapshot: Snapshot, customer_id: str) -> dict | None:
             records,
             _optional(snapshot, "marketing_audience", customer_id),
             _optional(snapshot, "marketing_suppressions", customer_id),
+            channels=_optional(snapshot, "customer_consent", customer_id),
+            channel_audience=_optional(snapshot, "marketing_audience_channels", customer_id),
         ),
         "records": records,
         "orders": _newest_first(_optional(snapshot, "customer_orders", customer_id), "ordered_at"),
@@ -90,14 +92,24 @@ def golden_fields(customer: dict, records: list[dict], lineage: list[dict] | Non
     return fields
 
 
-def consent(customer: dict, records: list[dict], audience: list[dict] | None, suppressions: list[dict] | None) -> dict:
-    """Marketing consent: any opt-out anywhere wins, so the records that opted out are its source."""
+def consent(
+    customer: dict,
+    records: list[dict],
+    audience: list[dict] | None,
+    suppressions: list[dict] | None,
+    channels: list[dict] | None = None,
+    channel_audience: list[dict] | None = None,
+) -> dict:
+    """Marketing consent per channel (customer_consent, with the statement that decides each), the
+    records that refused or allowed something, and the audiences the customer is in."""
     return {
-        "marketing_opt_out": bool(customer.get("marketing_opt_out")),
+        "marketing_opt_out": bool(customer.get("marketing_opt_out")),  # opted out of every channel
         "rule_text": RULES["least_permissive"],
+        "channels": channels,  # None: customer_consent is not published; [] no statement (every channel allowed)
         "opted_out_in": [_lineage(r) for r in records if r.get("marketing_opt_out") is True],
         "allowed_in": [_lineage(r) for r in records if r.get("marketing_opt_out") is False],
         "audience": audience,  # None: the marketing_audience table is not published
+        "audience_channels": channel_audience,  # every channel's audience the customer is in
         "suppressions": suppressions,  # why marketing leaves this customer out
     }
 

@@ -244,3 +244,25 @@ def test_repeated_wrong_passwords_lock_the_name_for_a_while(app):
     assert statuses == [401] * 5 + [429]
     assert c.post("/login", data={"username": "adam", "password": "admin-password-1", "csrf": csrf}).status_code == 429
     app.state.throttle.succeeded("adam")  # the other tests log in as adam
+
+
+def test_the_api_shows_consent_and_audiences_per_channel(app, client, published):
+    # a sample customer who asked for no more marketing SMS in a call-centre ticket, and may still be e-mailed
+    with duckdb.connect(str(published.directory / "w.duckdb"), read_only=True) as con:
+        found = con.execute(
+            """select customer_id from customer_consent c
+               where channel = 'sms' and status = 'opted_out' and stated_for = 'sms'
+                 and customer_id in (select customer_id from marketing_audience_channels where channel = 'email')
+               order by customer_id limit 1"""
+        ).fetchall()
+    assert found, "the sample sources hold a ticket asking for no marketing SMS from a customer with an e-mail"
+    customer_id = found[0][0]
+    body = client.get(f"/api/customers/{customer_id}", headers=bearer(published, "vera")).json()["consent"]
+    assert body["marketing_opt_out"] is False
+    assert {c["channel"]: c["status"] for c in body["channels"]}["sms"] == "opted_out"
+    sms = next(c for c in body["channels"] if c["channel"] == "sms")
+    assert sms["source_file"] == "service/call_center_tickets.csv" and sms["kind"] == "opt_out"
+    audiences = {a["channel"] for a in body["audience_channels"]}
+    assert "email" in audiences and "sms" not in audiences
+    page = logged_in(app, "vera").get(f"/customers/{customer_id}")
+    assert 'data-testid="consent-channels"' in page.text and 'data-testid="audience-channels"' in page.text
