@@ -88,8 +88,11 @@ def published(tmp_path_factory):
         assert main(["run", "--sources", str(sources), "--warehouse", f"duckdb:///{warehouse}"]) == 0
     with duckdb.connect(str(warehouse), read_only=True) as con:
         records = con.execute("select source_file, source_row, customer_id from customer_source_records").fetchall()
-        opted_out = dict(con.execute("select customer_id, marketing_opt_out from golden_customers").fetchall())
-    return records, opted_out
+        consent = {
+            (c, ch): status
+            for c, ch, status in con.execute("select customer_id, channel, status from customer_consent").fetchall()
+        }
+    return records, consent
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +127,10 @@ def test_no_planted_customer_holds_anyone_else(records):
 
 
 def test_an_opt_out_in_one_export_outweighs_an_opt_in_in_another(published):
-    records, opted_out = published
+    records, consent = published
     customer = {(f, r): c for f, r, c in records}
-    # Shopify: 'Accepts Email Marketing' yes; HubSpot: 'Unsubscribed from all email' true
-    assert opted_out[customer[("shop/shopify_customers_export.csv", 2)]] is True
+    brennan = customer[("shop/shopify_customers_export.csv", 2)]
+    # Shopify: 'Accepts Email Marketing' yes (undated); HubSpot: 'Unsubscribed from all email' true
+    assert consent[(brennan, "email")] == "opted_out"
+    assert consent[(brennan, "sms")] == "opted_out"  # Shopify: 'Accepts SMS Marketing' no
+    assert (brennan, "phone") not in consent  # nobody said anything about calls
