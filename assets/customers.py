@@ -277,6 +277,7 @@ def _resolution_metadata(resolution: resolve.Resolution, decisions: int, thresho
     events = Counter(resolution.history.column("event").to_pylist())
     return table_metadata(
         resolution.crosswalk,
+        work_tables.CROSSWALK.published_as,
         review_queue=resolution.review_queue.num_rows,
         decisions_applied=decisions,
         match_threshold=thresholds.match_threshold,
@@ -310,7 +311,7 @@ def golden_customers(
     work.write(work_tables.GOLDEN_FIELD_LINEAGE, field_lineage)
     merged = crosswalk.num_rows - golden.num_rows
     return MaterializeResult(
-        metadata=table_metadata(golden, duplicates_merged=merged),
+        metadata=table_metadata(golden, work_tables.GOLDEN.published_as, duplicates_merged=merged),
         check_results=checks.audit_golden(
             golden, field_lineage, crosswalk, linkage, warehouse, monitoring, run_settings
         ),

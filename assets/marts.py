@@ -127,7 +127,7 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
     )
     for table, data in built.items():
         work.write(work_tables.mart(table), data)
-        yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data))
+        yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data, table))
     for table, data in built.items():
         key = [c.name for c in table.primary_key.columns]
         yield _result(table, "key_unique", audits.key_violations(data, key))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 from dagster import MetadataValue, TableColumn, TableSchema
+from sqlalchemy import Table
 
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 12
@@ -39,8 +40,13 @@ PREVIEW_ALLOWED = PREVIEW_IDS | PREVIEW_FIGURES | PREVIEW_ENUMERATIONS
 LEFT_OUT = "{n} of {total} columns left out: a preview shows ids, figures and enumerations only."
 
 
-def table_metadata(table: pa.Table, **extra) -> dict:
-    schema = TableSchema(columns=[TableColumn(name=f.name, type=str(f.type)) for f in table.schema])
+def table_metadata(table: pa.Table, published_as: Table | None = None, **extra) -> dict:
+    """Row count, column schema and preview; the columns of a table the warehouse publishes are
+    described as its definition describes them (warehouse/tables.py: the database comments too)."""
+    described = {c.name: c.comment for c in published_as.columns} if published_as is not None else {}
+    schema = TableSchema(
+        columns=[TableColumn(name=f.name, type=str(f.type), description=described.get(f.name)) for f in table.schema]
+    )
     return {
         "dagster/row_count": table.num_rows,
         "dagster/column_schema": schema,

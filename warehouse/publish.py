@@ -12,7 +12,8 @@ The same code writes both backends; where they differ, the difference is named h
   table before the swap (readers wait less) and renames them with it; DuckDB cannot rename an
   indexed table, so it builds them right after the swap, in the same transaction;
 * PostgreSQL keeps the privileges granted on a replaced table (e.g. a BI role's SELECT) and
-  refreshes the planner's statistics; column and table comments travel with the definitions.
+  refreshes the planner's statistics;
+* both get the table and column comments of the definitions (warehouse/comments.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pyarrow as pa
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, inspect, text
 
 from common.arrow_sql import connection
+from warehouse.comments import set_comments
 from warehouse.grants import copy_grants
 from warehouse.tables import LOOKUP_INDEXES, STATE, identity_registry, metadata
 
@@ -116,6 +118,7 @@ def publish(
             _load_next(conn, table, _conform(table, data))
         for table, (gone, fresh) in diffs.items():
             _apply_row_changes(conn, table, gone, fresh)
+            set_comments(conn, table)  # changed in place, not created again: its comments as defined now
         if registry is not None:
             _upsert_registry(conn, registry)
         for table, data in appends.items():

@@ -11,6 +11,7 @@ from assets import work_tables
 from assets.reports import REPORT_TAG
 from assets.resources import WorkArea
 from linkage import model
+from warehouse import tables
 
 TABLE_ASSETS = [
     "staged__source_records",
@@ -127,3 +128,17 @@ def test_a_model_saved_under_another_design_is_trained_again(published, tmp_path
     assert [k[:2] for k in kept] == [(before, "an older design"), (after, model.design_digest(fields))]
     assert project.run("full_refresh").success  # and the new one is kept from then on
     assert project.query("select model_version from pipeline_runs order by finished_at desc limit 1") == [(after,)]
+
+
+def test_published_tables_assets_describe_their_columns_as_the_definitions_do(published):
+    _, result = published
+    by_key = {
+        m.asset_key.path[-1]: m.metadata["dagster/column_schema"].value
+        for node in ("marts", "golden__golden_customers", "golden__customer_source_records")
+        for m in result.asset_materializations_for_node(node)
+    }
+    for table in (*tables.MARTS, tables.golden_customers):
+        described = {c.name: c.description for c in by_key[table.name].columns}
+        assert {n: d for n, d in described.items() if n in table.c} == {c.name: c.comment for c in table.columns}
+    crosswalk = {c.name: c.description for c in by_key["customer_source_records"].columns}
+    assert crosswalk["match_probability"] == tables.customer_source_records.c.match_probability.comment

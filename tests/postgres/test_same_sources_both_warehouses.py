@@ -15,6 +15,7 @@ from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFo
 from linkage.model_store import write_model_file
 from pipelines.definitions import ALL_ASSETS
 from warehouse import tables
+from warehouse.comments import read_comments
 from warehouse.engine import make_engine
 from warehouse.models import current_model
 
@@ -130,3 +131,15 @@ def test_every_query_in_the_docs_gives_the_same_rows_on_both(warehouses):
         assert results[0] == results[1] and results[0], (
             query
         )  # numbers compared as numbers: DuckDB's decimal arithmetic may give a double
+
+
+def test_every_published_table_and_column_carries_its_description_on_both(warehouses):
+    """BI tools show these: the comments of tables.py, read back from each database after the runs."""
+    for url in warehouses[:2]:
+        with make_engine(url).connect() as conn:
+            found = read_comments(conn)
+        for table in tables.PUBLISHED:
+            table_comment, columns = found[table.name]
+            assert table_comment == table.comment, (url, table.name)
+            assert columns == {c.name: c.comment for c in table.columns}, (url, table.name)
+            assert all(columns.values()), (url, table.name)
