@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.subject_cli import register as register_subject
 
     register_subject(sub)  # subject export, erase, rectify
+    from pipelines.audience_cli import register as register_audience
+
+    register_audience(sub)  # audience export
     return parser
 
 

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import setting
 from search import api, branch_pages, pages
+from search.audience_pages import router as audience_pages_router
 from search.auth import LoginRequired
 from search.explain import Explainer
 from search.resolver import ResolveService
@@ -87,6 +88,7 @@ def create_app(
     app.state.work_dir = setting("work_dir") if work_dir is None else work_dir
     app.state.tombstone_key = setting("tombstone_key") if tombstone_key is None else tombstone_key
     app.include_router(subject_pages_router)
+    app.include_router(audience_pages_router)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(branch_pages.router)
