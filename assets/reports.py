@@ -9,7 +9,7 @@ from assets import work_tables
 from assets.publishing import published
 from assets.resources import Monitoring, WorkArea
 from reports import figures
-from reports.run_report import CheckOutcome, collect, write_report
+from reports.run_report import CheckOutcome, collect, report_url, write_report
 from reports.summary import match_summary as summarise
 from warehouse import tables
 
@@ -58,7 +58,11 @@ def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monit
     path = write_report(monitoring.reports(), run).resolve()
     context.instance.add_run_tags(context.run_id, {REPORT_TAG: str(path)})
     return MaterializeResult(
-        metadata={"report": MetadataValue.path(str(path)), "checks_not_passed": sum(not c.passed for c in run.checks)}
+        metadata={
+            "report": MetadataValue.path(str(path)),
+            "report_url": MetadataValue.url(report_url(monitoring.public_url, context.run_id)),  # `unify serve`'s page
+            "checks_not_passed": sum(not c.passed for c in run.checks),
+        }
     )
 
 

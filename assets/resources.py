@@ -173,6 +173,7 @@ class Monitoring(ConfigurableResource):
     # drift warns by default: a genuine change (a big new export) would otherwise hold every
     # later run back until someone raises the limit
     drift_blocks_publish: bool = False
+    public_url: str = DEFAULTS.public_url  # where `unify serve` is reached: the report's link in the run's metadata
 
     def reports(self) -> Path:
         return Path(self.reports_dir)

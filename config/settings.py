@@ -49,6 +49,15 @@ class Settings:
     # the secret erased people's tombstones are hashed with (sources/erasure.py); empty: `unify subject erase`
     # refuses, and so does a run on a warehouse that has tombstones
     tombstone_key: str = field(default="", repr=False)
+    # where the search serves pages from, as people reach it: run reports link back to it (/reports/RUN)
+    public_url: str = "http://127.0.0.1:8000"
+    # alerts (pipelines/alerts.py): check warnings, a blocked publish, a failed run; each empty: not sent there
+    alert_webhook: str = ""  # a URL a JSON message is POSTed to
+    alert_smtp: str = ""  # host:port of the mail server
+    alert_from: str = "unify@localhost"
+    alert_to: str = ""  # recipients, comma-separated
+    alert_smtp_user: str = ""  # with a password: STARTTLS and login
+    alert_smtp_password: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:

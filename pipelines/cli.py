@@ -257,6 +257,7 @@ def _check_model_file(model: str) -> None:
 
 
 def _execute(settings: Settings, job_name: str, run_settings: dict | None = None):
+    from pipelines.alerts import alert_run
     from pipelines.definitions import build_definitions
     from pipelines.instance import command_instance
     from pipelines.logs import RUN_LOG, library_logs, log_file, run_log
@@ -267,7 +268,9 @@ def _execute(settings: Settings, job_name: str, run_settings: dict | None = None
         run_config["resources"] = {"run_settings": {"config": run_settings}}
     with library_logs(log_file(settings.work_dir)), command_instance() as instance:
         job = defs.resolve_job_def(job_name).with_logger_defs({RUN_LOG: run_log})
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        alert_run(instance, result.run_id, settings)  # no daemon here: the run's alert is sent as it ends
+        return result
 
 
 def _run_lock(settings: Settings, args):

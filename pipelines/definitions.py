@@ -21,6 +21,7 @@ from assets.publishing import published
 from assets.reports import REPORT_ASSETS
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from config.settings import Settings, env_name
+from pipelines.alerts import alert_sensors
 from pipelines.automation import nightly_schedule, sources_sensor
 
 ALL_ASSETS = [
@@ -83,7 +84,9 @@ def build_resources(settings: Settings) -> dict:
             match_threshold=settings.match_threshold,
             review_floor=settings.review_floor,
         ),
-        "monitoring": Monitoring(reports_dir=value("reports_dir"), truth_path=value("truth")),
+        "monitoring": Monitoring(
+            reports_dir=value("reports_dir"), truth_path=value("truth"), public_url=value("public_url")
+        ),
         "run_settings": RunSettings(),  # per run: `unify run --as-of/--allow-shrink`, or the Launchpad
     }
 
@@ -96,7 +99,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         assets=[*ALL_ASSETS, *REPORT_ASSETS],
         jobs=[full_refresh, incremental_update, retrain],
         schedules=[nightly_schedule(settings)],
-        sensors=[sources_sensor(settings)],
+        sensors=[sources_sensor(settings), *alert_sensors(settings)],
         resources=build_resources(settings),
         executor=in_process_executor,
     )

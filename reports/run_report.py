@@ -3,6 +3,7 @@ what was set aside. Written after the publish, so a page exists only for a publi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -84,3 +85,21 @@ def write_report(directory: Path, run: RunFigures) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(run), encoding="utf-8")
     return path
+
+
+# a Dagster run id (a UUID): the only names /reports/RUN serves, so no other path is reachable
+RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def report_url(public_url: str, run_id: str) -> str:
+    """Where `unify serve` shows a run's report (search/report_pages.py)."""
+    return f"{public_url.rstrip('/')}/reports/{run_id}"
+
+
+def find_report(directory: Path, run_id: str) -> Path | None:
+    """The report of a run by its id; None: none. The file is named by the id's first 8 characters,
+    and the page names the whole id: another run's report with the same start is not it."""
+    if not RUN_ID.fullmatch(run_id):
+        return None
+    named = sorted(Path(directory).glob(f"run_*_{run_id[:8]}.html"), reverse=True)
+    return next((path for path in named if run_id in path.read_text(encoding="utf-8")), None)

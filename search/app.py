@@ -25,6 +25,7 @@ from search import api, branch_pages, pages
 from search.audience_pages import router as audience_pages_router
 from search.auth import LoginRequired
 from search.explain import Explainer
+from search.report_pages import router as report_pages_router
 from search.resolver import ResolveService
 from search.retry import WarehouseUnavailable
 from search.sessions import LoginThrottle, Sessions, secret_key
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(branch_pages.router)
+    app.include_router(report_pages_router)
     _add_basics(app)
     _add_error_handlers(app)
     return app
@@ -128,7 +130,8 @@ def _add_basics(app: FastAPI) -> None:
     async def headers_and_access_log(request: Request, call_next):
         started = time.perf_counter()
         response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():  # a page may set its own policy (a run report's inline styles)
+            response.headers.setdefault(name, value)
         if not request.url.path.startswith(("/static", "/healthz")):
             response.headers.setdefault("Cache-Control", "no-store")
         # the path only: a query string can hold a phone number or an email

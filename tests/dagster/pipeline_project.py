@@ -40,7 +40,7 @@ class Project:
             "UNIFY_TRUTH": str(self.truth),
         }
 
-    def run(self, job: str):
+    def run(self, job: str, run_config: dict | None = None):
         # resources read EnvVars when the run starts, so the environment must hold until it ends
         with pytest.MonkeyPatch.context() as mp:
             for name, value in self.env().items():
@@ -48,7 +48,7 @@ class Project:
             return (
                 build_definitions()
                 .resolve_job_def(job)
-                .execute_in_process(instance=self.instance, raise_on_error=False)
+                .execute_in_process(instance=self.instance, raise_on_error=False, run_config=run_config)
             )
 
     def query(self, sql: str) -> list[tuple]:
