@@ -52,7 +52,7 @@ class Settings:
     # where the search serves pages from, as people reach it: run reports link back to it (/reports/RUN)
     public_url: str = "http://127.0.0.1:8000"
     # alerts (pipelines/alerts.py): check warnings, a blocked publish, a failed run; each empty: not sent there
-    alert_webhook: str = ""  # a URL a JSON message is POSTed to
+    alert_webhook: str = field(default="", repr=False)  # a URL a JSON message is POSTed to (often holds a token)
     alert_smtp: str = ""  # host:port of the mail server
     alert_from: str = "unify@localhost"
     alert_to: str = ""  # recipients, comma-separated

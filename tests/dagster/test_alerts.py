@@ -119,7 +119,8 @@ def test_a_failed_run_seen_by_the_failure_sensor_sends_one_message(receivers, tm
     assert len(mails) == len(posts) == 1
     (post,) = posts
     assert post["kind"] == "run_failed" and post["checks"] == []
-    assert post["failed_steps"] == [{"step": "linked__linkage_model", "error": post["failed_steps"][0]["error"]}]
+    ((step, error),) = [(s["step"], s["error"]) for s in post["failed_steps"]]
+    assert step == "linked__linkage_model" and error.isidentifier() and error.endswith("Error")  # a type's name
     assert str(tmp_path) not in json.dumps(post)  # the error's type, never its text (a path here)
 
 
