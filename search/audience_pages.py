@@ -30,6 +30,7 @@ def _whole_warehouse(staff: Staff) -> Staff:
 
 @router.get("/admin/audience")
 def audience_page(request: Request, staff: Staff = Depends(ADMIN)):
+    _whole_warehouse(staff)
     return render(request, "audience.html", staff=staff, channels=ae.CHANNELS, formats=ae.FORMATS, segments=SEGMENTS)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy import insert
 
 from pipelines.cli import main
 from search.app import create_app
+from search.staff import add_staff, limit_to_branches
 from search.store import Store
 from warehouse import tables
 from warehouse.audience_export import CHANNELS, SUPPRESSION_COLUMNS
@@ -203,3 +205,17 @@ def test_only_admins_may_export(app, username):
 def test_a_bad_download_request_is_a_422_page(app, params):
     response = logged_in(app, "adam").get("/admin/audience/export", params=params)
     assert response.status_code == 422 and "unknown" in response.text and "Traceback" not in response.text
+
+
+def test_an_admin_limited_to_branches_may_not_export_every_customer(app, warehouse):
+    engine = make_engine(warehouse)
+    add_staff(engine, "bea", "admin", "branch-admin-password-1")
+    limit_to_branches(engine, "bea", ["east"])
+    app.state.store.reload_control()
+    client = TestClient(app)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    login = {"username": "bea", "password": "branch-admin-password-1", "csrf": csrf, "next": "/"}
+    assert client.post("/login", data=login).status_code == 200
+    assert client.get("/admin/audience").status_code == 403
+    response = client.get("/admin/audience/export", params={"channel": "email"})
+    assert response.status_code == 403 and "spans every customer" in response.text
