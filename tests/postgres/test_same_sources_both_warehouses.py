@@ -15,6 +15,7 @@ from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFo
 from linkage.model_store import write_model_file
 from pipelines.definitions import ALL_ASSETS
 from warehouse import tables
+from warehouse.audience_export import build_export
 from warehouse.comments import read_comments
 from warehouse.engine import make_engine
 from warehouse.models import current_model
@@ -143,3 +144,13 @@ def test_every_published_table_and_column_carries_its_description_on_both(wareho
             assert table_comment == table.comment, (url, table.name)
             assert columns == {c.name: c.comment for c in table.columns}, (url, table.name)
             assert all(columns.values()), (url, table.name)
+
+
+@pytest.mark.parametrize(
+    "channel, segment", [("email", None), ("sms", "top20"), ("mail", "at-risk"), ("wechat", "tier=B")]
+)
+def test_audience_exports_are_the_same_on_both(warehouses, channel, segment):
+    """warehouse/audience_export.py's SQL runs on both backends and gives the same rows and reasons."""
+    duck, pg = (build_export(make_engine(url), channel, segment) for url in warehouses[:2])
+    assert duck.rows and duck.suppressed
+    assert (pg.rows, pg.suppressed) == (duck.rows, duck.suppressed)
