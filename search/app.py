@@ -36,7 +36,7 @@ logger = logging.getLogger("unify.search")
 access_logger = logging.getLogger("unify.access")
 TEMPLATES = Path(__file__).parent / "templates"
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -151,6 +151,12 @@ def _add_basics(app: FastAPI) -> None:
     @app.get("/static/style.css", include_in_schema=False)
     def stylesheet() -> FileResponse:
         return FileResponse(TEMPLATES / "style.css", media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/static/review.js", include_in_schema=False)
+    def review_keys() -> FileResponse:  # the review page's keyboard shortcuts: the one script, served from here
+        return FileResponse(
+            TEMPLATES / "review.js", media_type="text/javascript", headers={"Cache-Control": "max-age=3600"}
+        )
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> Response:

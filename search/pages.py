@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from search import views
@@ -154,10 +154,17 @@ def why_page(request: Request, customer_id: str, staff: Staff = Depends(page_sta
 
 
 @router.get("/review")
-def review_page(request: Request, status: str = "pending", staff: Staff = Depends(page_role("reviewer"))):
+def review_page(
+    request: Request,
+    status: str = "pending",
+    page: int = Query(1, ge=1, le=100_000),
+    same: bool = False,
+    staff: Staff = Depends(page_role("reviewer")),
+):
+    """The queue to work through, a page at a time; same=1 shows pairs already in one customer too."""
     status = status if status in ("pending", "same", "different", "all") else "pending"
     store = request.app.state.store
-    answer = views.queue(store, status, 200, store.scope(staff.branches))
+    answer = views.review_page(store, request.app.state.explainer, store.scope(staff.branches), status, page, same)
     return render(request, "review_list.html", staff=staff, queue=answer)
 
 
@@ -174,11 +181,15 @@ def review_decide(
     pair_id: str,
     decision: str = Form(...),
     csrf: str = Form(""),
+    next: str = Form("", max_length=500),
     staff: Staff = Depends(page_role("reviewer")),
 ):
+    """Decided from the queue page (next: back to it) or from the pair's own page (on to the next pending pair)."""
     check_csrf(request, csrf)
     store = request.app.state.store
     views.decide_pair(store, staff, pair_id, decision, None)
+    if next:
+        return redirect(local_path(next))
     pending = [
         p for p in views.queue(store, "pending", 2, store.scope(staff.branches))["pairs"] if p["pair_id"] != pair_id
     ]

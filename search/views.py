@@ -130,8 +130,48 @@ def _queued_pair(store: Store, pair_id: str, scope: Scope | None) -> dict:
 
 
 def pair(store: Store, explainer: Explainer, pair_id: str, scope: Scope | None = None) -> dict:
-    row = _queued_pair(store, pair_id, scope)
-    snapshot = store.snapshot
+    return _pair_view(store.snapshot, explainer, _queued_pair(store, pair_id, scope))
+
+
+REVIEW_PAGE_SIZE = 20
+
+
+def review_page(
+    store: Store, explainer: Explainer, scope: Scope | None, status: str, page: int, show_same: bool
+) -> dict:
+    """One page of the review queue to work through: in the queue's order (review_rank), each pair
+    with both records and the model's weights; pairs whose records are already one customer hidden
+    unless show_same. The progress count is over every pair shown, whatever the status filter."""
+    rows = with_warehouse(store, lambda: list_queue(store.engine, None, None) if _queue_published(store) else None)
+    if rows is None:
+        return {"published": False, "status": status, "pairs": [], "page": 1, "pages": 1, "total": 0, "decided": 0}
+    rows = [r for r in rows if scope is None or _pair_in_scope(store.snapshot, r, scope)]
+    shown = rows if show_same else [r for r in rows if not one_customer(r)]
+    listed = shown if status == "all" else [r for r in shown if r["status"] == status]
+    pages = max(1, -(-len(listed) // REVIEW_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    at = (page - 1) * REVIEW_PAGE_SIZE
+    return {
+        "published": True,
+        "status": status,
+        "page": page,
+        "pages": pages,
+        "first": at + 1,
+        "listed": len(listed),
+        "total": len(shown),
+        "decided": sum(r["status"] != "pending" for r in shown),
+        "hidden": len(rows) - len(shown),
+        "show_same": show_same,
+        "pairs": [_pair_view(store.snapshot, explainer, r) for r in listed[at : at + REVIEW_PAGE_SIZE]],
+    }
+
+
+def one_customer(row: dict) -> bool:
+    """Both records of a queued pair already belong to one published customer (other links joined them)."""
+    return row["left_customer_id"] is not None and row["left_customer_id"] == row["right_customer_id"]
+
+
+def _pair_view(snapshot: Snapshot, explainer: Explainer, row: dict) -> dict:
     left, right = (
         _record(
             snapshot,
@@ -153,7 +193,14 @@ def pair(store: Store, explainer: Explainer, pair_id: str, scope: Scope | None =
         for f, label in PAIR_FIELDS
     ]
     links = explainer.explain([left, right], snapshot.records.table, snapshot.run_id) if left and right else []
-    return {"pair": row, "left": left, "right": right, "fields": fields, "explanation": links[0] if links else None}
+    return {
+        "pair": row,
+        "left": left,
+        "right": right,
+        "fields": fields,
+        "explanation": links[0] if links else None,
+        "one_customer": one_customer(row),
+    }
 
 
 def decide_pair(store: Store, staff: Staff, pair_id: str, decision: str, reason: str | None) -> dict:

@@ -52,7 +52,7 @@ def test_reviewer_decides_a_pair(page, server, artifacts):
     expect(page.locator("h1")).to_contain_text("Review queue")
     page.screenshot(path=artifacts / "05_review_queue.png", full_page=True)
 
-    page.locator("tr.result a").first.click()
+    page.locator(".review-card h2 a").first.click()
     expect(page.locator("h1")).to_contain_text("Same customer?")
     pair_id = page.url.rsplit("/", 1)[-1]
     page.screenshot(path=artifacts / "06_review_pair.png", full_page=True)
