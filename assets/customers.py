@@ -217,7 +217,9 @@ def customer_source_records(
     thresholds = linkage_labels.run_thresholds(
         models.current_labels(engine), linkage.match_threshold, linkage.review_floor
     )
-    basis = resolve.basis(models.current_version(engine), thresholds, survivorship.config_digest())
+    basis = resolve.basis(
+        models.current_version(engine), thresholds, survivorship.config_digest(), work_tables.LAYOUT
+    )
     base = _published_base(work, engine, basis) if config.incremental else None
     resolution = resolve.resolve(
         work.read(work_tables.CANONICAL),

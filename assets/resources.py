@@ -85,7 +85,14 @@ class WorkArea(ConfigurableResource):
         return _read_ipc(self.file(table), columns)
 
     def has(self, *tables: WorkTable) -> bool:
-        return all(self.file(table).is_file() for table in tables)
+        """Whether the work area holds these tables, each in the shape this code writes it."""
+        return all(self._holds(table) for table in tables)
+
+    def _holds(self, table: WorkTable) -> bool:
+        path = self.file(table)
+        if not path.is_file():
+            return False
+        return table.schema is None or ipc.open_file(pa.memory_map(str(path), "r")).schema.equals(table.schema)
 
     def delete(self, table: WorkTable) -> None:
         self.file(table).unlink(missing_ok=True)

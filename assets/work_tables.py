@@ -8,12 +8,18 @@ by the asset golden/customer_source_records and published as the table customer_
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
+import pyarrow as pa
 from dagster import AssetKey
 from sqlalchemy import Table
 
 from assets import keys
+from linkage.pairs import PAIR_SCHEMA
+from sources.ingest import FILE_REPORT_SCHEMA
+from sources.schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, STAGED_SCHEMA
 from warehouse import tables
 
 
@@ -23,19 +29,31 @@ class WorkTable:
     writer: AssetKey
     holds: str
     published_as: Table | None = None
+    # the shape the code writes: an incremental run starts only from a stored table of this shape,
+    # so a work area left by an older version of the project is read afresh, not joined to new rows
+    schema: pa.Schema | None = None
 
 
-STAGED = WorkTable("staged", keys.STAGED, "every source row that could be staged, in the staged shape")
+STAGED = WorkTable(
+    "staged", keys.STAGED, "every source row that could be staged, in the staged shape", schema=STAGED_SCHEMA
+)
 QUARANTINED = WorkTable(
     "quarantined",
     keys.STAGED,
     "rows and files that could not be staged, each with its reason",
     tables.quarantined_records,
+    QUARANTINE_SCHEMA,
 )
-FILE_REPORTS = WorkTable("file_reports", keys.STAGED, "one report per file read: its format, counts and error")
+FILE_REPORTS = WorkTable(
+    "file_reports", keys.STAGED, "one report per file read: its format, counts and error", schema=FILE_REPORT_SCHEMA
+)
 REREAD_FILES = WorkTable("reread_files", keys.STAGED, "the files this run read (new or changed ones when incremental)")
-CANONICAL = WorkTable("canonical", keys.CANONICAL, "staged records with their standardised fields and record ids")
-PAIRS = WorkTable("pairs", keys.PAIRS, "scored candidate pairs, and the pairs that are one customer by definition")
+CANONICAL = WorkTable(
+    "canonical", keys.CANONICAL, "staged records with their standardised fields and record ids", schema=CANONICAL_SCHEMA
+)
+PAIRS = WorkTable(
+    "pairs", keys.PAIRS, "scored candidate pairs, and the pairs that are one customer by definition", schema=PAIR_SCHEMA
+)
 SCORED_RECORDS = WorkTable("scored_records", keys.PAIRS, "the record ids the last scoring saw")
 CROSSWALK = WorkTable(
     "crosswalk", keys.CROSSWALK, "every record's customer, by lineage key", tables.customer_source_records
@@ -63,6 +81,18 @@ ALL = (
 )  # fmt: skip
 BY_NAME = {table.name: table for table in ALL}
 PUBLISHED = tuple(table for table in ALL if table.published_as is not None)
+
+
+def layout_digest(work_tables: tuple[WorkTable, ...]) -> str:
+    """A digest of the shapes of these tables: their declared Arrow schemas and published columns."""
+    shapes = [
+        (t.name, str(t.schema), [c.name for c in t.published_as.columns] if t.published_as is not None else [])
+        for t in work_tables
+    ]
+    return hashlib.sha256(json.dumps(shapes).encode()).hexdigest()[:16]
+
+
+LAYOUT = layout_digest(ALL)
 
 
 def writers_of(*read: WorkTable) -> list[AssetKey]:

@@ -49,13 +49,15 @@ class Resolution:
     changed: pa.Array | None  # the customer IDs an incremental run replaces; None after a full run: all
 
 
-def basis(model_version: str | None, thresholds: Thresholds, survivorship_digest: str) -> dict:
-    """What customers are resolved with: a run may keep earlier customers only when this is unchanged."""
+def basis(model_version: str | None, thresholds: Thresholds, survivorship_digest: str, layout: str) -> dict:
+    """What customers are resolved with: a run may keep earlier customers only when this is unchanged
+    (`layout` names the shape of the tables it keeps: rows of an older shape are not mixed with new ones)."""
     return {
         "model_version": model_version,
         "match_threshold": thresholds.match_threshold,
         "review_floor": thresholds.review_floor,
         "survivorship": survivorship_digest,
+        "layout": layout,
     }
 
 

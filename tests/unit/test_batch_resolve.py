@@ -165,11 +165,13 @@ def test_a_published_customer_whose_records_are_all_gone_is_retired():
     ]
 
 
-def test_the_basis_names_the_model_the_thresholds_and_the_rules():
-    assert basis("v1", THRESHOLDS, "abc") == {
+def test_the_basis_names_the_model_the_thresholds_the_rules_and_the_layout():
+    assert basis("v1", THRESHOLDS, "abc", "l1") == {
         "model_version": "v1",
         "match_threshold": 0.9,
         "review_floor": 0.5,
         "survivorship": "abc",
+        "layout": "l1",
     }
-    assert basis("v1", Thresholds(0.8, 0.5), "abc") != basis("v1", THRESHOLDS, "abc")
+    assert basis("v1", Thresholds(0.8, 0.5), "abc", "l1") != basis("v1", THRESHOLDS, "abc", "l1")
+    assert basis("v1", THRESHOLDS, "abc", "l2") != basis("v1", THRESHOLDS, "abc", "l1")
