@@ -59,6 +59,7 @@ def test_commands_on_a_warehouse_with_nothing_published_say_so_in_one_line(isola
         ["review", "show", "p1"],
         ["review", "decide", "p1", "same"],
         ["evaluate", "--truth", truth],
+        ["audience", "export", "--channel", "email", "--out", isolated / "audience.csv"],
     ]
     for command in commands:
         assert _unify(*command, *warehouse) == (2, f"unify: {NOTHING_PUBLISHED}\n"), command
