@@ -39,38 +39,17 @@ TICKETS = work_tables.mart(tables.customer_service_tickets)
 AUDIENCES = (tables.marketing_audience, tables.marketing_audience_channels)
 
 
-# mart -> (the work tables it is built from, what it holds)
+# mart -> the work tables it is built from (what it holds: its table's comment, warehouse/tables.py)
 MART_SPECS = {
-    tables.customer_orders: (
-        [work_tables.CANONICAL, work_tables.CROSSWALK, work_tables.GOLDEN],
-        "One row per shop order, with its golden customer.",
-    ),
-    tables.customer_service_tickets: (
-        [work_tables.CANONICAL, work_tables.CROSSWALK, work_tables.GOLDEN],
-        "One row per service ticket, with its golden customer and whether it is open.",
-    ),
-    tables.customer_value: (
-        [work_tables.GOLDEN, work_tables.CANONICAL],
-        "Orders, spend, purchase cycle, RFM and value tier per customer, as of a date.",
-    ),
-    tables.customer_consent: (
-        [work_tables.CROSSWALK],
-        "Consent per customer and channel: opted out until a later opt-in in that channel, as of a date.",
-    ),
-    tables.marketing_audience: ([work_tables.GOLDEN], "Customers marketing may contact, each once, at one address."),
-    tables.marketing_audience_channels: (
-        [work_tables.GOLDEN],
-        "The audience of each channel: the customers who may be contacted on it.",
-    ),
-    tables.marketing_suppressions: ([work_tables.GOLDEN], "Customers left out of the audience, with the reasons."),
-    tables.customer_salespeople: (
-        [work_tables.CROSSWALK, work_tables.GOLDEN],
-        "Every salesperson who has the customer in a sheet; one is primary.",
-    ),
-    tables.upcoming_birthdays: (
-        [work_tables.GOLDEN, work_tables.CANONICAL],
-        "Customers whose birthday falls in the next 30 days, for customer care.",
-    ),
+    tables.customer_orders: [work_tables.CANONICAL, work_tables.CROSSWALK, work_tables.GOLDEN],
+    tables.customer_service_tickets: [work_tables.CANONICAL, work_tables.CROSSWALK, work_tables.GOLDEN],
+    tables.customer_value: [work_tables.GOLDEN, work_tables.CANONICAL],
+    tables.customer_consent: [work_tables.CROSSWALK],
+    tables.marketing_audience: [work_tables.GOLDEN],
+    tables.marketing_audience_channels: [work_tables.GOLDEN],
+    tables.marketing_suppressions: [work_tables.GOLDEN],
+    tables.customer_salespeople: [work_tables.CROSSWALK, work_tables.GOLDEN],
+    tables.upcoming_birthdays: [work_tables.GOLDEN, work_tables.CANONICAL],
 }
 # a mart built from another mart of the same step depends on it too, so the graph says so
 MART_DEPS = {
@@ -106,9 +85,9 @@ MART_CHECKS = _audit_specs()
             mart_key(t),
             deps=work_tables.writers_of(*reads, *MART_DEPS.get(t, [])),
             group_name="marts",
-            description=text,
+            description=t.comment,
         )
-        for t, (reads, text) in MART_SPECS.items()
+        for t, reads in MART_SPECS.items()
     ],
     check_specs=MART_CHECKS,
 )
