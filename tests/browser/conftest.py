@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-import socket
 import sys
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))  # the shared warehouse fixture
 
+from live_server import serving  # noqa: E402
 from published import Published, published_warehouse  # noqa: E402
 
 from search.app import create_app  # noqa: E402
@@ -46,26 +42,6 @@ def server(published, tmp_path_factory):
     )
     with serving(app) as address:
         yield address
-
-
-@contextmanager
-def serving(app):
-    """The app on a free local port, served by uvicorn in a thread; its address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(

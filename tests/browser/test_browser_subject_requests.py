@@ -10,7 +10,7 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import serving
+from live_server import serving
 from playwright.sync_api import expect
 from test_browser_staff_search import log_in
 
