@@ -12,7 +12,7 @@ import zipfile
 
 import duckdb
 import pytest
-from conftest import serving
+from live_server import serving
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from test_browser_staff_search import log_in
