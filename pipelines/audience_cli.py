@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipelines.cli import UsageError, _common, _published_engine
+from pipelines.commands import UsageError, add_warehouse_options, published_engine
 from warehouse.audience_export import CHANNELS, FORMATS, SEGMENTS_HELP
 
 
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
         "export",
         help="one channel's audience with its contact field; a suppression file beside it says who was left out and why",
     )
-    _common(export, sources=False)
+    add_warehouse_options(export, sources=False)
     export.add_argument("--channel", required=True, metavar="|".join(CHANNELS))
     export.add_argument("--format", default="csv", metavar="|".join(FORMATS), help="csv (default) or xlsx")
     export.add_argument("--segment", metavar="SEGMENT", help=f"{SEGMENTS_HELP} (customer_value); default: everyone")
@@ -49,7 +49,7 @@ def cmd_export(args) -> int:
             raise UsageError(f"--out is a folder, not a file: {args.out}")
         if not args.out.parent.is_dir():
             raise UsageError(f"--out's folder does not exist: {args.out.parent}")
-        engine = _published_engine(args)
+        engine = published_engine(args)
         export = ae.build_export(engine, args.channel, args.segment)
     except ae.ExportError as exc:
         raise UsageError(str(exc)) from exc

@@ -18,21 +18,19 @@ from pathlib import Path
 
 from config.settings import DEFAULTS, ENGINES, Settings, SettingsError
 from demo.profiles import PROFILES
+from pipelines import audience_cli, subject_cli
+from pipelines.commands import (
+    UsageError,
+    add_warehouse_options,
+    command_settings,
+    engine_of,
+    published_engine,
+    reachable,
+)
 from warehouse.lock import DEFAULT_WAIT_SECONDS, WarehouseBusy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUSY_EXIT = 3
-NOTHING_PUBLISHED = "nothing is published in this warehouse yet: run `unify run` first"
-
-
-class UsageError(Exception):
-    """An expected problem: reported in one line, exit code 2."""
-
-
-def _common(parser: argparse.ArgumentParser, sources: bool = True) -> None:
-    parser.add_argument("--warehouse", help=f"SQLAlchemy URL (default: $UNIFY_WAREHOUSE or {DEFAULTS.warehouse})")
-    if sources:
-        parser.add_argument("--sources", help=f"sources folder (default: $UNIFY_SOURCES or {DEFAULTS.sources})")
 
 
 def _model_option(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo_data)
 
     run = sub.add_parser("run", help="run the pipeline headless on the project's Dagster instance")
-    _common(run)
+    add_warehouse_options(run)
     run.add_argument(
         "--incremental",
         action="store_true",
@@ -95,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     train = sub.add_parser("train", help="retrain the linkage model and save it in the warehouse as a new version")
-    _common(train)
+    add_warehouse_options(train)
     _model_option(train)
     train.add_argument(
         "--export", type=Path, metavar="FILE", help="write the warehouse's current model to FILE; no training"
@@ -104,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="pairwise precision, recall and F1 of the published crosswalk")
-    _common(evaluate, sources=False)
+    add_warehouse_options(evaluate, sources=False)
     evaluate.add_argument(
         "--truth", type=Path, required=True, help="truth CSV: source_file, sheet, row_number, person_id"
     )
@@ -114,33 +112,33 @@ def build_parser() -> argparse.ArgumentParser:
     resolve = sub.add_parser(
         "resolve", help="resolve on arrival: one JSON record per line in, one JSON answer per line out"
     )
-    _common(resolve, sources=False)
+    add_warehouse_options(resolve, sources=False)
     resolve.set_defaults(func=cmd_resolve)
 
     review = sub.add_parser("review", help="the review queue of borderline pairs")
     review_sub = review.add_subparsers(dest="review_command", required=True)
     review_list = review_sub.add_parser("list", help="pending pairs, most likely first")
-    _common(review_list, sources=False)
+    add_warehouse_options(review_list, sources=False)
     review_list.add_argument("--status", choices=["pending", "same", "different", "all"], default="pending")
     review_list.add_argument("--limit", type=int, default=50)
     review_show = review_sub.add_parser("show", help="both records of a pair side by side")
-    _common(review_show, sources=False)
+    add_warehouse_options(review_show, sources=False)
     review_show.add_argument("pair")
     review_decide = review_sub.add_parser("decide", help="decide a pair; applied on every later run")
-    _common(review_decide, sources=False)
+    add_warehouse_options(review_decide, sources=False)
     review_decide.add_argument("pair")
     review_decide.add_argument("decision", choices=["same", "different"])
     review_decide.add_argument("--by", default=os.environ.get("USER", "cli"), help="who decides (default: $USER)")
     review.set_defaults(func=cmd_review)
 
     merge = sub.add_parser("merge", help="merge two customers (kept as state, applied from the next run)")
-    _common(merge, sources=False)
+    add_warehouse_options(merge, sources=False)
     merge.add_argument("customer_ids", nargs=2, metavar="ID")
     merge.add_argument("--by", default=os.environ.get("USER", "cli"))
     merge.set_defaults(func=cmd_merge)
 
     split = sub.add_parser("split", help="split records off a customer (kept as state, applied from the next run)")
-    _common(split, sources=False)
+    add_warehouse_options(split, sources=False)
     split.add_argument("customer_id", metavar="ID")
     split.add_argument(
         "--records", nargs="+", required=True, metavar="FILE:SHEET:ROW", help="lineage keys of the records to split off"
@@ -153,19 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
     grant = warehouse_sub.add_parser(
         "grant-read", help="let a PostgreSQL role read the published tables (for BI tools)"
     )
-    _common(grant, sources=False)
+    add_warehouse_options(grant, sources=False)
     grant.add_argument("role", help="the role; created without login when missing")
     grant.set_defaults(func=cmd_grant_read)
 
     from search.cli import register as register_search
 
     register_search(sub)  # search, serve, staff
-    from pipelines.subject_cli import register as register_subject
-
-    register_subject(sub)  # subject export, erase, rectify
-    from pipelines.audience_cli import register as register_audience
-
-    register_audience(sub)  # audience export
+    subject_cli.register(sub)  # subject export, erase, rectify
+    audience_cli.register(sub)  # audience export
     return parser
 
 
@@ -192,25 +186,6 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
-def command_settings(args) -> Settings:
-    """This command's settings: its options over the environment (config/settings.py), the paths it
-    names made absolute."""
-
-    def option(name: str):
-        return getattr(args, name, None)
-
-    def absolute(path) -> str | None:
-        return str(Path(path).resolve()) if path else None
-
-    return Settings.from_env(
-        warehouse=option("warehouse"),
-        sources=absolute(option("sources")),
-        model=absolute(option("model")),
-        engine=option("engine"),
-        spark_master=option("spark_master"),
-    )
-
-
 def _configure(args) -> Settings:
     """The settings of a run or a training, once the sources folder, the model file and the
     warehouse they name are usable."""
@@ -227,7 +202,7 @@ def _configure(args) -> Settings:
         except NoSourceFiles as exc:
             raise UsageError(str(exc)) from exc
     _check_model_file(settings.model)
-    engine = _reachable(settings.warehouse)
+    engine = reachable(settings.warehouse)
     if getattr(args, "command", None) == "run":  # erased people stay erased: no run without the key of their tombstones
         _check_tombstone_key(engine, settings.tombstone_key)
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))  # Dagster's own variable: its instance
@@ -362,7 +337,7 @@ def shrink_refusals(evaluations) -> list[str]:
 
 def cmd_train(args) -> int:
     if args.export:
-        return export_model(_engine(args), args.export)
+        return export_model(engine_of(args), args.export)
     settings = _configure(args)
     with _run_lock(settings, args):
         result = _execute(settings, "retrain_model")
@@ -453,7 +428,7 @@ def cmd_evaluate(args) -> int:
 
     if not args.truth.is_file():
         raise UsageError(f"truth file not found: {args.truth}")
-    scores = pairwise_scores(published_assignment(_published_engine(args)), read_truth(args.truth))
+    scores = pairwise_scores(published_assignment(published_engine(args)), read_truth(args.truth))
     print(json.dumps(scores.as_dict()) if args.json else f"pairwise {scores.summary()}")
     return 0
 
@@ -464,7 +439,7 @@ def cmd_grant_read(args) -> int:
     from warehouse.grants import GrantError, grant_read
 
     try:
-        granted = grant_read(_engine(args), args.role)
+        granted = grant_read(engine_of(args), args.role)
     except GrantError as exc:
         raise UsageError(str(exc)) from exc
     except OperationalError as exc:
@@ -476,38 +451,12 @@ def cmd_grant_read(args) -> int:
 # --- people's decisions ---
 
 
-def _reachable(url: str | None):
-    """The warehouse's engine, once its server answered (a bad URL, an unreachable server: one line)."""
-    from warehouse.engine import WarehouseUnreachable, WarehouseURLError, check_connection, make_engine
-
-    try:
-        engine = make_engine(url)
-        check_connection(engine)
-    except (WarehouseURLError, WarehouseUnreachable) as exc:
-        raise UsageError(str(exc)) from exc
-    return engine
-
-
-def _engine(args):
-    return _reachable(command_settings(args).warehouse)
-
-
-def _published_engine(args):
-    """The warehouse's engine, once a run has published into it."""
-    from warehouse.state import has_published
-
-    engine = _engine(args)
-    if not has_published(engine):
-        raise UsageError(NOTHING_PUBLISHED)
-    return engine
-
-
 def cmd_resolve(args) -> int:
     """Records from standard input, answers to standard output (search/resolver.py); exit 1 when a line was an error."""
     from search.resolver import NotReady, resolve_lines, resolver_for
     from search.retry import WarehouseUnavailable
 
-    _published_engine(args).dispose()  # only checked: the resolver reads in its own read-only transaction
+    published_engine(args).dispose()  # only checked: the resolver reads in its own read-only transaction
     try:
         resolver = resolver_for(command_settings(args).warehouse)
     except (NotReady, WarehouseUnavailable) as exc:
@@ -520,7 +469,7 @@ def cmd_resolve(args) -> int:
 def cmd_review(args) -> int:
     from warehouse import review
 
-    engine = _published_engine(args)
+    engine = published_engine(args)
     try:
         if args.review_command == "list":
             rows = review.list_queue(engine, None if args.status == "all" else args.status, args.limit)
@@ -565,7 +514,7 @@ def cmd_merge(args) -> int:
     first, second = args.customer_ids
     try:
         review.refuse_self_merge(first, second)  # said before the warehouse is opened: the arguments are wrong
-        review.merge(_published_engine(args), first, second, args.by)
+        review.merge(published_engine(args), first, second, args.by)
     except review.CorrectionError as exc:
         raise UsageError(str(exc)) from exc
     print(f"{first} and {second} will be one customer from the next run")
@@ -576,7 +525,7 @@ def cmd_split(args) -> int:
     """Split = the listed records stay together, the rest stay together, and the two never meet."""
     from warehouse import review
 
-    engine = _published_engine(args)
+    engine = published_engine(args)
     try:
         chosen = [review.parse_lineage_key(key) for key in args.records]
         review.split(engine, args.customer_id, chosen, args.by)

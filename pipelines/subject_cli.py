@@ -10,7 +10,7 @@ import argparse
 import os
 from pathlib import Path
 
-from pipelines.cli import UsageError, _common, _published_engine, command_settings
+from pipelines.commands import UsageError, add_warehouse_options, command_settings, published_engine
 from warehouse.lock import DEFAULT_WAIT_SECONDS
 
 
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     commands = subject.add_subparsers(dest="subject_command", required=True)
 
     export = commands.add_parser("export", help="everything held about a customer, as JSON and a readable HTML page")
-    _common(export, sources=False)
+    add_warehouse_options(export, sources=False)
     export.add_argument("customer_id", metavar="ID")
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder the two files are written to")
     _by(export)
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     erase = commands.add_parser(
         "erase", help="remove a customer from the warehouse, the search and the work area; later runs keep them out"
     )
-    _common(erase, sources=False)
+    add_warehouse_options(erase, sources=False)
     erase.add_argument("customer_id", metavar="ID")
     erase.add_argument(
         "--wait",
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
     erase.set_defaults(func=cmd_erase)
 
     rectify = commands.add_parser("rectify", help="correct a golden field; survivorship prefers it from the next run")
-    _common(rectify, sources=False)
+    add_warehouse_options(rectify, sources=False)
     rectify.add_argument("customer_id", metavar="ID")
     rectify.add_argument(
         "--field", required=True, metavar="F", help="display_name, phone, email, wechat, birth_date, ..."
@@ -59,7 +59,7 @@ def cmd_export(args) -> int:
     from reports.subject_export import render
     from warehouse import subjects
 
-    engine = _published_engine(args)
+    engine = published_engine(args)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out is not a folder: {args.out}")
     try:
@@ -77,7 +77,7 @@ def cmd_export(args) -> int:
 def cmd_erase(args) -> int:
     from warehouse import subjects
 
-    engine = _published_engine(args)
+    engine = published_engine(args)
     settings = command_settings(args)
     try:
         done = subjects.erase(
@@ -96,7 +96,7 @@ def cmd_erase(args) -> int:
 def cmd_rectify(args) -> int:
     from warehouse import subjects
 
-    engine = _published_engine(args)
+    engine = published_engine(args)
     try:
         done = subjects.rectify(engine, args.customer_id, args.field, args.value, args.by)
     except subjects.SubjectError as exc:

@@ -10,7 +10,8 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
-from pipelines.cli import NOTHING_PUBLISHED, main
+from pipelines.cli import main
+from pipelines.commands import NOTHING_PUBLISHED
 
 
 def _unify(*argv) -> tuple[int, str]:
