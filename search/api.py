@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from linkage.arrival import RECORD_FIELDS, RecordError
 from search import views
 from search.auth import Staff, api_role, api_staff
 from search.keys import MAX_QUERY_LENGTH
 from search.masking import MASKED_FIELDS
-from search.resolver import BadJSON, NotReady, parse_request
+from search.resolver import BadJSON, parse_request
 
 MASKABLE = Literal[tuple(MASKED_FIELDS)]  # the fields an account can unmask
 MAX_RESOLVE_BYTES = 100_000  # a record is a few hundred bytes; a bigger body is refused unread
@@ -185,28 +183,12 @@ def audit(
 async def resolve(request: Request, staff: Staff = Depends(api_staff)) -> dict[str, Any]:
     try:
         record, commit = parse_request(await _limited_body(request))
-        if commit and not staff.can("resolver"):
-            raise HTTPException(403, "commit: true needs the resolver role (or reviewer or admin)")
-        if commit:
-            answer = await run_in_threadpool(request.app.state.resolver.commit, record, staff.username)
-        else:
-            answer = await asyncio.wrap_future(request.app.state.resolver.submit(record))  # batched with others
     except BadJSON as exc:
         raise HTTPException(400, str(exc)) from None
     except RecordError as exc:
         raise HTTPException(422, str(exc)) from None
-    except NotReady as exc:
-        raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
-    # figures and a customer ID only: the record itself is never logged
-    detail = f"{answer['decision']}; {len(answer['candidates'])} candidates; run {answer['run_id']}"
-    if commit:
-        detail += f"; filed {answer['filed']}"
-    request.app.state.store.audit(
-        staff.username, "resolve_commit" if commit else "resolve", answer["customer_id"], detail
-    )
-    # an account limited to branches sees no candidate outside them (search/views.py)
-    resolver = request.app.state.resolver
-    return views.scoped_answer(request.app.state.store, staff, answer, lambda kept: resolver.current().answer(kept))
+    # the resolve page's form calls the very same function (search/pages.py)
+    return await views.resolve(request.app.state.store, request.app.state.resolver, staff, record, commit)
 
 
 async def _limited_body(request: Request) -> bytes:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from linkage.arrival import RECORD_FIELDS
 from search import views
 from search.auth import Staff, account, check_csrf, page_role, page_staff, session
 from search.keys import MAX_QUERY_LENGTH
@@ -148,6 +149,61 @@ def why_page(request: Request, customer_id: str, staff: Staff = Depends(page_sta
     answer = views.why(request.app.state.store, request.app.state.explainer, staff, customer_id)
     customer = request.app.state.store.snapshot.customer(customer_id)
     return render(request, "why.html", staff=staff, c=customer, why=answer)
+
+
+# ---------------------------------------------------------------- new customer? (resolve on arrival)
+
+RESOLVE_LABELS = {
+    "name": "姓名 Name",
+    "given_name": "名 Given name",
+    "family_name": "姓 Family name",
+    "phone": "电话 Phone",
+    "email": "邮箱 Email",
+    "wechat": "微信 WeChat",
+    "birth_date": "出生日期 Birth date",
+    "address": "地址 Address",
+    "province": "省 Province",
+    "city": "城市 City",
+    "district": "区 District",
+    "postcode": "邮编 Postcode",
+    "company": "公司 Company",
+    "national_id": "身份证号 National ID",
+    "source_system": "来源系统 Source system",
+    "source_record_key": "来源编号 Source record key (order number)",
+}
+assert set(RESOLVE_LABELS) == set(RECORD_FIELDS)  # one form field per field the resolver reads
+
+
+@router.get("/resolve")
+def resolve_form(request: Request, staff: Staff = Depends(page_staff)):
+    return render(request, "resolve.html", staff=staff, labels=RESOLVE_LABELS, record={})
+
+
+@router.post("/resolve")
+async def resolve_page(request: Request, staff: Staff = Depends(page_staff)):
+    """The form's record resolved by the very function POST /api/resolve calls (views.resolve),
+    without commit: filing stays with the API's service accounts. A record that cannot be resolved
+    gets its one-line reason on the page."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    record = {k: str(v).strip() for k in RESOLVE_LABELS if (v := form.get(k)) is not None and str(v).strip()}
+    store = request.app.state.store
+    try:
+        answer = await views.resolve(store, request.app.state.resolver, staff, record)
+    except HTTPException as exc:
+        return render(
+            request,
+            "resolve.html",
+            exc.status_code,
+            staff=staff,
+            labels=RESOLVE_LABELS,
+            record=record,
+            error=exc.detail,
+        )
+    shown = views.resolve_shown(store, staff, answer)
+    return render(
+        request, "resolve.html", staff=staff, labels=RESOLVE_LABELS, record=record, answer=answer, candidates=shown
+    )
 
 
 # ---------------------------------------------------------------- review

@@ -6,16 +6,21 @@ connections), write the audit entry, and raise HTTPException for what the caller
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
 from fastapi import HTTPException
+from starlette.concurrency import run_in_threadpool
+
+from linkage.arrival import RecordError
 
 from search.auth import Staff
 from search.branches import Scope
 from search.explain import Explainer
 from search.masking import MASKED_FIELDS, mask_row, masked_fields
 from search.profile import customer_profile, masked_profile, scoped_profile
+from search.resolver import NotReady, ResolveService
 from search.retry import retry_when_busy
 from search.snapshot import Snapshot
 from search.staff import read_audit
@@ -253,6 +258,41 @@ def _record(snapshot: Snapshot, customer_id: str | None, file: str, sheet: str, 
 
 def _same(left, right) -> bool | None:
     return None if left is None or right is None else left == right
+
+
+async def resolve(store: Store, service: ResolveService, staff: Staff, record: dict, commit: bool = False) -> dict:
+    """The answer to one record, for POST /api/resolve and the resolve page alike: the role rule for
+    commit, the resolver's answer (batched with other requests), the audit entry, the branch scope.
+    HTTPException 403 (commit by a viewer), 422 (a record that cannot be resolved), 503 (nothing published)."""
+    try:
+        if commit and not staff.can("resolver"):
+            raise HTTPException(403, "commit: true needs the resolver role (or reviewer or admin)")
+        if commit:
+            answer = await run_in_threadpool(service.commit, record, staff.username)
+        else:
+            answer = await asyncio.wrap_future(service.submit(record))  # batched with others
+    except RecordError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except NotReady as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
+    # figures and a customer ID only: the record itself is never logged
+    detail = f"{answer['decision']}; {len(answer['candidates'])} candidates; run {answer['run_id']}"
+    if commit:
+        detail += f"; filed {answer['filed']}"
+    store.audit(staff.username, "resolve_commit" if commit else "resolve", answer["customer_id"], detail)
+    # an account limited to branches sees no candidate outside them
+    return scoped_answer(store, staff, answer, lambda kept: service.current().answer(kept))
+
+
+def resolve_shown(store: Store, staff: Staff, answer: dict) -> list[dict]:
+    """The resolve page's candidates with their golden record (name, contacts, city), masked as the
+    search masks them for this account; a candidate filed on arrival and not yet published has none."""
+    snapshot = store.snapshot
+    shown = []
+    for candidate in answer["candidates"]:
+        golden = snapshot.customer(candidate["customer_id"])
+        shown.append({**candidate, "golden": golden if sees_in_full(staff) else mask_row(golden)})
+    return shown
 
 
 def scoped_answer(store: Store, staff: Staff, answer: dict, rank: Callable[[list[dict]], dict]) -> dict:
