@@ -18,14 +18,15 @@ from linkage.arrival import RecordError
 from search.auth import Staff
 from search.branches import Scope
 from search.explain import Explainer
-from search.masking import MASKED_FIELDS, mask_row, masked_fields
+from search.links import decision_links, every_link, lineage_key, rule_links
+from search.masking import MASKED_FIELDS, mask_row, mask_value, masked_fields
 from search.profile import customer_profile, masked_profile, scoped_profile
 from search.resolver import NotReady, ResolveService
 from search.retry import retry_when_busy
 from search.snapshot import Snapshot
 from search.staff import read_audit
 from search.store import Store
-from warehouse.review import PAIR_FIELDS, UnknownPair, decide, get_pair, list_queue
+from warehouse.review import PAIR_FIELDS, UnknownPair, decide, decisions_among, get_pair, list_queue
 
 T = TypeVar("T")
 
@@ -77,6 +78,15 @@ def why(store: Store, explainer: Explainer, staff: Staff, customer_id: str) -> d
     # another branch's records are not shown, nor explained
     records = [r for r in snapshot.records.rows(customer_id) if scope is None or scope.holds(r)]
     store.audit(staff.username, "view_customer", customer_id, "why merged")
+    in_full = sees_in_full(staff)
+    tickets = snapshot.optional.get("customer_service_tickets")
+    rules = rule_links(
+        records,
+        tickets.rows(customer_id) if tickets is not None else [],
+        lambda column, value: value if in_full else mask_value(column, value),
+    )
+    keys = [lineage_key(r) for r in records]
+    people = decision_links(records, with_warehouse(store, lambda: decisions_among(store.engine, keys)))
     return {
         "customer_id": customer_id,
         "model_available": explainer.available,
@@ -87,7 +97,7 @@ def why(store: Store, explainer: Explainer, staff: Staff, customer_id: str) -> d
             }
             for r in records
         ],
-        "links": explainer.explain(records, snapshot.records.table, snapshot.run_id),
+        "links": every_link(rules, people, explainer.explain(records, snapshot.records.table, snapshot.run_id)),
     }
 
 

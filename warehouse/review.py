@@ -112,6 +112,24 @@ def store_decision(
     return record
 
 
+def decisions_among(engine: Engine, keys: list[LineageKey]) -> list[dict]:
+    """The decisions between two of these records (why a customer is one); none before any was kept."""
+    d = review_decisions.c
+    wanted = set(keys)
+    files = sorted({key[0] for key in wanted})
+    with engine.connect() as conn:
+        if not files or not inspect(conn).has_table(review_decisions.name):
+            return []
+        rows = conn.execute(
+            select(review_decisions).where(d.left_source_file.in_(files), d.right_source_file.in_(files))
+        ).mappings()
+        return [
+            dict(r)
+            for r in rows
+            if all(tuple(r[f"{side}_{c}"] for c in LINEAGE_COLUMNS) in wanted for side in ("left", "right"))
+        ]
+
+
 def read_decisions(engine: Engine) -> list[dict]:
     with engine.begin() as conn:
         ensure_state_tables(conn)

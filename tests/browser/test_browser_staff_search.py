@@ -38,7 +38,8 @@ def test_agent_finds_a_customer_by_chinese_name_and_opens_the_page(page, server,
 
     page.get_by_role("link", name=re.compile("Why merged")).first.click()
     expect(page.locator("h1")).to_contain_text("Why merged")
-    expect(page.locator(".links .card").first).to_contain_text("Match weight")
+    expect(page.locator(".links .card.link-rule").first).to_contain_text("ticket names the order")
+    expect(page.locator(".links .card.link-model").first).to_contain_text("Match weight")
     page.screenshot(path=artifacts / "04_why_merged.png", full_page=True)
 
     page.get_by_role("link", name="API").click()
