@@ -79,12 +79,7 @@ def staged_source_records(
     work.write(work_tables.STAGED, staged)
     work.write(work_tables.QUARANTINED, quarantined)
     work.write(work_tables.FILE_REPORTS, reports)
-    work.write(
-        work_tables.REREAD_FILES,
-        pa.table(
-            {"source_file": [f["source_file"] for f in result.files]}, schema=pa.schema([("source_file", pa.string())])
-        ),
-    )
+    work.write(work_tables.REREAD_FILES, incremental.files_read(result))
     return MaterializeResult(
         metadata=table_metadata(
             staged,
@@ -217,9 +212,7 @@ def customer_source_records(
     thresholds = linkage_labels.run_thresholds(
         models.current_labels(engine), linkage.match_threshold, linkage.review_floor
     )
-    basis = resolve.basis(
-        models.current_version(engine), thresholds, survivorship.config_digest(), work_tables.LAYOUT
-    )
+    basis = resolve.basis(models.current_version(engine), thresholds, survivorship.config_digest(), work_tables.LAYOUT)
     base = _published_base(work, engine, basis) if config.incremental else None
     resolution = resolve.resolve(
         work.read(work_tables.CANONICAL),

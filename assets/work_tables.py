@@ -18,6 +18,7 @@ from sqlalchemy import Table
 
 from assets import keys
 from linkage.pairs import PAIR_SCHEMA
+from sources.incremental import READ_FILES_SCHEMA
 from sources.ingest import FILE_REPORT_SCHEMA
 from sources.schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, STAGED_SCHEMA
 from warehouse import tables
@@ -47,7 +48,12 @@ QUARANTINED = WorkTable(
 FILE_REPORTS = WorkTable(
     "file_reports", keys.STAGED, "one report per file read: its format, counts and error", schema=FILE_REPORT_SCHEMA
 )
-REREAD_FILES = WorkTable("reread_files", keys.STAGED, "the files this run read (new or changed ones when incremental)")
+REREAD_FILES = WorkTable(
+    "reread_files",
+    keys.STAGED,
+    "the files this run read (new or changed ones when incremental)",
+    schema=READ_FILES_SCHEMA,
+)
 CANONICAL = WorkTable(
     "canonical", keys.CANONICAL, "staged records with their standardised fields and record ids", schema=CANONICAL_SCHEMA
 )

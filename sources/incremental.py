@@ -15,6 +15,7 @@ from sources.schema import LINEAGE
 
 # the work tables an incremental read builds on
 PREVIOUS = ("staged", "quarantined", "file_reports")
+READ_FILES_SCHEMA = pa.schema([("source_file", pa.string())])
 
 
 def read_folder(root, previous: dict[str, pa.Table] | None) -> tuple[IngestResult, pa.Table, pa.Table, pa.Table]:
@@ -26,6 +27,11 @@ def read_folder(root, previous: dict[str, pa.Table] | None) -> tuple[IngestResul
         return result, result.staged, result.quarantined, pa.Table.from_pylist(result.files, schema=FILE_REPORT_SCHEMA)
     result = ingest(root, known=known_fingerprints(previous["file_reports"]))
     return (result, *merge_ingest(previous, result))
+
+
+def files_read(result: IngestResult) -> pa.Table:
+    """The source files this read opened (new or changed ones when incremental), by lineage name."""
+    return pa.table({"source_file": [f["source_file"] for f in result.files]}, schema=READ_FILES_SCHEMA)
 
 
 def known_fingerprints(reports: pa.Table) -> dict[str, str]:
