@@ -100,3 +100,20 @@ def test_no_import_cycle_among_the_projects_modules():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _is_asset(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return getattr(target, "id", getattr(target, "attr", None)) in {"asset", "multi_asset"}
+
+
+def test_every_asset_reads_calls_one_core_writes_and_reports():
+    """An asset is wiring: about 30 lines with its signature; what it computes lives in a core."""
+    long = [
+        f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in (ROOT / "assets").glob("*.py")
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.FunctionDef) and any(_is_asset(d) for d in node.decorator_list)
+        if node.end_lineno - node.lineno + 1 > 35
+    ]
+    assert long == []
