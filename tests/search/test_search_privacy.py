@@ -259,6 +259,14 @@ def test_resolve_shows_no_candidate_outside_the_branches(scoped, customers):
     assert outside not in seen
     assert all(c in customers["east"] for c in seen if c is not None)
     assert sam["decision"] in ("new", "review", "match") and (sam["customer_id"] is None) == (sam["decision"] == "new")
+    # the "new customer?" page answers as the API does, with the same scope
+    page = logged_in(scoped, "sam").post("/resolve", data={**record, "csrf": logged_in(scoped, "sam").csrf})
+    assert page.status_code == 403  # another session's token is refused
+    sam_page = logged_in(scoped, "sam")
+    page = sam_page.post("/resolve", data={**record, "csrf": sam_page.csrf})
+    assert page.status_code == 200 and outside not in page.text
+    assert f"<strong>{sam['decision']}</strong>" in page.text
+    assert set(re.findall(r'<a href="/customers/(C\d+)">', page.text)) == set(seen) - {None}
 
 
 def test_a_limited_reviewer_reviews_only_pairs_of_its_branches(scoped):
