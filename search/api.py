@@ -51,6 +51,7 @@ class SearchResponse(BaseModel):
     masked: list[str] = Field(
         [], description="the fields shown masked (phone 138****5678, email z***@qq.com, ...): every role but admin"
     )
+    hint: str | None = Field(None, description="what the query lacks, e.g. a name beside a phone's last 4 digits")
 
 
 class UnmaskIn(BaseModel):

@@ -30,6 +30,7 @@ KIND_SCORE = {
     "ref": 100.0,
     "wechat": 95.0,
     "tail": 90.0,
+    "name4": 92.0,
     "last4": 85.0,
     "name": 80.0,
     "pinyin": 75.0,
@@ -44,6 +45,7 @@ KIND_LABEL = {
     "email": "邮箱 email",
     "wechat": "微信 WeChat",
     "ref": "订单/工单 order/ticket",
+    "name4": "姓名 + 尾号 name + last 4",
     "last4": "姓 + 尾号 surname + last 4",
     "name": "姓名 name",
     "pinyin": "拼音 pinyin",
@@ -56,6 +58,7 @@ KIND_FIELD = {
     "phone": "phone",
     "tail": "phone",
     "last4": "phone",
+    "name4": "phone",
     "email": "email",
     "wechat": "wechat",
     "ref": "ref",
@@ -68,6 +71,7 @@ KIND_FIELD = {
 MAX_QUERY_LENGTH = 200
 _PHONE_LIKE_RE = re.compile(r"^[+\d\s\-.()（）]+$")
 _LAST4_RE = re.compile(r"^(?P<before>[^\d]*?)\s*(?P<digits>\d{4})\s*(?P<after>[^\d]*)$")
+_BARE_TAIL_RE = re.compile(r"^\d{4}$")
 _WECHAT_RE = re.compile(r"^[a-z0-9_\-]{3,40}$")
 _REF_LIKE_RE = re.compile(r"^[#№]?\s*[0-9A-Za-z][0-9A-Za-z\-_/ ]*$")
 _ID_LIKE_RE = re.compile(r"^[A-Za-z]+\d+$")
@@ -148,8 +152,16 @@ def _phone_keys(q: str) -> list[Key]:
     return keys
 
 
+def bare_tail_hint(text: str) -> str | None:
+    """A phone's last four digits alone would list every customer who has them: the search asks for a name too."""
+    if not _BARE_TAIL_RE.match(clean_query(text)):
+        return None
+    return "尾号请配上姓名 Add a name to a phone's last 4 digits, e.g. 张伟 6394 or Wang 6394"
+
+
 def _last4_keys(q: str) -> list[Key]:
-    """'王 5305', '5305王', 'wang 5305': a name part and the phone's last four digits."""
+    """'王 5305', '5305王', 'wang 5305', '张伟 6394': a name part and the phone's last four digits
+    (a full name, in either order, is a key of its own: it outranks a surname alone)."""
     match = _LAST4_RE.match(q)
     if not match:
         return []
@@ -157,7 +169,9 @@ def _last4_keys(q: str) -> list[Key]:
     parsed = parse_name(name) if name else None
     if not parsed or not parsed.pinyin:
         return []
-    return [("last4", f"{token}:{match['digits']}") for token in parsed.pinyin.split()]
+    tokens = parsed.pinyin.split()
+    full = [("name4", f"{''.join(tokens)}:{match['digits']}")] if len(tokens) > 1 else []
+    return [*full, *(("last4", f"{token}:{match['digits']}") for token in tokens)]
 
 
 def _name_keys(q: str) -> list[Key]:
@@ -197,6 +211,9 @@ union all select 'pinyin', array_to_string(tokens, ''), cidx from names
 union all select 'pinyin', array_to_string(list_reverse(tokens), ''), cidx from names
 union all select 'tokens', array_to_string(list_sort(tokens), ' '), cidx from names
 union all select 'last4', unnest(tokens) || ':' || right(phone, 4), cidx from names where phone is not null
+union all select 'name4', array_to_string(tokens, '') || ':' || right(phone, 4), cidx from names where phone is not null
+union all select 'name4', array_to_string(list_reverse(tokens), '') || ':' || right(phone, 4), cidx
+        from names where phone is not null
 """
 
 # Records whose phone cell held more than one number: they get every usable number indexed.

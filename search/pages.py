@@ -114,7 +114,13 @@ def search_page(request: Request, q: str = "", staff: Staff = Depends(page_staff
         else {"results": [], "run_id": request.app.state.store.snapshot.run_id}
     )
     return render(
-        request, "search.html", staff=staff, q=q, results=answer["results"], snapshot=request.app.state.store.snapshot
+        request,
+        "search.html",
+        staff=staff,
+        q=q,
+        results=answer["results"],
+        hint=answer.get("hint"),
+        snapshot=request.app.state.store.snapshot,
     )
 
 

@@ -18,6 +18,7 @@ from linkage.arrival import RecordError
 from search.auth import Staff
 from search.branches import Scope
 from search.explain import Explainer
+from search.keys import bare_tail_hint
 from search.links import decision_links, every_link, lineage_key, rule_links
 from search.masking import MASKED_FIELDS, mask_row, mask_value, masked_fields
 from search.profile import customer_profile, masked_profile, scoped_profile
@@ -43,9 +44,11 @@ def search(store: Store, staff: Staff, q: str, limit: int) -> dict:
     kinds = sorted({m["kind"] for r in results for m in r["matched"]})
     # the query itself is not logged: it is often a phone number or an email
     store.audit(staff.username, "search", None, f"{len(results)} results; matched by {','.join(kinds) or 'nothing'}")
+    hint = bare_tail_hint(q)
     if sees_in_full(staff):
-        return {"run_id": snapshot.run_id, "results": results, "masked": []}
-    return {"run_id": snapshot.run_id, "results": [mask_row(r) for r in results], "masked": masked_fields()}
+        return {"run_id": snapshot.run_id, "results": results, "masked": [], "hint": hint}
+    masked = [mask_row(r) for r in results]
+    return {"run_id": snapshot.run_id, "results": masked, "masked": masked_fields(), "hint": hint}
 
 
 def customer(store: Store, staff: Staff, customer_id: str, unmask: list[str] | tuple[str, ...] = ()) -> dict:
