@@ -1,0 +1,34 @@
+"""The review page as a reviewer limited to a branch sees it: only pairs whose two customers it
+sees, in the queue's order, paged, the progress count over them; bad page numbers a clear 4xx."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from test_search_privacy import ONLINE, PASSWORD, auth, query, scoped  # noqa: F401 (scoped: the fixture)
+
+
+def log_in(app, username: str, password: str) -> TestClient:
+    client = TestClient(app)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"username": username, "password": password, "csrf": csrf, "next": "/"})
+    return client
+
+
+def test_a_limited_reviewer_pages_through_its_branchs_pairs_only(scoped):  # noqa: F811
+    online = {r[0] for r in query(scoped, "select distinct customer_id from customer_source_records where source_system in (?, ?)", ONLINE)}  # fmt: skip
+    everyone = scoped.get("/api/review", params={"status": "all", "limit": 500}, headers=auth(scoped, "adam")).json()["pairs"]  # fmt: skip
+    inside = [p["pair_id"] for p in everyone if {p["left_customer_id"], p["right_customer_id"]} <= online]
+    assert inside and len(inside) < len(everyone)
+    rob = log_in(scoped.app, "rob", PASSWORD)
+    shown = []
+    for n in range(1, 2 + len(inside) // 20):
+        page = rob.get("/review", params={"status": "all", "same": 1, "page": n})
+        assert page.status_code == 200
+        assert f"0 of {len(inside)} decided" in page.text
+        shown += re.findall(r'data-pair="([^"]+)"', page.text)
+    assert shown == inside  # the queue's order, every page but the last full
+    for bad in ("0", "x", "-3"):
+        assert rob.get("/review", params={"page": bad}).status_code == 422
+    assert rob.get("/review", params={"page": 9999}).status_code == 200  # past the end: the last page
