@@ -87,13 +87,35 @@ class Explainer:
             if linker is None:
                 return []
             self._term_frequencies(crosswalk, run_id)
-            links = [
-                self._with_tf(row)
-                for row in link_records(crosswalk_as_canonical(pa.Table.from_pylist(records))).to_pylist()
-            ]
+            links = self._links(records)
             scored = linker.inference.score_pairs(links, links).as_duckdbpyrelation().to_arrow_table().to_pylist()
         by_id = {r["record_id"]: r for r in records}
         return _strongest_links([s for s in scored if s["record_id_l"] != s["record_id_r"]], by_id, self._model)
+
+    def explain_pairs(
+        self, pairs: list[tuple[dict, dict]], crosswalk: pa.Table, run_id: str | None
+    ) -> list[dict | None]:
+        """Each given pair of records with its weights (a page of review pairs), scored in one call:
+        the left records against the right ones (Splink's fixed cost per call outweighs the extra pairs)."""
+        if not pairs or not self.available:
+            return [None] * len(pairs)
+        with self._lock:
+            linker = self._load(run_id)
+            if linker is None:
+                return [None] * len(pairs)
+            self._term_frequencies(crosswalk, run_id)
+            lefts, rights = self._links([a for a, _ in pairs]), self._links([b for _, b in pairs])
+            scored = linker.inference.score_pairs(lefts, rights).as_duckdbpyrelation().to_arrow_table().to_pylist()
+        by_ids = {frozenset((s["record_id_l"], s["record_id_r"])): s for s in scored}
+        found = [(by_ids.get(frozenset((a["record_id"], b["record_id"]))), a, b) for a, b in pairs]
+        return [_link(s, a, b, self._model) if s else None for s, a, b in found]
+
+    def _links(self, records: list[dict]) -> list[dict]:
+        """The records' link columns (as the pipeline builds them) with term frequencies."""
+        return [
+            self._with_tf(row)
+            for row in link_records(crosswalk_as_canonical(pa.Table.from_pylist(records))).to_pylist()
+        ]
 
     def _load(self, run_id: str | None):
         if self._linker is not None and self._model_run == run_id:
@@ -163,17 +185,22 @@ def _strongest_links(scored: list[dict], records: dict[int, dict], model: dict) 
         if key in seen:
             continue
         seen.add(key)
-        links.append(
-            {
-                "left": _lineage(records[pair["record_id_l"]]),
-                "right": _lineage(records[pair["record_id_r"]]),
-                "match_probability": pair["match_probability"],
-                "match_weight": pair["match_weight"],
-                "prior_weight": _prior_weight(model),
-                "comparisons": _comparisons(pair, model),
-            }
-        )
+        links.append(_link(pair, records[pair["record_id_l"]], records[pair["record_id_r"]], model))
     return links
+
+
+def _link(pair: dict, left: dict, right: dict, model: dict) -> dict:
+    """A scored pair as explained: both records' lineage, probability, weights per comparison."""
+    if pair["record_id_l"] != left["record_id"]:  # scored the other way round: the same weights
+        left, right = right, left
+    return {
+        "left": _lineage(left),
+        "right": _lineage(right),
+        "match_probability": pair["match_probability"],
+        "match_weight": pair["match_weight"],
+        "prior_weight": _prior_weight(model),
+        "comparisons": _comparisons(pair, model),
+    }
 
 
 def _comparisons(pair: dict, model: dict) -> list[dict]:

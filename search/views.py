@@ -148,7 +148,7 @@ def _queued_pair(store: Store, pair_id: str, scope: Scope | None) -> dict:
 
 
 def pair(store: Store, explainer: Explainer, pair_id: str, scope: Scope | None = None) -> dict:
-    return _pair_view(store.snapshot, explainer, _queued_pair(store, pair_id, scope))
+    return _pair_views(store.snapshot, explainer, [_queued_pair(store, pair_id, scope)])[0]
 
 
 REVIEW_PAGE_SIZE = 20
@@ -180,7 +180,7 @@ def review_page(
         "decided": sum(r["status"] != "pending" for r in shown),
         "hidden": len(rows) - len(shown),
         "show_same": show_same,
-        "pairs": [_pair_view(store.snapshot, explainer, r) for r in listed[at : at + REVIEW_PAGE_SIZE]],
+        "pairs": _pair_views(store.snapshot, explainer, listed[at : at + REVIEW_PAGE_SIZE]),
     }
 
 
@@ -189,7 +189,18 @@ def one_customer(row: dict) -> bool:
     return row["left_customer_id"] is not None and row["left_customer_id"] == row["right_customer_id"]
 
 
-def _pair_view(snapshot: Snapshot, explainer: Explainer, row: dict) -> dict:
+def _pair_views(snapshot: Snapshot, explainer: Explainer, rows: list[dict]) -> list[dict]:
+    """Queued pairs with both records and their fields, and the model's weights (scored together)."""
+    views = [_pair_view(snapshot, row) for row in rows]
+    both = [v for v in views if v["left"] and v["right"]]
+    pairs = [(v["left"], v["right"]) for v in both]
+    explained = explainer.explain_pairs(pairs, snapshot.records.table, snapshot.run_id)
+    for view, explanation in zip(both, explained):
+        view["explanation"] = explanation
+    return views
+
+
+def _pair_view(snapshot: Snapshot, row: dict) -> dict:
     left, right = (
         _record(
             snapshot,
@@ -210,13 +221,12 @@ def _pair_view(snapshot: Snapshot, explainer: Explainer, row: dict) -> dict:
         }
         for f, label in PAIR_FIELDS
     ]
-    links = explainer.explain([left, right], snapshot.records.table, snapshot.run_id) if left and right else []
     return {
         "pair": row,
         "left": left,
         "right": right,
         "fields": fields,
-        "explanation": links[0] if links else None,
+        "explanation": None,
         "one_customer": one_customer(row),
     }
 

@@ -44,11 +44,14 @@ def test_reviewer_pages_and_decides_by_keyboard(page, queue_server, artifacts):
     others = queue_rows(url, "left_customer_id is distinct from right_customer_id")
     assert one_customer and others, "the sample queue has pairs of both kinds"
     hidden = one_customer[0]["pair_id"]
+    # the shared sample warehouse may hold decisions other tests made before this copy was taken
+    before = sum(r["status"] != "pending" for r in others)
+    before_all = before + sum(r["status"] != "pending" for r in one_customer)
     log_in(page, server, "rita")
 
     # by default: only pairs of two customers, a progress count over them, no same-customer pair
     page.goto(f"{server}/review?status=all")
-    assert progress(page) == (0, len(others))
+    assert progress(page) == (before, len(others))
     assert page.locator(f"#pair-{hidden}").count() == 0
     assert page.locator(".review-card .one-customer").count() == 0
     page.screenshot(path=artifacts / "10_review_queue_page.png", full_page=True)
@@ -56,7 +59,7 @@ def test_reviewer_pages_and_decides_by_keyboard(page, queue_server, artifacts):
     # the toggle shows them too, 20 to a page, in the queue's order
     page.locator("#toggle-same").click()
     expect(page).to_have_url(re.compile(r"same=1"))
-    assert progress(page) == (0, len(others) + len(one_customer))
+    assert progress(page) == (before_all, len(others) + len(one_customer))
     expect(page.locator(".review-card")).to_have_count(20)
     page.locator("nav.pages").get_by_role("link", name="2", exact=True).click()
     expect(page).to_have_url(re.compile(r"page=2"))
@@ -75,19 +78,19 @@ def test_reviewer_pages_and_decides_by_keyboard(page, queue_server, artifacts):
     first, second, third = (cards.nth(i).get_attribute("data-pair") for i in range(3))
     expect(cards.nth(0)).to_have_class(re.compile("current"))
     page.keyboard.press("s")
-    expect(page.locator("#progress")).to_contain_text(f"1 of {len(others)} decided")
+    expect(page.locator("#progress")).to_contain_text(f"{before + 1} of {len(others)} decided")
     expect(cards.nth(0).locator(".badge.status")).to_have_text("same")
     expect(cards.nth(1)).to_have_class(re.compile("current"))
     page.keyboard.press("k")
     expect(cards.nth(2)).to_have_class(re.compile("current"))
     page.keyboard.press("d")
-    expect(page.locator("#progress")).to_contain_text(f"2 of {len(others)} decided")
+    expect(page.locator("#progress")).to_contain_text(f"{before + 2} of {len(others)} decided")
     page.screenshot(path=artifacts / "11_review_queue_decided.png", full_page=True)
 
     # kept: the next run applies them; a reload counts them and lists the skipped pair first
     with make_engine(url).connect() as conn:
         decisions = dict(conn.execute(text("select pair_id, decision from review_decisions")).all())
-    assert decisions == {first: "same", third: "different"}
+    assert {first: "same", third: "different"}.items() <= decisions.items() and second not in decisions
     page.reload()
-    assert progress(page) == (2, len(others))
+    assert progress(page) == (before + 2, len(others))
     assert page.locator(".review-card").first.get_attribute("data-pair") == second

@@ -32,3 +32,18 @@ def test_a_limited_reviewer_pages_through_its_branchs_pairs_only(scoped):  # noq
     for bad in ("0", "x", "-3"):
         assert rob.get("/review", params={"page": bad}).status_code == 422
     assert rob.get("/review", params={"page": 9999}).status_code == 200  # past the end: the last page
+
+
+def test_a_page_of_pairs_is_scored_as_each_pair_alone(app, client, store):  # client: the app started
+    """The review page scores its pairs in one call (explain_pairs): the same weights as each pair alone."""
+    from search import views
+
+    explainer = app.state.explainer
+    page = views.review_page(store, explainer, None, "all", 1, True)
+    explained = [p for p in page["pairs"] if p["explanation"]]
+    assert len(explained) == len(page["pairs"]) == 20
+    for p in explained[:5]:
+        alone = explainer.explain([p["left"], p["right"]], store.snapshot.records.table, store.snapshot.run_id)[0]
+        got = p["explanation"]
+        assert {alone["left"]["source_row"], alone["right"]["source_row"]} == {got["left"]["source_row"], got["right"]["source_row"]}  # fmt: skip
+        assert got["match_weight"] == alone["match_weight"] and got["comparisons"] == alone["comparisons"]
