@@ -21,6 +21,16 @@
   }
 
   async function decide(card, decision) {
+    if (card.dataset.busy) return; // a key held down: one decision at a time per pair
+    card.dataset.busy = "1";
+    try {
+      await post(card, decision);
+    } finally {
+      delete card.dataset.busy;
+    }
+  }
+
+  async function post(card, decision) {
     const form = card.querySelector("form.decide");
     const body = new URLSearchParams(new FormData(form));
     body.set("decision", decision);
