@@ -25,7 +25,7 @@ CROSSWALK_SQL = """
 select a.customer_id, c.source_system, c.source_file, c.source_sheet, c.source_row, c.source_record_key,
        c.salesperson, c.event_at, c.record_id,
        c.name_std as name, c.name_pinyin, c.name_is_partial, c.phone_e164 as phone, c.phone_display,
-       c.email_std as email, c.wechat_std as wechat, c.birth_date_std as birth_date,
+       c.email_std as email, c.wechat_std as wechat, c.external_id, c.birth_date_std as birth_date,
        c.province_std as province, c.city_std as city, c.district_std as district,
        c.address_std as address, c.postcode_std as postcode, c.company, c.marketing_opt_out, c.consent,
        -- an event after the run's date is a typo or a clock gone wrong: flagged, and never 'today'

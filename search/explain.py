@@ -3,8 +3,8 @@
 The warehouse's current Splink model (or the model file the search is given) scores the pair
 again from the published standardised fields (the same link columns the pipeline builds, via
 linkage.features.link_records), with term frequencies taken
-from the whole published crosswalk. Identifiers the crosswalk does not publish (a shop's buyer
-account) are missing here, so a weight can differ slightly from the run's own.
+from the whole published crosswalk. Identifiers the crosswalk does not publish (a national ID)
+are missing here, so a weight can differ slightly from the run's own.
 """
 
 from __future__ import annotations

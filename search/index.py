@@ -43,6 +43,7 @@ KEY_COLUMNS = (
     "phone_display",
     "email",
     "wechat",
+    "external_id",
 )
 EMPTY_U64 = np.array([], dtype=np.uint64)
 EMPTY_I32 = np.array([], dtype=np.int32)
@@ -91,9 +92,13 @@ class SearchIndex:
                 "golden_ids",
                 pa.table({"customer_id": customer_ids, "cidx": pa.array(np.arange(len(customer_ids), dtype=np.int32))}),
             )
-            con.register("crosswalk", records.select([c for c in KEY_COLUMNS if c in records.column_names]))
+            present = [c for c in KEY_COLUMNS if c in records.column_names]
+            con.register("crosswalk", records.select(present))
+            # a crosswalk published before external_id was: no shop accounts to find
+            missing = "".join(f", null::varchar as {c}" for c in KEY_COLUMNS if c not in present)
+            con.execute(f"create temp view crosswalk_keys as select *{missing} from crosswalk")
             con.execute(
-                "create temp table records as select g.cidx, c.* from crosswalk c join golden_ids g using (customer_id)"
+                "create temp table records as select g.cidx, c.* from crosswalk_keys c join golden_ids g using (customer_id)"
             )
             displays = [row[0] for row in con.execute(MULTI_PHONE_SQL).fetchall()]
             extra = [(d, p) for d in displays for p in extra_phones(d)]

@@ -29,6 +29,7 @@ KIND_SCORE = {
     "email": 100.0,
     "ref": 100.0,
     "wechat": 95.0,
+    "nick": 95.0,
     "tail": 90.0,
     "name4": 92.0,
     "last4": 85.0,
@@ -44,6 +45,7 @@ KIND_LABEL = {
     "tail": "电话 phone (last 8 digits)",
     "email": "邮箱 email",
     "wechat": "微信 WeChat",
+    "nick": "店铺昵称 shop nickname",
     "ref": "订单/工单 order/ticket",
     "name4": "姓名 + 尾号 name + last 4",
     "last4": "姓 + 尾号 surname + last 4",
@@ -61,6 +63,7 @@ KIND_FIELD = {
     "name4": "phone",
     "email": "email",
     "wechat": "wechat",
+    "nick": "nickname",  # not a result column: nothing to highlight
     "ref": "ref",
     "name": "display_name",
     "pinyin": "display_name",
@@ -77,6 +80,7 @@ _REF_LIKE_RE = re.compile(r"^[#№]?\s*[0-9A-Za-z][0-9A-Za-z\-_/ ]*$")
 _ID_LIKE_RE = re.compile(r"^[A-Za-z]+\d+$")
 _NOT_ALNUM_RE = re.compile(r"[^0-9A-Za-z]")
 _DIGIT_RE = re.compile(r"\d")
+_WORD_RE = re.compile(r"\w")  # a letter, digit or character: punctuation alone is no account name
 
 
 def clean_query(text: str) -> str:
@@ -109,7 +113,7 @@ def query_keys(text: str) -> list[Key]:
     q = clean_query(text)
     if not q:
         return []
-    keys = [*_id_keys(q), *_phone_keys(q), *_last4_keys(q), *_name_keys(q)]
+    keys = [*_id_keys(q), *_phone_keys(q), *_last4_keys(q), *_name_keys(q), *_nickname_keys(q)]
     email = normalise_email(q) if "@" in q else None
     if email:
         keys.append(("email", email))
@@ -136,6 +140,11 @@ def _id_keys(q: str) -> list[Key]:
     if _WECHAT_RE.match(q.lower()):
         keys.append(("wechat", q.lower()))
     return keys
+
+
+def _nickname_keys(q: str) -> list[Key]:
+    """A shop account name as the buyer chose it (Tmall 买家会员名, JD 下单帐号): any text of a few characters."""
+    return [("nick", q.lower())] if 2 <= len(q) <= 60 and "@" not in q and _WORD_RE.search(q) else []
 
 
 def _phone_keys(q: str) -> list[Key]:
@@ -204,6 +213,8 @@ union all select 'phone', phone, cidx from phones
 union all select 'tail', right(regexp_replace(phone, '\D', '', 'g'), 8), cidx from phones
 union all select 'email', email, cidx from records where email is not null
 union all select 'wechat', lower(wechat), cidx from records where wechat is not null
+union all select 'nick', lower(substr(external_id, strpos(external_id, ':') + 1)), cidx from records
+        where split_part(external_id, ':', 1) in ('tmall', 'jd')
 union all select 'ref', upper(regexp_replace(source_record_key, '[^0-9A-Za-z]', '', 'g')), cidx
         from records where source_record_key is not null
 union all select 'name', name, cidx from records where regexp_matches(name, '[\x{3400}-\x{9fff}]')

@@ -23,7 +23,7 @@ HIDDEN = "***"
 MASKED_FIELDS = {
     "phone": ("phone", "phone_display"),
     "email": ("email",),
-    "wechat": ("wechat",),
+    "wechat": ("wechat", "external_id"),  # a shop account is a handle too
     "address": ("address", "postcode"),
 }
 FIELD_OF_COLUMN = {column: name for name, columns in MASKED_FIELDS.items() for column in columns}
@@ -105,6 +105,9 @@ def mask_row(row: dict | None, unmasked: Iterable[str] = ()) -> dict | None:
         masked["email"] = mask_email(masked["email"])
     if "wechat" not in shown and "wechat" in masked:
         masked["wechat"] = mask_handle(masked["wechat"])
+    if "wechat" not in shown and masked.get("external_id"):  # platform:account -> platform:first character***
+        platform, _, account = masked["external_id"].partition(":")
+        masked["external_id"] = f"{platform}:{mask_handle(account)}" if account else mask_handle(platform)
     if "address" not in shown:
         if "address" in masked:
             masked["address"] = mask_address(masked["address"], row.get("city"), row.get("district"))

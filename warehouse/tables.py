@@ -72,6 +72,11 @@ customer_source_records = Table(
     Column("phone_display", String, comment="the phone as the source wrote it (masked stays masked)"),
     Column("email", String, comment="email, lower-cased and validated"),
     Column("wechat", String, comment="WeChat ID"),
+    Column(
+        "external_id",
+        String,
+        comment="the record's account on its platform, platform:account (tmall:<buyer nickname>, jd:<account>, zendesk:<id>)",
+    ),
     Column("birth_date", Date, comment="date of birth"),
     Column("province", String, comment="province of the address"),
     Column("city", String, comment="city of the address"),

@@ -58,3 +58,17 @@ def test_a_wechat_id_finds_its_customer(client, published, store):
     ).json()
     assert body["results"][0]["customer_id"] == record["customer_id"]
     assert "wechat" in {m["kind"] for m in body["results"][0]["matched"]}
+
+
+def test_a_tmall_buyer_nickname_finds_its_customer_masked_for_a_viewer(client, published, store):
+    """The crosswalk publishes each record's platform account (external_id, tmall:<买家会员名>)."""
+    record = next(r for r in store.snapshot.records.table.to_pylist() if (r["external_id"] or "").startswith("tmall:"))
+    nickname = record["external_id"].split(":", 1)[1]
+    body = client.get("/api/customers", params={"q": nickname.upper()}, headers=bearer(published, "vera")).json()
+    assert body["results"][0]["customer_id"] == record["customer_id"]
+    assert "nick" in {m["kind"] for m in body["results"][0]["matched"]}
+    for who, shown in (("vera", False), ("adam", True)):
+        customer = client.get(f"/api/customers/{record['customer_id']}", headers=bearer(published, who)).json()
+        accounts = [r["external_id"] for r in customer["records"] if (r.get("external_id") or "").startswith("tmall:")]
+        assert accounts and (record["external_id"] in accounts) == shown
+    assert query_keys("!!!") == [] or all(kind != "nick" for kind, _ in query_keys("!!!"))
