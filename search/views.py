@@ -14,7 +14,6 @@ from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from linkage.arrival import RecordError
-
 from search.auth import Staff
 from search.branches import Scope
 from search.explain import Explainer
