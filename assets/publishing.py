@@ -1,12 +1,11 @@
 """Write-audit-publish, last step: swap every audited work table into the warehouse at once."""
 
-from datetime import UTC, datetime
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from assets import work_tables
 from assets.customers import PUBLISHED_BASE, changed_customers
 from assets.resources import Warehouse, WorkArea
+from common.clock import utc_now
 from warehouse import publish, publish_plan, tables
 
 # warehouse table -> the work table that holds its audited next version
@@ -23,7 +22,7 @@ READS = (*work_tables.PUBLISHED, work_tables.ID_HISTORY, work_tables.FILE_REPORT
 )
 def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse) -> MaterializeResult:
     changed = changed_customers(work)
-    run = publish_plan.Run(context.run_id, datetime.now(UTC).replace(tzinfo=None), work.read_json("basis"))
+    run = publish_plan.Run(context.run_id, utc_now(), work.read_json("basis"))
     now = {table: work.read(work_table) for table, work_table in PUBLISHED_FROM_WORK.items()}
     before = {} if changed is None else _kept_versions(work)
     plan = publish_plan.plan_publish(

@@ -1,13 +1,12 @@
 """What a run looked like, as Dagster sees it: the match summary with its charts on the asset page,
 and the HTML run report written after the publish and linked from the run."""
 
-from datetime import UTC, datetime
-
 from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
 
 from assets import work_tables
 from assets.publishing import published
 from assets.resources import Monitoring, WorkArea
+from common.clock import utc_now
 from reports import figures
 from reports.run_report import CheckOutcome, collect, report_url, write_report
 from reports.summary import match_summary as summarise
@@ -48,7 +47,7 @@ def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monit
     value_mart = work_tables.mart(tables.customer_value)  # written by the marts, when they are in the run
     run = collect(
         run_id=context.run_id,
-        finished_at=datetime.now(UTC).replace(tzinfo=None),
+        finished_at=utc_now(),
         files=work.read(work_tables.FILE_REPORTS),
         linkage=figures.LinkageFigures.from_json(work.read_json(LINKAGE_FIGURES)),
         quarantined=work.read(work_tables.QUARANTINED),

@@ -11,12 +11,12 @@ import hashlib
 import json
 import re
 import secrets
-from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
 
+from common.clock import utc_now
 from search.branches import Branch, BranchError, check_name
 from search.retry import retry_when_busy
 from warehouse.publish import add_missing_columns, ensure_state_tables
@@ -31,10 +31,6 @@ _hasher = PasswordHasher()
 
 class StaffError(ValueError):
     """An expected problem with a staff command (unknown user, bad role, short password)."""
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def hash_token(token: str) -> str:
@@ -66,7 +62,7 @@ def add_staff(engine: Engine, username: str, role: str, password: str) -> None:
         "username": username,
         "role": role,
         "password_hash": _hasher.hash(password),
-        "created_at": now(),
+        "created_at": utc_now(),
         "disabled": False,
     }
 
@@ -94,7 +90,7 @@ def issue_token(engine: Engine, username: str) -> str:
                 raise StaffError(f"no enabled staff account {username!r} (add it with `unify staff add`)")
             conn.execute(
                 insert(api_tokens).values(
-                    token_hash=hash_token(token), username=username, created_at=now(), revoked=False
+                    token_hash=hash_token(token), username=username, created_at=utc_now(), revoked=False
                 )
             )
 
@@ -153,7 +149,7 @@ def save_branch(engine: Engine, branch: Branch, by: str) -> None:
     row = {
         "salespeople": json.dumps(sorted(branch.salespeople), ensure_ascii=False),
         "source_systems": json.dumps(sorted(branch.source_systems), ensure_ascii=False),
-        "updated_at": now(),
+        "updated_at": utc_now(),
         "updated_by": by,
     }
 

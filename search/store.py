@@ -20,11 +20,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from common.clock import utc_now
 from config.settings import setting
 from search.branches import Branch, BranchFile, Scope, scope_of
 from search.retry import WarehouseUnavailable
 from search.snapshot import Control, Snapshot, read_control, read_erasures, read_snapshot
-from search.staff import now, write_audit
+from search.staff import write_audit
 from warehouse.engine import make_engine, warehouse_url
 
 logger = logging.getLogger("unify.search")
@@ -106,7 +107,9 @@ class Store:
 
     def audit(self, username: str, action: str, target: str | None = None, detail: str | None = None) -> None:
         """Queue an audit entry. target is a customer or pair ID, never a phone number or email."""
-        self._audit.append({"at": now(), "username": username, "action": action, "target": target, "detail": detail})
+        self._audit.append(
+            {"at": utc_now(), "username": username, "action": action, "target": target, "detail": detail}
+        )
 
     def flush_audit(self) -> int:
         """Write queued audit entries; returns how many are still waiting."""

@@ -15,13 +15,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TypeVar
 
 import duckdb
 from sqlalchemy import Connection, Engine, and_, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from common.clock import utc_now
 from linkage import identity
 from warehouse.publish import ensure_state_tables
 from warehouse.tables import (
@@ -60,10 +60,6 @@ class Filed:
     filed: str  # minted, joined, or existing (filed before under this key, or staged by a run)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def file_arrival(engine: Engine, filing: Filing) -> Filed:
     """File the record in one transaction; an earlier filing (or a published record) of the same key wins."""
     return _retrying(lambda: _file(engine, filing))
@@ -93,7 +89,7 @@ def _file(engine: Engine, filing: Filing) -> Filed:
         if not filing.customer_id:  # an identity event like a run's, of no run
             conn.execute(
                 insert(customer_id_history).values(
-                    customer_id=customer_id, event="minted", record_count=1, run_id=ARRIVAL_RUN, at=_now()
+                    customer_id=customer_id, event="minted", record_count=1, run_id=ARRIVAL_RUN, at=utc_now()
                 )
             )
         conn.execute(
@@ -108,7 +104,7 @@ def _file(engine: Engine, filing: Filing) -> Filed:
                 record=json.dumps(filing.record, ensure_ascii=False, sort_keys=True),
                 run_id=filing.run_id,
                 committed_by=filing.committed_by,
-                committed_at=_now(),
+                committed_at=utc_now(),
             )
         )
     return Filed(customer_id, JOINED if filing.customer_id else MINTED)
@@ -132,7 +128,7 @@ def take_numbers(conn: Connection, count: int, taken_by: str) -> int:
     """Take `count` customer ID numbers from the sequence in this transaction; the first of them.
     The sequence starts above every ID the registry, the history and the filings hold (a
     warehouse made before it existed)."""
-    values = {"name": SEQUENCE, "observed": highest_taken(conn), "count": count, "at": _now(), "by": taken_by}
+    values = {"name": SEQUENCE, "observed": highest_taken(conn), "count": count, "at": utc_now(), "by": taken_by}
     conn.execute(
         text(
             "insert into customer_id_sequence (name, last_number, updated_at, updated_by)"

@@ -28,10 +28,10 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, inspect, text
 
+from common.clock import utc_now
 from marts.audience import CHANNEL_ADDRESS
 from sources.standardise.consent import PURPOSE
 from warehouse.publish import ensure_state_tables
@@ -220,7 +220,7 @@ def audit_export(engine: Engine, by: str, export: AudienceExport, kind: str, via
         "suppressed": len(export.suppressed),
         "via": via,
     }
-    row = {"at": datetime.now(UTC).replace(tzinfo=None), "username": by, "action": AUDIT_ACTION, "target": None}
+    row = {"at": utc_now(), "username": by, "action": AUDIT_ACTION, "target": None}
     with engine.begin() as conn:
         ensure_state_tables(conn)
         conn.execute(insert(audit_log).values(**row, detail=json.dumps(detail, sort_keys=True)))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, insert, inspect, select
 
+from common.clock import utc_now
 from warehouse.publish import add_missing_columns, ensure_state_tables
 from warehouse.tables import linkage_models
 
@@ -27,7 +28,7 @@ def save_model(engine: Engine, document: dict, saved_by: str | None, reason: str
     """Keep a model document as this warehouse's newest (current) model."""
     row = {
         "version": document["version"],
-        "saved_at": _now(),
+        "saved_at": utc_now(),
         "trained_at": _parse_time(document.get("trained_at")),
         "design": document["design"],
         "data_profile": json.dumps(document["data_profile"]) if document.get("data_profile") is not None else None,
@@ -125,10 +126,6 @@ def _present(conn) -> list:
     """The columns of linkage_models this warehouse's table has (an older one lacks the newer)."""
     names = _present_names(conn)
     return [c for c in linkage_models.columns if c.name in names]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _parse_time(text: str | None) -> datetime | None:

@@ -9,10 +9,9 @@ records named by lineage key (linkage.review.pair_id), so it too applies from th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine, insert, inspect, select, update
 
+from common.clock import utc_now
 from linkage.review import pair_id
 from sources.schema import LINEAGE_COLUMNS, LineageKey
 from warehouse.publish import ensure_state_tables
@@ -90,7 +89,7 @@ def store_decision(
     """Keep a decision on two records (sides: left_/right_ source_file, source_sheet, source_row)."""
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     record = {
         "pair_id": pair,
         **sides,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 from sqlalchemy import Connection, Engine, insert, inspect, select, text
 
+from common.clock import utc_now
 from sources import erasure
 from sources.ingest import FILE_REPORT_SCHEMA
 from sources.schema import CANONICAL_SCHEMA, LINEAGE_COLUMNS, QUARANTINE_SCHEMA, STAGED_SCHEMA
@@ -64,10 +65,6 @@ class SubjectError(ValueError):
     """A request that cannot be served, said in one line without the person's data."""
 
 
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 # ---------------------------------------------------------------- receipts
 
 
@@ -80,7 +77,7 @@ def _receipt(
         "kind": kind,
         "customer_id": customer_id,
         "requested_by": by,
-        "requested_at": now(),
+        "requested_at": utc_now(),
         "result": result,
         "detail": json.dumps(detail, sort_keys=True),
     }
@@ -179,7 +176,7 @@ def export(engine: Engine, customer_id: str, requested_by: str, work_dir: Path |
     return {
         "customer_id": customer_id,
         "request_id": request_id,
-        "exported_at": now(),
+        "exported_at": utc_now(),
         "exported_by": requested_by,
         "golden_record": (held.get(golden_customers.name) or [None])[0],
         "source_records": held.get("customer_source_records", []),
@@ -351,7 +348,7 @@ def _bury(
     named = [(erasure.LINEAGE_KIND, erasure.lineage_value(*k)) for k in keys] + sorted(found)
     hashes = {erasure.tombstone_hash(key, kind, value): kind for kind, value in named}
     known = set(conn.execute(select(subject_tombstones.c.key_hash)).scalars())
-    at, fingerprint = now(), erasure.key_id(key)
+    at, fingerprint = utc_now(), erasure.key_id(key)
     rows = [
         {"key_hash": h, "kind": kind, "key_id": fingerprint, "request_id": request_id, "erased_at": at, "erased_by": by}
         for h, kind in hashes.items()
@@ -516,7 +513,7 @@ def rectify(engine: Engine, customer_id: str, field: str, value: str, requested_
                     value=corrected,
                     request_id=request_id,
                     corrected_by=requested_by,
-                    corrected_at=now(),
+                    corrected_at=utc_now(),
                 )
             )
     return {"request_id": request_id, "fields": sorted(columns)}
