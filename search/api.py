@@ -149,10 +149,12 @@ def review_queue(
     request: Request,
     status: Literal["pending", "same", "different", "all"] = "pending",
     limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000, description="pairs to skip: the previous page's next_offset"),
+    show_same: bool = Query(True, description="false leaves out pairs whose records are already one customer"),
     staff: Staff = Depends(api_role("reviewer")),
 ) -> dict[str, Any]:
     store = request.app.state.store
-    return views.queue(store, status, limit, store.scope(staff.branches))
+    return views.queue(store, status, limit, store.scope(staff.branches), offset, show_same)
 
 
 @router.get("/review/{pair_id}", summary="One review pair with both records (reviewers)")

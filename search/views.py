@@ -114,19 +114,32 @@ def _unknown_customer(snapshot: Snapshot, customer_id: str, scope: Scope | None 
     return HTTPException(404, "no such customer in the published tables")
 
 
-def queue(store: Store, status: str, limit: int, scope: Scope | None = None) -> dict:
-    """The review queue; for an account limited to branches, the pairs whose two customers it sees
-    (the whole queue read and then cut to the limit, so a page is as full as the queue allows)."""
+def queue(
+    store: Store, status: str, limit: int, scope: Scope | None = None, offset: int = 0, show_same: bool = True
+) -> dict:
+    """One page of the review queue in its order: `limit` pairs from `offset`, with the total and the
+    next page's offset (None at the end). An account limited to branches sees the pairs whose two
+    customers it sees; show_same=False leaves out pairs already in one customer, as the review page does."""
 
     def read() -> list[dict] | None:
         if not _queue_published(store):
             return None
-        return list_queue(store.engine, None if status == "all" else status, limit if scope is None else None)
+        return list_queue(store.engine, None if status == "all" else status, None)
 
     pairs = with_warehouse(store, read)
-    if pairs and scope is not None:
-        pairs = [p for p in pairs if _pair_in_scope(store.snapshot, p, scope)][:limit]
-    return {"published": pairs is not None, "status": status, "pairs": pairs or []}
+    if pairs is None:
+        return {"published": False, "status": status, "pairs": [], "total": 0, "offset": offset, "next_offset": None}
+    listed = [p for p in pairs if (scope is None or _pair_in_scope(store.snapshot, p, scope))]
+    listed = listed if show_same else [p for p in listed if not one_customer(p)]
+    end = offset + limit
+    return {
+        "published": True,
+        "status": status,
+        "pairs": listed[offset:end],
+        "total": len(listed),
+        "offset": offset,
+        "next_offset": end if end < len(listed) else None,
+    }
 
 
 def _pair_in_scope(snapshot: Snapshot, row: dict, scope: Scope | None) -> bool:

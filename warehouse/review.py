@@ -47,7 +47,7 @@ class CorrectionError(ValueError):
     """A merge or split that cannot be kept, said in one line."""
 
 
-def list_queue(engine: Engine, status: str | None = "pending", limit: int = 100) -> list[dict]:
+def list_queue(engine: Engine, status: str | None = "pending", limit: int | None = 100) -> list[dict]:
     """The queue's pairs in the order to review them (review_rank: each decision worth the most);
     a queue published before it was ranked, most likely first."""
     q = match_review_queue

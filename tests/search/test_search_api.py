@@ -267,3 +267,25 @@ def test_the_api_shows_consent_and_audiences_per_channel(app, client, published)
     assert "email" in audiences and "sms" not in audiences
     page = logged_in(app, "vera").get(f"/customers/{customer_id}")
     assert 'data-testid="consent-channels"' in page.text and 'data-testid="audience-channels"' in page.text
+
+
+def test_review_api_pages_through_the_whole_queue(client, published):
+    token = bearer(published, "rita")
+    whole = client.get("/api/review", params={"status": "all", "limit": 500}, headers=token).json()
+    assert whole["total"] == len(whole["pairs"]) > 2 and whole["next_offset"] is None
+    paged, offset = [], 0
+    while offset is not None:
+        page = client.get("/api/review", params={"status": "all", "limit": 2, "offset": offset}, headers=token).json()
+        assert page["total"] == whole["total"] and len(page["pairs"]) <= 2
+        paged += page["pairs"]
+        offset = page["next_offset"]
+    assert [p["pair_id"] for p in paged] == [p["pair_id"] for p in whole["pairs"]]
+
+
+def test_review_api_can_leave_out_pairs_already_in_one_customer(client, published):
+    token = bearer(published, "rita")
+    every = client.get("/api/review", params={"status": "all", "limit": 500}, headers=token).json()["pairs"]
+    apart = client.get("/api/review", params={"status": "all", "limit": 500, "show_same": False}, headers=token)
+    kept = apart.json()["pairs"]
+    assert [p for p in every if p["left_customer_id"] != p["right_customer_id"]] == kept
+    assert len(kept) < len(every), "the sample run queues pairs other links already joined"
