@@ -17,7 +17,8 @@ from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
 from assets.work_tables import WorkTable
-from config.settings import DEFAULTS, check_thresholds
+from common import arrow_sql
+from config.settings import DEFAULTS, check_thresholds, memory_limit
 from warehouse.engine import make_engine
 from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
 
@@ -57,6 +58,7 @@ class Warehouse(ConfigurableResource):
 
 SUFFIX = ".arrow"
 PUBLISHED_FOLDER = "published"
+SPILL_FOLDER = "spill"  # where DuckDB writes what does not fit in memory_limit
 MARKER = "marker.json"
 
 
@@ -65,9 +67,16 @@ class WorkArea(ConfigurableResource):
 
     Uncompressed and memory-mapped: writing a million-record table takes a fraction of a second
     and reading it costs nothing until a column is used (Parquet took seconds each way, several
-    times a run). They are derived data: deleting the folder loses nothing a run cannot rebuild."""
+    times a run). They are derived data: deleting the folder loses nothing a run cannot rebuild.
+
+    It also bounds the run's memory: every DuckDB database the steps open holds at most
+    memory_limit and spills the rest to spill/ in the folder (common.arrow_sql.limit)."""
 
     path: str = DEFAULTS.work_dir
+    memory_limit: str = DEFAULTS.memory_limit  # a DuckDB size; empty: half the machine's memory
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        arrow_sql.limit(memory_limit(self.memory_limit), Path(self.path) / SPILL_FOLDER)
 
     def file(self, table: WorkTable) -> Path:
         """Where a work table is kept (an Arrow IPC file: pyarrow.ipc / DuckDB's arrow reader)."""

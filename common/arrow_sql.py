@@ -3,24 +3,91 @@
 One in-memory DuckDB database per process, and a fresh connection (a cursor) to it per use: each
 use sees only the tables it registers and its own temporary tables, without paying ~30 ms to open
 a database every time. A forked worker opens its own (a database does not survive a fork).
+
+Every database the process opens for heavy work (this shared one, each Splink linker's) comes from
+`database()`, under the limits a run sets with `limit()`: at most that much memory each, the rest
+spilled to a folder of its own in the run's work area instead of failing (DuckDB removes the folder
+when the database closes; a killed process's folder is removed by the next `limit()`).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int | None = None  # None: DuckDB's own (80% of the RAM)
+    spill_root: Path | None = None  # None: DuckDB's own (.tmp in the working directory)
+
+
 _database: tuple[int, duckdb.DuckDBPyConnection] | None = None
+_limits = Limits()
+_opened = itertools.count()  # names each database's spill folder within its process
+
+
+def limit(memory_bytes: int, spill_root: Path) -> None:
+    """From now on each DuckDB database of this process holds at most memory_bytes and spills
+    under spill_root. Under other limits the shared database is opened anew at its next use (one
+    still in use lives on until its connections close: a database cannot move its spill folder)."""
+    global _limits, _database
+    limits = Limits(memory_bytes, Path(spill_root))
+    limits.spill_root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(limits.spill_root)
+    if limits != _limits:
+        _limits, _database = limits, None
+
+
+def database() -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB database under this process's limits (threads as DuckDB chooses)."""
+    con = duckdb.connect()
+    _apply(con)
+    return con
+
+
+def _apply(con: duckdb.DuckDBPyConnection) -> None:
+    if _limits.memory_bytes is not None:
+        con.execute(f"set memory_limit = '{int(_limits.memory_bytes)}B'")
+    if _limits.spill_root is not None:
+        folder = _limits.spill_root / f"{os.getpid()}-{next(_opened)}"
+        con.execute(f"set temp_directory = '{_sql_text(str(folder))}'")
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _remove_abandoned(spill_root: Path) -> None:
+    """Spill folders of processes that are gone (killed before DuckDB could remove them)."""
+    for folder in spill_root.iterdir():
+        pid = folder.name.split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def connection(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
     """A connection of its own, with each keyword table visible under its name."""
     global _database
     if _database is None or _database[0] != os.getpid():
-        _database = (os.getpid(), duckdb.connect())
+        _database = (os.getpid(), database())
     con = _database[1].cursor()
     for name, table in tables.items():
         con.register(name, table)

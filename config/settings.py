@@ -13,6 +13,7 @@ bad value is refused with our own one-line message naming its variable.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
@@ -41,6 +42,9 @@ class Settings:
     reports_dir: str = "data/reports"  # run reports
     truth: str = ""  # a truth CSV the accuracy check runs against; empty: skipped
     lock_timeout: float = 60.0  # seconds a connection waits for another program's DuckDB file lock
+    # the memory each DuckDB database of a run may hold before it spills to the work area (a DuckDB
+    # size: 4GB, 800MB, 2GiB); empty: half the machine's (memory_limit below)
+    memory_limit: str = ""
     schedules: bool = False  # the nightly schedule and the sources sensor run
     nightly_cron: str = "0 2 * * *"  # when the nightly full refresh starts
     timezone: str = "UTC"  # the nightly cron's time zone
@@ -65,6 +69,8 @@ class Settings:
         if self.lock_timeout < 0:
             raise SettingsError(f"{env_name('lock_timeout')} is a number of seconds, not {self.lock_timeout:g}")
         check_thresholds(self.match_threshold, self.review_floor)
+        if self.memory_limit:
+            memory_bytes(self.memory_limit)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, **overrides) -> Settings:
@@ -114,6 +120,43 @@ def check_thresholds(match_threshold: float, review_floor: float) -> None:
         raise SettingsError(
             f"match threshold {match_threshold:g} ({match}) must be above the review floor {review_floor:g} ({floor}) and at most 1"
         )
+
+
+SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+SIZE_UNITS |= {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+MIN_MEMORY = 256 * 10**6  # 256MB: below this Splink's linker cannot hold one block of pairs
+
+
+def memory_bytes(size: str) -> int:
+    """A DuckDB-style size ('4GB', '800MB', '1.5GiB') in bytes; refused with the setting's name."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*", size.lower())
+    if not found or found.group(2) not in SIZE_UNITS:
+        raise SettingsError(f"{env_name('memory_limit')} is a size such as 4GB or 800MB, not {size!r}")
+    value = int(float(found.group(1)) * SIZE_UNITS[found.group(2)])
+    if value < MIN_MEMORY:
+        raise SettingsError(f"{env_name('memory_limit')} is at least 256MB, not {size!r}")
+    return value
+
+
+def memory_limit(size: str) -> int:
+    """The memory limit in bytes: the setting's size, or when it is empty half of what this machine
+    gives the process (the smaller of its RAM and its cgroup's limit): the other half is left to
+    the Arrow tables the steps hold and to the rest of the machine."""
+    return memory_bytes(size) if size else max(machine_memory() // 2, MIN_MEMORY)
+
+
+def machine_memory(cgroup_root: str = "/sys/fs/cgroup") -> int:
+    """Bytes of memory this process may use: physical RAM, or less when a cgroup limits it (v2 or v1)."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for name in ("memory.max", "memory/memory.limit_in_bytes"):
+        try:
+            with open(os.path.join(cgroup_root, name)) as limit:
+                text = limit.read().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # 'max' (v2) or a huge number (v1) mean no limit
+            return min(physical, int(text))
+    return physical
 
 
 DEFAULTS = Settings()  # the defaults alone, no environment: what the resources start from

@@ -30,7 +30,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
-from splink import DuckDBAPI
 
 from config.settings import SCORE_FLOOR
 from linkage import model
@@ -100,7 +99,7 @@ def score_labels(records: pa.Table, splink_model: dict, labels: pa.Table) -> lis
     registered as Splink's blocked pairs, whatever the blocking rules would find."""
     if labels.num_rows == 0:
         return []
-    db_api = DuckDBAPI()
+    db_api = model.duckdb_api()
     linker = model.new_linker(records, splink_model, db_api)
     blocked = pa.table(
         {

@@ -18,7 +18,7 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.exceptions import SplinkException
 
-from common.arrow_sql import connection
+from common.arrow_sql import connection, database
 
 TRAINING_SEED = 42
 logger = logging.getLogger(__name__)
@@ -475,8 +475,14 @@ def _finite(value, default: float) -> float:
     return value if isinstance(value, (int, float)) and math.isfinite(value) and value > 0 else default
 
 
+def duckdb_api() -> DuckDBAPI:
+    """Splink's DuckDB backend on a database of its own under the run's memory limit, spilling
+    to the work area (common.arrow_sql.database); it is freed with the linker."""
+    return DuckDBAPI(database())
+
+
 def new_linker(records, model: dict | SettingsCreator | None = None, db_api: DuckDBAPI | None = None) -> Linker:
-    db_api = db_api or DuckDBAPI()
+    db_api = db_api or duckdb_api()
     frame = db_api.register(records, table_name="records")
     # Splink's settings validation only logs, and parses every comparison's SQL to do it (~0.4 s):
     # a saved model was validated when it was trained on these same columns

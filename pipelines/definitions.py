@@ -76,7 +76,7 @@ def build_resources(settings: Settings) -> dict:
     return {
         "sources": SourcesFolder(path=value("sources")),
         "warehouse": Warehouse(url=value("warehouse"), tombstone_key=value("tombstone_key")),
-        "work": WorkArea(path=value("work_dir")),
+        "work": WorkArea(path=value("work_dir"), memory_limit=value("memory_limit")),
         "linkage": LinkageSettings(
             model_path=value("model"),  # empty: the warehouse's own model
             engine=value("engine"),

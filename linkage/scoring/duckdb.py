@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from splink import DuckDBAPI
 
-from linkage.model import new_linker
+from linkage.model import duckdb_api, new_linker
 from linkage.pairs import PAIR_SCHEMA
 
 
 def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
     """All candidate pairs at or above threshold, scored by the saved model."""
-    db_api = DuckDBAPI()
+    db_api = duckdb_api()
     linker = new_linker(records, splink_model, db_api)
     return _pairs(linker.inference.predict(threshold_match_probability=threshold, warning_mode="never"))
 
@@ -21,7 +20,7 @@ def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, thres
     records: new x (existing and new) in one predict_between, which costs less than
     predict_between and predict_within apart and finds the same pairs (tested). A pair of two new
     records comes both ways round and each new record meets itself: kept once, and not at all."""
-    db_api = DuckDBAPI()
+    db_api = duckdb_api()
     records = pa.concat_tables([existing, new])
     linker = new_linker(records, splink_model, db_api)
     compute_term_frequencies(linker, splink_model)

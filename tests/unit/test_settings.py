@@ -10,7 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import DEFAULTS, SCORE_FLOOR, Settings, SettingsError, check_thresholds, env_name, setting
+from config.settings import (
+    DEFAULTS,
+    SCORE_FLOOR,
+    Settings,
+    SettingsError,
+    check_thresholds,
+    env_name,
+    machine_memory,
+    memory_bytes,
+    memory_limit,
+    setting,
+)
 from linkage.labels import LOWEST_THRESHOLD
 from pipelines.cli import build_parser, command_settings, main
 
@@ -94,6 +105,10 @@ def test_the_command_line_wins_over_the_environment(monkeypatch, tmp_path):
         ({"UNIFY_LOCK_TIMEOUT": "-1"}, "UNIFY_LOCK_TIMEOUT is a number of seconds"),
         ({"UNIFY_SCHEDULES": "maybe"}, "UNIFY_SCHEDULES is on or off, not 'maybe'"),
         ({"UNIFY_ENGINE": "pandas"}, "UNIFY_ENGINE is one of duckdb, spark, not 'pandas'"),
+        ({"UNIFY_MEMORY_LIMIT": "lots"}, "UNIFY_MEMORY_LIMIT is a size such as 4GB or 800MB, not 'lots'"),
+        ({"UNIFY_MEMORY_LIMIT": "4096"}, "UNIFY_MEMORY_LIMIT is a size such as 4GB or 800MB, not '4096'"),
+        ({"UNIFY_MEMORY_LIMIT": "4 parsecs"}, "UNIFY_MEMORY_LIMIT is a size such as 4GB or 800MB"),
+        ({"UNIFY_MEMORY_LIMIT": "100MB"}, "UNIFY_MEMORY_LIMIT is at least 256MB, not '100MB'"),
     ],
 )
 def test_a_setting_that_cannot_work_is_refused_in_one_line(env, message):
@@ -109,6 +124,29 @@ def test_the_thresholds_are_checked_however_they_are_given():
         check_thresholds(0.6, 0.7)
     check_thresholds(0.9, SCORE_FLOOR)  # the floor itself is allowed
     assert LOWEST_THRESHOLD == SCORE_FLOOR  # reviewers' labels place no threshold below what is scored
+
+
+@pytest.mark.parametrize(
+    "size, expected",
+    [("4GB", 4 * 10**9), ("800MB", 800 * 10**6), (" 1.5gib ", int(1.5 * 2**30)), ("2 GiB", 2 * 2**30)],
+)
+def test_the_memory_limit_is_a_duckdb_size(size, expected):
+    assert memory_bytes(size) == expected
+    assert memory_limit(size) == expected
+    assert Settings.from_env({"UNIFY_MEMORY_LIMIT": size}).memory_limit == size.strip()
+
+
+def test_without_a_memory_limit_a_run_takes_half_the_memory_the_machine_gives_it(tmp_path):
+    physical = machine_memory(str(tmp_path))  # no cgroup files: the RAM
+    assert memory_limit("") == max(machine_memory() // 2, memory_bytes("256MB"))
+    (tmp_path / "memory.max").write_text("max\n")  # cgroup v2 without a limit
+    assert machine_memory(str(tmp_path)) == physical
+    (tmp_path / "memory.max").write_text(f"{2 * 2**30}\n")  # a container of 2 GiB
+    assert machine_memory(str(tmp_path)) == min(physical, 2 * 2**30)
+    (tmp_path / "memory.max").unlink()
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "memory" / "memory.limit_in_bytes").write_text(f"{3 * 2**30}\n")  # cgroup v1
+    assert machine_memory(str(tmp_path)) == min(physical, 3 * 2**30)
 
 
 def test_a_command_with_a_bad_setting_ends_in_one_line_and_exit_2(monkeypatch, tmp_path, capsys):
