@@ -62,12 +62,18 @@ class Settings:
     alert_to: str = ""  # recipients, comma-separated
     alert_smtp_user: str = ""  # with a password: STARTTLS and login
     alert_smtp_password: str = field(default="", repr=False)
+    # the warm worker (`unify worker`, pipelines/worker.py): its loopback port, and the secret a
+    # hand-off must carry; empty: no worker starts and every run runs in its own process
+    worker_port: int = 8765
+    worker_secret: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise SettingsError(f"{env_name('engine')} is one of {', '.join(ENGINES)}, not {self.engine!r}")
         if self.lock_timeout < 0:
             raise SettingsError(f"{env_name('lock_timeout')} is a number of seconds, not {self.lock_timeout:g}")
+        if not 0 < self.worker_port < 65536:
+            raise SettingsError(f"{env_name('worker_port')} is a port from 1 to 65535, not {self.worker_port}")
         check_thresholds(self.match_threshold, self.review_floor)
         if self.memory_limit:
             memory_bytes(self.memory_limit)
@@ -93,6 +99,10 @@ def env_value(setting: str, env: Mapping[str, str] = os.environ):
         if text.lower() not in ON + OFF:
             raise SettingsError(f"{env_name(setting)} is on or off, not {text!r}")
         return text.lower() in ON
+    if isinstance(default, int):
+        if not text.isdigit():
+            raise SettingsError(f"{env_name(setting)} is a whole number, not {text!r}")
+        return int(text)
     if isinstance(default, float):
         try:
             return float(text)

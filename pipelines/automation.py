@@ -32,6 +32,7 @@ from dagster import (
 
 from assets.resources import SourcesFolder
 from config.settings import Settings
+from pipelines.worker import fail_orphaned_runs, hand_over
 from sources.ingest import source_files
 from sources.reading import fingerprint, relative_name
 
@@ -115,10 +116,11 @@ def _stat(path: Path) -> Stat:
 
 
 def _busy(context: SensorEvaluationContext) -> bool:
+    fail_orphaned_runs(context.instance)  # a run whose worker died is not in progress
     return any(r.job_name in PIPELINE_JOBS for r in context.instance.get_runs(filters=RunsFilter(statuses=BUSY)))
 
 
-def _evaluate(context: SensorEvaluationContext, sources: SourcesFolder) -> SensorResult:
+def _evaluate(context: SensorEvaluationContext, sources: SourcesFolder, settings: Settings) -> SensorResult:
     if _busy(context):
         return SensorResult(
             skip_reason="a pipeline run is in progress; files are looked at again when it ends", cursor=context.cursor
@@ -143,15 +145,22 @@ def _evaluate(context: SensorEvaluationContext, sources: SourcesFolder) -> Senso
     if not seen.changed:
         return SensorResult(skip_reason="no new, changed or removed files", cursor=cursor)
     context.log.info(f"{len(seen.changed)} file(s) new, changed or removed: {', '.join(seen.changed[:20])}")
-    request = RunRequest(tags={"unify/trigger": "sources_folder", "unify/changed_files": str(len(seen.changed))})
-    return SensorResult(run_requests=[request], cursor=cursor)
+    tags = {"unify/trigger": "sources_folder", "unify/changed_files": str(len(seen.changed))}
+    # the warm worker runs it when one is up (pipelines/worker.py); else the daemon launches it
+    handed = hand_over(settings, "incremental_update", tags, context.instance.root_directory)
+    if handed:
+        return SensorResult(skip_reason=f"run {handed} handed to the warm worker", cursor=cursor)
+    return SensorResult(run_requests=[RunRequest(tags=tags)], cursor=cursor)
 
 
 def sources_sensor(settings: Settings) -> SensorDefinition:
+    def sources_folder(context: SensorEvaluationContext, sources: SourcesFolder) -> SensorResult:
+        return _evaluate(context, sources, settings)
+
     return sensor(
         name="sources_folder",
         job_name="incremental_update",
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=DefaultSensorStatus.RUNNING if settings.schedules else DefaultSensorStatus.STOPPED,
-        description="Starts an incremental run when files in the sources folder appear, change (by content) or go away, once they stopped being written.",
-    )(_evaluate)
+        description="Starts an incremental run when files in the sources folder appear, change (by content) or go away, once they stopped being written; hands it to the warm worker when one is up.",
+    )(sources_folder)

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from config.settings import DEFAULTS, ENGINES, Settings, SettingsError
@@ -92,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     _wait_option(run)
     run.set_defaults(func=cmd_run)
 
+    worker = sub.add_parser(
+        "worker",
+        help="the warm worker: a loaded process that `unify run --incremental` and the sources sensor hand runs to",
+    )
+    add_warehouse_options(worker, sources=False)
+    worker.set_defaults(func=cmd_worker)
+
     train = sub.add_parser("train", help="retrain the linkage model and save it in the warehouse as a new version")
     add_warehouse_options(train)
     _model_option(train)
@@ -165,8 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    return answered(args.func, args)
+
+
+def answered(command, *args) -> int:
+    """A command's exit code, its expected problems said in one line (the worker's runs too)."""
     try:
-        return args.func(args) or 0
+        return command(*args) or 0
     except (UsageError, SettingsError) as exc:
         print(f"unify: {exc}", file=sys.stderr)
         return 2
@@ -231,7 +244,15 @@ def _check_model_file(model: str) -> None:
             raise UsageError(str(exc)) from exc
 
 
-def _execute(settings: Settings, job_name: str, run_settings: dict | None = None):
+def _execute(
+    settings: Settings,
+    job_name: str,
+    run_settings: dict | None = None,
+    tags: dict | None = None,
+    run_id: str | None = None,
+):
+    """Run the job in this process on the project's instance; tags and run_id as the warm worker
+    gives them (pipelines/worker.py), else Dagster's."""
     from pipelines.alerts import alert_run
     from pipelines.definitions import build_definitions
     from pipelines.instance import command_instance
@@ -243,19 +264,21 @@ def _execute(settings: Settings, job_name: str, run_settings: dict | None = None
         run_config["resources"] = {"run_settings": {"config": run_settings}}
     with library_logs(log_file(settings.work_dir)), command_instance() as instance:
         job = defs.resolve_job_def(job_name).with_logger_defs({RUN_LOG: run_log})
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config, tags=tags, run_id=run_id
+        )
         alert_run(instance, result.run_id, settings)  # no daemon here: the run's alert is sent as it ends
         return result
 
 
-def _run_lock(settings: Settings, args):
+def _run_lock(settings: Settings, wait: float):
     """The warehouse's run lock, held for the whole command; saying so on standard error while it waits."""
     from warehouse.lock import run_lock
 
     def say(message: str) -> None:
         print(f"unify: {message}", file=sys.stderr)
 
-    return run_lock(settings.warehouse, args.wait, on_wait=say)
+    return run_lock(settings.warehouse, wait, on_wait=say)
 
 
 def parse_as_of(text: str | None) -> str:
@@ -271,8 +294,26 @@ def parse_as_of(text: str | None) -> str:
 def cmd_run(args) -> int:
     run_settings = {"as_of": parse_as_of(args.as_of), "allow_shrink": args.allow_shrink}
     settings = _configure(args)
-    with _run_lock(settings, args):
-        result = _execute(settings, "incremental_update" if args.incremental else "full_refresh", run_settings)
+    if not args.incremental:  # a full run stays in its own process: its memory goes when it ends
+        return run_job(settings, "full_refresh", run_settings, args.wait)
+    from pipelines.worker import hand_off
+
+    handed = hand_off(settings, "incremental_update", run_settings, args.wait)
+    return run_job(settings, "incremental_update", run_settings, args.wait) if handed is None else handed
+
+
+def run_job(
+    settings: Settings,
+    job_name: str,
+    run_settings: dict,
+    wait: float,
+    tags: dict | None = None,
+    run_id: str | None = None,
+) -> int:
+    """One pipeline run under the warehouse's run lock, and what `unify run` prints of it; its exit
+    code. The warm worker (`unify worker`) runs its hand-offs through this very function."""
+    with _run_lock(settings, wait):
+        result = _execute(settings, job_name, run_settings, tags=tags, run_id=run_id)
     evaluations = result.get_asset_check_evaluations()
     if not (result.success and result.asset_materializations_for_node("warehouse__published")):
         _report_failure(result, "did not publish; the previous tables stay live")
@@ -287,6 +328,19 @@ def cmd_run(args) -> int:
     for report in result.asset_materializations_for_node("reports__run_report"):
         print(f"  run report: {report.metadata['report'].path}")
     return 0
+
+
+def cmd_worker(args) -> int:
+    """Serve incremental runs warm on loopback (pipelines/worker.py) until stopped."""
+    from pipelines.worker import WorkerError, serve
+
+    settings = command_settings(args)
+    reachable(settings.warehouse).dispose()
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster"))  # the instance its runs are on
+    try:
+        return serve(settings, partial(answered, run_job), os.environ["DAGSTER_HOME"])
+    except WorkerError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def check_lines(evaluations) -> list[str]:
@@ -339,7 +393,7 @@ def cmd_train(args) -> int:
     if args.export:
         return export_model(engine_of(args), args.export)
     settings = _configure(args)
-    with _run_lock(settings, args):
+    with _run_lock(settings, args.wait):
         result = _execute(settings, "retrain_model")
     if not result.success:
         _report_failure(result, "did not retrain (no standardised records yet? run `unify run` first)")
