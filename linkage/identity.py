@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -73,23 +74,103 @@ def cluster(
     must_link: list[tuple[int, int]] = (),
     cannot_link: list[tuple[int, int]] = (),
 ) -> dict[int, int]:
-    """record_id -> cluster root (its smallest record id).
+    """record_id -> cluster root, as cluster_roots finds them: for callers that look records up."""
+    return dict(zip(record_ids, cluster_roots(record_ids, pairs, threshold, must_link, cannot_link).tolist()))
+
+
+def cluster_roots(
+    record_ids,
+    pairs: pa.Table,
+    threshold: float,
+    must_link: list[tuple[int, int]] = (),
+    cannot_link: list[tuple[int, int]] = (),
+) -> np.ndarray:
+    """The cluster root (its smallest record id) of each of record_ids (distinct), in their order.
 
     People's decisions come first (must-link, then the model's pairs from the strongest down),
-    and a cannot-link is never crossed, even when other edges would connect the two records."""
-    forest = ConstrainedForest(record_ids, cannot_link)
-    for a, b in must_link:
-        if a in forest.parent and b in forest.parent:
-            forest.union(a, b)
+    and a cannot-link is never crossed, even when other edges would connect the two records.
+    Pairs and decisions naming a record not among record_ids are left out.
+
+    In int arrays, not dicts of every record: records become positions 0..n-1 and the
+    connected components of must-links and strong pairs are found vectorised. Only a component
+    holding both records of a cannot-link (few: reviewers' decisions) is clustered again in
+    order, by ConstrainedForest; there the order decides which edges are refused."""
+    ids = np.asarray(record_ids, dtype=np.int64)
+    known = np.sort(ids)
     strong = pairs.filter(pc.greater_equal(pairs.column("match_probability"), threshold))
+    must = np.asarray(must_link, dtype=np.int64).reshape(-1, 2)
+    left, right = (
+        _positions(known, np.concatenate([must[:, i], _ints(strong.column(end))])) for i, end in enumerate(_ENDS)
+    )
+    inside = (left >= 0) & (right >= 0)
+    roots = _components(len(known), left[inside], right[inside])
+    cannot = np.asarray(cannot_link, dtype=np.int64).reshape(-1, 2)
+    a, b = _positions(known, cannot[:, 0]), _positions(known, cannot[:, 1])
+    crossed = (a >= 0) & (b >= 0)
+    crossed[crossed] &= roots[a[crossed]] == roots[b[crossed]]
+    if crossed.any():
+        roots = _reclustered(known, roots, np.unique(roots[a[crossed]]), must_link, strong, cannot_link)
+    return known[roots[_positions(known, ids)]]
+
+
+_ENDS = ("record_id_l", "record_id_r")
+
+
+def _ints(column) -> np.ndarray:
+    return column.to_numpy().astype(np.int64, copy=False) if len(column) else np.empty(0, np.int64)
+
+
+def _positions(known: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value's position among the sorted known ids; -1 for a value not among them."""
+    if not len(known):
+        return np.full(len(values), -1, dtype=np.int64)
+    low, span = int(known[0]), int(known[-1] - known[0]) + 1
+    if span <= 4 * len(known):  # record ids are numbered, nearly without gaps: a lookup table is 10x a search
+        table = np.full(span, -1, dtype=np.int64)
+        table[known - low] = np.arange(len(known))
+        offset = values - low
+        inside = (offset >= 0) & (offset < span)
+        return np.where(inside, table[np.where(inside, offset, 0)], -1)
+    at = np.minimum(np.searchsorted(known, values), len(known) - 1)
+    return np.where(known[at] == values, at, -1)
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Each position's smallest connected position (union-find by pointer jumping over arrays):
+    each round hooks every root an edge still crosses to the smaller root across it, then points
+    every position straight at its root; an edge inside one tree is never looked at again."""
+    parent = np.arange(n, dtype=np.int64)
+    while True:
+        ru, rv = parent[left], parent[right]
+        apart = ru != rv
+        if not apart.any():
+            return parent
+        left, right, ru, rv = left[apart], right[apart], ru[apart], rv[apart]
+        np.minimum.at(parent, np.maximum(ru, rv), np.minimum(ru, rv))
+        while not np.array_equal(grand := parent[parent], parent):
+            parent = grand
+
+
+def _reclustered(known, roots, tangled, must_link, strong: pa.Table, cannot_link) -> np.ndarray:
+    """roots with the tangled components (those holding a cannot-link) clustered again in order."""
+    members = np.flatnonzero(np.isin(roots, tangled))
+    records = set(known[members].tolist())
+    forest = ConstrainedForest(records, cannot_link)
+    for a, b in must_link:
+        if a in records and b in records:
+            forest.union(a, b)
+    strong = strong.filter(pc.is_in(strong.column("record_id_l"), pa.array(sorted(records), pa.int64())))
     order = pc.sort_indices(
         strong,
         sort_keys=[("match_probability", "descending"), ("record_id_l", "ascending"), ("record_id_r", "ascending")],
     )
     strong = strong.take(order)
     for a, b in zip(strong.column("record_id_l").to_pylist(), strong.column("record_id_r").to_pylist()):
-        forest.union(a, b)
-    return {r: forest.find(r) for r in record_ids}
+        if b in records:
+            forest.union(a, b)
+    roots = roots.copy()
+    roots[members] = np.searchsorted(known, [forest.find(r) for r in known[members].tolist()])
+    return roots
 
 
 def format_id(number: int) -> str:

@@ -1,7 +1,9 @@
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linkage.evaluate import assignment, pairwise_scores
-from linkage.identity import assign_ids, cluster, format_id, retired
+from linkage.identity import ConstrainedForest, assign_ids, cluster, cluster_roots, format_id, retired
 from linkage.pairs import PAIR_SCHEMA
 
 
@@ -105,3 +107,57 @@ def test_must_link_joins_records_the_model_kept_apart():
 def test_cannot_link_wins_over_must_link():
     clusters = cluster([1, 2], _pairs(), threshold=0.9, must_link=[(1, 2)], cannot_link=[(1, 2)])
     assert clusters[1] != clusters[2]
+
+
+def _clustered_in_order(record_ids, pairs, threshold, must_link, cannot_link) -> dict[int, int]:
+    """How records were clustered before cluster_roots (a union-find over dicts of every record,
+    taking every edge in order): the behaviour the arrays must keep, decision for decision."""
+    forest = ConstrainedForest(record_ids, cannot_link)
+    for a, b in must_link:
+        if a in forest.parent and b in forest.parent:
+            forest.union(a, b)
+    rows = sorted(
+        (r for r in pairs.to_pylist() if r["match_probability"] >= threshold),
+        key=lambda r: (-r["match_probability"], r["record_id_l"], r["record_id_r"]),
+    )
+    for r in rows:
+        forest.union(r["record_id_l"], r["record_id_r"])
+    return {r: forest.find(r) for r in record_ids}
+
+
+@st.composite
+def _graphs(draw):
+    """Records with gaps in their ids, pairs with tied probabilities, and both kinds of decision."""
+    ids = draw(st.lists(st.integers(0, 400), min_size=1, max_size=40, unique=True))
+    edge = st.tuples(st.sampled_from(ids), st.sampled_from(ids))
+    pairs = [
+        (a, b, p)
+        for a, b, p in draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids), st.sampled_from(PS))))
+        if a != b
+    ]
+    return ids, pairs, draw(st.lists(edge, max_size=6)), draw(st.lists(edge, max_size=6))
+
+
+PS = (0.5, 0.89, 0.9, 0.95, 0.99, 1.0)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_graphs())
+def test_clusters_are_those_of_the_union_in_order_on_any_graph(graph):
+    ids, edges, must, cannot = graph
+    pairs = _pairs(*edges)
+    expected = _clustered_in_order(ids, pairs, 0.9, must, cannot)
+    assert cluster(ids, pairs, 0.9, must, cannot) == expected
+    assert cluster_roots(ids[::-1], pairs, 0.9, must, cannot).tolist() == [expected[r] for r in ids[::-1]]
+
+
+def test_decisions_and_pairs_of_records_not_clustered_are_left_out():
+    pairs = _pairs((1, 2, 0.99), (2, 7, 0.99))
+    assert cluster([1, 2, 3], pairs, 0.9, must_link=[(3, 8)], cannot_link=[(1, 9)]) == {1: 1, 2: 1, 3: 3}
+    assert cluster([], pairs, 0.9) == {}
+
+
+def test_a_long_chain_is_one_cluster_rooted_at_its_smallest_record():
+    ids = list(range(10_000, 0, -1))
+    chain = _pairs(*((i, i + 1, 0.95) for i in range(1, 10_000)))
+    assert set(cluster_roots(ids, chain, 0.9).tolist()) == {1}
