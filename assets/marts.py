@@ -10,24 +10,34 @@ tables stay live. Every mart depends on the golden customers, which its audit ch
 from datetime import date
 
 import pyarrow as pa
-from dagster import AssetCheckResult, AssetCheckSpec, AssetKey, AssetSpec, MaterializeResult, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    asset,
+    multi_asset,
+)
 
-from assets import work_tables
+from assets import keys, work_tables
 from assets.checks import blocking_check
 from assets.metadata import table_metadata
-from assets.resources import RunSettings, WorkArea
+from assets.resources import RunSettings, Warehouse, WorkArea
 from common import audits
 from linkage.consent import customer_consent
 from marts import orders, tickets
+from marts import value_model as value_core
 from marts.audience import build_audience
 from marts.audits import audience_violations
 from marts.birthdays import build_birthdays
 from marts.orders import build_orders
 from marts.salespeople import build_salespeople
 from marts.tickets import build_tickets
-from marts.value import build_value
+from marts.value import build_value, tiers_by_prediction
 from sources.schema import LINEAGE_COLUMNS, SOURCE_LINEAGE_COLUMNS
-from warehouse import tables
+from warehouse import tables, value_models
 
 
 def mart_key(table) -> AssetKey:
@@ -53,7 +63,7 @@ MART_SPECS = {
 }
 # a mart built from another mart of the same step depends on it too, so the graph says so
 MART_DEPS = {
-    tables.customer_value: [work_tables.mart(tables.customer_orders)],
+    tables.customer_value: [work_tables.mart(tables.customer_orders), work_tables.VALUE_PREDICTIONS],
     tables.marketing_audience: [TICKETS, CONSENT],
     tables.marketing_audience_channels: [TICKETS, CONSENT],
     tables.marketing_suppressions: [TICKETS, CONSENT],
@@ -76,6 +86,27 @@ def _audit_specs() -> list[AssetCheckSpec]:
 
 
 MART_CHECKS = _audit_specs()
+VALUE_FIGURES = "value_model_figures"  # work file: the value model's figures and calibration, for the run report
+
+
+@asset(
+    key=keys.VALUE_MODEL,
+    deps=work_tables.writers_of(work_tables.CANONICAL, work_tables.CROSSWALK),
+    group_name="marts",
+    description="The value model (BG/NBD + Gamma-Gamma, marts/value_model.py) fitted on the orders, kept as a "
+    "version in the warehouse (value_models), its predictions per buyer and its calibration on a held-out last period.",
+)
+def value_model(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse, run_settings: RunSettings):
+    """Fits on the orders as of the run's date; a failed fit predicts with the warehouse's current
+    version, and without pymc-marketing or any version the predictions are empty: both say why."""
+    order_rows = build_orders(work.read(work_tables.CANONICAL, columns=orders.CANONICAL_COLUMNS), _crosswalk_keys(work))
+    store = value_models.WarehouseValueModels(warehouse.engine(), saved_by=context.run_id)
+    outcome = value_core.run(order_rows, run_settings.today(), store)
+    by_prediction = tiers_by_prediction(run_settings.tiers_by_prediction(), outcome.predictions)
+    figures = {**outcome.figures, "tiers_by": "predicted_value_12m" if by_prediction else "total_spent"}
+    work.write(work_tables.VALUE_PREDICTIONS, outcome.predictions)
+    work.write_json(VALUE_FIGURES, figures)
+    return MaterializeResult(metadata=table_metadata(outcome.predictions, **value_core.metadata(figures)))
 
 
 @multi_asset(
@@ -103,6 +134,8 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
         work.read(work_tables.CROSSWALK, columns=["customer_id", "salesperson", "event_at"]),
         work.read(work_tables.CROSSWALK, columns=["customer_id", *SOURCE_LINEAGE_COLUMNS, "event_at", "consent"]),
         today,
+        _value_predictions(work),
+        run_settings.tiers_by_prediction(),
     )
     for table, data in built.items():
         work.write(work_tables.mart(table), data)
@@ -129,8 +162,10 @@ def build_marts(
     sales_records: pa.Table,
     consent_records: pa.Table,
     today: date,
+    value_predictions: pa.Table | None = None,
+    by_prediction: bool = False,
 ) -> dict:
-    """Every mart, by its warehouse table."""
+    """Every mart, by its warehouse table; value_predictions: the value model's (None: null columns)."""
     order_rows = build_orders(canonical, crosswalk_keys)
     ticket_rows = build_tickets(canonical, crosswalk_keys)
     consent = customer_consent(consent_records, today)
@@ -139,7 +174,7 @@ def build_marts(
     return {
         tables.customer_orders: order_rows,
         tables.customer_service_tickets: ticket_rows,
-        tables.customer_value: build_value(golden, order_rows, today),
+        tables.customer_value: build_value(golden, order_rows, today, value_predictions, by_prediction),
         tables.customer_consent: consent,
         tables.marketing_audience: audience,
         tables.marketing_audience_channels: by_channel,
@@ -154,10 +189,15 @@ def _crosswalk_keys(work: WorkArea) -> pa.Table:
     return work.read(work_tables.CROSSWALK, columns=["customer_id", *LINEAGE_COLUMNS])
 
 
+def _value_predictions(work: WorkArea) -> pa.Table | None:
+    """The value model's predictions; None when the marts run without the value model's step."""
+    return work.read(work_tables.VALUE_PREDICTIONS) if work.has(work_tables.VALUE_PREDICTIONS) else None
+
+
 def _result(table, check: str, violations: dict[str, int]) -> AssetCheckResult:
     return AssetCheckResult(
         asset_key=mart_key(table), check_name=check, passed=not any(violations.values()), metadata=violations
     )
 
 
-MART_ASSETS = [customer_marts]
+MART_ASSETS = [value_model, customer_marts]

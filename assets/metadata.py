@@ -29,7 +29,8 @@ PREVIEW_IDS = set(
 PREVIEW_FIGURES = set(
     "source_row order_amount amount match_probability match_weight source_record_count order_count total_spent"
     " recency_days avg_days_between_orders r_score f_score m_score record_count marketing_opt_out name_is_partial"
-    " is_successful is_open is_top_20pct is_at_risk is_primary".split()
+    " is_successful is_open is_top_20pct is_at_risk is_primary expected_purchases_90d probability_alive"
+    " predicted_value_12m".split()
 )
 # values from a short known list (a system, a status, a tier), never typed about a person
 PREVIEW_ENUMERATIONS = set(

@@ -3,7 +3,8 @@ and the HTML run report written after the publish and linked from the run."""
 
 from dagster import AssetExecutionContext, AssetKey, DagsterEventType, MaterializeResult, MetadataValue, asset
 
-from assets import work_tables
+from assets import keys, work_tables
+from assets.marts import VALUE_FIGURES
 from assets.publishing import published
 from assets.resources import Monitoring, WorkArea
 from common.clock import utc_now
@@ -39,9 +40,9 @@ def match_summary(work: WorkArea) -> MaterializeResult:
 # after the publish (its inputs hold every work table the report reads) and the match summary (its figures file)
 @asset(
     key=RUN_REPORT,
-    deps=[published.key, MATCH_SUMMARY],
+    deps=[published.key, MATCH_SUMMARY, keys.VALUE_MODEL],  # and the value model (its figures file)
     group_name="reports",
-    description="One self-contained HTML page per published run: sources and overlap, duplicates merged, match weights, value tiers, quarantine by reason, checks.",
+    description="One self-contained HTML page per published run: sources and overlap, duplicates merged, match weights, value tiers, predicted value and its calibration, quarantine by reason, checks.",
 )
 def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monitoring) -> MaterializeResult:
     value_mart = work_tables.mart(tables.customer_value)  # written by the marts, when they are in the run
@@ -53,6 +54,7 @@ def run_report(context: AssetExecutionContext, work: WorkArea, monitoring: Monit
         quarantined=work.read(work_tables.QUARANTINED),
         value=work.read(value_mart) if work.has(value_mart) else None,
         checks=check_outcomes(context),
+        value_model=work.read_json(VALUE_FIGURES),
     )
     path = write_report(monitoring.reports(), run).resolve()
     context.instance.add_run_tags(context.run_id, {REPORT_TAG: str(path)})

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from assets.work_tables import WorkTable
 from common import arrow_sql
-from config.settings import DEFAULTS, check_thresholds, memory_limit
+from config.settings import DEFAULTS, check_thresholds, check_value_basis, memory_limit
 from warehouse.engine import make_engine
 from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
 
@@ -205,11 +205,17 @@ class RunSettings(ConfigurableResource):
 
     as_of: str = ""  # ISO date: the run's 'today' (marts, future-event flags); empty: the date the run starts
     allow_shrink: bool = False  # publish even when records or customers shrank beyond Monitoring.max_shrink
+    value_basis: str = DEFAULTS.value_basis  # what value tiers rank buyers by: spend or predicted (value)
     _started_on: date | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._started_on = date.today()  # read once: every step of a run past midnight has the same date
         self.today()  # a malformed as_of fails the run before any work
+        check_value_basis(self.value_basis)
+
+    def tiers_by_prediction(self) -> bool:
+        """Asked to rank value tiers by predicted value (marts.value.tiers_by_prediction decides)."""
+        return self.value_basis == "predicted"
 
     def today(self) -> date:
         if self.as_of:

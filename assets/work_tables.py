@@ -18,6 +18,7 @@ from sqlalchemy import Table
 
 from assets import keys
 from linkage.pairs import PAIR_SCHEMA
+from marts.value_model import PREDICTION_SCHEMA
 from sources.incremental import READ_FILES_SCHEMA
 from sources.ingest import FILE_REPORT_SCHEMA
 from sources.schema import CANONICAL_SCHEMA, QUARANTINE_SCHEMA, STAGED_SCHEMA
@@ -73,6 +74,12 @@ GOLDEN = WorkTable("golden", keys.GOLDEN, "one golden row per customer", tables.
 GOLDEN_FIELD_LINEAGE = WorkTable(
     "golden_field_lineage", keys.GOLDEN, "the record each golden field came from", tables.golden_field_lineage
 )
+VALUE_PREDICTIONS = WorkTable(
+    "value_predictions",
+    keys.VALUE_MODEL,
+    "the value model's predictions per buying customer (empty: no model could run)",
+    schema=PREDICTION_SCHEMA,
+)
 
 
 def mart(table: Table) -> WorkTable:
@@ -83,7 +90,7 @@ def mart(table: Table) -> WorkTable:
 MARTS = tuple(mart(t) for t in tables.MARTS)
 ALL = (
     STAGED, QUARANTINED, FILE_REPORTS, REREAD_FILES, CANONICAL, PAIRS, SCORED_RECORDS, CROSSWALK,
-    REVIEW_QUEUE, ID_HISTORY, CHANGED_CUSTOMERS, GOLDEN, GOLDEN_FIELD_LINEAGE, *MARTS,
+    REVIEW_QUEUE, ID_HISTORY, CHANGED_CUSTOMERS, GOLDEN, GOLDEN_FIELD_LINEAGE, VALUE_PREDICTIONS, *MARTS,
 )  # fmt: skip
 BY_NAME = {table.name: table for table in ALL}
 PUBLISHED = tuple(table for table in ALL if table.published_as is not None)

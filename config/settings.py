@@ -22,6 +22,7 @@ PREFIX = "UNIFY_"
 # (nor any threshold placed on reviewers' labels, linkage.labels) lies below it
 SCORE_FLOOR = 0.5
 ENGINES = ("duckdb", "spark")  # where pairs are scored (linkage.scoring)
+VALUE_BASES = ("spend", "predicted")  # what value tiers and the top 20% rank buyers by (marts/value.py)
 ON, OFF = ("on", "true", "yes", "1"), ("off", "false", "no", "0")
 
 
@@ -40,6 +41,8 @@ class Settings:
     match_threshold: float = 0.9  # pairs at or above this join one customer
     review_floor: float = 0.5  # pairs from here up to match_threshold go to the review queue
     reports_dir: str = "data/reports"  # run reports
+    # value tiers and the top 20% by spend so far, or by the value model's predicted_value_12m: one of VALUE_BASES
+    value_basis: str = "spend"
     truth: str = ""  # a truth CSV the accuracy check runs against; empty: skipped
     lock_timeout: float = 60.0  # seconds a connection waits for another program's DuckDB file lock
     # the memory each DuckDB database of a run may hold before it spills to the work area (a DuckDB
@@ -70,6 +73,7 @@ class Settings:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise SettingsError(f"{env_name('engine')} is one of {', '.join(ENGINES)}, not {self.engine!r}")
+        check_value_basis(self.value_basis)
         if self.lock_timeout < 0:
             raise SettingsError(f"{env_name('lock_timeout')} is a number of seconds, not {self.lock_timeout:g}")
         if not 0 < self.worker_port < 65536:
@@ -115,6 +119,12 @@ def setting(name: str, env: Mapping[str, str] = os.environ):
     """One setting from the environment, else its default: for code that needs one value, not all."""
     value = env_value(name, env)
     return getattr(DEFAULTS, name) if value is None else value
+
+
+def check_value_basis(basis: str) -> None:
+    """The value basis is one of VALUE_BASES (checked for the settings and the resource alike)."""
+    if basis not in VALUE_BASES:
+        raise SettingsError(f"{env_name('value_basis')} is one of {', '.join(VALUE_BASES)}, not {basis!r}")
 
 
 def check_thresholds(match_threshold: float, review_floor: float) -> None:

@@ -10,7 +10,12 @@ scores.
 * RFM: recency, frequency and monetary scores 1-5 by quintile among buying customers (5 = most
   recent, most orders, most spent); equal values get equal scores. rfm_score joins them: '545'.
 * value_tier: A = top 20% by spend (is_top_20pct), B = the next 30%, C = the other buyers.
-  Customers who spent the same get the same tier.
+  Customers who spent the same get the same tier. With UNIFY_VALUE_BASIS=predicted the tiers rank
+  buyers by predicted_value_12m instead (a buyer without a prediction ranks last), while the value
+  model has predictions; without any (no model) they rank by spend (tiers_by_prediction).
+* expected_purchases_90d, probability_alive, predicted_value_12m: the value model's predictions
+  (marts/value_model.py) for buyers; null for customers without a dated successful order, and for
+  everyone when no value model could run.
 * avg_days_between_orders is the purchase cycle; next_expected_purchase is one cycle after the
   last order; is_at_risk means more than 1.5 cycles have passed since it.
 """
@@ -22,6 +27,7 @@ from datetime import date
 import pyarrow as pa
 
 from common.arrow_sql import query
+from marts.value_model import PREDICTION_SCHEMA
 
 TOP_SHARE = 0.2
 TIER_B_SHARE = 0.5  # top 20% are A, the next 30% B
@@ -40,13 +46,16 @@ with bought as (
                 then date_diff('second', first_order_at, last_order_at) / 86400.0 / (order_count - 1) end as cycle_days
     from bought
 ), scored as (
-    select *,
+    select c.*, p.expected_purchases_90d, p.probability_alive, p.predicted_value_12m,
         -- percent_rank gives ties one rank: equal customers get equal scores
         least(5, 1 + floor(5 * percent_rank() over (order by recency_days desc)))::integer as r_score,
         least(5, 1 + floor(5 * percent_rank() over (order by order_count)))::integer as f_score,
         least(5, 1 + floor(5 * percent_rank() over (order by total_spent)))::integer as m_score,
-        cume_dist() over (order by total_spent desc) as spend_share
-    from cycles
+        cume_dist() over (
+            order by case when $by_prediction then p.predicted_value_12m else c.total_spent end desc nulls last
+        ) as spend_share
+    from cycles c
+    left join predictions p using (customer_id)
 )
 select g.customer_id,
        coalesce(s.order_count, 0)::bigint as order_count,
@@ -59,6 +68,7 @@ select g.customer_id,
        case when s.spend_share <= $top then 'A' when s.spend_share <= $tier_b then 'B' when s.customer_id is not null then 'C' end as value_tier,
        coalesce(s.spend_share <= $top, false) as is_top_20pct,
        coalesce(s.recency_days > $at_risk * s.cycle_days, false) as is_at_risk,
+       s.expected_purchases_90d, s.probability_alive, round(s.predicted_value_12m, 2) as predicted_value_12m,
        $today::date as as_of
 from golden g
 left join scored s using (customer_id)
@@ -66,6 +76,23 @@ order by g.customer_id
 """
 
 
-def build_value(golden: pa.Table, orders: pa.Table, today: date) -> pa.Table:
-    params = {"today": today, "top": TOP_SHARE, "tier_b": TIER_B_SHARE, "at_risk": AT_RISK_CYCLES}
-    return query(VALUE_SQL, params, golden=golden, orders=orders)
+def build_value(
+    golden: pa.Table, orders: pa.Table, today: date, predictions: pa.Table | None = None, by_prediction: bool = False
+) -> pa.Table:
+    """predictions: the value model's (marts.value_model.PREDICTION_SCHEMA); None or empty: null
+    columns. by_prediction: tiers by predicted_value_12m (tiers_by_prediction decides)."""
+    predictions = predictions if predictions is not None else PREDICTION_SCHEMA.empty_table()
+    params = {
+        "today": today,
+        "top": TOP_SHARE,
+        "tier_b": TIER_B_SHARE,
+        "at_risk": AT_RISK_CYCLES,
+        "by_prediction": tiers_by_prediction(by_prediction, predictions),
+    }
+    return query(VALUE_SQL, params, golden=golden, orders=orders, predictions=predictions)
+
+
+def tiers_by_prediction(asked: bool, predictions: pa.Table) -> bool:
+    """Whether the tiers rank by predicted value: when asked (UNIFY_VALUE_BASIS=predicted) and the
+    value model gave predictions; without any, spend, so a run without a model still has tiers."""
+    return asked and predictions.num_rows > 0

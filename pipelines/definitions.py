@@ -87,7 +87,8 @@ def build_resources(settings: Settings) -> dict:
         "monitoring": Monitoring(
             reports_dir=value("reports_dir"), truth_path=value("truth"), public_url=value("public_url")
         ),
-        "run_settings": RunSettings(),  # per run: `unify run --as-of/--allow-shrink`, or the Launchpad
+        # per run: `unify run --as-of/--allow-shrink`, or the Launchpad
+        "run_settings": RunSettings(value_basis=value("value_basis")),
     }
 
 

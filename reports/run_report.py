@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from reports import figures
-from reports.charts import svg_bars
+from reports.charts import svg_bars, svg_lines
 
 TEMPLATE = "run_report.html"
 _templates = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]))
@@ -36,6 +36,8 @@ class RunFigures:
     reasons: list[tuple[str, int]]
     tiers: list[dict] | None  # None: no customer_value mart in this run
     checks: list[CheckOutcome]
+    # the value model's figures (marts.value_model: status, reason, version, calibration); None: not in this run
+    value_model: dict | None = None
 
 
 def collect(
@@ -46,8 +48,10 @@ def collect(
     quarantined: pa.Table,
     value: pa.Table | None,
     checks: list[CheckOutcome],
+    value_model: dict | None = None,
 ) -> RunFigures:
     return RunFigures(
+        value_model=value_model,
         run_id=run_id,
         finished_at=finished_at,
         files=[{**f, "error": figures.public_reason(f["error"]) if f["error"] else None} for f in files.to_pylist()],
@@ -69,9 +73,24 @@ def render(run: RunFigures) -> str:
         "sizes": svg_bars(run.linkage.sizes, "customers by records held"),
         "reasons": svg_bars(run.reasons, "quarantined rows by reason"),
         "tiers": svg_bars([(t["tier"], t["customers"]) for t in run.tiers or []], "customers per value tier"),
+        "calibration": calibration_chart(run.value_model),
     }
     return _templates.get_template(TEMPLATE).render(
         run=run, systems=systems, charts={k: Markup(v) for k, v in charts.items()}
+    )
+
+
+def calibration_chart(value_model: dict | None) -> str:
+    """Mean predicted against mean actual holdout purchases by purchases before the cutoff; empty
+    without a calibration."""
+    rows = ((value_model or {}).get("calibration") or {}).get("by_purchases_before")
+    if not rows:
+        return ""
+    return svg_lines(
+        [r["purchases_before"] for r in rows],
+        {"predicted": [r["predicted"] for r in rows], "actual": [r["actual"] for r in rows]},
+        "mean purchases in the holdout, predicted and actual",
+        "purchases before the cutoff",
     )
 
 

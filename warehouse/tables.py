@@ -206,11 +206,32 @@ customer_value = Table(
     Column("f_score", BigInteger, comment="frequency quintile among buyers, 5 = most orders"),
     Column("m_score", BigInteger, comment="monetary quintile among buyers, 5 = most spent"),
     Column("rfm_score", String, comment="r, f and m scores joined, e.g. '545'"),
-    Column("value_tier", String, comment="A = top 20% by spend, B = next 30%, C = other buyers; null without orders"),
-    Column("is_top_20pct", Boolean, nullable=False, comment="among the top 20% of buyers by total spent"),
+    Column(
+        "value_tier",
+        String,
+        comment="A = top 20% by the value basis (UNIFY_VALUE_BASIS: spend, or predicted_value_12m), B = next 30%, "
+        "C = other buyers; null without orders",
+    ),
+    Column("is_top_20pct", Boolean, nullable=False, comment="among the top 20% of buyers by the value basis"),
     Column("is_at_risk", Boolean, nullable=False, comment="more than 1.5 purchase cycles since the last order"),
+    Column(
+        "expected_purchases_90d",
+        Double,
+        comment="BG/NBD: purchases (days with an order) expected in the 90 days after as_of; null: no order, "
+        "or no value model (the run report says why)",
+    ),
+    Column(
+        "probability_alive",
+        Double,
+        comment="BG/NBD: probability the customer still buys, 0-1 (churn risk is 1 minus it); null as above",
+    ),
+    Column(
+        "predicted_value_12m",
+        Numeric(14, 2),
+        comment="BG/NBD + Gamma-Gamma: spend expected in the 12 months after as_of, discounted; null as above",
+    ),
     Column("as_of", Date, nullable=False, comment="the 'today' these figures are measured at"),
-    comment="One row per golden customer: orders, spend, purchase cycle, RFM and value tier.",
+    comment="One row per golden customer: orders, spend, purchase cycle, RFM, value tier and predicted value.",
 )
 
 customer_consent = Table(
@@ -429,6 +450,20 @@ linkage_models = Table(
     comment="State: every trained linkage model of this warehouse; the latest saved scores the runs.",
 )
 
+value_models = Table(
+    "value_models",
+    metadata,
+    Column("version", String, primary_key=True, comment="when it was fitted, UTC (20250101T120000000000Z)"),
+    Column("saved_at", DateTime, nullable=False, comment="when it entered this warehouse; the latest is current"),
+    Column("as_of", Date, nullable=False, comment="the run date its orders were summarised at"),
+    Column("fitted_on_customers", BigInteger, nullable=False, comment="buying customers the BG/NBD model saw"),
+    Column("params", Text, nullable=False, comment="JSON: BG/NBD (a, b, alpha, r) and Gamma-Gamma (p, q, v)"),
+    Column("library", String, comment="the pymc-marketing version that fitted it"),
+    Column("saved_by", String, comment="the run that fitted it"),
+    Column("reason", Text, comment="why it was fitted"),
+    comment="State: every fitted value model (marts/value_model.py) of this warehouse; the latest saved predicts.",
+)
+
 staff_accounts = Table(
     "staff_accounts",
     metadata,
@@ -532,6 +567,7 @@ STATE = (
     customer_id_sequence,
     pipeline_runs,
     linkage_models,
+    value_models,
     review_decisions,
     staff_accounts,
     staff_branches,

@@ -33,7 +33,14 @@ GRAPH = {
         "golden/golden_customers",
         "standardised/canonical_records",
     ],
-    "marts/customer_value": ["golden/golden_customers", "marts/customer_orders", "standardised/canonical_records"],
+    "marts/customer_value": [
+        "golden/golden_customers",
+        "marts/customer_orders",
+        "marts/value_model",
+        "standardised/canonical_records",
+    ],
+    # fitted on the orders, which it builds from the records and their customers as the marts do
+    "marts/value_model": ["golden/customer_source_records", "standardised/canonical_records"],
     "marts/customer_consent": ["golden/customer_source_records"],  # consent per channel, from every record
     "marts/marketing_audience": ["golden/golden_customers", "marts/customer_consent", "marts/customer_service_tickets"],
     "marts/marketing_audience_channels": [
@@ -55,7 +62,7 @@ GRAPH = {
         ["golden/customer_source_records", "golden/golden_customers", "staged/source_records", *MARTS]
     ),
     "reports/match_summary": ["golden/customer_source_records", "linked/scored_pairs"],
-    "reports/run_report": ["reports/match_summary", "warehouse/published"],
+    "reports/run_report": ["marts/value_model", "reports/match_summary", "warehouse/published"],
 }
 
 
