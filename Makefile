@@ -44,7 +44,7 @@ test: install
 test-latest:
 	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --upgrade pip setuptools > $(LATEST)/install.log 2>&1
-	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]' >> $(LATEST)/install.log 2>&1 || { cat $(LATEST)/install.log; exit 1; }
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,value]' >> $(LATEST)/install.log 2>&1 || { cat $(LATEST)/install.log; exit 1; }
 	$(LATEST)/bin/python -m pip list --format=freeze 2>/dev/null | grep -iE '^(dagster|splink|duckdb|pyspark|pandas|pyarrow|sqlalchemy)==' | tr '\n' ' '; echo
 	bash scripts/system-deps.sh
 	$(LATEST)/bin/python -m pytest -q

@@ -10,7 +10,7 @@ venv=$(mktemp -d)
 trap 'rm -rf "$venv" build' EXIT  # pip builds the project in place: build/ is its leftover
 "$PYTHON" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip setuptools
-"$venv/bin/python" -m pip install --quiet '.[dev]'
+"$venv/bin/python" -m pip install --quiet '.[dev,value]'  # value: the value model's extra, locked too
 {
   echo "# Exact versions for make install; written by scripts/lock.sh (make lock) on $(date -u +%Y-%m-%d)."
   echo "# Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())'); the newest the bounds allowed that day."
