@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources.schema import CANONICAL_SCHEMA, LINEAGE_COLUMNS
 from sources.standardise.addresses import (
@@ -112,22 +113,43 @@ def quality_flags(staged: pa.Table, standardised: dict) -> list[str | None]:
 
 
 PARALLEL_MIN_ROWS = 100_000  # below this, worker processes cost more than they save
+# rows standardised at a time: the Python values of one chunk are all a worker holds, whatever
+# the number of records (a 500,000-row slice held about 1 GB of them)
+CHUNK_ROWS = 200_000
 
 
 def standardise(staged: pa.Table, first_record_id: int = 1) -> pa.Table:
     """Canonical records, ordered by lineage key, numbered from first_record_id for linkage.
 
-    Large inputs are cut into contiguous slices standardised in parallel: the same records
-    and numbers as one pass, in a fraction of the time."""
-    staged = staged.sort_by([(c, "ascending") for c in LINEAGE_COLUMNS])
-    workers = min(os.cpu_count() or 1, staged.num_rows // PARALLEL_MIN_ROWS + 1)
+    The records are standardised in contiguous chunks of CHUNK_ROWS in lineage order, in parallel
+    when there are many: the same records and numbers as one pass, in bounded memory. The staged
+    table is not copied sorted: each chunk takes its rows through the sort order."""
+    order = pc.sort_indices(staged, sort_keys=[(c, "ascending") for c in LINEAGE_COLUMNS])
+    chunks = [(start, first_record_id + start) for start in range(0, max(staged.num_rows, 1), CHUNK_ROWS)]
+    workers = min(os.cpu_count() or 1, staged.num_rows // PARALLEL_MIN_ROWS + 1, len(chunks))
     if workers < 2:
-        return _standardise_sorted(staged, first_record_id)
-    size = -(-staged.num_rows // workers)
-    slices = [(staged.slice(i * size, size), first_record_id + i * size) for i in range(workers)]
-    # the workers only compute: fork shares the loaded tables (pinyin, regions) at no cost
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return pa.concat_tables(pool.map(_standardise_sorted, *zip(*slices)))
+        return pa.concat_tables([_standardise_chunk(staged, order, *chunk) for chunk in chunks])
+    # the workers only compute: fork shares the loaded tables (pinyin, regions) and the staged
+    # records at no cost (the initializer's arguments are inherited, not pickled)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_hold, initargs=(staged, order)) as pool:
+        return pa.concat_tables(pool.map(_standardise_held, *zip(*chunks)))
+
+
+_held: tuple[pa.Table, pa.Array] | None = None  # in a worker: the staged records and their order
+
+
+def _hold(staged: pa.Table, order: pa.Array) -> None:
+    global _held
+    _held = (staged, order)
+
+
+def _standardise_held(start: int, first_record_id: int) -> pa.Table:
+    return _standardise_chunk(*_held, start, first_record_id)
+
+
+def _standardise_chunk(staged: pa.Table, order: pa.Array, start: int, first_record_id: int) -> pa.Table:
+    return _standardise_sorted(staged.take(order.slice(start, CHUNK_ROWS)), first_record_id)
 
 
 def _standardise_sorted(staged: pa.Table, first_record_id: int) -> pa.Table:

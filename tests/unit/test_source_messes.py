@@ -164,11 +164,22 @@ def test_fields_that_fail_to_parse_become_null_with_a_flag(tmp_path):
     assert set(row["quality_flags"].split(";")) == {"phone_unusable", "email_invalid", "birth_date_implausible"}
 
 
-def test_parallel_standardisation_gives_the_same_records_and_numbers(sample_sources, monkeypatch):
+def test_standardisation_in_parallel_chunks_gives_the_same_records_and_numbers(sample_sources, monkeypatch):
     import sources.canonical as canonical
 
     staged = ingest(sample_sources).staged
     one_pass = canonical.standardise(staged, first_record_id=7)
     monkeypatch.setattr(canonical, "PARALLEL_MIN_ROWS", 200)
+    monkeypatch.setattr(canonical, "CHUNK_ROWS", 150)  # 7 chunks over 3 workers
     monkeypatch.setattr(canonical.os, "cpu_count", lambda: 3)
     assert canonical.standardise(staged, first_record_id=7).equals(one_pass)
+
+
+def test_standardisation_in_chunks_in_one_process_gives_the_same_records(sample_sources, monkeypatch):
+    import sources.canonical as canonical
+
+    staged = ingest(sample_sources).staged
+    one_pass = canonical.standardise(staged)
+    monkeypatch.setattr(canonical, "CHUNK_ROWS", 100)
+    assert canonical.standardise(staged).equals(one_pass)
+    assert canonical.standardise(staged.slice(0, 0)).num_rows == 0
