@@ -22,6 +22,7 @@ LINK_COLUMNS = (
     "phones",
     "email_std",
     "email_local",
+    "mailbox_named",
     "wechat_std",
     "birth_date_std",
     "city_std",
@@ -44,7 +45,13 @@ select record_id, source_system,
        case when name_is_partial or regexp_matches(coalesce(name_std, ''), '[\u4e00-\u9fff]')
             then split_part(name_pinyin, ' ', 1) end as surname_py,
        phone_e164, coalesce(phones, []::varchar[]) as phones,
-       email_std, split_part(email_std, '@', 1) as email_local, wechat_std,
+       email_std, split_part(email_std, '@', 1) as email_local,
+       -- the mailbox name is the record's own name parts (wei.zhang, zhangwei1234, jsmith): what
+       -- is left of its letters once each name token is taken out is at most an initial
+       not name_is_partial and length(regexp_replace(email_local, '[^a-z]', '', 'g')) > 1
+           and length(list_reduce(list_prepend(regexp_replace(email_local, '[^a-z]', '', 'g'),
+               string_split(name_tokens, ' ')), lambda rest, token: replace(rest, token, ''))) <= 1 as mailbox_named,
+       wechat_std,
        strftime(birth_date_std, '%Y-%m-%d') as birth_date_std,
        city_std, district_std, address_std, postcode_std,
        nullif(regexp_replace(upper(national_id), '[^0-9A-Z]', '', 'g'), '') as national_id, external_id

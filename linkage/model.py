@@ -86,19 +86,29 @@ def _phone_comparison() -> cl.CustomComparison:
     )
 
 
+EMAIL_TYPO = "damerau_levenshtein(email_std_l, email_std_r) <= 1"
+SAME_MAILBOX = "email_local_l = email_local_r"
+SIMILAR_MAILBOX = "jaro_winkler_similarity(email_local_l, email_local_r) >= 0.9"
+
+
 def _email_comparison() -> cl.CustomComparison:
+    # Two mailboxes each made of its owner's name (wei.zhang@163.com, wei.zhang@qq.com,
+    # zhangwei1234 / zhangwei1235) say no more than the names, which the name comparison counts;
+    # strangers of one name share them. Weighed as a near mailbox (random pairs never show one, so
+    # u sat at its floor: +20 bits), they made 94% of the wrong links at 340,000 records.
+    alike = f"({EMAIL_TYPO} OR {SAME_MAILBOX} OR {SIMILAR_MAILBOX})"
     return cl.CustomComparison(
         output_column_name="email",
         comparison_levels=[
             cll.NullLevel("email_std"),
             cll.ExactMatchLevel("email_std").configure(tf_adjustment_column="email_std", tf_adjustment_weight=0.5),
             cll.CustomLevel(
-                "damerau_levenshtein(email_std_l, email_std_r) <= 1", label_for_charts="email one typo apart"
-            ),
-            cll.CustomLevel("email_local_l = email_local_r", label_for_charts="same mailbox name, other domain"),
-            cll.CustomLevel(
-                "jaro_winkler_similarity(email_local_l, email_local_r) >= 0.9", label_for_charts="mailbox name similar"
-            ),
+                f"mailbox_named_l AND mailbox_named_r AND {alike}",
+                label_for_charts="mailboxes alike, named after people",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(EMAIL_TYPO, label_for_charts="email one typo apart"),
+            cll.CustomLevel(SAME_MAILBOX, label_for_charts="same mailbox name, other domain"),
+            cll.CustomLevel(SIMILAR_MAILBOX, label_for_charts="mailbox name similar"),
             cll.ElseLevel(),
         ],
     )
