@@ -12,8 +12,13 @@ DEMO_AS_OF ?= 2025-11-01
 
 LOCK := requirements.lock
 LATEST := .venv-latest
+BI_VENV := .venv-bi
+BI_LOCK := bi/requirements.lock
+BI_STAMP := $(BI_VENV)/.installed
+BI_HOST ?= 127.0.0.1
+BI_PORT ?= 8088
 
-.PHONY: install demo test test-latest lint lock ui eval eval-review bench clean
+.PHONY: install demo test test-latest lint lock ui eval eval-review bench clean bi bi-install bi-provision test-bi
 
 install: $(STAMP)
 
@@ -78,5 +83,29 @@ bench: install
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# The BI dashboard: Apache Superset in its own environment (a large application that pins
+# SQLAlchemy 1.4), from its own lock (bi/requirements.lock, written by scripts/lock-bi.sh).
+bi-install: $(BI_STAMP)
+
+$(BI_STAMP): $(BI_LOCK)
+	test -x $(BI_VENV)/bin/python || $(PYTHON) -m venv $(BI_VENV)
+	$(BI_VENV)/bin/python -m pip install --quiet --no-deps -r $(BI_LOCK) > $(BI_VENV)/install.log 2>&1 || { cat $(BI_VENV)/install.log; exit 1; }
+	$(BI_VENV)/bin/python -m pip check >> $(BI_VENV)/install.log 2>&1 || { tail -n 20 $(BI_VENV)/install.log; echo "bi/requirements.lock misses a dependency: bash scripts/lock-bi.sh" >&2; exit 1; }
+	touch $(BI_STAMP)
+
+# The Customer 360 dashboard over the warehouse (UNIFY_WAREHOUSE, else the demo's), provisioned,
+# then served in the foreground until Ctrl-C (docs/bi.md).
+bi: bi-install
+	$(BI_VENV)/bin/python -m bi.provision --serve --host $(BI_HOST) --port $(BI_PORT)
+
+# The same provisioning without serving (a server already running shows the change).
+bi-provision: bi-install
+	$(BI_VENV)/bin/python -m bi.provision --host $(BI_HOST) --port $(BI_PORT)
+
+# The Superset dashboard's browser test (skipped by `make test` without .venv-bi).
+test-bi: install bi-install
+	bash scripts/system-deps.sh
+	$(BIN)/python -m pytest -q tests/browser/test_browser_superset_dashboard.py
+
 clean:
-	rm -rf $(VENV) $(LATEST) data .pytest_cache
+	rm -rf $(VENV) $(LATEST) $(BI_VENV) data .pytest_cache

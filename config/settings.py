@@ -58,6 +58,11 @@ class Settings:
     tombstone_key: str = field(default="", repr=False)
     # where the search serves pages from, as people reach it: run reports link back to it (/reports/RUN)
     public_url: str = "http://127.0.0.1:8000"
+    # the BI dashboard (`make bi`, bi/): Superset's state folder (its metadata database and the kept
+    # secrets), its session signing key and its admin's password; each empty: generated once, kept there
+    bi_home: str = ".superset"
+    bi_secret_key: str = field(default="", repr=False)
+    bi_admin_password: str = field(default="", repr=False)
     # alerts (pipelines/alerts.py): check warnings, a blocked publish, a failed run; each empty: not sent there
     alert_webhook: str = field(default="", repr=False)  # a URL a JSON message is POSTed to (often holds a token)
     alert_smtp: str = ""  # host:port of the mail server
