@@ -25,6 +25,7 @@ def test_resources_follow_the_settings_given(monkeypatch):
         review_floor=0.6,
         reports_dir="/srv/reports",
         truth="/srv/truth.csv",
+        memory_limit="3GB",
     )
     resources = build_resources(settings)
     assert (resources["warehouse"].url, resources["sources"].path, resources["work"].path) == (
@@ -32,6 +33,8 @@ def test_resources_follow_the_settings_given(monkeypatch):
         "/srv/sources",
         "/srv/work",
     )
+    assert resources["work"].memory_limit == "3GB"
+    assert build_resources(Settings())["work"].memory_limit == ""  # half the machine's, found when a run starts
     linkage = resources["linkage"]
     assert (linkage.engine, linkage.spark_master, linkage.match_threshold, linkage.review_floor) == (
         "spark",
