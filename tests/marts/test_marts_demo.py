@@ -10,7 +10,7 @@ from dagster import materialize
 
 from assets import work_tables
 from assets.checks import CROSSWALK_CHECKS, GOLDEN_CHECKS, STAGED_CHECKS
-from assets.marts import MART_ASSETS, MART_CHECKS
+from assets.marts import MART_ASSETS, MART_CHECKS, VALUE_FIGURES
 from assets.publishing import published
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from common import audits
@@ -216,6 +216,34 @@ def test_marts_are_measured_at_the_runs_date(demo):
         "select min(as_of)::varchar, max(as_of)::varchar, max(last_order_at) < '2024-07-01' from value"
     )
     assert earlier.fetchall() == [("2024-06-30", "2024-06-30", True)]
+
+
+def test_buyers_have_predictions_in_range_and_everyone_else_none(demo):
+    pytest.importorskip("pymc_marketing", reason="the value extra is not installed")
+    tmp, result = demo
+    (row,) = _query(
+        tmp,
+        """select count(*) filter (where order_count > 0 and expected_purchases_90d is null),
+                  count(*) filter (where order_count = 0 and coalesce(expected_purchases_90d, probability_alive, predicted_value_12m) is not null),
+                  count(*) filter (where isnan(probability_alive) or probability_alive not between 0 and 1),
+                  count(*) filter (where expected_purchases_90d < 0 or predicted_value_12m < 0),
+                  count(*) filter (where probability_alive < 1), count(distinct predicted_value_12m)
+           from customer_value""",
+    )
+    # buyers whose only orders are undated are the one exception to a prediction per buyer
+    undated_only = _query(
+        tmp,
+        "select count(distinct customer_id) from customer_orders where is_successful group by customer_id having count(ordered_at) = 0",
+    )
+    assert row[0] == len(undated_only) and row[1:4] == (0, 0, 0)
+    assert row[4] > 50 and row[5] > 100  # repeat buyers have dropped out a little; values differ by customer
+    (version,) = _query(tmp, "select version, fitted_on_customers from value_models")
+    figures = WorkArea(path=str(tmp / "work")).read_json(VALUE_FIGURES)
+    assert figures["version"] == version[0] and figures["customers"] == version[1] > 300
+    calibration = figures["calibration"]
+    assert calibration["compared"] > 200 and 0 < calibration["mean_absolute_error"] < 1
+    assert abs(calibration["predicted_total"] - calibration["actual_total"]) < calibration["actual_total"]
+    assert result.asset_materializations_for_node("marts__value_model")[0].metadata["version"].value == version[0]
 
 
 def test_lookup_keys_are_indexed(demo):
