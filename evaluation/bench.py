@@ -6,7 +6,8 @@
 3. plain Splink 5 (train, predict, cluster; DuckDB) on the very staged records of that run, in
    its own subprocess: seconds per stage, peak RSS, precision and recall,
 4. an incremental run after a later export of 1% more records, measured as Dagster records the
-   run (start to end, as the UI shows it) and as the command's wall time,
+   run (start to end, as the UI shows it) and as the command's wall time; then, with `unify worker`
+   up and warmed by one run, another 1% export through the warm worker, measured the same way,
 5. search lookup latency p50/p95 over the resulting warehouse (when the search is installed),
 6. resolve on arrival over it, in a process of its own (search.resolve_bench): the resolver's build
    seconds, p50/p95 of one resolve (wall and CPU) for 1,000 published records sent again, the
