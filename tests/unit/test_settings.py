@@ -105,6 +105,7 @@ def test_the_command_line_wins_over_the_environment(monkeypatch, tmp_path):
         ({"UNIFY_LOCK_TIMEOUT": "-1"}, "UNIFY_LOCK_TIMEOUT is a number of seconds"),
         ({"UNIFY_SCHEDULES": "maybe"}, "UNIFY_SCHEDULES is on or off, not 'maybe'"),
         ({"UNIFY_ENGINE": "pandas"}, "UNIFY_ENGINE is one of duckdb, spark, not 'pandas'"),
+        ({"UNIFY_VALUE_BASIS": "clv"}, "UNIFY_VALUE_BASIS is one of spend, predicted, not 'clv'"),
         ({"UNIFY_MEMORY_LIMIT": "lots"}, "UNIFY_MEMORY_LIMIT is a size such as 4GB or 800MB, not 'lots'"),
         ({"UNIFY_MEMORY_LIMIT": "4096"}, "UNIFY_MEMORY_LIMIT is a size such as 4GB or 800MB, not '4096'"),
         ({"UNIFY_MEMORY_LIMIT": "4 parsecs"}, "UNIFY_MEMORY_LIMIT is a size such as 4GB or 800MB"),
