@@ -23,6 +23,7 @@ from dagster import (
 
 from assets import keys, work_tables
 from assets.checks import blocking_check
+from assets.customers import RunMode
 from assets.metadata import table_metadata
 from assets.resources import RunSettings, Warehouse, WorkArea
 from common import audits
@@ -96,12 +97,14 @@ VALUE_FIGURES = "value_model_figures"  # work file: the value model's figures an
     description="The value model (BG/NBD + Gamma-Gamma, marts/value_model.py) fitted on the orders, kept as a "
     "version in the warehouse (value_models), its predictions per buyer and its calibration on a held-out last period.",
 )
-def value_model(context: AssetExecutionContext, work: WorkArea, warehouse: Warehouse, run_settings: RunSettings):
+def value_model(
+    context: AssetExecutionContext, config: RunMode, work: WorkArea, warehouse: Warehouse, run_settings: RunSettings
+):
     """Fits on the orders as of the run's date; a failed fit predicts with the warehouse's current
     version, and without pymc-marketing or any version the predictions are empty: both say why."""
     order_rows = build_orders(work.read(work_tables.CANONICAL, columns=orders.CANONICAL_COLUMNS), _crosswalk_keys(work))
     store = value_models.WarehouseValueModels(warehouse.engine(), saved_by=context.run_id)
-    outcome = value_core.run(order_rows, run_settings.today(), store)
+    outcome = value_core.run(order_rows, run_settings.today(), store, refit=not config.incremental)
     by_prediction = tiers_by_prediction(run_settings.tiers_by_prediction(), outcome.predictions)
     figures = {**outcome.figures, "tiers_by": "predicted_value_12m" if by_prediction else "total_spent"}
     work.write(work_tables.VALUE_PREDICTIONS, outcome.predictions)

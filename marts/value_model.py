@@ -263,15 +263,25 @@ def compare(predicted: pa.Table, actual: pa.Table) -> dict:
 
 
 def run(
-    orders: pa.Table, today: date, store: ValueModelStore, fit: Callable[[pa.Table], dict] = fit_params
+    orders: pa.Table,
+    today: date,
+    store: ValueModelStore,
+    fit: Callable[[pa.Table], dict] = fit_params,
+    refit: bool = True,
 ) -> ValueOutcome:
     """Fit on the orders up to today, keep the parameters as the store's version, predict each
-    buyer, and calibrate on a held-out last period: what the value-model asset does."""
+    buyer, and calibrate on a held-out last period: what the value-model asset does. Without
+    refit (an incremental run) the current version predicts: its two fits would cost more than
+    the rest of such a run, and a day's new orders barely move the parameters."""
     missing = missing_library()
     if missing:
         return unavailable(missing)
     summary, current = rfm_summary(orders, today), store.current()
     started = perf_counter()
+    if current is not None and not refit:
+        return _predicted(
+            summary, current, f"predicting with version {current['version']} (refitted on full runs)", started, None
+        )
     try:
         document, status = _keep(fit(summary), summary, today, current, store)
     except ValueModelError as exc:
@@ -279,6 +289,10 @@ def run(
             return unavailable(f"{exc}; no earlier value model in this warehouse")
         document, status = current, f"not fitted ({exc}): predicting with version {current['version']}"
         logger.warning("value model %s", status)
+    return _predicted(summary, document, status, started, calibration(orders, today, fit))
+
+
+def _predicted(summary: pa.Table, document: dict, status: str, started: float, calibrated: dict | None) -> ValueOutcome:
     figures = {
         "status": status,
         "version": document["version"],
@@ -289,7 +303,7 @@ def run(
     }
     predictions = predict(summary, document["params"])
     figures["predictions_not_finite"] = sum(predictions.column(n).null_count for n in PREDICTION_SCHEMA.names[1:])
-    return ValueOutcome(predictions, {**figures, "calibration": calibration(orders, today, fit)})
+    return ValueOutcome(predictions, {**figures, "calibration": calibrated})
 
 
 def metadata(figures: dict) -> dict:

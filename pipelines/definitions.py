@@ -56,6 +56,7 @@ INCREMENTAL_STEPS = (
     "standardised__canonical_records",
     "linked__scored_pairs",
     "golden__customer_source_records",
+    "marts__value_model",
 )
 incremental_update = define_asset_job(
     "incremental_update",

@@ -142,6 +142,27 @@ def test_a_failed_fit_predicts_with_the_current_version_and_says_why(fitted, ord
     assert "error" in outcome.figures["calibration"]
 
 
+def test_an_incremental_run_predicts_with_the_current_version_and_fits_nothing(fitted, orders):
+    engine, store, _ = fitted
+    current, versions = store.current(), len(value_model_versions(engine))
+
+    def no_fit(summary):
+        raise AssertionError("an incremental run fits nothing")
+
+    outcome = value_model.run(orders, TODAY, store, fit=no_fit, refit=False)
+    assert outcome.figures["version"] == current["version"] and outcome.figures["calibration"] is None
+    assert "refitted on full runs" in outcome.figures["status"] and len(value_model_versions(engine)) == versions
+    expected = value_model.predict(value_model.rfm_summary(orders, TODAY), current["params"])
+    assert outcome.predictions.equals(expected)
+
+
+def test_an_incremental_run_without_any_version_fits_one(orders):
+    pytest.importorskip("pymc_marketing", reason="the value extra is not installed")
+    store = Memory()
+    outcome = value_model.run(orders, TODAY, store, refit=False)
+    assert len(store.documents) == 1 and outcome.predictions.num_rows > 0
+
+
 def test_a_failed_fit_without_any_version_leaves_the_columns_null(orders):
     pytest.importorskip("pymc_marketing", reason="the value extra is not installed")
     outcome = value_model.run(orders.slice(0, 30), TODAY, Memory())
