@@ -4,8 +4,8 @@ The record is standardised by the pipeline's own code (sources.canonical.standar
 staged table, then linkage.features.link_records with the generic values found in the published
 records). Its candidates are the published records that share a blocking key of the model
 (linkage.model.prediction_blocks, and any of its phones), found in in-memory indexes: per block,
-the sorted DuckDB hashes of the key values of every published record, so a lookup is a binary
-search. Generic values never become keys: they are blanked in the link records first.
+the sorted hashes (MD5, hashes_of) of the key values of every published record, so a lookup is a
+binary search. Generic values never become keys: they are blanked in the link records first.
 
 Each candidate pair is scored with the saved Splink model: its comparison vectors (the gamma of
 every comparison) by the SQL Splink generates for the model, once per model, on one DuckDB
@@ -24,9 +24,11 @@ identifiers the crosswalk does not publish (national ids, shop accounts) are not
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -37,6 +39,7 @@ from splink.internals.misc import prob_to_match_weight
 from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
 
 from linkage.features import LINK_COLUMNS, few_link_records, link_records
+from linkage.level_predicates import Undecided, Unsupported, compile_case
 from linkage.model import new_linker, prediction_blocks
 from linkage.profile import data_profile, generic_values, without_generic_values
 from linkage.scoring.duckdb import compute_term_frequencies
@@ -186,9 +189,9 @@ def published_links(canonical: pa.Table) -> tuple[pa.Table, dict[str, list[str]]
 
 @dataclass(frozen=True)
 class KeyIndex:
-    """One blocking key (or one rule's key): the DuckDB hash of its values for every published
-    record, sorted, with each hash's row in the published table. An arriving record's key values
-    are worked out in Python (key_values) and hashed by DuckDB in one statement for all keys."""
+    """One blocking key (or one rule's key): the hash of its values for every published record
+    (by DuckDB at build), sorted, with each hash's row in the published table. An arriving record's
+    key values are worked out (key_values) and hashed alike in Python (hashes_of)."""
 
     name: str
     keys: tuple[str, ...]  # column names or SQL expressions of one column; PHONES or ORDER for those keys
@@ -228,9 +231,12 @@ class KeyIndex:
 
 PHONES, ORDER = ("phones",), ("source_record_key",)
 # block_on("phones", arrays_to_explode=["phones"]): any phone of one equal to any phone of the other
-_PHONES_SQL = "select __row, hash(p) as h from (select __row, unnest(phones) as p from published) where p is not null"
+_PHONES_SQL = (
+    "select __row, md5_number_lower(concat(strlen(p), ':', p)) as h"
+    " from (select __row, unnest(phones) as p from published) where p is not null"
+)
 _ORDER_SQL = (
-    "select __row, hash(source_record_key) as h from published"
+    "select __row, md5_number_lower(concat(strlen(source_record_key), ':', source_record_key)) as h from published"
     f" where source_system in ({', '.join(repr(s) for s in ORDER_SYSTEMS)}) and source_record_key is not null"
 )
 _SUBSTR = re.compile(r"^substr\((\w+), (\d+|-\d+)(?:, (\d+))?\)$")
@@ -244,7 +250,8 @@ def _published_sql(keys: tuple[str, ...]) -> str:
     if keys == ORDER:
         return _ORDER_SQL
     not_null = " and ".join(f"({k}) is not null" for k in keys)
-    return f"select __row, hash({', '.join(keys)}) as h from published where {not_null}"
+    encoded = ", ".join(f"strlen(({k})::varchar), ':', ({k})::varchar" for k in keys)
+    return f"select __row, md5_number_lower(concat({encoded})) as h from published where {not_null}"
 
 
 def key_value(expression: str, row: dict, con) -> str | None:
@@ -277,16 +284,15 @@ def _sql_value(expression: str, row: dict, con) -> str | None:
     return value
 
 
-def hashes_of(con, values: list[tuple[str, ...]]) -> list[int]:
-    """DuckDB's hash of each tuple of key values, as _published_sql hashes the published columns."""
-    if not values:
-        return []
-    calls, params = [], []
+def hashes_of(values: list[tuple[str, ...]]) -> list[int]:
+    """The hash of each tuple of key values as _published_sql hashes the published columns: the low
+    64 bits of the MD5 of each value prefixed by its length in bytes (no two tuples encode alike),
+    computed here without a DuckDB statement (a statement's planning is what a few rows cost)."""
+    hashes = []
     for value in values:
-        calls.append(f"hash({', '.join(f'${len(params) + i + 1}::varchar' for i in range(len(value)))})")
-        params.extend(value)
-    ((hashes,),) = con.execute(f"select [{', '.join(calls)}]", params).fetchall()
-    return list(hashes)
+        encoded = "".join(f"{len(str(v).encode())}:{v}" for v in value).encode()
+        hashes.append(int.from_bytes(hashlib.md5(encoded).digest()[8:], "little"))  # md5_number_lower's bits
+    return hashes
 
 
 # ---------------------------------------------------------------- scoring
@@ -324,12 +330,44 @@ class Scoring:
         self.prior_weight = prob_to_match_weight(prior)
         self.comparisons = [_comparison(c) for c in settings.core_model_settings.comparisons]
         self.tf_columns = sorted({t[3] for c in self.comparisons for t in c.tf.values()})
+        self.cases = _compiled_cases(settings.core_model_settings.comparisons)
 
     def score(self, con, left: pa.Table, right: pa.Table) -> list[dict]:
         """[{record_id_l, record_id, match_probability, match_weight, why}] per pair of rows (tf_* columns included)."""
-        rows, names = _on_pairs(con, self.vectors_sql, left, right)
-        vectors = dict(zip(names, zip(*rows))) if rows else {"record_id_r": ()}
+        vectors = self._vectors(con, left, right)
         return [self._weigh(vectors, i) for i in range(len(vectors["record_id_r"]))]
+
+    def _vectors(self, con, left: pa.Table, right: pa.Table) -> dict[str, list]:
+        """Column -> values of the comparison vectors (record ids, gammas, tf values) of the pairs: each
+        level's condition in Python (linkage.level_predicates), the pairs it cannot decide by DuckDB
+        with Splink's SQL; all of them by the SQL for a model with a condition it cannot compile."""
+        if self.cases is None:
+            return self._sql_vectors(con, left, right)
+        lefts, rights = left.to_pylist(), right.to_pylist()
+        vectors = {"record_id_l": [r["record_id"] for r in lefts], "record_id_r": [r["record_id"] for r in rights]}
+        for column in self.tf_columns:
+            vectors[f"tf_{column}_l"] = [r[f"tf_{column}"] for r in lefts]
+            vectors[f"tf_{column}_r"] = [r[f"tf_{column}"] for r in rights]
+        undecided = []
+        for gamma, case in self.cases:
+            values = vectors[gamma] = []
+            for i, pair in enumerate(zip(lefts, rights)):
+                try:
+                    values.append(case(*pair))
+                except Undecided:  # a similarity at its threshold: DuckDB's own arithmetic decides
+                    values.append(None)
+                    undecided.append(i)
+        if undecided:
+            at = sorted(set(undecided))
+            exact = self._sql_vectors(con, left.take(at), right.take(at))
+            for gamma, _ in self.cases:
+                for i, value in zip(at, exact[gamma]):
+                    vectors[gamma][i] = value
+        return vectors
+
+    def _sql_vectors(self, con, left: pa.Table, right: pa.Table) -> dict[str, list]:
+        rows, names = _on_pairs(con, self.vectors_sql, left, right)
+        return dict(zip(names, map(list, zip(*rows)))) if rows else {n: [] for n in names}
 
     def _weigh(self, v: dict, i: int) -> dict:
         total, why = self.prior_weight, []
@@ -380,6 +418,21 @@ def _on_pairs(con, sql: str, __resolve_left: pa.Table, __resolve_right: pa.Table
     Executed, not a relation to Arrow: half the cost for a few rows."""
     rows = con.execute(sql).fetchall()
     return rows, [d[0] for d in con.description]
+
+
+def _compiled_cases(comparisons) -> list[tuple[str, Callable]] | None:
+    """(gamma column, its CASE as a Python function of a pair of rows) per comparison, in Splink's
+    order of levels; None when a level's SQL has no Python twin (the model is scored by SQL)."""
+    cases = []
+    for comparison in comparisons:
+        levels = comparison.comparison_levels
+        conditions = [(lv.sql_condition, lv.comparison_vector_value) for lv in levels if not lv._is_else_level]
+        otherwise = [lv.comparison_vector_value for lv in levels if lv._is_else_level]
+        try:
+            cases.append((comparison._gamma_column_name, compile_case(conditions, otherwise[0] if otherwise else None)))
+        except Unsupported:
+            return None
+    return cases
 
 
 def _comparison(comparison) -> _Comparison:
@@ -545,7 +598,7 @@ class Resolver:
             for i, index in enumerate(indexes)
             for values in index.key_values(row, con)
         ]
-        hashes = hashes_of(con, [values for _, _, values in wanted])
+        hashes = hashes_of([values for _, _, values in wanted])
         merged = []
         for i, index in enumerate(indexes):
             mine = [(h, row) for (j, row, _), h in zip(wanted, hashes) if j == i]
@@ -578,7 +631,7 @@ class Resolver:
             for v in index.key_values(row, con)
         ]
         found: list[dict[int, list[np.ndarray]]] = [{} for _ in rows]  # per record: index -> published rows
-        for (j, i, _), h in zip(wanted, hashes_of(con, [v for _, _, v in wanted])):
+        for (j, i, _), h in zip(wanted, hashes_of([v for _, _, v in wanted])):
             found[j].setdefault(i, []).append(indexes[i].find(h))
         candidates = [_blocked(parts, len(self.blocks)) for parts in found]
         left = np.repeat(np.arange(len(rows)), [c.size for c in candidates])
