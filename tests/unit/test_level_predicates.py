@@ -127,6 +127,7 @@ def link_rows(draw):
         "phones": draw(st.one_of(st.none(), st.lists(phones, max_size=3))),
         "email_std": draw(LINK_TEXT),
         "email_local": draw(LINK_TEXT),
+        "mailbox_named": draw(st.one_of(st.none(), st.booleans())),
         "wechat_std": draw(LINK_TEXT),
         "birth_date_std": draw(st.one_of(st.none(), st.sampled_from(["1990-01-02", "1990-01-20", "1990-10-02"]))),
         "city_std": draw(st.one_of(st.none(), st.sampled_from(["北京", "北京市", "上海"]))),
@@ -136,6 +137,9 @@ def link_rows(draw):
         "national_id": draw(LINK_TEXT),
         "external_id": draw(st.one_of(st.none(), st.sampled_from(["tmall:a", "tmall:b", "jd:a", ":a"]))),
     }
+
+
+_TYPES = {"phones": "varchar[]", "mailbox_named": "boolean"}
 
 
 def _model_cases():
@@ -153,10 +157,7 @@ def _model_cases():
 def test_every_comparison_of_the_model_gives_duckdbs_gamma(con, left, right):
     cases = list(_model_cases())  # every level of the project's model compiles: none is left to SQL
     sides = {**{f"{k}_l": v for k, v in left.items()}, **{f"{k}_r": v for k, v in right.items()}}
-    columns = ", ".join(
-        f"${i}::{'varchar[]' if name.startswith('phones') else 'varchar'} as {name}"
-        for i, name in enumerate(sides, start=1)
-    )
+    columns = ", ".join(f"${i}::{_TYPES.get(name[:-2], 'varchar')} as {name}" for i, name in enumerate(sides, start=1))
     (expected,) = con.execute(
         f"select {', '.join(sql for sql, _ in cases)} from (select {columns})", list(sides.values())
     ).fetchall()
