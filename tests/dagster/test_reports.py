@@ -73,8 +73,15 @@ def test_a_page_without_a_value_mart_or_with_quarantine_still_renders(published)
         quarantined,
         None,
         [CheckOutcome("golden/golden_customers", "drift", False, "WARN")],
+        {
+            "status": "predicting with version v1 (refitted on full runs)",
+            "customers": 3,
+            "tiers_by": "total_spent",
+            "calibration": None,
+        },
     )
     html = render(run)
+    assert "No calibration in this run: an incremental run predicts with the current version" in html
     assert (
         "No customer_value mart in this run" in html
         and "row has # fields, header has #" in html
