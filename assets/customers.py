@@ -34,6 +34,7 @@ PUBLISHED_BASE = (work_tables.CROSSWALK, work_tables.REVIEW_QUEUE, work_tables.G
 # only comparable within one numbering (a full standardisation numbers records afresh, and a run
 # that failed before scoring leaves pairs of the old numbering behind)
 NUMBERING, SCORED_NUMBERING = "record_numbering", "scored_numbering"
+LINKS_RUN = "link_records_run"  # work file: the run whose model step wrote the link records
 
 
 class RunMode(Config):
@@ -134,9 +135,13 @@ def linkage_model(
 ) -> MaterializeResult:
     engine = warehouse.engine()
     store = models.WarehouseModels(engine, saved_by=context.run_id)
-    records = lambda: link_records(work.read(work_tables.CANONICAL))  # noqa: E731  read only when needed
+    links = link_records(work.read(work_tables.CANONICAL))  # the model's profile, and the scoring's (below)
+    work.write(work_tables.LINK_RECORDS, links)
+    work.write_json(LINKS_RUN, {"run_id": context.run_id})
     labels = lambda: linkage_labels.labelled_pairs(review.read_decisions(engine), work.read(work_tables.CANONICAL))  # noqa: E731
-    choice = model_store.choose_model(store, records, retrain=config.retrain, model_file=linkage.path(), labels=labels)
+    choice = model_store.choose_model(
+        store, lambda: links, retrain=config.retrain, model_file=linkage.path(), labels=labels
+    )
     document = choice.document
     metadata = {"version": document["version"], "trained": choice.summary, "design": document["design"]}
     return MaterializeResult(
@@ -165,12 +170,14 @@ def _label_figures(taught: dict | None) -> dict:
     group_name="linked",
     description="Candidate record pairs scored by the model, plus pairs that are one customer by definition.",
 )
-def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings) -> MaterializeResult:
+def scored_pairs(
+    context: AssetExecutionContext, config: RunMode, work: WorkArea, warehouse: Warehouse, linkage: LinkageSettings
+) -> MaterializeResult:
     canonical = work.read(work_tables.CANONICAL)
     document = models.current_model(warehouse.engine())
     scorer = scoring.scorer(linkage.engine, linkage.spark_master)
     numbering = work.read_json(NUMBERING)
-    links = link_records(canonical)  # once: the model's pairs and the deterministic ones
+    links = _this_runs_links(context, work, canonical)  # the model's pairs and the deterministic ones
     if (
         _incremental(config, work, work_tables.PAIRS, work_tables.SCORED_RECORDS)
         and work.read_json(SCORED_NUMBERING) == numbering
@@ -190,6 +197,13 @@ def scored_pairs(config: RunMode, work: WorkArea, warehouse: Warehouse, linkage:
     work.write(work_tables.PAIRS, pairs)
     work.write_json(SCORED_NUMBERING, numbering)
     return MaterializeResult(metadata=table_metadata(pairs, model_version=document["version"]))
+
+
+def _this_runs_links(context: AssetExecutionContext, work: WorkArea, canonical: pa.Table) -> pa.Table:
+    """The link records the model step of this very run wrote (a run of the scoring alone builds its own)."""
+    if work.read_json(LINKS_RUN) == {"run_id": context.run_id} and work.has(work_tables.LINK_RECORDS):
+        return work.read(work_tables.LINK_RECORDS)
+    return link_records(canonical)
 
 
 @asset(

@@ -58,6 +58,11 @@ REREAD_FILES = WorkTable(
 CANONICAL = WorkTable(
     "canonical", keys.CANONICAL, "staged records with their standardised fields and record ids", schema=CANONICAL_SCHEMA
 )
+LINK_RECORDS = WorkTable(
+    "link_records",
+    keys.MODEL,
+    "the link columns of the run's canonical records (linkage.features.link_records), built once a run",
+)
 PAIRS = WorkTable(
     "pairs", keys.PAIRS, "scored candidate pairs, and the pairs that are one customer by definition", schema=PAIR_SCHEMA
 )
@@ -89,7 +94,7 @@ def mart(table: Table) -> WorkTable:
 
 MARTS = tuple(mart(t) for t in tables.MARTS)
 ALL = (
-    STAGED, QUARANTINED, FILE_REPORTS, REREAD_FILES, CANONICAL, PAIRS, SCORED_RECORDS, CROSSWALK,
+    STAGED, QUARANTINED, FILE_REPORTS, REREAD_FILES, CANONICAL, LINK_RECORDS, PAIRS, SCORED_RECORDS, CROSSWALK,
     REVIEW_QUEUE, ID_HISTORY, CHANGED_CUSTOMERS, GOLDEN, GOLDEN_FIELD_LINEAGE, VALUE_PREDICTIONS, *MARTS,
 )  # fmt: skip
 BY_NAME = {table.name: table for table in ALL}
