@@ -237,13 +237,16 @@ def test_buyers_have_predictions_in_range_and_everyone_else_none(demo):
     )
     assert row[0] == len(undated_only) and row[1:4] == (0, 0, 0)
     assert row[4] > 50 and row[5] > 100  # repeat buyers have dropped out a little; values differ by customer
-    (version,) = _query(tmp, "select version, fitted_on_customers from value_models")
-    figures = WorkArea(path=str(tmp / "work")).read_json(VALUE_FIGURES)
-    assert figures["version"] == version[0] and figures["customers"] == version[1] > 300
-    calibration = figures["calibration"]
-    assert calibration["compared"] > 200 and 0 < calibration["mean_absolute_error"] < 1
-    assert abs(calibration["predicted_total"] - calibration["actual_total"]) < calibration["actual_total"]
-    assert result.asset_materializations_for_node("marts__value_model")[0].metadata["version"].value == version[0]
+    # other tests of this module run the demo again (another date): each may save a version
+    versions = dict(_query(tmp, "select version, fitted_on_customers from value_models"))
+    figures = {k: v.value for k, v in result.asset_materializations_for_node("marts__value_model")[0].metadata.items()}
+    assert versions[figures["version"]] == figures["customers"] > 300
+    assert 0 < figures["calibration_mean_absolute_error"] < 1
+    assert (
+        abs(figures["calibration_predicted_total"] - figures["calibration_actual_total"])
+        < figures["calibration_actual_total"]
+    )
+    assert WorkArea(path=str(tmp / "work")).read_json(VALUE_FIGURES)["version"] in versions
 
 
 def test_lookup_keys_are_indexed(demo):
