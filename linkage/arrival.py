@@ -700,9 +700,9 @@ class Resolver:
         return cursor
 
     def _link(self, canonical: pa.Table, generic: dict[str, list[str]]) -> pa.Table:
-        """link_records of a few arriving records, on this thread's cursor: the same rows and schema."""
+        """link_records of a few arriving records: the same rows and schema."""
         schema = self.published.select(list(LINK_COLUMNS)).schema
-        return without_generic_values(few_link_records(self._cursor(), canonical, schema), generic)
+        return without_generic_values(few_link_records(canonical, schema), generic)
 
     def _check(self) -> float:
         """Sample pairs of published records scored both ways: the fast weights against Splink's SQL."""

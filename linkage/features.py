@@ -5,6 +5,8 @@ Every comparison, blocking rule and deterministic key reads these columns, which
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 
 from common.arrow_sql import connection
@@ -68,10 +70,72 @@ def link_records(canonical: pa.Table, generic: dict[str, list[str]] | None = Non
     return without_generic_values(table, generic_values(table) if generic is None else generic)
 
 
-def few_link_records(con, canonical: pa.Table, schema: pa.Schema) -> pa.Table:
+def few_link_records(canonical: pa.Table, schema: pa.Schema) -> pa.Table:
     """link_records' columns of a few records (resolve on arrival), generic values not yet blanked,
-    on a cursor of the caller's in the schema link_records gave: for one record, opening a cursor
-    and DuckDB's relation API cost more than the SQL itself, and so would registering `canonical`:
-    the SQL reads the Python variable of that name (DuckDB's replacement scan)."""
-    rows = con.execute(_LINK_SQL).fetchall()
-    return pa.Table.from_pylist([dict(zip(LINK_COLUMNS, row)) for row in rows], schema=schema)
+    in the schema link_records gave, computed in Python row by row as _LINK_SQL computes them: for
+    a few rows, DuckDB's parsing and planning of that statement cost more than everything else a
+    resolve does (tests hold the two equal on generated records)."""
+    return pa.Table.from_pylist([link_row(row) for row in canonical.to_pylist()], schema=schema)
+
+
+_HAN = re.compile("[\u4e00-\u9fff]")
+_HAN_NAME = re.compile("[\u4e00-\u9fff]{2,}")
+_NOT_LOWER_LATIN, _NOT_ID_CHARACTER = re.compile("[^a-z]"), re.compile("[^0-9A-Z]")
+
+
+def link_row(row: dict) -> dict:
+    """One canonical row's link columns, as _LINK_SQL gives them (SQL's nulls kept: None)."""
+    partial, name, tokens, email = row["name_is_partial"], row["name_std"], row["name_tokens"], row["email_std"]
+    whole = None if partial is None else not partial
+    email_local = None if email is None else email.split("@")[0]
+    birth = row["birth_date_std"]
+    national_id = row["national_id"]
+    return {
+        "record_id": row["record_id"],
+        "source_system": row["source_system"],
+        "name_full": name if whole else None,
+        "name_tokens": tokens if whole else None,
+        "name_chars": "".join(sorted(name)) if whole and name is not None and _HAN_NAME.fullmatch(name) else None,
+        "surname_py": (
+            row["name_pinyin"].split(" ")[0]
+            if row["name_pinyin"] is not None and (partial or _HAN.search(name or ""))
+            else None
+        ),
+        "phone_e164": row["phone_e164"],
+        "phones": row["phones"] if row["phones"] is not None else [],
+        "email_std": email,
+        "email_local": email_local,
+        "mailbox_named": _sql_and(whole, *_mailbox_is_named(email_local, tokens)),
+        "wechat_std": row["wechat_std"],
+        "birth_date_std": None if birth is None else f"{birth.year:04d}-{birth.month:02d}-{birth.day:02d}",
+        "city_std": row["city_std"],
+        "district_std": row["district_std"],
+        "address_std": row["address_std"],
+        "postcode_std": row["postcode_std"],
+        "national_id": None if national_id is None else _id_characters(national_id),
+        "external_id": row["external_id"],
+    }
+
+
+def _mailbox_is_named(email_local: str | None, tokens: str | None) -> tuple[bool | None, bool | None]:
+    """_LINK_SQL's two mailbox conditions: more than one letter; at most one left once each token is taken out."""
+    if email_local is None:
+        return None, None
+    letters = rest = _NOT_LOWER_LATIN.sub("", email_local)
+    for token in tokens.split(" ") if tokens is not None else ():  # list_prepend onto a null list: [letters]
+        rest = rest.replace(token, "")
+    return len(letters) > 1, len(rest) <= 1
+
+
+def _sql_and(*values: bool | None) -> bool | None:
+    """SQL's AND: false wins over null, null over true."""
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _id_characters(value: str) -> str | None:
+    """nullif(regexp_replace(upper(v), '[^0-9A-Z]', '', 'g'), ''): upper-cased a character at a time
+    (a character whose capital is longer, such as ß, stays as it is, as in DuckDB)."""
+    upper = "".join(c.upper() if len(c.upper()) == 1 else c for c in value)
+    return _NOT_ID_CHARACTER.sub("", upper) or None
