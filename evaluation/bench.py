@@ -60,6 +60,7 @@ from warehouse.engine import make_engine
 from warehouse.state import published_assignment
 
 REPORT = Path("data/reports/bench.json")
+CASES = REPORT.with_name("bench_arrival_disagreements.json")  # written before REPORT, IDs only
 PROJECT_INSTANCE = Path(__file__).resolve().parents[1] / ".dagster" / "dagster.yaml"
 PROFILES = ("default", "hard")
 GENERIC_SHARE = 0.03  # of the hard profile's phone cells: one shop number (issue #16: 28,000 of 1M records)
@@ -330,13 +331,39 @@ def arrival_bench(root: Path, customers: int, seed: int, warehouse: Path, next_r
     run = measured(next_run, env)
     after = _assignment(warehouse)
     on_arrival = dict(zip((key for key, _ in held), answers))
+    CASES.parent.mkdir(parents=True, exist_ok=True)
+    CASES.write_text(json.dumps(disagreements(on_arrival, before, after), indent=1))
     return {
         "records": len(held),
         **http,
         "server_memory": memory,
         "next_run_seconds": run["seconds"],
         **arrival_agreement(on_arrival, before, after, read_truth(truth_file)),
+        "disagreements_in": str(CASES),
     }
+
+
+def disagreements(answers: dict, before: dict, after: dict) -> list[dict]:
+    """The held-back records whose on-arrival answer the next batch run did not keep, as IDs and
+    probabilities only (what is needed to look them up in the warehouse; no personal data)."""
+    existing, cases = set(before.values()), []
+    for key, answer in answers.items():
+        batch, decision = after.get(key), answer.get("decision", "error")
+        kept = batch not in existing if decision == "new" else batch == answer.get("customer_id")
+        if batch is None or not kept:
+            candidates = [(c["customer_id"], c["match_probability"]) for c in answer.get("candidates", [])]
+            cases.append(
+                {
+                    "record": list(key),
+                    "decision": decision,
+                    "on_arrival": answer.get("customer_id"),
+                    "probability": answer.get("match_probability"),
+                    "candidates": candidates[:5],
+                    "batch": batch,
+                    "batch_customer_existed": batch in existing,
+                }
+            )
+    return cases
 
 
 def _assignment(warehouse: Path) -> dict:
