@@ -39,7 +39,10 @@ def account(request: Request, username: str | None) -> Staff | None:
     return Staff(row["username"], row["role"], account_branches(row.get("branches")))
 
 
-def api_staff(request: Request) -> Staff:
+async def api_staff(request: Request) -> Staff:
+    """The account of the request's bearer token. Async, as the other dependencies here: they read
+    only what is in memory, and FastAPI would hand a plain function to a thread of its pool, a
+    hand-over that cost more than the lookup in a resolve."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     username = (
         request.app.state.store.control.tokens.get(hash_token(token.strip()))
@@ -60,7 +63,7 @@ def session(request: Request) -> dict | None:
     return request.app.state.sessions.load(request.cookies.get(COOKIE))
 
 
-def page_staff(request: Request) -> Staff:
+async def page_staff(request: Request) -> Staff:
     current = session(request)
     staff = account(request, current.get("u")) if current else None
     if staff is None:
@@ -69,7 +72,7 @@ def page_staff(request: Request) -> Staff:
 
 
 def _requiring(role: str, who):
-    def dependency(staff: Staff = Depends(who)) -> Staff:
+    async def dependency(staff: Staff = Depends(who)) -> Staff:
         if not staff.can(role):
             raise HTTPException(403, f"this needs the {role} role")
         return staff
