@@ -105,8 +105,8 @@ class Thresholds:
 # ---------------------------------------------------------------- the arriving record
 
 
-def staged_record(record: dict, position: int = 0) -> pa.Table:
-    """The record as a one-row staged table; RecordError for unknown fields, wrong types, no identifying field.
+def staged_row(record: dict, position: int = 0) -> dict:
+    """The record as a staged row (STAGED_SCHEMA's columns); RecordError for unknown fields, wrong types, no identifying field.
     position: its place among records standardised together (its source_row, which orders them)."""
     if not isinstance(record, dict):
         raise RecordError("the body must be one JSON object (a record)")
@@ -136,7 +136,7 @@ def staged_record(record: dict, position: int = 0) -> pa.Table:
         raise RecordError(f"no identifying field: send at least one of {', '.join(IDENTIFYING_FIELDS)}")
     row["source_system"] = row["source_system"] or ARRIVING_SYSTEM
     row["source_file"], row["source_sheet"], row["source_row"] = "arriving", "", position
-    return pa.Table.from_pylist([row], schema=STAGED_SCHEMA)
+    return row
 
 
 def arriving_links(record: dict, generic: dict[str, list[str]]) -> tuple[pa.Table, pa.Table]:
@@ -157,13 +157,15 @@ def arriving_batch(
     errors, staged = [], []
     for record in records:
         try:
-            staged.append(staged_record(record, position=len(staged)))
+            staged.append(staged_row(record, position=len(staged)))
             errors.append(None)
         except RecordError as exc:
             errors.append(exc)
     if not staged:
         return errors, None, None
-    canonical = standardise(pa.concat_tables(staged), first_record_id=NEW_RECORD_ID - len(staged) + 1)
+    canonical = standardise(
+        pa.Table.from_pylist(staged, schema=STAGED_SCHEMA), first_record_id=NEW_RECORD_ID - len(staged) + 1
+    )
     links = link(canonical, generic)
     compared = [links.column(c).is_valid() for c in COMPARED_COLUMNS if c in links.column_names]
     usable = [any(column[i].as_py() for column in compared) for i in range(links.num_rows)]
