@@ -89,9 +89,9 @@ def create_app(
     # data-subject requests: an erasure scrubs this work area and keeps tombstones hashed with this key
     app.state.work_dir = setting("work_dir") if work_dir is None else work_dir
     app.state.tombstone_key = setting("tombstone_key") if tombstone_key is None else tombstone_key
+    app.include_router(api.router)  # first: routes are matched in order, and other systems call the API most
     app.include_router(subject_pages_router)
     app.include_router(audience_pages_router)
-    app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(branch_pages.router)
     app.include_router(report_pages_router)
