@@ -144,10 +144,8 @@ class HeadersAndAccessLog:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
                 headers = MutableHeaders(scope=message)
-                for (
-                    name,
-                    value,
-                ) in SECURITY_HEADERS.items():  # a page may set its own policy (a run report's inline styles)
+                # setdefault: a page may set its own policy (a run report's inline styles)
+                for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 if not path.startswith(("/static", "/healthz")):
                     headers.setdefault("Cache-Control", "no-store")
