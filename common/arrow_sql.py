@@ -54,11 +54,19 @@ def database() -> duckdb.DuckDBPyConnection:
 
 
 def _apply(con: duckdb.DuckDBPyConnection) -> None:
-    if _limits.memory_bytes is not None:
-        con.execute(f"set memory_limit = '{int(_limits.memory_bytes)}B'")
+    apply_memory_limit(con)
     if _limits.spill_root is not None:
         folder = _limits.spill_root / f"{os.getpid()}-{next(_opened)}"
         con.execute(f"set temp_directory = '{_sql_text(str(folder))}'")
+
+
+def apply_memory_limit(con) -> None:
+    """This process's memory limit on a connection of any DuckDB database: the warehouse file's
+    connections (warehouse.engine) take it too. Not the spill folder: a database file's
+    connections in one process share one database, which cannot move a spill folder it has used
+    (it spills beside the file instead)."""
+    if _limits.memory_bytes is not None:
+        con.execute(f"set memory_limit = '{int(_limits.memory_bytes)}B'")
 
 
 def _sql_text(text: str) -> str:

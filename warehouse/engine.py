@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
+from common.arrow_sql import apply_memory_limit
 from config.settings import setting
 
 LOCK_RETRY_MAX_SLEEP = 2.0
@@ -63,6 +64,8 @@ def make_engine(url: str | None = None, lock_timeout_seconds: float | None = Non
         # no pooled connections: DuckDB locks its file per process, so hold it only while working
         engine = create_engine(parsed, poolclass=NullPool)
         event.listen(engine, "do_connect", _retry_while_locked(parsed.database, timeout))
+        # the publish and the state writes of a run under the run's memory limit, as its steps are
+        event.listen(engine, "connect", lambda dbapi_connection, _record: apply_memory_limit(dbapi_connection))
         return engine
     connect_args = {} if "options" in parsed.query else {"options": f"-c lock_timeout={int(timeout * 1000)}"}
     return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)

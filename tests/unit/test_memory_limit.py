@@ -78,3 +78,17 @@ def test_a_run_limits_its_databases_as_its_work_area_says(tmp_path):
     assert arrow_sql._limits.memory_bytes == memory_limit("")
     with pytest.raises(SettingsError, match="UNIFY_MEMORY_LIMIT is a size"):
         WorkArea(path=str(tmp_path), memory_limit="half").setup_for_execution(build_init_resource_context())
+
+
+def test_the_warehouse_files_connections_take_the_runs_memory_limit(tmp_path):
+    from sqlalchemy import text
+
+    from warehouse.engine import make_engine
+
+    engine = make_engine(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    with engine.connect() as con:  # no limit set: DuckDB's own
+        unlimited = con.execute(text("select current_setting('memory_limit')")).scalar()
+    arrow_sql.limit(memory_bytes("300MB"), tmp_path / "spill")
+    with engine.connect() as con:
+        assert con.execute(text("select current_setting('memory_limit')")).scalar() == "286.1 MiB" != unlimited
+    engine.dispose()
