@@ -63,13 +63,14 @@ RECORD_FIELDS = {
     "postcode": "postcode",
     "company": "company",
     "national_id": "national_id",
+    "external_id": "external_id",  # platform:account, as the readers write it (tmall:<买家会员名>)
     "source_system": "source_system",
     "source_record_key": "source_record_key",
 }
 # fields that can say who a person is (the model compares them); company and the source do not
 IDENTIFYING_FIELDS = (
     "name", "given_name", "family_name", "phone", "email", "wechat", "birth_date", "address",
-    "province", "city", "district", "postcode", "national_id",
+    "province", "city", "district", "postcode", "national_id", "external_id",
 )  # fmt: skip
 NUMBER_FIELDS = frozenset({"phone", "postcode", "national_id", "source_record_key"})  # a JSON number is fine
 MAX_FIELD_LENGTH = 1000
@@ -79,7 +80,7 @@ FILED_RECORD_ID = -1_000_000_000  # records filed on arrival are numbered from h
 # link columns the model compares: a record with none of them usable cannot be resolved
 COMPARED_COLUMNS = (
     "name_tokens", "surname_py", "phone_e164", "email_std", "wechat_std", "birth_date_std",
-    "city_std", "address_std", "postcode_std", "national_id",
+    "city_std", "address_std", "postcode_std", "national_id", "external_id",
 )  # fmt: skip
 MAX_CANDIDATE_CUSTOMERS = 10  # the answer lists at most this many customers, most likely first
 CHECK_PAIRS = 200  # published pairs scored both ways when a resolver is built

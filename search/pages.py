@@ -174,6 +174,7 @@ RESOLVE_LABELS = {
     "postcode": "邮编 Postcode",
     "company": "公司 Company",
     "national_id": "身份证号 National ID",
+    "external_id": "平台账号 Shop account (platform:account, e.g. tmall:买家会员名)",
     "source_system": "来源系统 Source system",
     "source_record_key": "来源编号 Source record key (order number)",
 }

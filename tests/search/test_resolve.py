@@ -87,18 +87,14 @@ def test_a_stranger_is_new(client, published):
 
 
 def test_pair_probabilities_equal_the_batch_run_to_1e_9(resolver, published, arriving):
-    """Every pair the run scored is found again and scored alike. Shop accounts and ID numbers are
-    not published, so pairs whose two records both carry one of the same platform are left out."""
-    canonical = _work_table(published, "canonical").select(["record_id", "external_id", "national_id"]).to_pylist()
-    unpublished = {r["record_id"]: r for r in canonical}
+    """Every pair the run scored is found again and scored alike, shop accounts included (the
+    crosswalk publishes them). ID numbers are not published: pairs whose two records both carry one
+    are left out."""
+    canonical = _work_table(published, "canonical").select(["record_id", "national_id"]).to_pylist()
+    national_ids = {r["record_id"]: r["national_id"] for r in canonical}
 
     def comparable(a: int, b: int) -> bool:
-        left, right = unpublished[a], unpublished[b]
-        same_platform = (
-            left["external_id"] and right["external_id"]
-            and left["external_id"].split(":")[0] == right["external_id"].split(":")[0]
-        )  # fmt: skip
-        return not same_platform and not (left["national_id"] and right["national_id"])
+        return not (national_ids[a] and national_ids[b])
 
     pairs = [p for p in _work_table(published, "pairs").to_pylist() if p["kind"] == "model"]
     answers: dict[int, dict] = {}
@@ -342,3 +338,16 @@ def test_unify_resolve_on_an_empty_warehouse_is_one_line(tmp_path, monkeypatch, 
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(STRANGER) + "\n"))
     code = cli.main(["resolve", "--warehouse", f"duckdb:///{tmp_path / 'empty.duckdb'}"])
     assert code == 2 and "nothing is published" in capsys.readouterr().err
+
+
+def test_a_shop_account_finds_its_customer_and_another_platforms_does_not(client, published):
+    with duckdb.connect(str(published.directory / "w.duckdb"), read_only=True) as con:
+        account, customer_id = con.execute(
+            "select external_id, min(customer_id) from customer_source_records where external_id like 'tmall:%'"
+            " group by external_id having count(distinct customer_id) = 1 order by 1 limit 1"
+        ).fetchone()
+    answer = _resolve(client, published, {"external_id": account}).json()
+    assert answer["candidates"][0]["customer_id"] == customer_id
+    assert any(w["comparison"] == "external_id" for w in answer["candidates"][0]["why"])
+    elsewhere = _resolve(client, published, {"external_id": "jd:" + account.split(":", 1)[1]}).json()
+    assert customer_id not in [c["customer_id"] for c in elsewhere["candidates"]]
