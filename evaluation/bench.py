@@ -343,14 +343,21 @@ def arrival_bench(root: Path, customers: int, seed: int, warehouse: Path, next_r
     }
 
 
+def kept_by_batch(answer: dict, batch: str | None, existing: set) -> bool:
+    """The batch agrees with an on-arrival answer: a match (or review) when it put the record in the
+    customer named, a new one when it put it in a customer that was not published before."""
+    if batch is None:
+        return False
+    return batch not in existing if answer.get("decision") == "new" else batch == answer.get("customer_id")
+
+
 def disagreements(answers: dict, before: dict, after: dict) -> list[dict]:
     """The held-back records whose on-arrival answer the next batch run did not keep, as IDs and
     probabilities only (what is needed to look them up in the warehouse; no personal data)."""
     existing, cases = set(before.values()), []
     for key, answer in answers.items():
         batch, decision = after.get(key), answer.get("decision", "error")
-        kept = batch not in existing if decision == "new" else batch == answer.get("customer_id")
-        if batch is None or not kept:
+        if not kept_by_batch(answer, batch, existing):
             candidates = [(c["customer_id"], c["match_probability"]) for c in answer.get("candidates", [])]
             cases.append(
                 {
@@ -392,10 +399,7 @@ def arrival_agreement(answers: dict, before: dict, after: dict, truth: dict) -> 
     for key, answer in answers.items():
         decision, batch = answer.get("decision", "error"), after.get(key)
         decisions[decision] += 1
-        if decision == "new":
-            agree[decision] += batch is not None and batch not in existing
-        else:
-            agree[decision] += batch is not None and batch == answer.get("customer_id")
+        agree[decision] += kept_by_batch(answer, batch, existing)
         person, known = truth.get(key), truth.get(key) in published_people
         named = {"on_arrival": answer.get("customer_id") if decision == "match" else None}
         named["batch"] = batch if batch in existing else None
