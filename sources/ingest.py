@@ -210,7 +210,7 @@ def _read_to_tables(kind: str, path: Path, root: Path, content: str) -> tuple[li
     results = read_source(kind, path, root, content)
     return (
         [file_report(res) for res in results],
-        pa.Table.from_pylist([r for res in results for r in res.records], schema=STAGED_SCHEMA),
+        pa.concat_tables([STAGED_SCHEMA.empty_table(), *(res.staged_table() for res in results)]),
         pa.Table.from_pylist([q for res in results for q in res.quarantined], schema=QUARANTINE_SCHEMA),
     )
 
@@ -238,7 +238,7 @@ def file_report(res: FileResult) -> dict:
         "source_format": res.source_format,
         "fingerprint": res.fingerprint,
         "rows_read": res.rows_read,
-        "staged": len(res.records),
+        "staged": res.staged_rows,
         "quarantined": len(res.quarantined),
         "error": res.error,
         "unmapped_columns": res.unmapped_columns,

@@ -134,7 +134,7 @@ def json_records(text: str, records: str | None = None) -> list[dict | BadLine]:
         if records is not None:
             problem = f"{exc.msg} (line {exc.lineno})"
             raise UnreadableFile(f"'records: {records}' needs one JSON document: {problem}") from exc
-        return json_lines(text)
+        return list(json_lines(text))
     if records is not None:
         document = lookup(document, records) if isinstance(document, dict) else MISSING
         if not isinstance(document, list):

@@ -2,7 +2,9 @@
 
 A reader turns one file into staged records (dicts with STAGED_COLUMNS keys) and quarantined
 rows; a file it cannot read at all becomes one quarantined row with source_row 0. Nothing is
-dropped silently: rows_read == len(records) + len(quarantined) for row-level results.
+dropped silently: rows_read == staged_rows + len(quarantined) for row-level results. Staged
+records become Arrow batches of STAGE_BATCH_ROWS as they come (`records` holds the batch being
+filled), so a reader of a file of millions of rows holds one batch of dicts, not the file's.
 
 A stray NUL or undecodable byte costs only its row: text is decoded with such bytes read as
 BAD_BYTE, and FileResult.stage quarantines any row that holds one.
@@ -16,12 +18,15 @@ import hashlib
 import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import pyarrow as pa
+
 from sources.delimited import delimiter_of, utf16_text
-from sources.schema import STAGED_COLUMNS
+from sources.schema import STAGED_COLUMNS, STAGED_SCHEMA
 from sources.standardise import consent
 
 # A row that names nobody cannot be linked to anyone; it is quarantined instead of staged.
@@ -42,6 +47,7 @@ BAD_BYTE = "\x00"
 BAD_BYTE_ERRORS = "unify_bad_byte"  # the decode error handler that writes BAD_BYTE
 codecs.register_error(BAD_BYTE_ERRORS, lambda exc: (BAD_BYTE, exc.end))
 HOLDS_BAD_BYTE = "row holds a NUL or undecodable byte (shown as U+FFFD in raw)"
+STAGE_BATCH_ROWS = 50_000  # staged dicts held at once per file: a million of them take gigabytes
 
 
 class UnreadableFile(Exception):
@@ -54,15 +60,24 @@ class FileResult:
     origin: str  # the file that was read (for mapped sources: the YAML mapping)
     source_format: str  # e.g. tmall, shopify, sales_sheet, call_center, helpdesk, mapped:<name>
     fingerprint: str
-    records: list[dict] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)  # the staged records not yet in staged_batches
     quarantined: list[dict] = field(default_factory=list)
     error: str | None = None  # set when the whole file was rejected
 
     unmapped_columns: list[str] = field(default_factory=list)  # header labels of non-empty columns no field reads
+    staged_batches: list[pa.Table] = field(default_factory=list)
+
+    @property
+    def staged_rows(self) -> int:
+        return sum(batch.num_rows for batch in self.staged_batches) + len(self.records)
 
     @property
     def rows_read(self) -> int:
-        return len(self.records) + len(self.quarantined)
+        return self.staged_rows + len(self.quarantined)
+
+    def staged_table(self) -> pa.Table:
+        """Every staged record of the file, in the order staged."""
+        return pa.concat_tables([*self.staged_batches, pa.Table.from_pylist(self.records, schema=STAGED_SCHEMA)])
 
     def stage(self, sheet: str, row: int, record: dict, raw) -> None:
         """Stage a record, or quarantine its raw row when it holds a bad byte or names nobody."""
@@ -79,6 +94,9 @@ class FileResult:
         staged["consent"] = staged["consent"] or consent.general(staged["marketing_opt_out"])
         staged["marketing_opt_out"] = consent.summary(staged["consent"])
         self.records.append(staged)
+        if len(self.records) >= STAGE_BATCH_ROWS:
+            self.staged_batches.append(pa.Table.from_pylist(self.records, schema=STAGED_SCHEMA))
+            self.records.clear()
 
     def quarantine(self, sheet: str, row: int, reason: str, raw) -> None:
         self.quarantined.append(
@@ -94,6 +112,7 @@ class FileResult:
     def reject_file(self, reason: str) -> None:
         """The whole file is unusable: drop anything partly read and keep one row-0 entry."""
         self.records.clear()
+        self.staged_batches.clear()
         self.quarantined.clear()
         self.unmapped_columns.clear()
         self.error = reason
@@ -228,9 +247,10 @@ class BadLine:
     line: str
 
 
-def json_lines(text: str) -> list[dict | BadLine]:
-    """The non-empty lines of a JSON-lines export, each an object or a BadLine: one bad line costs one line."""
-    return [_json_object(line) for line in text.splitlines() if line.strip()]
+def json_lines(text: str) -> Iterator[dict | BadLine]:
+    """The non-empty lines of a JSON-lines export, each an object or a BadLine: one bad line costs one
+    line. One at a time: the objects of a file of millions of lines are not held together."""
+    return (_json_object(line) for line in text.splitlines() if line.strip())
 
 
 def _json_object(line: str) -> dict | BadLine:

@@ -64,10 +64,10 @@ def read_shop_file(path: Path, result: FileResult) -> None:
         read_csv_layout(rows, SHOP_LAYOUTS, result, "shop export", BUILT_IN_LAYOUTS)
         return
     result.source_format = kind
-    dicts = [_as_dict(header, row) for row in rows[1:]]
+    dicts = (_as_dict(header, row) for row in rows[1:])  # one at a time: a Tmall row needs only itself
     reader = _tmall_record if kind == "tmall" else None
-    if kind == "shopify":
-        dicts = fill_shopify_orders(dicts)
+    if kind == "shopify":  # an order's later lines take its first line's customer
+        dicts = fill_shopify_orders(list(dicts))
         reader = _shopify_record
     for number, (raw, row) in enumerate(zip(dicts, rows[1:]), start=1):
         if not any(c.strip() for c in row):

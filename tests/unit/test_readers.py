@@ -118,3 +118,28 @@ def test_a_person_list_in_plain_english_headers_is_read_whole(tmp_path):
     assert row["address_line"] == "69 giblin street killarney"
     assert (row["city"], row["postcode"], row["province"], row["national_id"]) == ("bittern", "4814", "qld", "7364009")
     assert row["notes"] == "rec_id: rec-1-org"
+
+
+def test_records_staged_in_small_batches_are_the_same_table(sample_sources, sample_result, monkeypatch):
+    """A file of millions of rows is staged batch by batch (sources.reading.STAGE_BATCH_ROWS): the
+    sample read two records a batch gives the same rows in the same order, each file reconciled."""
+    from sources import reading
+    from tests.unit.source_helpers import reconciled
+
+    monkeypatch.setattr(reading, "STAGE_BATCH_ROWS", 2)
+    batched = ingest(sample_sources)
+    assert batched.staged.equals(sample_result.staged)
+    assert batched.files == sample_result.files
+    reconciled(batched)
+
+
+def test_a_rejected_file_keeps_none_of_its_staged_batches(tmp_path, monkeypatch):
+    from sources import reading
+
+    monkeypatch.setattr(reading, "STAGE_BATCH_ROWS", 2)
+    result = reading.FileResult(source_file="f.csv", origin="f.csv", source_format="tmall", fingerprint="x")
+    for row in range(1, 6):
+        result.stage("", row, {"full_name": f"Name {row}"}, {"name": f"Name {row}"})
+    assert (result.staged_rows, len(result.staged_batches)) == (5, 2)
+    result.reject_file("broken")
+    assert (result.staged_rows, result.rows_read, result.staged_table().num_rows) == (0, 1, 0)
