@@ -5,6 +5,7 @@ area first; their blocking checks audit them; only then does `warehouse/publishe
 into the warehouse (write-audit-publish).
 """
 
+import itertools
 import uuid
 from collections import Counter
 from functools import partial
@@ -24,7 +25,8 @@ from linkage.features import link_records
 from linkage.pairs import deterministic_pairs
 from reports.figures import public_reason
 from sources import erasure, incremental
-from sources.canonical import standardise
+from sources.canonical import standardised_chunks
+from sources.schema import CANONICAL_SCHEMA
 from warehouse import arrivals, models, review, state, subjects
 
 # work table of an incremental run: the customer IDs whose rows it replaces (absent after a full run)
@@ -110,14 +112,14 @@ def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
         previous = work.read(work_tables.CANONICAL)
         kept, unstandardised = incremental.split_known(previous, staged, reread)
         first_id = (pc.max(previous.column("record_id")).as_py() or 0) + 1
-        new = standardise(unstandardised, first_record_id=first_id)
-        canonical = pa.concat_tables([kept, new])
+        parts = itertools.chain([kept], standardised_chunks(unstandardised, first_record_id=first_id))
     else:
-        canonical = new = standardise(staged)
+        kept, parts = CANONICAL_SCHEMA.empty_table(), standardised_chunks(staged)
         numbering = {"id": uuid.uuid4().hex}  # record ids start again from 1
-    work.write(work_tables.CANONICAL, canonical)
+    work.write_parts(work_tables.CANONICAL, CANONICAL_SCHEMA, parts)  # chunk by chunk: never whole in memory
     work.write_json(NUMBERING, numbering)
-    return MaterializeResult(metadata=table_metadata(canonical, new_records=new.num_rows))
+    canonical = work.read(work_tables.CANONICAL)
+    return MaterializeResult(metadata=table_metadata(canonical, new_records=canonical.num_rows - kept.num_rows))
 
 
 class ModelConfig(Config):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -83,11 +83,16 @@ class WorkArea(ConfigurableResource):
         return Path(self.path) / f"{table.name}{SUFFIX}"
 
     def write(self, table: WorkTable, data: pa.Table) -> None:
+        self.write_parts(table, data.schema, [data])
+
+    def write_parts(self, table: WorkTable, schema: pa.Schema, parts: Iterable[pa.Table]) -> None:
+        """One table written part by part as the parts come: it is never whole in memory."""
         target = self.file(table)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, data.schema) as writer:
-            writer.write_table(data)
+        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, schema) as writer:
+            for part in parts:
+                writer.write_table(part)
         tmp.replace(target)  # a reader still mapping the old file keeps its copy
 
     def read(self, table: WorkTable, columns: list[str] | None = None) -> pa.Table:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
@@ -119,21 +119,26 @@ CHUNK_ROWS = 200_000
 
 
 def standardise(staged: pa.Table, first_record_id: int = 1) -> pa.Table:
-    """Canonical records, ordered by lineage key, numbered from first_record_id for linkage.
+    """Canonical records, ordered by lineage key, numbered from first_record_id for linkage."""
+    return pa.concat_tables([CANONICAL_SCHEMA.empty_table(), *standardised_chunks(staged, first_record_id)])
 
-    The records are standardised in contiguous chunks of CHUNK_ROWS in lineage order, in parallel
-    when there are many: the same records and numbers as one pass, in bounded memory. The staged
-    table is not copied sorted: each chunk takes its rows through the sort order."""
+
+def standardised_chunks(staged: pa.Table, first_record_id: int = 1) -> Iterator[pa.Table]:
+    """standardise's records as they are made, in order: contiguous chunks of CHUNK_ROWS in lineage
+    order, in parallel when there are many: the same records and numbers as one pass, in bounded
+    memory (a caller that writes each chunk away never holds the whole table). The staged table is
+    not copied sorted: each chunk takes its rows through the sort order."""
     order = pc.sort_indices(staged, sort_keys=[(c, "ascending") for c in LINEAGE_COLUMNS])
-    chunks = [(start, first_record_id + start) for start in range(0, max(staged.num_rows, 1), CHUNK_ROWS)]
+    chunks = [(start, first_record_id + start) for start in range(0, staged.num_rows, CHUNK_ROWS)]
     workers = min(os.cpu_count() or 1, staged.num_rows // PARALLEL_MIN_ROWS + 1, len(chunks))
     if workers < 2:
-        return pa.concat_tables([_standardise_chunk(staged, order, *chunk) for chunk in chunks])
+        yield from (_standardise_chunk(staged, order, *chunk) for chunk in chunks)
+        return
     # the workers only compute: fork shares the loaded tables (pinyin, regions) and the staged
     # records at no cost (the initializer's arguments are inherited, not pickled)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_hold, initargs=(staged, order)) as pool:
-        return pa.concat_tables(pool.map(_standardise_held, *zip(*chunks)))
+        yield from pool.map(_standardise_held, *zip(*chunks))
 
 
 _held: tuple[pa.Table, pa.Array] | None = None  # in a worker: the staged records and their order

@@ -183,3 +183,22 @@ def test_standardisation_in_chunks_in_one_process_gives_the_same_records(sample_
     monkeypatch.setattr(canonical, "CHUNK_ROWS", 100)
     assert canonical.standardise(staged).equals(one_pass)
     assert canonical.standardise(staged.slice(0, 0)).num_rows == 0
+
+
+def test_canonical_records_written_chunk_by_chunk_are_the_table_standardise_returns(
+    sample_sources, monkeypatch, tmp_path
+):
+    """The canonical step writes each chunk to the work area as it comes (WorkArea.write_parts):
+    the file holds the same table as standardising in one piece."""
+    import sources.canonical as canonical
+    from assets.resources import WorkArea
+    from assets.work_tables import CANONICAL
+    from sources.schema import CANONICAL_SCHEMA
+
+    staged = ingest(sample_sources).staged
+    monkeypatch.setattr(canonical, "CHUNK_ROWS", 100)
+    work = WorkArea(path=str(tmp_path))
+    work.write_parts(CANONICAL, CANONICAL_SCHEMA, canonical.standardised_chunks(staged))
+    assert work.read(CANONICAL).equals(canonical.standardise(staged))
+    work.write_parts(CANONICAL, CANONICAL_SCHEMA, canonical.standardised_chunks(staged.slice(0, 0)))
+    assert work.read(CANONICAL).num_rows == 0 and work.has(CANONICAL)
