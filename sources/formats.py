@@ -12,10 +12,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from sources.delimited import utf16_text
-from sources.reading import UnreadableFile, clean_cell, csv_rows, decode_text
+from sources.reading import UnreadableFile, clean_cell, csv_row_stream, decode_text
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other old Office files)
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # .xlsx, .ods, and zip archives
@@ -90,10 +91,15 @@ def sheet_as_text(grid: list[list]) -> list[list[str]]:
 
 def export_rows(data: bytes) -> list[list[str]]:
     """Rows of strings from a CSV/TSV/UTF-16 text export or, for a workbook, from its first sheet."""
+    return list(export_row_stream(data))
+
+
+def export_row_stream(data: bytes) -> Iterator[list[str]]:
+    """export_rows one row at a time (a text export is parsed as it is read)."""
     if is_workbook(data):
         sheets = workbook_sheets(data)
-        return sheet_as_text(sheets[0][1]) if sheets else []
-    return csv_rows(data)
+        return iter(sheet_as_text(sheets[0][1]) if sheets else [])
+    return csv_row_stream(data)
 
 
 def table_header(path: Path) -> list[str]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -228,13 +228,29 @@ def looks_binary(data: bytes) -> bool:
 def csv_rows(data: bytes) -> list[list[str]]:
     """All rows of a CSV export as lists of strings (no type guessing: order numbers stay exact);
     comma-, tab- or semicolon-separated, or Excel's UTF-16 "Unicode text" (sources/delimited.py)."""
+    return list(csv_row_stream(data))
+
+
+def csv_row_stream(data: bytes) -> Iterator[list[str]]:
+    """csv_rows one row at a time: an export of millions of rows is never held as lists of cells.
+    A binary file is refused here; a malformed row raises UnreadableFile when it is reached."""
     text = utf16_text(data)
     if text is None:
         if looks_binary(data):
             raise UnreadableFile("binary content where a CSV text file was expected")
         text = decode_text(data)
+    return _parsed_rows(text)
+
+
+# a line with its ending, as a file opened with newline="" gives them (\r\n, \r or \n); the
+# lines are cut from the text one at a time (io.StringIO would copy it at four bytes a character)
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _parsed_rows(text: str) -> Iterator[list[str]]:
+    lines = (match.group() for match in LINE.finditer(text))
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text))]
+        yield from csv.reader(lines, delimiter=delimiter_of(text))
     except csv.Error as exc:
         raise UnreadableFile(f"malformed CSV: {exc}") from exc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sources.formats import export_rows, is_table_export
+from sources.formats import export_row_stream, is_table_export
 from sources.layouts import SERVICE_LAYOUTS, read_csv_layout, read_zendesk_json, zendesk_tickets
 from sources.reading import (
     BadLine,
@@ -46,13 +46,16 @@ def read_service_file(path: Path, result: FileResult) -> None:
         result.source_format = "helpdesk"
         _read_helpdesk(data, result)
         return
-    rows = export_rows(data)  # a CSV, or a workbook's first sheet as the same rows
-    header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
+    rows = export_row_stream(data)  # a CSV, or a workbook's first sheet as the same rows; one at a time
+    first = next(rows, None)
+    header = [c.strip().lstrip("\ufeff") for c in first] if first is not None else []
     if not CALL_CENTRE_SIGNATURE <= set(header):  # a help desk's or a CRM's export (sources/layouts/)
-        read_csv_layout(rows, SERVICE_LAYOUTS, result, "service log", BUILT_IN_LAYOUTS)
+        read_csv_layout(
+            [] if first is None else [first, *rows], SERVICE_LAYOUTS, result, "service log", BUILT_IN_LAYOUTS
+        )
         return
     result.source_format = "call_center"
-    for number, row in enumerate(rows[1:], start=1):
+    for number, row in enumerate(rows, start=1):
         if not any(c.strip() for c in row):
             continue
         raw = row_by_header(header, row, clean_cell)

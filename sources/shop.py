@@ -5,9 +5,10 @@ The format is recognised by its header, never by the file name. Order numbers st
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from sources.formats import export_rows
+from sources.formats import export_row_stream
 from sources.layouts import SHOP_LAYOUTS, read_csv_layout
 from sources.reading import FileResult, UnreadableFile, clean_cell, meaningful, row_by_header
 from sources.standardise import consent
@@ -55,27 +56,31 @@ def detect_shop_format(header: list[str]) -> str | None:
 
 
 def read_shop_file(path: Path, result: FileResult) -> None:
-    rows = export_rows(path.read_bytes())  # a CSV, or a workbook's first sheet as the same rows
-    if not rows:
+    # a CSV, or a workbook's first sheet as the same rows; a row at a time: exports reach millions
+    rows = export_row_stream(path.read_bytes())
+    first = next(rows, None)
+    if first is None:
         raise UnreadableFile("empty file")
-    header = [c.strip().lstrip("\ufeff") for c in rows[0]]
+    header = [c.strip().lstrip("\ufeff") for c in first]
     kind = detect_shop_format(header)
     if kind is None:  # another platform's export, known by its header (sources/layouts/)
-        read_csv_layout(rows, SHOP_LAYOUTS, result, "shop export", BUILT_IN_LAYOUTS)
+        read_csv_layout([first, *rows], SHOP_LAYOUTS, result, "shop export", BUILT_IN_LAYOUTS)
         return
     result.source_format = kind
-    dicts = (_as_dict(header, row) for row in rows[1:])  # one at a time: a Tmall row needs only itself
-    reader = _tmall_record if kind == "tmall" else None
-    if kind == "shopify":  # an order's later lines take its first line's customer
-        dicts = fill_shopify_orders(list(dicts))
-        reader = _shopify_record
-    for number, (raw, row) in enumerate(zip(dicts, rows[1:]), start=1):
+    # a Shopify order's later lines take its first line's customer; a Tmall row needs only itself
+    fill, reader = (shopify_order_filler(), _shopify_record) if kind == "shopify" else (_as_read, _tmall_record)
+    for number, row in enumerate(rows, start=1):
+        raw = fill(_as_dict(header, row))
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
             result.quarantine("", number, f"row has {len(row)} fields, header has {len(header)}", row)
             continue
         result.stage("", number, reader(raw), raw)
+
+
+def _as_read(row: dict) -> dict:
+    return row
 
 
 def _as_dict(header: list[str], row: list[str]) -> dict:
@@ -105,18 +110,22 @@ def _tmall_record(r: dict) -> dict:
     }
 
 
-def fill_shopify_orders(rows: list[dict]) -> list[dict]:
-    """Copy an order's customer fields from its first row onto its later line-item rows."""
+def shopify_order_filler() -> Callable[[dict], dict]:
+    """A function given an export's rows in file order that copies an order's customer fields from
+    its first row onto its later line-item rows (it keeps those fields of each order's first row)."""
     first_by_order: dict[str, dict] = {}
-    filled = []
-    for row in rows:
+
+    def fill(row: dict) -> dict:
         order = row.get("Name")
-        first = first_by_order.setdefault(order, row) if order else row
-        if first is not row:
-            row = {**row, **{k: first.get(k) for k in SHOPIFY_ORDER_FIELDS if not row.get(k)}}
-            row["_continuation"] = True
-        filled.append(row)
-    return filled
+        if not order:
+            return row
+        if order not in first_by_order:
+            first_by_order[order] = {k: row.get(k) for k in SHOPIFY_ORDER_FIELDS}
+            return row
+        first = first_by_order[order]
+        return {**row, **{k: first[k] for k in SHOPIFY_ORDER_FIELDS if not row.get(k)}, "_continuation": True}
+
+    return fill
 
 
 def _shopify_record(r: dict) -> dict:

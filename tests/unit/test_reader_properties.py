@@ -85,3 +85,21 @@ def test_random_bytes_never_stop_the_other_files(data, name):
         (root / "sales" / "good.csv").write_text("Name,Phone\nAnn Lee,13800000001\n", encoding="utf-8")
         result = _accounted(root)
         assert any(r["source_file"] == "sales/good.csv" for r in result.staged.to_pylist())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", "张", ",", ";", '"', "\r", "\n", " "]), max_size=40))
+def test_csv_rows_cut_line_by_line_read_as_a_file_opened_with_newline_empty(text):
+    """csv_row_stream cuts the text into lines itself (io.StringIO would copy it at four bytes a
+    character): the rows, and the malformed-CSV refusals, are those of the file read whole."""
+    from sources.delimited import delimiter_of
+    from sources.reading import UnreadableFile, csv_row_stream
+
+    def rows(read):
+        try:
+            return list(read())
+        except (csv.Error, UnreadableFile):
+            return "malformed"
+
+    whole = rows(lambda: csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text)))
+    assert rows(lambda: csv_row_stream(text.encode("utf-8"))) == whole
