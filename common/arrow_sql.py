@@ -46,6 +46,11 @@ def limit(memory_bytes: int, spill_root: Path) -> None:
         _limits, _database = limits, None
 
 
+def memory_budget() -> int | None:
+    """The memory limit each DuckDB database of this process holds to; None: DuckDB's own."""
+    return _limits.memory_bytes
+
+
 def database() -> duckdb.DuckDBPyConnection:
     """A new in-memory DuckDB database under this process's limits (threads as DuckDB chooses)."""
     con = duckdb.connect()

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+import math
+
 import pyarrow as pa
 
+from common.arrow_sql import memory_budget
 from linkage.model import duckdb_api, new_linker
 from linkage.pairs import PAIR_SCHEMA
 
+# Records one side of a scoring chunk may hold per byte of the memory limit. Splink blocks every
+# rule in one statement and its hash joins over ten million records asked for more than 8 GB
+# (name blocks grow with the square of the records); 2,000,000 a side at 8 GB ran in it.
+BYTES_PER_CHUNK_RECORD = 4096
+MIN_CHUNK_RECORDS = 100_000
+
+
+def score_chunks(records: int, memory_bytes: int | None) -> int:
+    """How many chunks a side of Splink's chunked predict takes (chunks x chunks passes, the same
+    pairs): one, unless the records outgrow what the memory limit holds in one pass."""
+    if memory_bytes is None:
+        return 1
+    per_chunk = max(MIN_CHUNK_RECORDS, memory_bytes // BYTES_PER_CHUNK_RECORD)
+    return max(1, math.ceil(records / per_chunk))
+
 
 def score_pairs(records: pa.Table, splink_model: dict, threshold: float) -> pa.Table:
-    """All candidate pairs at or above threshold, scored by the saved model."""
+    """All candidate pairs at or above threshold, scored by the saved model, in chunks when the
+    records outgrow the memory limit (score_chunks)."""
     db_api = duckdb_api()
     linker = new_linker(records, splink_model, db_api)
-    return _pairs(linker.inference.predict(threshold_match_probability=threshold, warning_mode="never"))
+    chunks = score_chunks(records.num_rows, memory_budget())
+    predictions = linker.inference.predict(
+        threshold_match_probability=threshold, num_chunks_left=chunks, num_chunks_right=chunks, warning_mode="never"
+    )
+    return _pairs(predictions)
 
 
 def score_new_pairs(existing: pa.Table, new: pa.Table, splink_model: dict, threshold: float) -> pa.Table:

@@ -178,3 +178,30 @@ def test_too_few_labels_train_as_without_them(sample, untaught):
                        "m_from_labels": 0, "thresholds": None}  # fmt: skip
     # the same training; DuckDB's threaded sums may differ in the last bit from run to run
     assert _probabilities(splink_model) == pytest.approx(_probabilities(untaught), rel=1e-12)
+
+
+def test_scoring_in_chunks_finds_the_same_pairs_with_the_same_probabilities(sample, untaught, monkeypatch):
+    """Records that outgrow the memory limit are scored by Splink's chunked predict (chunks x
+    chunks passes): the sample in 3 x 3 chunks gives the pairs of one pass."""
+    from linkage.scoring import duckdb as scoring
+
+    _, links, _, _ = sample
+    in_order = [("record_id_l", "ascending"), ("record_id_r", "ascending")]
+    whole = scoring.score_pairs(links, untaught, 0.01).sort_by(in_order)
+    monkeypatch.setattr(scoring, "memory_budget", lambda: 4096 * 400)  # 400 records a chunk side
+    monkeypatch.setattr(scoring, "MIN_CHUNK_RECORDS", 1)
+    assert scoring.score_chunks(links.num_rows, scoring.memory_budget()) == 3
+    chunked = scoring.score_pairs(links, untaught, 0.01).sort_by(in_order)
+    assert chunked.num_rows == whole.num_rows > 1000
+    assert chunked.select(["record_id_l", "record_id_r"]).equals(whole.select(["record_id_l", "record_id_r"]))
+    differences = [abs(a - b) for a, b in zip(*(t.column("match_probability").to_pylist() for t in (chunked, whole)))]
+    assert max(differences) < 1e-9
+
+
+def test_one_chunk_unless_the_records_outgrow_the_memory_limit():
+    from linkage.scoring.duckdb import score_chunks
+
+    assert score_chunks(10_000_000, None) == 1
+    assert score_chunks(1_000_000, 8 * 2**30) == 1
+    assert score_chunks(10_207_104, 8 * 2**30) == 5
+    assert score_chunks(10_207_104, 2 * 2**30) == 20
