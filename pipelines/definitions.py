@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 from functools import partial
 
-from dagster import AssetSelection, Definitions, EnvVar, define_asset_job, in_process_executor
+import pyarrow as pa
+from dagster import (
+    AssetSelection,
+    Definitions,
+    EnvVar,
+    HookContext,
+    define_asset_job,
+    in_process_executor,
+    success_hook,
+)
 
 from assets.customers import (
     canonical_records,
@@ -44,9 +53,19 @@ def _configured(settings: Settings, name: str):
     return EnvVar(env_name(name)) if value and os.environ.get(env_name(name)) == value else value
 
 
+@success_hook
+def give_back_arrow_memory(_context: HookContext) -> None:
+    """Arrow's allocator (mimalloc) keeps what a step freed for its own reuse: given back to the
+    system, the next step and the workers it forks do not carry the last step's tables (about
+    4 GB after reading ten million records)."""
+    pa.default_memory_pool().release_unused()
+
+
+STEP_HOOKS = {give_back_arrow_memory}
 full_refresh = define_asset_job(
     "full_refresh",
     selection=AssetSelection.all(),
+    hooks=STEP_HOOKS,
     description="Read every source, link, and publish the golden tables.",
 )
 # the steps that can work on new and changed files, and the customers they touch, only; the rest
@@ -62,12 +81,14 @@ incremental_update = define_asset_job(
     "incremental_update",
     selection=AssetSelection.all(),
     config={"ops": {step: {"config": {"incremental": True}} for step in INCREMENTAL_STEPS}},
+    hooks=STEP_HOOKS,
     description="Read only new or changed files (by fingerprint), link their records to the existing ones, and publish.",
 )
 retrain = define_asset_job(
     "retrain_model",
     selection=AssetSelection.assets(MODEL),
     config={"ops": {"linked__linkage_model": {"config": {"retrain": True}}}},
+    hooks=STEP_HOOKS,
     description="Retrain the linkage model on the current canonical records; save it in the warehouse as a new version.",
 )
 
