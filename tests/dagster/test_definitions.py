@@ -80,8 +80,7 @@ def _anonymous_mb() -> int:
 
 def test_every_job_gives_freed_memory_back_after_each_step(tmp_path):
     """Without it a run's process holds what its steps freed (Arrow's allocator and the C
-    library's keep it for reuse), and the standardisation's forked workers carried 4 GB of the
-    reading's tables at ten million records."""
+    library's keep it for reuse), and the workers the next step forks carry it too."""
     import pyarrow as pa
     from dagster import build_hook_context
 
