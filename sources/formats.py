@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sources.delimited import utf16_text
-from sources.reading import UnreadableFile, clean_cell, csv_row_stream, decode_text
+from sources.reading import UnreadableFile, clean_cell, csv_row_stream, decode_text, header_cells
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (and other old Office files)
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # .xlsx, .ods, and zip archives
@@ -109,10 +109,10 @@ def table_header(path: Path) -> list[str]:
         data = path.read_bytes()
         if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":  # JSON lines, as service/ tells them
             return _json_keys(decode_text(data))
-        rows = export_rows(data)
+        first = next(export_row_stream(data), None)  # the first row only: an export may hold millions
     except (UnreadableFile, OSError, UnicodeDecodeError):
         return []
-    return [cell.strip().lstrip("\ufeff") for cell in rows[0]] if rows else []
+    return header_cells(first) if first is not None else []
 
 
 def _json_keys(text: str) -> list[str]:

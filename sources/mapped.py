@@ -35,6 +35,7 @@ from sources.reading import (
     csv_rows,
     decode_text,
     fingerprint,
+    header_cells,
     json_lines,
     row_by_header,
 )
@@ -65,7 +66,7 @@ def read_table(path: Path, encoding: str = "auto", records: str | None = None) -
         if encoding != "auto":
             data = data.decode(encoding, BAD_BYTE_ERRORS).encode("utf-8")  # a bad byte costs its row
         rows = csv_rows(data)
-        header = [c.strip().lstrip("\ufeff") for c in rows[0]] if rows else []
+        header = header_cells(rows[0]) if rows else []
         return [row_by_header(header, row) for row in rows[1:]]
     if suffix in {".jsonl", ".json"}:
         return json_records(decode_text(path.read_bytes()), records)

@@ -225,6 +225,11 @@ def looks_binary(data: bytes) -> bool:
     return controls * 20 > len(sample)  # over 5% control bytes: text has next to none
 
 
+def header_cells(row: list[str]) -> list[str]:
+    """A header row's labels as the readers compare them: trimmed, without a byte-order mark."""
+    return [cell.strip().lstrip("\ufeff") for cell in row]
+
+
 def csv_rows(data: bytes) -> list[list[str]]:
     """All rows of a CSV export as lists of strings (no type guessing: order numbers stay exact);
     comma-, tab- or semicolon-separated, or Excel's UTF-16 "Unicode text" (sources/delimited.py)."""

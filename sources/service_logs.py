@@ -12,6 +12,7 @@ from sources.reading import (
     UnreadableFile,
     clean_cell,
     decode_text,
+    header_cells,
     json_lines,
     looks_binary,
     row_by_header,
@@ -48,7 +49,7 @@ def read_service_file(path: Path, result: FileResult) -> None:
         return
     rows = export_row_stream(data)  # a CSV, or a workbook's first sheet as the same rows; one at a time
     first = next(rows, None)
-    header = [c.strip().lstrip("\ufeff") for c in first] if first is not None else []
+    header = header_cells(first) if first is not None else []
     if not CALL_CENTRE_SIGNATURE <= set(header):  # a help desk's or a CRM's export (sources/layouts/)
         read_csv_layout(
             [] if first is None else [first, *rows], SERVICE_LAYOUTS, result, "service log", BUILT_IN_LAYOUTS

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sources.formats import export_row_stream
 from sources.layouts import SHOP_LAYOUTS, read_csv_layout
-from sources.reading import FileResult, UnreadableFile, clean_cell, meaningful, row_by_header
+from sources.reading import FileResult, UnreadableFile, clean_cell, header_cells, meaningful, row_by_header
 from sources.standardise import consent
 from sources.standardise.dates import parse_datetime
 from sources.standardise.emails import normalise_email
@@ -47,7 +47,7 @@ SHOPIFY_ORDER_FIELDS = (
 
 
 def detect_shop_format(header: list[str]) -> str | None:
-    cells = {c.strip().lstrip("\ufeff") for c in header}
+    cells = set(header_cells(header))
     if TMALL_SIGNATURE <= cells:
         return "tmall"
     if SHOPIFY_SIGNATURE <= cells:
@@ -61,7 +61,7 @@ def read_shop_file(path: Path, result: FileResult) -> None:
     first = next(rows, None)
     if first is None:
         raise UnreadableFile("empty file")
-    header = [c.strip().lstrip("\ufeff") for c in first]
+    header = header_cells(first)
     kind = detect_shop_format(header)
     if kind is None:  # another platform's export, known by its header (sources/layouts/)
         read_csv_layout([first, *rows], SHOP_LAYOUTS, result, "shop export", BUILT_IN_LAYOUTS)
