@@ -312,15 +312,18 @@ def run_job(
 ) -> int:
     """One pipeline run under the warehouse's run lock, and what `unify run` prints of it; its exit
     code. The warm worker (`unify worker`) runs its hand-offs through this very function."""
+    # the summary reads the warehouse too: whoever waits for the lock then finds the file let go
     with _run_lock(settings, wait):
         result = _execute(settings, job_name, run_settings, tags=tags, run_id=run_id)
+        published = result.success and result.asset_materializations_for_node("warehouse__published")
+        if published:
+            print_run_summary(settings.warehouse, result.run_id)
     evaluations = result.get_asset_check_evaluations()
-    if not (result.success and result.asset_materializations_for_node("warehouse__published")):
+    if not published:
         _report_failure(result, "did not publish; the previous tables stay live")
         for line in [*check_lines(evaluations), *shrink_refusals(evaluations)]:
             print(line, file=sys.stderr)
         return 1
-    print_run_summary(settings.warehouse, result.run_id)
     for line in check_lines(evaluations):
         print(line)
     for trained in result.asset_materializations_for_node("linked__linkage_model"):
@@ -461,6 +464,7 @@ def print_run_summary(url: str, run_id: str) -> None:
         by_system = conn.exec_driver_sql(
             "select source_system, count(*), count(distinct customer_id) from customer_source_records group by 1 order by 1"
         ).fetchall()
+    engine.dispose()
     files = json.loads(row["per_source"])
     print(f"run {run_id}: published")
     print(f"  rows read {row['rows_read']:,}  staged {row['staged']:,}  quarantined {row['quarantined']:,}")

@@ -21,6 +21,7 @@ from dagster._core.instance.ref import InstanceRef
 from config.settings import Settings
 from pipelines import worker
 from tests.e2e.cli_helpers import query
+from warehouse.lock import run_lock
 
 PROJECT = Path(__file__).resolve().parents[2]
 SECRET = "worker-test-secret"
@@ -240,7 +241,8 @@ def test_the_sensor_hands_its_run_to_the_worker(setup):
             break
         time.sleep(0.5)
     assert run.status == DagsterRunStatus.SUCCESS and run.tags["unify/trigger"] == "sources_folder"
-    assert _last_published(setup) == handed
+    with run_lock(setup.settings().warehouse, wait_seconds=60):  # the worker's summary has let the file go
+        assert _last_published(setup) == handed
 
 
 def test_without_a_worker_the_sensor_requests_the_run(setup):
