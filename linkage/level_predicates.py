@@ -117,6 +117,7 @@ _FUNCTIONS: dict[type | str, tuple[Callable, int]] = {
     "string_split": (string_split, 2),
     exp.SplitPart: (split_part, 3),
     exp.Right: (right, 2),
+    exp.Contains: (lambda text, part: part in text, 2),
     "list_intersect": (list_intersect, 2),
 }
 _COMPARISONS = {
