@@ -8,13 +8,15 @@ records, recorded as merged when its records join another customer, split when t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.review import decision_links, lineage_index
+from linkage.review import decision_links
+from sources.schema import LINEAGE_COLUMNS
 
 ID_PREFIX = "C"
 ID_DIGITS = 8
@@ -183,61 +185,132 @@ def parse_id_number(customer_id: str) -> int:
 
 @dataclass
 class Assignment:
-    customer_of_record: dict[int, str]  # record_id -> customer_id
-    history: list[dict]  # identity events of this run
+    """Each record's customer (record_ids[i] is customer_ids[i]'s) and this run's identity events."""
+
+    record_ids: pa.Array  # int64
+    customer_ids: pa.Array  # string
+    history: list[dict]
+
+    @classmethod
+    def of(cls, customer_of_record: Mapping[int, str], history: list[dict]) -> Assignment:
+        ids = pa.array(list(customer_of_record.values()), pa.string())
+        return cls(pa.array(list(customer_of_record), pa.int64()), ids, history)
+
+    @property
+    def customer_of_record(self) -> dict[int, str]:
+        """record_id -> customer_id, a dict of every record: for small assignments."""
+        return dict(zip(self.record_ids.to_pylist(), self.customer_ids.to_pylist()))
+
+    def customers_of(self, records: list[int]) -> list[str | None]:
+        """The customer_id of each of records (None for one not assigned here)."""
+        return self.customer_ids.take(pc.index_in(pa.array(records, pa.int64()), value_set=self.record_ids)).to_pylist()
 
     def table(self) -> pa.Table:
         """record_id, customer_id as a table."""
-        return pa.table(
-            {
-                "record_id": pa.array(list(self.customer_of_record), pa.int64()),
-                "customer_id": pa.array(list(self.customer_of_record.values()), pa.string()),
-            }
-        )
+        return pa.table({"record_id": self.record_ids, "customer_id": self.customer_ids})
 
 
-def assign_ids(clusters: dict[int, int], previous: dict[int, str], next_number: int) -> Assignment:
-    """Stable customer IDs for this run's clusters.
+def assign_ids(record_ids, roots, previous: Mapping[int, str], next_number: int) -> Assignment:
+    """Stable customer IDs for this run's clusters (roots[i]: the cluster of record_ids[i]).
 
-    clusters: record_id -> cluster root; previous: record_id -> customer_id from the registry
-    (records seen before); next_number: the next unused ID number.
-    """
-    members: dict[int, list[int]] = defaultdict(list)
-    for record, root in clusters.items():
-        members[root].append(record)
-    previous_counts = {root: Counter(previous[r] for r in recs if r in previous) for root, recs in members.items()}
+    previous: record_id -> customer_id from the registry (records seen before, in its order);
+    next_number: the next unused ID number. In arrays over the clusters, not dicts and lists of
+    every record (at ten million records those held gigabytes): only the choice of which earlier
+    ID each cluster keeps walks the (cluster, earlier ID) pairs one by one, in order."""
+    records = np.asarray(record_ids, dtype=np.int64)
+    clusters, of_cluster, sizes = np.unique(np.asarray(roots, dtype=np.int64), return_inverse=True, return_counts=True)
+    earlier = _earlier_ids(records, of_cluster, previous)
+    carried = np.bincount(earlier.cluster, weights=earlier.count, minlength=len(clusters))
     # the biggest clusters choose first, so a split keeps the ID on the larger part
-    order = sorted(members, key=lambda root: (-sum(previous_counts[root].values()), -len(members[root]), root))
-    records_of_old: dict[str, list[int]] = defaultdict(list)
-    for record, old_id in previous.items():
-        records_of_old[old_id].append(record)
-    claimed: dict[str, int] = {}
-    id_of_cluster: dict[int, str] = {}
-    history: list[dict] = []
-    for root in order:
-        for candidate, _ in sorted(previous_counts[root].items(), key=lambda kv: (-kv[1], kv[0])):
-            if candidate not in claimed:
-                claimed[candidate] = root
-                id_of_cluster[root] = candidate
-                if len(members[root]) != len(records_of_old[candidate]):  # unchanged customers log nothing
-                    history.append(_event(candidate, "kept", None, len(members[root])))
-                break
+    rank = np.empty(len(clusters), np.int64)
+    rank[np.lexsort((clusters, -sizes, -carried))] = np.arange(len(clusters))
+    number = _kept_numbers(earlier, rank, len(clusters))
+    keeps = number >= 0
+    new = np.flatnonzero(~keeps)
+    number[new[np.argsort(rank[new])]] = next_number + np.arange(len(new))
+    history = _identity_events(earlier, number, keeps, rank, sizes)
+    formatted = pa.array([format_id(n) for n in number.tolist()], pa.string())
+    return Assignment(pa.array(records), formatted.take(pa.array(of_cluster)), history)
+
+
+@dataclass
+class _EarlierIds:
+    """The earlier IDs found in this run's clusters: one row per (cluster, earlier ID number)."""
+
+    cluster: np.ndarray
+    number: np.ndarray
+    count: np.ndarray  # how many of the cluster's records had it
+    first: np.ndarray  # where the first of them comes in `previous`
+    sizes: dict[int, int]  # earlier ID number -> how many records it had (this run's or not)
+
+
+def _earlier_ids(records: np.ndarray, of_cluster: np.ndarray, previous: Mapping[int, str]) -> _EarlierIds:
+    held = np.fromiter(previous, np.int64, len(previous))
+    numbers = np.fromiter((parse_id_number(c) for c in previous.values()), np.int64, len(previous))
+    by_record = np.argsort(records, kind="stable")
+    at = _positions(records[by_record], held)
+    present = np.flatnonzero(at >= 0)
+    cluster, number = of_cluster[by_record[at[present]]], numbers[present]
+    order = np.lexsort((present, number, cluster))
+    cluster, number, first = cluster[order], number[order], present[order]
+    starts = _run_starts(cluster, number)
+    count = np.diff(np.r_[starts, len(order)])
+    counted, counts = np.unique(numbers, return_counts=True)
+    return _EarlierIds(
+        cluster[starts], number[starts], count, first[starts], dict(zip(counted.tolist(), counts.tolist()))
+    )
+
+
+def _run_starts(*keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys begins in arrays sorted by them."""
+    changed = np.zeros(len(keys[0]), dtype=bool)
+    changed[:1] = True
+    for key in keys:
+        changed[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(changed)
+
+
+def _kept_numbers(earlier: _EarlierIds, rank: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Each cluster's kept ID number, -1 where it keeps none: in rank order, each cluster takes the
+    earlier ID most of its records had (the smaller ID on a tie) that no cluster before it took."""
+    number = np.full(n_clusters, -1, np.int64)
+    order = np.lexsort((earlier.number, -earlier.count, rank[earlier.cluster]))
+    taken: set[int] = set()
+    for cluster, candidate in zip(earlier.cluster[order].tolist(), earlier.number[order].tolist()):
+        if number[cluster] < 0 and candidate not in taken:
+            taken.add(candidate)
+            number[cluster] = candidate
+    return number
+
+
+def _identity_events(earlier: _EarlierIds, number: np.ndarray, keeps: np.ndarray, rank: np.ndarray, sizes: np.ndarray):
+    """kept (when its records changed), minted and split events in rank order, then merged and
+    retired ones for the earlier IDs no cluster kept."""
+    # a split's source: the earlier ID most of its records had (the larger on a tie)
+    by_source = np.lexsort((-earlier.number, -earlier.count, earlier.cluster))
+    first = _run_starts(earlier.cluster[by_source])
+    source = dict(zip(earlier.cluster[by_source][first].tolist(), earlier.number[by_source][first].tolist()))
+    history = []
+    for cluster in np.argsort(rank).tolist():
+        customer_id, size = format_id(int(number[cluster])), int(sizes[cluster])
+        if keeps[cluster]:
+            if size != earlier.sizes[int(number[cluster])]:  # unchanged customers log nothing
+                history.append(_event(customer_id, "kept", None, size))
+        elif cluster in source:
+            history.append(_event(customer_id, "split", format_id(source[cluster]), size))
         else:
-            id_of_cluster[root] = format_id(next_number)
-            next_number += 1
-            parents = previous_counts[root]
-            source = max(parents, key=lambda c: (parents[c], c)) if parents else None
-            event = "split" if source else "minted"
-            history.append(_event(id_of_cluster[root], event, source, len(members[root])))
-    # IDs that lost all their records to another customer were merged into it
-    for old_id in sorted(set(records_of_old) - set(claimed)):
-        holders = Counter(id_of_cluster[clusters[r]] for r in records_of_old[old_id] if r in clusters)
-        if holders:
-            history.append(_event(old_id, "merged", holders.most_common(1)[0][0], 0))
+            history.append(_event(customer_id, "minted", None, size))
+    # IDs that lost all their records to another customer were merged into it: the customer most
+    # of them went to (the first of them in the registry's order on a tie)
+    holder = np.lexsort((earlier.first, -earlier.count, earlier.number))
+    firsts = _run_starts(earlier.number[holder])
+    went_to = dict(zip(earlier.number[holder][firsts].tolist(), earlier.cluster[holder][firsts].tolist()))
+    for old in sorted(set(earlier.sizes) - set(number[keeps].tolist())):
+        if old in went_to:
+            history.append(_event(format_id(old), "merged", format_id(int(number[went_to[old]])), 0))
         else:
-            history.append(_event(old_id, "retired", None, 0))
-    record_ids = {record: id_of_cluster[root] for record, root in clusters.items()}
-    return Assignment(customer_of_record=record_ids, history=history)
+            history.append(_event(format_id(old), "retired", None, 0))
+    return history
 
 
 def retired(history: list[dict], live_before: set[str], live_now: set[str]) -> list[dict]:
@@ -267,14 +340,26 @@ def resolve_identities(
     filed: (source_system, source_record_key) -> customer_id of records filed on arrival; a record
     the registry does not know yet keeps its filing's ID like a registry record, unless its cluster
     goes to another ID (then an arrival_reassigned event says where it went)."""
-    index = lineage_index(canonical)
-    must, cannot = decision_links(decisions, index)
-    clusters = cluster(list(index.values()), pairs, threshold, must_link=must, cannot_link=cannot)
-    previous = {rid: registry[key] for key, rid in index.items() if key in registry}
+    records = _ints(canonical.column("record_id"))
+    must, cannot = decision_links(decisions, canonical)
+    roots = cluster_roots(records, pairs, threshold, must_link=must, cannot_link=cannot)
+    previous = registered_records(canonical, registry)
     arrived = arrived_records(canonical, filed or {}, set(previous))
-    assignment = assign_ids(clusters, previous | arrived, parse_id_number(highest_id) + 1 if highest_id else 1)
+    assignment = assign_ids(records, roots, previous | arrived, parse_id_number(highest_id) + 1 if highest_id else 1)
     assignment.history += reassigned_arrivals(assignment, arrived)
     return assignment
+
+
+def registered_records(canonical: pa.Table, registry: Mapping[tuple[str, str, int], str]) -> dict[int, str]:
+    """record_id -> customer_id of the records the registry knows (by lineage key), batch by batch."""
+    known = {}
+    if not registry:
+        return known
+    for batch in canonical.select([*LINEAGE_COLUMNS, "record_id"]).to_batches(max_chunksize=100_000):
+        for *key, rid in zip(*(column.to_pylist() for column in batch.columns)):
+            if (customer_id := registry.get(tuple(key))) is not None:
+                known[rid] = customer_id
+    return known
 
 
 def arrived_records(canonical: pa.Table, filed: dict[tuple[str, str], str], known: set[int]) -> dict[int, str]:
@@ -293,10 +378,9 @@ def arrived_records(canonical: pa.Table, filed: dict[tuple[str, str], str], know
 def reassigned_arrivals(assignment: Assignment, arrived: dict[int, str]) -> list[dict]:
     """An arrival_reassigned event per filed customer and the customer this run put some of its
     filed records under instead (record_count: how many)."""
+    now = assignment.customers_of(list(arrived))
     moved = Counter(
-        (customer_id, assignment.customer_of_record[rid])
-        for rid, customer_id in arrived.items()
-        if assignment.customer_of_record.get(rid, customer_id) != customer_id
+        (customer_id, placed) for customer_id, placed in zip(arrived.values(), now) if placed not in (None, customer_id)
     )
     return [_event(filed, "arrival_reassigned", now, count) for (filed, now), count in sorted(moved.items())]
 
@@ -319,8 +403,11 @@ def renumbered(assignment: Assignment, minted: set[str], offset: int) -> Assignm
     if not offset:
         return assignment
     moved = {i: format_id(parse_id_number(i) + offset) for i in minted}
+    ids = assignment.customer_ids
+    at = pc.index_in(ids, value_set=pa.array(list(moved), pa.string()))
     return Assignment(
-        customer_of_record={r: moved.get(c, c) for r, c in assignment.customer_of_record.items()},
+        record_ids=assignment.record_ids,
+        customer_ids=pc.if_else(pc.is_valid(at), pa.array(list(moved.values()), pa.string()).take(at), ids),
         history=[
             {
                 **h,

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from config.settings import SCORE_FLOOR
 from linkage import model
-from linkage.review import decision_links, lineage_index
+from linkage.review import decision_links
 
 MIN_LABELS = 20  # labelled pairs (both records present, some same, some different) before labels teach
 MIN_PRECISION = 0.99  # precision on the labelled pairs a placed threshold keeps
@@ -55,7 +55,7 @@ class Thresholds:
 def labelled_pairs(decisions: list[dict], canonical: pa.Table) -> pa.Table:
     """record_id_l < record_id_r and same (True: the same person), one row per pair, for the
     decisions whose two records are both among these canonical records."""
-    must, cannot = decision_links(decisions, lineage_index(canonical))
+    must, cannot = decision_links(decisions, canonical)
     found: dict[tuple[int, int], bool] = {}
     for pairs, same in ((must, True), (cannot, False)):
         for a, b in pairs:

@@ -20,6 +20,7 @@ import hashlib
 import math
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from common.arrow_sql import connection
 from sources.schema import LINEAGE_COLUMNS, LINEAGE_SCHEMA, LineageKey
@@ -69,8 +70,15 @@ def lineage_index(canonical: pa.Table) -> dict[LineageKey, int]:
     return {(f, s, r): rid for f, s, r, rid in zip(*columns)}
 
 
-def decision_links(decisions: list[dict], index: dict[LineageKey, int]) -> tuple[list, list]:
+def decision_links(decisions: list[dict], canonical: pa.Table) -> tuple[list, list]:
     """(must_link, cannot_link) record-id pairs for the decisions whose records are present."""
+    decided = decided_records(decisions)
+    # only the records decisions name are indexed: every record's key held 3 GB at ten million
+    named = pc.and_(
+        pc.is_in(canonical.column("source_file"), decided.column("source_file")),
+        pc.is_in(canonical.column("source_row"), decided.column("source_row")),
+    )
+    index = lineage_index(canonical.filter(named))
     must, cannot = [], []
     for d in decisions:
         left = index.get((d["left_source_file"], d["left_source_sheet"], d["left_source_row"]))

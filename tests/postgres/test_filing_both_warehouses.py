@@ -82,8 +82,8 @@ def test_a_joined_filing_takes_no_number(warehouse_url):
 def test_a_runs_new_ids_move_past_numbers_filings_took_meanwhile(warehouse_url):
     engine = make_engine(warehouse_url)
     highest = state.highest_customer_id(engine)  # what the run read: nothing yet
-    run = Assignment(
-        customer_of_record={1: format_id(1), 2: format_id(1), 3: format_id(2)},
+    run = Assignment.of(
+        {1: format_id(1), 2: format_id(1), 3: format_id(2)},
         history=[
             {"customer_id": format_id(1), "event": "minted", "related_customer_id": None, "record_count": 2},
             {"customer_id": format_id(2), "event": "minted", "related_customer_id": None, "record_count": 1},
@@ -96,7 +96,7 @@ def test_a_runs_new_ids_move_past_numbers_filings_took_meanwhile(warehouse_url):
     assert [h["customer_id"] for h in claimed.history] == [format_id(2), format_id(3)]
     assert state.highest_customer_id(engine) == format_id(3)
     # the next run, with nothing taken meanwhile, keeps the ID it minted
-    later = Assignment(
+    later = Assignment.of(
         {4: format_id(4)},
         [{"customer_id": format_id(4), "event": "minted", "related_customer_id": None, "record_count": 1}],
     )

@@ -1,3 +1,5 @@
+from collections import Counter, defaultdict
+
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,8 +24,12 @@ def test_cluster_joins_only_pairs_above_threshold():
     assert clusters == {1: 1, 2: 1, 3: 3, 4: 4}
 
 
+def _assign(clusters: dict[int, int], previous: dict[int, str], next_number: int):
+    return assign_ids(list(clusters), list(clusters.values()), previous, next_number)
+
+
 def test_new_warehouse_mints_ids_in_order():
-    a = assign_ids({1: 1, 2: 1, 3: 3}, previous={}, next_number=1)
+    a = _assign({1: 1, 2: 1, 3: 3}, previous={}, next_number=1)
     assert sorted(set(a.customer_of_record.values())) == [format_id(1), format_id(2)]
     assert a.customer_of_record[1] == a.customer_of_record[2]
     assert [h["event"] for h in a.history] == ["minted", "minted"]
@@ -31,14 +37,14 @@ def test_new_warehouse_mints_ids_in_order():
 
 def test_same_clusters_keep_their_ids_and_log_nothing():
     previous = {1: "C00000007", 2: "C00000007", 3: "C00000009"}
-    a = assign_ids({1: 1, 2: 1, 3: 3}, previous, next_number=10)
+    a = _assign({1: 1, 2: 1, 3: 3}, previous, next_number=10)
     assert a.customer_of_record == previous
     assert a.history == []
 
 
 def test_merge_keeps_the_larger_id_and_records_the_other_as_merged():
     previous = {1: "C00000001", 2: "C00000001", 3: "C00000002"}
-    a = assign_ids({1: 1, 2: 1, 3: 1}, previous, next_number=3)
+    a = _assign({1: 1, 2: 1, 3: 1}, previous, next_number=3)
     assert set(a.customer_of_record.values()) == {"C00000001"}
     assert {
         "customer_id": "C00000002",
@@ -50,7 +56,7 @@ def test_merge_keeps_the_larger_id_and_records_the_other_as_merged():
 
 def test_split_keeps_the_id_on_the_larger_part():
     previous = {1: "C00000001", 2: "C00000001", 3: "C00000001"}
-    a = assign_ids({1: 1, 2: 1, 3: 3}, previous, next_number=2)
+    a = _assign({1: 1, 2: 1, 3: 3}, previous, next_number=2)
     assert a.customer_of_record[1] == a.customer_of_record[2] == "C00000001"
     assert a.customer_of_record[3] == "C00000002"
     assert {
@@ -62,14 +68,14 @@ def test_split_keeps_the_id_on_the_larger_part():
 
 
 def test_new_records_join_existing_customer_without_changing_its_id():
-    a = assign_ids({1: 1, 2: 1, 9: 1}, {1: "C00000001", 2: "C00000001"}, next_number=2)
+    a = _assign({1: 1, 2: 1, 9: 1}, {1: "C00000001", 2: "C00000001"}, next_number=2)
     assert set(a.customer_of_record.values()) == {"C00000001"}
 
 
 def test_customers_whose_records_all_vanished_are_retired_and_merged_ones_are_not():
     # C1's export was removed; C2 merged into C3 this run; C3 lives on
     previous = {5: "C00000002", 6: "C00000003"}
-    a = assign_ids({5: 5, 6: 5}, previous, next_number=4)
+    a = _assign({5: 5, 6: 5}, previous, next_number=4)
     live_now = set(a.customer_of_record.values())
     events = retired(a.history, live_before={"C00000001", "C00000002", "C00000003"}, live_now=live_now)
     assert events == [{"customer_id": "C00000001", "event": "retired", "related_customer_id": None, "record_count": 0}]
@@ -161,3 +167,58 @@ def test_a_long_chain_is_one_cluster_rooted_at_its_smallest_record():
     ids = list(range(10_000, 0, -1))
     chain = _pairs(*((i, i + 1, 0.95) for i in range(1, 10_000)))
     assert set(cluster_roots(ids, chain, 0.9).tolist()) == {1}
+
+
+def _assigned_in_order(clusters: dict[int, int], previous: dict[int, str], next_number: int):
+    """How IDs were assigned before the arrays (dicts and Counters of every record): the
+    behaviour assign_ids must keep, event for event."""
+    members = defaultdict(list)
+    for record, root in clusters.items():
+        members[root].append(record)
+    counts = {root: Counter(previous[r] for r in recs if r in previous) for root, recs in members.items()}
+    order = sorted(members, key=lambda root: (-sum(counts[root].values()), -len(members[root]), root))
+    records_of_old = defaultdict(list)
+    for record, old_id in previous.items():
+        records_of_old[old_id].append(record)
+    claimed, id_of_cluster, history = {}, {}, []
+    for root in order:
+        for candidate, _ in sorted(counts[root].items(), key=lambda kv: (-kv[1], kv[0])):
+            if candidate not in claimed:
+                claimed[candidate] = root
+                id_of_cluster[root] = candidate
+                if len(members[root]) != len(records_of_old[candidate]):
+                    history.append(("kept", candidate, None, len(members[root])))
+                break
+        else:
+            id_of_cluster[root] = format_id(next_number)
+            next_number += 1
+            parents = counts[root]
+            source = max(parents, key=lambda c: (parents[c], c)) if parents else None
+            history.append(("split" if source else "minted", id_of_cluster[root], source, len(members[root])))
+    for old_id in sorted(set(records_of_old) - set(claimed)):
+        holders = Counter(id_of_cluster[clusters[r]] for r in records_of_old[old_id] if r in clusters)
+        went = holders.most_common(1)[0][0] if holders else None
+        history.append(("merged" if holders else "retired", old_id, went, 0))
+    return {record: id_of_cluster[root] for record, root in clusters.items()}, history
+
+
+@st.composite
+def _earlier_runs(draw):
+    """Clusters of this run and an earlier run's IDs for some of its records (and records gone)."""
+    records = draw(st.lists(st.integers(0, 60), min_size=1, max_size=30, unique=True))
+    clusters = {r: draw(st.sampled_from(records)) for r in records}
+    seen = draw(st.lists(st.integers(0, 70), max_size=30, unique=True))
+    previous = {r: format_id(draw(st.integers(1, 8))) for r in seen}
+    return clusters, previous
+
+
+@settings(max_examples=400, deadline=None)
+@given(_earlier_runs())
+def test_ids_are_those_the_dicts_assigned_on_any_clusters(run):
+    clusters, previous = run
+    expected, events = _assigned_in_order(clusters, previous, next_number=9)
+    assigned = _assign(clusters, previous, next_number=9)
+    assert assigned.customer_of_record == expected
+    assert [
+        (h["event"], h["customer_id"], h["related_customer_id"], h["record_count"]) for h in assigned.history
+    ] == events

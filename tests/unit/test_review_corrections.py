@@ -21,6 +21,12 @@ PUBLISHED = {
     "C00000003": [("service/calls.csv", "", 5)],
 }
 RECORD_IDS = {key: i for i, key in enumerate(k for keys in PUBLISHED.values() for k in keys)}
+RECORDS = pa.table(
+    {
+        **{c: [key[i] for key in RECORD_IDS] for i, c in enumerate(("source_file", "source_sheet", "source_row"))},
+        "record_id": list(RECORD_IDS.values()),
+    }
+)
 
 
 @pytest.fixture()
@@ -39,7 +45,7 @@ def engine(tmp_path):
 
 
 def _links(engine) -> tuple[list, list]:
-    return decision_links(review.read_decisions(engine), RECORD_IDS)
+    return decision_links(review.read_decisions(engine), RECORDS)
 
 
 def _everyone_matched() -> pa.Table:
