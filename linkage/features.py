@@ -49,10 +49,16 @@ select record_id, source_system,
        phone_e164, coalesce(phones, []::varchar[]) as phones,
        email_std, split_part(email_std, '@', 1) as email_local,
        -- the mailbox name is the record's own name parts (wei.zhang, zhangwei1234, jsmith): what
-       -- is left of its letters once each name token is taken out is at most an initial
+       -- is left of its letters once each name token is taken out is at most an initial. Each
+       -- token once, in the name's order or the reverse: li is also inside ling and hu inside hua
+       -- (liling, lingli, hujianhua), and taking it out everywhere left those unnamed
        not name_is_partial and length(regexp_replace(email_local, '[^a-z]', '', 'g')) > 1
-           and length(list_reduce(list_prepend(regexp_replace(email_local, '[^a-z]', '', 'g'),
-               string_split(name_tokens, ' ')), lambda rest, token: replace(rest, token, ''))) <= 1 as mailbox_named,
+           and least(
+               length(list_reduce(list_prepend(regexp_replace(email_local, '[^a-z]', '', 'g'),
+                   string_split(name_tokens, ' ')), lambda rest, token: regexp_replace(rest, regexp_escape(token), ''))),
+               length(list_reduce(list_prepend(regexp_replace(email_local, '[^a-z]', '', 'g'),
+                   list_reverse(string_split(name_tokens, ' '))), lambda rest, token: regexp_replace(rest, regexp_escape(token), '')))
+           ) <= 1 as mailbox_named,
        wechat_std,
        strftime(birth_date_std, '%Y-%m-%d') as birth_date_std,
        city_std, district_std, address_std, postcode_std,
@@ -121,10 +127,16 @@ def _mailbox_is_named(email_local: str | None, tokens: str | None) -> tuple[bool
     """_LINK_SQL's two mailbox conditions: more than one letter; at most one left once each token is taken out."""
     if email_local is None:
         return None, None
-    letters = rest = _NOT_LOWER_LATIN.sub("", email_local)
-    for token in tokens.split(" ") if tokens is not None else ():  # list_prepend onto a null list: [letters]
-        rest = rest.replace(token, "")
-    return len(letters) > 1, len(rest) <= 1
+    letters = _NOT_LOWER_LATIN.sub("", email_local)
+    parts = tokens.split(" ") if tokens is not None else []  # list_prepend onto a null list: [letters]
+    left = min(len(_without_each_once(letters, parts)), len(_without_each_once(letters, parts[::-1])))
+    return len(letters) > 1, left <= 1
+
+
+def _without_each_once(letters: str, tokens: list[str]) -> str:
+    for token in tokens:
+        letters = letters.replace(token, "", 1)
+    return letters
 
 
 def _sql_and(*values: bool | None) -> bool | None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.features import link_records
+from linkage.features import few_link_records, link_records
 from linkage.model import new_linker, settings
 from sources.schema import CANONICAL_SCHEMA
 
@@ -19,6 +19,8 @@ JOHN_SMITH = {
     "name_is_partial": False,
 }
 MR_WANG = {"name_std": "王", "name_pinyin": "wang", "name_tokens": None, "name_is_partial": True}
+LI_LING = {"name_std": "李玲", "name_pinyin": "li ling", "name_tokens": "li ling", "name_is_partial": False}
+HU_JIANHUA = {"name_std": "胡建华", "name_pinyin": "hu jianhua", "name_tokens": "hu jianhua", "name_is_partial": False}
 
 
 def _canonical(rows: list[dict]) -> pa.Table:
@@ -38,9 +40,16 @@ def test_a_mailbox_is_marked_named_when_it_is_its_owners_name_parts():
         {**ZHANG_WEI, "email_std": "lily.chen@163.com"},  # someone else's name
         {**MR_WANG, "email_std": "wei.zhang@163.com"},  # a surname alone cannot tell
         {**ZHANG_WEI, "email_std": None},
+        # one token inside another (li in ling, hu in hua): each is taken out once
+        {**LI_LING, "email_std": "liling7225@qq.com"},
+        {**LI_LING, "email_std": "ling.li80@163.com"},
+        {**HU_JIANHUA, "email_std": "hujianhua8930@qq.com"},
+        {**LI_LING, "email_std": "lilingling@qq.com"},  # a name part more than the name has
     ]
-    named = link_records(_canonical(rows)).column("mailbox_named").to_pylist()
-    assert named == [True, True, True, True, False, False, False, None]
+    links = link_records(_canonical(rows), generic={})
+    named = links.column("mailbox_named").to_pylist()
+    assert named == [True, True, True, True, False, False, False, None, True, True, True, False]
+    assert few_link_records(_canonical(rows), links.schema).column("mailbox_named").to_pylist() == named
 
 
 def _email_weights(rows: list[dict]) -> dict[tuple[int, int], float]:
