@@ -272,7 +272,8 @@ def _run_starts(*keys: np.ndarray) -> np.ndarray:
 
 def _kept_numbers(earlier: _EarlierIds, rank: np.ndarray, n_clusters: int) -> np.ndarray:
     """Each cluster's kept ID number, -1 where it keeps none: in rank order, each cluster takes the
-    earlier ID most of its records had (the smaller ID on a tie) that no cluster before it took."""
+    earlier ID most of its records had (the smaller ID on a tie) that no cluster before it took.
+    IDs are compared by number: formatted to one width, numbers order as their text."""
     number = np.full(n_clusters, -1, np.int64)
     order = np.lexsort((earlier.number, -earlier.count, rank[earlier.cluster]))
     taken: set[int] = set()
@@ -378,10 +379,8 @@ def arrived_records(canonical: pa.Table, filed: dict[tuple[str, str], str], know
 def reassigned_arrivals(assignment: Assignment, arrived: dict[int, str]) -> list[dict]:
     """An arrival_reassigned event per filed customer and the customer this run put some of its
     filed records under instead (record_count: how many)."""
-    now = assignment.customers_of(list(arrived))
-    moved = Counter(
-        (customer_id, placed) for customer_id, placed in zip(arrived.values(), now) if placed not in (None, customer_id)
-    )
+    placed = assignment.customers_of(list(arrived))
+    moved = Counter((filed, now) for filed, now in zip(arrived.values(), placed) if now not in (None, filed))
     return [_event(filed, "arrival_reassigned", now, count) for (filed, now), count in sorted(moved.items())]
 
 
