@@ -54,7 +54,7 @@ def _name_comparison() -> cl.CustomComparison:
             # wrong links at ten million records); the email comparison weighs the mailbox
             cll.CustomLevel(
                 f"(name_tokens_l IS NULL OR name_tokens_r IS NULL) AND email_local_l = email_local_r"
-                f" AND (contains(email_local_l, surname_py_l) OR contains(email_local_r, surname_py_r))"
+                f" AND (strpos(email_local_l, surname_py_l) > 0 OR strpos(email_local_r, surname_py_r) > 0)"
                 f" AND ({SURNAME_AGREES} OR {SURNAME_IN_OTHER_NAME})",
                 label_for_charts="surname only, spelt in the shared mailbox name",
             ).configure(is_null_level=True),
