@@ -49,15 +49,6 @@ def _name_comparison() -> cl.CustomComparison:
                 "name_chars_l = name_chars_r", label_for_charts="same characters in another order (强龙徐)"
             ),
             cll.CustomLevel(f"{tokens_jw} >= 0.92", label_for_charts="pinyin tokens similar"),
-            # wangfang88@qq.com beside 王 only: the shared mailbox name already says the surname,
-            # so its agreement is no more evidence (counted twice, it made 56,817 of the 101,227
-            # wrong links at ten million records); the email comparison weighs the mailbox
-            cll.CustomLevel(
-                f"(name_tokens_l IS NULL OR name_tokens_r IS NULL) AND email_local_l = email_local_r"
-                f" AND (strpos(email_local_l, surname_py_l) > 0 OR strpos(email_local_r, surname_py_r) > 0)"
-                f" AND ({SURNAME_AGREES} OR {SURNAME_IN_OTHER_NAME})",
-                label_for_charts="surname only, spelt in the shared mailbox name",
-            ).configure(is_null_level=True),
             cll.CustomLevel(
                 f"(name_tokens_l IS NULL OR name_tokens_r IS NULL) AND {SURNAME_AGREES}",
                 label_for_charts="surname only, agrees",

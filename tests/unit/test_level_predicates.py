@@ -191,17 +191,6 @@ def _name_level(con, left: dict, right: dict) -> str:
             return level.label_for_charts
 
 
-def test_a_surname_the_shared_mailbox_spells_is_not_counted_again(con):
-    unknown = {"name_full": None, "name_chars": None}
-    surname_only = {**unknown, "name_tokens": None, "surname_py": "wang", "email_local": "wangfang88"}
-    named = {**unknown, "name_tokens": "wang fang", "surname_py": "wang", "email_local": "wangfang88"}
-    assert _name_level(con, surname_only, named) == "surname only, spelt in the shared mailbox name"
-    assert _name_level(con, {**surname_only, "email_local": "fang88"}, {**named, "email_local": "fang88"}) == (
-        "surname only, agrees"
-    )
-    assert _name_level(con, surname_only, {**named, "email_local": "wangfang89"}) == ("surname only, agrees")
-
-
 def test_the_model_scores_records_whose_columns_are_all_null():
     """A column no record fills comes as DuckDB's NULL type: every level's SQL must still bind
     (contains(NULL, NULL) could not choose between its string, list and map forms)."""
