@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import multiprocessing
-import sys
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -94,15 +93,17 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list | None, list, list]]) ->
 
 
 class XlsxWriter:
-    """Writes workbooks, in two forked worker processes for big runs: openpyxl serialises cell by
-    cell and is most of a large run, so the workers write sheets while this process renders the
-    other sources. Small runs (and platforms without a safe fork) write in process."""
+    """Writes workbooks, in two worker processes for big runs: openpyxl serialises cell by cell and
+    is most of a large run, so the workers write sheets while this process renders the other
+    sources. Small runs write in process. The workers are spawned, not forked: a fork of a process
+    with other threads running (a test process after a Dagster run) once crashed in the child's
+    garbage collector, and the sheets are sent to the workers pickled either way."""
 
     def __init__(self, parallel: bool):
         self.pool = None
         self.futures = []
-        if parallel and sys.platform.startswith("linux"):
-            self.pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+        if parallel:
+            self.pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
 
     def write(self, path: Path, sheets: list) -> None:
         if self.pool is None:
