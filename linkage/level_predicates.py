@@ -117,7 +117,6 @@ _FUNCTIONS: dict[type | str, tuple[Callable, int]] = {
     "string_split": (string_split, 2),
     exp.SplitPart: (split_part, 3),
     exp.Right: (right, 2),
-    exp.StrPosition: (lambda text, part: text.find(part) + 1, 2),  # strpos: 1-based, 0 when absent
     "list_intersect": (list_intersect, 2),
 }
 _COMPARISONS = {
@@ -179,8 +178,7 @@ def _function(node: exp.Expression) -> Evaluate:
     return _null_in_null_out(function, [_compile(a) for a in arguments])
 
 
-# sqlglot's names of a function's arguments, in their order
-_ARGUMENTS = ("this", "substr", "expression", "delimiter", "part_index", "part")
+_ARGUMENTS = ("this", "expression", "delimiter", "part_index", "part")  # sqlglot's names of a function's arguments
 
 
 def _arguments(node: exp.Expression) -> list[exp.Expression]:

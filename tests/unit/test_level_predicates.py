@@ -35,8 +35,6 @@ EXPRESSIONS = [
     "right(a_l, 3)",
     "right(b_r, 0)",
     "right(a_l, -2)",
-    "strpos(a_l, b_r)",
-    "strpos(a_l, '') > 0",
     "len(a_l)",
     "length(b_r)",
     "len(p_l)",
