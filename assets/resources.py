@@ -11,13 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.ipc as ipc
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
 from assets.work_tables import WorkTable
-from common import arrow_sql
+from common import arrow_files, arrow_sql
 from config.settings import DEFAULTS, check_thresholds, check_value_basis, memory_limit
 from warehouse.engine import make_engine
 from warehouse.lock import DEFAULT_WAIT_SECONDS, run_lock
@@ -87,16 +86,15 @@ class WorkArea(ConfigurableResource):
 
     def write_parts(self, table: WorkTable, schema: pa.Schema, parts: Iterable[pa.Table]) -> None:
         """One table written part by part as the parts come: it is never whole in memory."""
-        target = self.file(table)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, schema) as writer:
-            for part in parts:
-                writer.write_table(part)
-        tmp.replace(target)  # a reader still mapping the old file keeps its copy
+        arrow_files.write_parts(self.file(table), schema, parts)
+
+    def write_together(self, tables: list[WorkTable], parts: Iterable[tuple[pa.Table, ...]]) -> None:
+        """Several tables written part by part from one stream: a part of each per item, the first
+        item's giving their schemas."""
+        arrow_files.write_together([self.file(t) for t in tables], parts)
 
     def read(self, table: WorkTable, columns: list[str] | None = None) -> pa.Table:
-        return _read_ipc(self.file(table), columns)
+        return arrow_files.read_table(self.file(table), columns)
 
     def has(self, *tables: WorkTable) -> bool:
         """Whether the work area holds these tables, each in the shape this code writes it."""
@@ -106,7 +104,7 @@ class WorkArea(ConfigurableResource):
         path = self.file(table)
         if not path.is_file():
             return False
-        return table.schema is None or ipc.open_file(pa.memory_map(str(path), "r")).schema.equals(table.schema)
+        return table.schema is None or arrow_files.file_schema(path).equals(table.schema)
 
     def delete(self, table: WorkTable) -> None:
         self.file(table).unlink(missing_ok=True)
@@ -147,15 +145,10 @@ class WorkArea(ConfigurableResource):
         return self._published_file(table).is_file()
 
     def read_published(self, table: WorkTable) -> pa.Table:
-        return _read_ipc(self._published_file(table))
+        return arrow_files.read_table(self._published_file(table))
 
     def _published_file(self, table: WorkTable) -> Path:
         return Path(self.path) / PUBLISHED_FOLDER / self.file(table).name
-
-
-def _read_ipc(path: Path, columns: list[str] | None = None) -> pa.Table:
-    table = ipc.open_file(pa.memory_map(str(path), "r")).read_all()
-    return table.select(columns) if columns is not None else table
 
 
 class LinkageSettings(ConfigurableResource):

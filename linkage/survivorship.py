@@ -8,15 +8,18 @@ Consent is not configurable: least permissive always wins, per channel (linkage/
 from __future__ import annotations
 
 import hashlib
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from common.arrow_sql import connection
+from common.arrow_sql import connection, memory_budget
 from common.sets import outside, within
 from linkage import consent
 from sources.schema import SOURCE_LINEAGE
@@ -258,7 +261,7 @@ def apply_corrections(golden: pa.Table, lineage: pa.Table, corrections: pa.Table
     return golden, pa.concat_tables([kept, rows.select(lineage.column_names).cast(lineage.schema)])
 
 
-def rebuild_golden(
+def golden_parts(
     crosswalk: pa.Table,
     changed: pa.Array | None,
     published_golden: pa.Table | None,
@@ -266,16 +269,54 @@ def rebuild_golden(
     corrections: pa.Table,
     *,
     today: date,
-) -> tuple[pa.Table, pa.Table]:
-    """(golden customers, field lineage) of a run: with `changed` (the customers an incremental run
-    changed), theirs built again from the crosswalk and every other customer's kept as last
-    published; with None, every customer's built. Corrections by request (apply_corrections) win
-    over both, on kept and rebuilt customers alike."""
+    records_per_pass: int | None = None,
+) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """(golden customers, field lineage) of a run, in parts to write one after another: with
+    `changed` (the customers an incremental run changed), theirs built again from the crosswalk and
+    every other customer's kept as last published; with None, every customer's built, in passes of
+    whole customers in customer order (golden_passes). Corrections by request (apply_corrections)
+    win over both, on kept and rebuilt customers alike."""
     if changed is None:
-        golden, lineage = build_golden(crosswalk, today=today)
-    else:
-        fresh, fresh_lineage = build_golden(within(crosswalk, "customer_id", changed), today=today)
-        kept, kept_lineage = (outside(t, "customer_id", changed) for t in (published_golden, published_lineage))
-        golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
-        lineage = pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)])
-    return apply_corrections(golden, lineage, corrections)
+        passes = golden_passes(crosswalk, records_per_pass or golden_pass_records(memory_budget()))
+        for part in passes:
+            yield apply_corrections(*build_golden(part, today=today), corrections)
+        return
+    fresh, fresh_lineage = build_golden(within(crosswalk, "customer_id", changed), today=today)
+    kept, kept_lineage = (outside(t, "customer_id", changed) for t in (published_golden, published_lineage))
+    golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
+    yield apply_corrections(
+        golden, pa.concat_tables([kept_lineage, fresh_lineage.cast(kept_lineage.schema)]), corrections
+    )
+
+
+# Crosswalk records one pass of the golden SQL takes per byte of the memory limit: its windows sort
+# each field's values per customer, and the query's results come on top (a million records took
+# about 1 GB); 8 GB then builds ten million records in three passes.
+BYTES_PER_GOLDEN_RECORD = 2048
+MIN_GOLDEN_PASS_RECORDS = 100_000
+
+
+def golden_pass_records(memory_bytes: int | None) -> int:
+    """How many crosswalk records one pass of the golden SQL takes: all of them without a limit."""
+    if memory_bytes is None:
+        return sys.maxsize
+    return max(MIN_GOLDEN_PASS_RECORDS, memory_bytes // BYTES_PER_GOLDEN_RECORD)
+
+
+def golden_passes(crosswalk: pa.Table, records_per_pass: int) -> Iterator[pa.Table]:
+    """The crosswalk in slices of whole customers, in customer_id order, of about records_per_pass
+    records each; the crosswalk itself when it fits one pass."""
+    if crosswalk.num_rows <= records_per_pass:
+        yield crosswalk
+        return
+    counted = pc.value_counts(crosswalk.column("customer_id"))
+    order = pc.sort_indices(counted.field("values"))
+    ids = counted.field("values").take(order)
+    records_so_far = np.cumsum(counted.field("counts").take(order).to_numpy())
+    # the last customer of each pass: where the running count reaches the next multiple
+    marks = np.arange(records_per_pass, records_so_far[-1], records_per_pass)
+    lasts = np.unique(np.append(np.searchsorted(records_so_far, marks), len(ids) - 1))
+    customer_id = crosswalk.column("customer_id")
+    for first, last in zip(np.concatenate([[0], lasts[:-1] + 1]), lasts):
+        in_pass = pc.and_(pc.greater_equal(customer_id, ids[int(first)]), pc.less_equal(customer_id, ids[int(last)]))
+        yield crosswalk.filter(in_pass)

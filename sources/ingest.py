@@ -6,14 +6,17 @@ detected from its header by the kind's reader. One broken file never stops the o
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
+from common import arrow_files, arrow_sql
 from sources.archives import read_archive
 from sources.formats import SPREADSHEET_SUFFIXES, TEXT_TABLE_SUFFIXES, is_archive_file
 from sources.mapped import Claim, claim_for, claims_digest, mapping_claims, read_claimed, read_mapped_source
@@ -199,14 +202,31 @@ def _read_all(todo: list[tuple]) -> list[tuple[list[dict], pa.Table, pa.Table]]:
     # biggest first so one large export does not start last; workers only parse files (no
     # database handles or threads of their own), so a plain fork is safe and starts instantly
     order = sorted(range(len(todo)), key=lambda i: -todo[i][1].stat().st_size)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        done = dict(zip(order, pool.map(_read_to_tables, *zip(*(todo[i] for i in order)))))
-    return [done[i] for i in range(len(todo))]
+    folder = tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-reading-", dir=arrow_sql.spill_root())
+    with folder, ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        jobs = zip(*(todo[i] for i in order))
+        done = dict(zip(order, pool.map(_read_to_files, itertools.repeat(folder.name), *jobs)))
+        # mapped before the folder goes: an unlinked file's mapping stays valid
+        read = arrow_files.read_table
+        return [
+            (reports, read(staged), read(quarantined))
+            for reports, staged, quarantined in map(done.get, range(len(todo)))
+        ]
+
+
+def _read_to_files(folder: str, *job) -> tuple[list[dict], Path, Path]:
+    """A worker's file, its tables written to `folder` for the run's process to map: pickled back,
+    they would land in that process's heap (at ten million records 3.4 GB it kept for good, pinned
+    by whatever was allocated among them later), and be copied through a pipe on the way."""
+    reports, *tables = _read_to_tables(*job)
+    paths = [Path(tempfile.mkstemp(suffix=".arrow", dir=folder)[1]) for _ in tables]
+    for path, table in zip(paths, tables):
+        arrow_files.write_table(path, table)
+    return reports, *paths
 
 
 def _read_to_tables(kind: str, path: Path, root: Path, content: str) -> tuple[list[dict], pa.Table, pa.Table]:
-    """One file (its reports: one per zip member) as Arrow tables: they cross process boundaries
-    far cheaper than lists of dicts."""
+    """One file (its reports: one per zip member) as Arrow tables."""
     results = read_source(kind, path, root, content)
     return (
         [file_report(res) for res in results],

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.ipc as ipc
 from sqlalchemy import Connection, Engine, insert, inspect, select, text
 
+from common import arrow_files
 from common.clock import utc_now
 from sources import erasure
 from sources.ingest import FILE_REPORT_SCHEMA
@@ -189,7 +189,7 @@ def export(engine: Engine, customer_id: str, requested_by: str, work_dir: Path |
 def _work_rows(work_dir: Path, keys: list[LineageKey]) -> list[dict]:
     """The person's rows as the last run read them from the sources (the work area's staged records)."""
     for path in sorted(Path(work_dir).glob("*.arrow")):
-        table = _read(path)
+        table = arrow_files.read_table(path)
         if table.schema.names == STAGED_SCHEMA.names:
             return table.filter(_lineage_mask(table, "", set(keys))).to_pylist()
     return []
@@ -273,7 +273,7 @@ def read_tombstones(engine: Engine, key: str) -> frozenset[str]:
 def _canonical(work_dir: Path | None) -> pa.Table | None:
     """The work area's canonical records (every phone, the national id), when it has them."""
     for path in sorted(Path(work_dir).glob("*.arrow")) if work_dir else []:
-        table = _read(path)
+        table = arrow_files.read_table(path)
         if table.schema.names == CANONICAL_SCHEMA.names:
             return table
     return None
@@ -361,18 +361,6 @@ def _bury(
 # ---------------------------------------------------------------- the work area
 
 
-def _read(path: Path) -> pa.Table:
-    return ipc.open_file(pa.memory_map(str(path), "r")).read_all()
-
-
-def _write(path: Path, table: pa.Table) -> None:
-    """Replace a work file as the work area does: a reader still mapping the old one keeps it."""
-    tmp = path.with_suffix(".scrub")
-    with pa.OSFile(str(tmp), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    tmp.replace(path)
-
-
 def _lineage_mask(table: pa.Table, side: str, keys: set[LineageKey]) -> pa.Array:
     """Rows whose lineage key (with this prefix) is one of keys; only rows of the keys' files are looked at."""
     files = pa.array(sorted({k[0] for k in keys}), pa.string())
@@ -406,7 +394,7 @@ def scrub_work_area(folder: Path, customer_id: str, keys: list[LineageKey]) -> d
     removed: dict[str, int] = {}
     wanted = set(keys)
     for directory in sorted({p.parent for p in Path(folder).rglob("*.arrow")}):
-        files = {p: _read(p) for p in sorted(directory.glob("*.arrow"))}
+        files = {p: arrow_files.read_table(p) for p in sorted(directory.glob("*.arrow"))}
         record_ids = pa.array([], pa.int64())
         for path, table in files.items():
             names = table.schema.names
@@ -419,7 +407,7 @@ def scrub_work_area(folder: Path, customer_id: str, keys: list[LineageKey]) -> d
             else:
                 mask = _naming_mask(table, customer_id, wanted)
             if mask is not None and pc.any(mask).as_py():
-                _write(path, table.filter(pc.invert(mask)))
+                arrow_files.write_table(path, table.filter(pc.invert(mask)))
                 removed[str(path.relative_to(folder))] = pc.sum(mask).as_py()
         _scrub_record_ids(files, record_ids, folder, removed)
     return removed
@@ -432,10 +420,10 @@ def _scrub_staged(files: dict, path: Path, staged: pa.Table, keys: set[LineageKe
     kept, rows, moved = erasure.quarantine_rows(staged, mask)
     for other, table in files.items():
         if table.schema.names == QUARANTINE_SCHEMA.names:
-            _write(other, pa.concat_tables([table, rows.cast(table.schema)]))
+            arrow_files.write_table(other, pa.concat_tables([table, rows.cast(table.schema)]))
         elif table.schema.names == FILE_REPORT_SCHEMA.names:
-            _write(other, erasure.recount(table, moved))
-    _write(path, kept)
+            arrow_files.write_table(other, erasure.recount(table, moved))
+    arrow_files.write_table(path, kept)
     removed[path.name] = rows.num_rows
 
 
@@ -454,7 +442,7 @@ def _scrub_record_ids(files: dict, record_ids: pa.Array, folder: Path, removed: 
         for more in columns[1:]:
             mask = pc.or_(mask, pc.is_in(table.column(more), record_ids))
         if pc.any(mask).as_py():
-            _write(path, table.filter(pc.invert(mask)))
+            arrow_files.write_table(path, table.filter(pc.invert(mask)))
             removed[str(path.relative_to(folder))] = pc.sum(mask).as_py()
 
 

@@ -4,7 +4,14 @@ import pyarrow as pa
 import pytest
 
 from linkage.pairs import PAIR_SCHEMA
-from linkage.survivorship import FUTURE_EVENT_FLAG, build_crosswalk, build_golden, load_config, rebuild_golden
+from linkage.survivorship import (
+    FUTURE_EVENT_FLAG,
+    build_crosswalk,
+    build_golden,
+    golden_parts,
+    golden_passes,
+    load_config,
+)
 from sources.schema import CANONICAL_SCHEMA
 
 COLUMNS = {
@@ -164,6 +171,12 @@ def test_a_record_dated_after_the_runs_date_is_flagged_in_the_crosswalk():
     assert flags_at(date(2031, 6, 1)) == [None, "phone_unusable", "email_invalid", None]
 
 
+def rebuilt(*args, **kwargs) -> tuple[pa.Table, pa.Table]:
+    """golden_parts' golden and lineage tables whole, as the work area reads them back."""
+    parts = list(golden_parts(*args, **kwargs))
+    return tuple(pa.concat_tables([part[i] for part in parts]) for i in (0, 1))
+
+
 NO_CORRECTIONS = pa.table({c: pa.array([], pa.string()) for c in ("customer_id", "field", "value", "request_id")})
 
 
@@ -181,7 +194,7 @@ def test_rebuilding_changed_customers_builds_theirs_and_keeps_the_others_as_publ
         {"customer_id": "C1", "name": "王小伟", "event_at": datetime(2025, 5, 1)},
     )
     changed = pa.array(["C1"], pa.string())
-    golden, lineage = rebuild_golden(now, changed, published_golden, published_lineage, NO_CORRECTIONS, today=today)
+    golden, lineage = rebuilt(now, changed, published_golden, published_lineage, NO_CORRECTIONS, today=today)
     by_customer = {g["customer_id"]: g for g in golden.to_pylist()}
     assert by_customer["C2"] == published_golden.to_pylist()[1]
     full_golden, full_lineage = build_golden(now, today=today)
@@ -190,4 +203,25 @@ def test_rebuilding_changed_customers_builds_theirs_and_keeps_the_others_as_publ
     assert [r for r in lineage.to_pylist() if r["customer_id"] == "C2"] == [
         r for r in published_lineage.to_pylist() if r["customer_id"] == "C2"
     ]
-    assert rebuild_golden(now, None, None, None, NO_CORRECTIONS, today=today)[0].to_pylist() == full_golden.to_pylist()
+    assert rebuilt(now, None, None, None, NO_CORRECTIONS, today=today)[0].to_pylist() == full_golden.to_pylist()
+
+
+def test_golden_built_in_passes_is_the_golden_built_at_once():
+    """Passes of whole customers in customer order (golden_passes) give the same rows in the same
+    order; a customer is never split between two passes, whatever the pass size."""
+    today = date(2025, 6, 1)
+    rows = [
+        {"customer_id": f"C{n % 7}", "name": name, "phone": f"1380000{n:04d}", "event_at": datetime(2025, 1, 1 + n)}
+        for n, name in enumerate(["王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴芳"] * 3)
+    ]
+    records = crosswalk(*rows)
+    at_once = build_golden(records, today=today)
+    for per_pass in (1, 2, 3, 5, 8, 30, 100):
+        passes = list(golden_passes(records, per_pass))
+        customers = [set(p.column("customer_id").to_pylist()) for p in passes]
+        assert sum(p.num_rows for p in passes) == records.num_rows
+        assert all(not (a & b) for i, a in enumerate(customers) for b in customers[i + 1 :])
+        assert len(passes) == 1 if per_pass >= records.num_rows else 1 < len(passes) <= -(-records.num_rows // per_pass)
+        golden, lineage = rebuilt(records, None, None, None, NO_CORRECTIONS, today=today, records_per_pass=per_pass)
+        assert golden.to_pylist() == at_once[0].to_pylist(), per_pass
+        assert lineage.to_pylist() == at_once[1].to_pylist(), per_pass
