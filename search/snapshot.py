@@ -1,9 +1,15 @@
-"""The last published version of the warehouse, read into memory in one consistent read.
+"""The last published version of the warehouse, read in one consistent read.
 
 The search never keeps a warehouse connection open: DuckDB lets one process write its file only
 while no other process has it open, and the pipeline must be able to publish at any time. So a
 snapshot is read in one short read-only transaction and then answers every search and customer
-page from memory until the next run publishes.
+page until the next run publishes.
+
+Its tables are not the process's memory: each is written, in customer order, to an Arrow file in
+the temporary folder (TMPDIR: put it on a disk, not tmpfs) and mapped, and the file is unlinked at
+once, so it goes with the snapshot and nothing stays behind. A lookup reads a few pages; the
+kernel keeps the busy ones cached and drops the others when memory is short (ten million records
+are about 30 GB as tables held in memory, more than a small server has).
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import dataclasses
 import heapq
 import json
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +34,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from common import arrow_files
+from config.settings import memory_limit
 from search.branches import Branch, BranchError, Scope, make_branch
 from search.index import SearchIndex
 from search.keys import KIND_FIELD, KIND_LABEL
@@ -51,6 +61,7 @@ OPTIONAL = {
     "upcoming_birthdays": ("customer_id", ()),
     "customer_id_history": ("customer_id", ("at",)),
 }
+BATCH_ROWS = 100_000  # rows a snapshot table is written in at a time
 LATEST_RUN_SQL = (
     "select run_id, finished_at from pipeline_runs order by finished_at desc nulls last, run_id desc limit 1"
 )
@@ -73,16 +84,18 @@ class Control:
 
 
 class Grouped:
-    """A table's rows by customer: sorted once, found by binary search."""
+    """A table's rows by customer: the table in key order (read_snapshot reads it so), its rows
+    found by binary search and put in `order` one customer at a time."""
 
     def __init__(self, table: pa.Table, key: str, order: tuple[str, ...] = ()):
-        table = table.filter(pc.is_valid(table[key]))
-        self.table = table.sort_by([(c, "ascending") for c in (key, *order) if c in table.column_names])
-        self.keys = self.table[key].to_numpy()  # object array of str: searchsorted compares them
+        self.table = table
+        self.order = [(c, "ascending") for c in order if c in table.column_names]
+        self.keys = table[key].to_numpy(zero_copy_only=False)  # object array of str: searchsorted compares them
 
     def rows(self, value: str) -> list[dict]:
         lo, hi = np.searchsorted(self.keys, value, "left"), np.searchsorted(self.keys, value, "right")
-        return self.table.slice(lo, hi - lo).to_pylist()
+        rows = self.table.slice(lo, hi - lo)
+        return (rows.sort_by(self.order) if self.order and rows.num_rows > 1 else rows).to_pylist()
 
 
 @dataclass(frozen=True)
@@ -120,9 +133,10 @@ class Snapshot:
     def from_tables(
         cls, run: tuple | None, tables: dict[str, pa.Table], present: frozenset[str] = frozenset()
     ) -> Snapshot:
+        """From the tables as read_snapshot reads them: each in customer order, without rows of no customer."""
         if "golden_customers" not in tables or "customer_source_records" not in tables:
             return dataclasses.replace(cls.empty(), tables=present)
-        golden = tables["golden_customers"].sort_by("customer_id")
+        golden = tables["golden_customers"]
         records = Grouped(tables["customer_source_records"], *PUBLISHED["customer_source_records"])
         optional = {name: Grouped(tables[name], *spec) for name, spec in OPTIONAL.items() if name in tables}
         merged_into = _merged_into(tables.get("customer_id_history"))
@@ -255,12 +269,17 @@ def _branches(rows: list[dict]) -> dict[str, Branch]:
 def read_snapshot(url: str) -> Snapshot:
     """Every table the search shows, from one read transaction."""
     with _reading(url) as reader:
-        run = reader.latest_run()
-        tables = {
-            name: reader.query(f'select * from "{name}"') for name in (*PUBLISHED, *OPTIONAL) if name in reader.tables
-        }
-        erasures = _erasures(reader)
+        run, tables, erasures = reader.latest_run(), snapshot_tables(reader), _erasures(reader)
     return dataclasses.replace(Snapshot.from_tables(run, tables, frozenset(reader.tables)), erasures=erasures)
+
+
+def snapshot_tables(reader: _Reader) -> dict[str, pa.Table]:
+    """The tables the search shows that the warehouse has, as Snapshot.from_tables takes them."""
+    return {
+        name: reader.mapped(f'select * from "{name}" where "{key}" is not null order by {reader.binary(key)}')
+        for name, (key, _) in {**PUBLISHED, **OPTIONAL}.items()
+        if name in reader.tables
+    }
 
 
 def read_erasures(url: str) -> int:
@@ -308,9 +327,27 @@ def read_resolve_basis(url: str) -> dict | None:
 
 
 class _Reader:
-    def __init__(self, tables: set[str], query):
+    def __init__(self, tables: set[str], query, stream=None, collation: str = ""):
         self.tables = tables
         self.query = query  # sql -> pa.Table
+        # sql -> pa.RecordBatchReader; without one, the query's table whole
+        self.stream = stream or (lambda sql: _stream_of(query(sql)))
+        self.collation = collation  # what orders text by its bytes, as numpy compares str
+
+    def binary(self, column: str) -> str:
+        return f'"{column}"{self.collation}'
+
+    def mapped(self, sql: str) -> pa.Table:
+        """The query's result as a table mapped from a file of its own, unlinked once mapped."""
+        stream = self.stream(sql)
+        fd, name = tempfile.mkstemp(prefix="unify-snapshot-", suffix=".arrow")
+        os.close(fd)
+        path = Path(name)
+        try:
+            arrow_files.write_parts(path, stream.schema, (pa.Table.from_batches([b]) for b in stream))
+            return arrow_files.read_table(path)
+        finally:
+            path.unlink(missing_ok=True)
 
     def latest_run(self) -> tuple | None:
         if "pipeline_runs" not in self.tables:
@@ -337,7 +374,8 @@ def _reading_duckdb(path: Path) -> Iterator[_Reader]:
         yield _Reader(set(), None)
         return
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        # its sorts under the machine's half, as a run's (config.settings.memory_limit)
+        con = duckdb.connect(str(path), read_only=True, config={"memory_limit": f"{memory_limit('')}B"})
     except duckdb.Error as exc:  # most often: a pipeline run holds the file's write lock
         raise WarehouseUnavailable(f"cannot open the warehouse file now: {type(exc).__name__}") from exc
     try:
@@ -348,7 +386,11 @@ def _reading_duckdb(path: Path) -> Iterator[_Reader]:
                 "select table_name from information_schema.tables where table_schema = 'main'"
             ).fetchall()
         }
-        yield _Reader(tables, lambda sql: con.sql(sql).to_arrow_table())
+        yield _Reader(
+            tables,
+            lambda sql: con.sql(sql).to_arrow_table(),
+            lambda sql: con.sql(sql).to_arrow_reader(BATCH_ROWS),
+        )
         con.execute("commit")
     finally:
         con.close()
@@ -364,11 +406,16 @@ def _reading_sqlalchemy(url: str) -> Iterator[_Reader]:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 tables = set(inspect(conn).get_table_names())
-                yield _Reader(tables, lambda sql: _to_arrow(conn.exec_driver_sql(sql)))
+                collation = ' collate "C"' if conn.dialect.name == "postgresql" else ""
+                yield _Reader(tables, lambda sql: _to_arrow(conn.exec_driver_sql(sql)), collation=collation)
     except DBAPIError as exc:
         raise WarehouseUnavailable(f"cannot read the warehouse now: {type(exc.orig).__name__}") from exc
     finally:
         engine.dispose()
+
+
+def _stream_of(table: pa.Table) -> pa.RecordBatchReader:
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
 
 
 def _to_arrow(result) -> pa.Table:

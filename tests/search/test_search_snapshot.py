@@ -1,4 +1,4 @@
-"""The search reads the last published version into memory and keeps answering while a run publishes."""
+"""The search reads the last published version in one read and keeps answering while a run publishes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -25,13 +26,13 @@ from search.store import Store
 def test_fast_path_and_sqlalchemy_path_read_the_same(published):
     fast = read_snapshot(published.url)
     with snapshot_module._reading_sqlalchemy(published.url) as reader:
-        generic = Snapshot.from_tables(
-            reader.latest_run(),
-            {n: reader.query(f'select * from "{n}"') for n in ("golden_customers", "customer_source_records")},
-        )
+        generic = Snapshot.from_tables(reader.latest_run(), snapshot_module.snapshot_tables(reader))
     assert fast.run_id == generic.run_id and fast.customers == generic.customers
     assert fast.index.size == generic.index.size
     assert [r["customer_id"] for r in fast.search("王")] == [r["customer_id"] for r in generic.search("王")]
+    assert fast.golden.to_pylist() == generic.golden.to_pylist()
+    customer = fast.customer_ids[len(fast.customer_ids) // 2]
+    assert fast.records.rows(customer) == generic.records.rows(customer) != []
 
 
 def test_optional_tables_are_loaded_when_published(published):
@@ -183,3 +184,22 @@ def test_a_merged_away_customer_id_leads_to_the_customer_who_holds_its_records(p
     assert response.status_code == 404 and response.json()["detail"]["merged_into"] == "C00000003"
     page = logged_in(app, "vera").get("/customers/C09999999", follow_redirects=False)
     assert page.headers["location"] == "/customers/C00000003?merged_from=C09999999"
+
+
+def test_the_snapshots_tables_are_mapped_files_that_leave_nothing_behind(published, tmp_path, monkeypatch):
+    """Each table is a mapped file, unlinked once mapped: not the process's memory, and nothing
+    left in the temporary folder (its rows are personal data)."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    snapshot = read_snapshot(published.url)
+    assert list(tmp_path.iterdir()) == []
+    mapped = Path("/proc/self/maps").read_text()
+    assert mapped.count(f"{tmp_path}/unify-snapshot-") >= 2 and "(deleted)" in mapped
+    # in customer order, as the binary search needs, and a customer's records in lineage order
+    ids = snapshot.records.keys
+    assert list(ids) == sorted(ids) and list(snapshot.customer_ids) == sorted(snapshot.customer_ids)
+    rows = snapshot.records.rows(ids[0])
+    assert [(r["source_file"], r["source_sheet"], r["source_row"]) for r in rows] == sorted(
+        (r["source_file"], r["source_sheet"], r["source_row"]) for r in rows
+    )
