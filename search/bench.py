@@ -11,10 +11,12 @@ was among the results (a name can belong to several customers, so that is not al
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from search.snapshot import read_snapshot
 from warehouse.engine import warehouse_url as resolve_url
@@ -38,11 +40,20 @@ def lookup_latency(warehouse_url: str, n: int = 200) -> dict:
         "records": snapshot.records.table.num_rows,
         "index_keys": snapshot.index.size,
         "load_seconds": round(load_seconds, 2),
+        "memory_after_load": process_memory_mb(os.getpid()),
     }
     for kind, candidates in queries.items():
         sample = rng.sample(candidates, min(n, len(candidates)))
         report[kind] = _measure(snapshot, sample)
     return report
+
+
+def process_memory_mb(pid: int) -> dict:
+    """A running process's resident memory now and at its peak, and of it now its own (anonymous)
+    and mapped files' pages, which the kernel may drop (Linux /proc)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    fields = (("rss_mb", "VmRSS"), ("peak_rss_mb", "VmHWM"), ("anonymous_mb", "RssAnon"), ("file_mb", "RssFile"))
+    return {k: round(int(status[f].split()[0]) / 1024) for k, f in fields}
 
 
 def spoken_phone(e164: str) -> str:

@@ -175,12 +175,6 @@ def _wait_for(base: str, server: subprocess.Popen, timeout: float = 600) -> None
     raise RuntimeError("unify serve did not answer in time")
 
 
-def process_memory_mb(pid: int) -> dict:
-    """A running process's resident memory now and at its peak (Linux /proc)."""
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return {k: round(int(status[f].split()[0]) / 1024) for k, f in (("rss_mb", "VmRSS"), ("peak_rss_mb", "VmHWM"))}
-
-
 def over_http_answers(records: list[dict], base: str, token: str, clients: int = CLIENTS) -> tuple[dict, list[dict]]:
     """Over HTTP from this process: each record once with one client (p50/p95/max), then all of them
     again with `clients` concurrent clients (records per second); (figures, the one-client answers)."""
