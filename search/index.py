@@ -135,21 +135,35 @@ class SearchIndex:
     def size(self) -> int:
         return len(self.key_hashes)
 
-    def search(self, text: str, limit: int = 20, allowed: np.ndarray | None = None) -> list[Hit]:
-        """Customers matching the query, in no particular order (the caller ranks them); with allowed
-        (a bool per cidx), only those it allows, before the limit decides whether to look for similar names."""
-        hits: dict[int, Hit] = {}
+    def search(
+        self, text: str, limit: int = 20, allowed: np.ndarray | None = None, recency: np.ndarray | None = None
+    ) -> list[Hit]:
+        """The best `limit` customers matching the query, best first: by score (Hit.score), then
+        the most recent (recency: a number per cidx, higher first), then by cidx (customer_id
+        order); with allowed (a bool per cidx), only those it allows, before the limit decides
+        whether to look for similar names. Scored in arrays: a surname alone finds 60,000
+        customers among three million."""
+        found: list[tuple[np.ndarray, Match]] = []  # the customers of each key that matched
         keys = query_keys(text)
         for (kind, value), h in zip(keys, key_hashes(keys)):
-            found = self._lookup(h)
-            for cidx in found if allowed is None else found[allowed[found]]:
-                hits.setdefault(int(cidx), Hit(int(cidx))).matches.append(Match(kind, value, KIND_SCORE[kind]))
+            cidx = self._lookup(h)
+            cidx = cidx if allowed is None else cidx[allowed[cidx]]
+            if len(cidx):
+                found.append((cidx, Match(kind, value, KIND_SCORE[kind])))
         pinyin = query_pinyin(text)
-        if pinyin and len(hits) < limit:
-            for cidx, name, similarity in self._fuzzy(pinyin):
-                if cidx not in hits and (allowed is None or allowed[cidx]):
-                    hits[cidx] = Hit(cidx, [Match("fuzzy", name, FUZZY_SCORE * similarity)])
-        return list(hits.values())
+        # a key's customers are distinct, so one key with `limit` of them is enough without counting
+        if pinyin and max((len(cidx) for cidx, _ in found), default=0) < limit and len(_customers(found)) < limit:
+            seen = set(_customers(found).tolist())
+            for cidx, name, similarity in self._fuzzy(pinyin):  # the most similar name first
+                if cidx not in seen and (allowed is None or allowed[cidx]):
+                    seen.add(cidx)
+                    found.append((np.array([cidx], np.int32), Match("fuzzy", name, FUZZY_SCORE * similarity)))
+        if not found:
+            return []
+        customers, scores = _scores(found)
+        best = _best(customers, scores, recency[customers] if recency is not None else np.zeros(len(customers)), limit)
+        has = [_members(best, cidx) for cidx, _ in found]  # a key's customers are in cidx order
+        return [Hit(int(c), [m for (_, m), hit in zip(found, has) if hit[i]]) for i, c in enumerate(best)]
 
     def _lookup(self, key_hash: int) -> np.ndarray:
         h = np.uint64(key_hash)
@@ -181,10 +195,59 @@ class SearchIndex:
         return sorted(result, key=lambda r: -r[2])
 
 
+def _customers(found: list[tuple[np.ndarray, Match]]) -> np.ndarray:
+    return _distinct(np.concatenate([cidx for cidx, _ in found])) if found else EMPTY_I32
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values in order: a sort, several times faster than np.unique's hash table here."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
+
+
+def _members(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Whether each value is in `ordered` (sorted)."""
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
+
+
+def _scores(found: list[tuple[np.ndarray, Match]]) -> tuple[np.ndarray, np.ndarray]:
+    """(customers, their Hit.score): the best match's score, and 2 for every further kind of match."""
+    if len(found) == 1:
+        cidx, match = found[0]
+        return cidx, np.full(len(cidx), match.score)
+    cidx = np.concatenate([c for c, _ in found])
+    matches = np.repeat(np.arange(len(found)), [len(c) for c, _ in found])
+    score = np.array([m.score for _, m in found])[matches]
+    kinds = {kind: i for i, kind in enumerate(dict.fromkeys(m.kind for _, m in found))}
+    kind = np.array([kinds[m.kind] for _, m in found])[matches]
+    customers, at = np.unique(cidx, return_inverse=True)
+    best = np.full(len(customers), -np.inf)
+    np.maximum.at(best, at, score)
+    kinds_of = np.bincount(_distinct(at * len(kinds) + kind) // len(kinds), minlength=len(customers))
+    return customers, best + 2.0 * (kinds_of - 1)
+
+
+def _best(customers: np.ndarray, scores: np.ndarray, recency: np.ndarray, limit: int) -> np.ndarray:
+    """The `limit` best customers by score, then recency (higher first), then cidx. Partitions
+    narrow them to about `limit` before the one exact sort: a sort of 60,000 took 12 ms."""
+    candidates = np.arange(len(customers))
+    if len(customers) > limit:
+        kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        above, tied = np.flatnonzero(scores > kth), np.flatnonzero(scores == kth)
+        room = limit - len(above)  # at least 1: kth is the limit-th best score
+        if len(tied) > room:
+            newest = -np.partition(-recency[tied], room - 1)[room - 1]
+            tied = tied[recency[tied] >= newest]
+        candidates = np.concatenate([above, tied])
+    order = np.lexsort((customers[candidates], -recency[candidates], -scores[candidates]))[:limit]
+    return customers[candidates[order]]
+
+
 def _key_arrays(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
     arrays = con.execute(
         f"""select distinct hash(kind, key) as h, cidx::int as cidx
-            from ({RECORD_KEYS_SQL}) where key is not null and key <> '' order by h"""
+            from ({RECORD_KEYS_SQL}) where key is not null and key <> '' order by h, cidx"""
     ).fetchnumpy()
     return _np(arrays["h"], np.uint64), _np(arrays["cidx"], np.int32)
 

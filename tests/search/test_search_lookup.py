@@ -127,3 +127,56 @@ def test_exact_identifiers_outrank_a_similar_name(snapshot, customer):
 def test_nothing_found_for_nonsense(snapshot):
     assert snapshot.search("zzqqxxjjkk") == []
     assert snapshot.search("") == []
+
+
+def _ranked_one_hit_at_a_time(snapshot, text: str, limit: int) -> list[tuple[int, float, list]]:
+    """The ranking as the search made it before it scored in arrays: a Hit per customer, every
+    match appended, then the best by (score, recency, customer_id). The oracle of the test below."""
+    from search.index import FUZZY_SCORE, KIND_SCORE, Hit, Match
+    from search.keys import key_hashes, query_keys, query_pinyin
+
+    index, hits = snapshot.index, {}
+    keys = query_keys(text)
+    for (kind, value), h in zip(keys, key_hashes(keys)):
+        for cidx in index._lookup(h):
+            hits.setdefault(int(cidx), Hit(int(cidx))).matches.append(Match(kind, value, KIND_SCORE[kind]))
+    pinyin = query_pinyin(text)
+    if pinyin and len(hits) < limit:
+        for cidx, name, similarity in index._fuzzy(pinyin):
+            if cidx not in hits:
+                hits[cidx] = Hit(cidx, [Match("fuzzy", name, FUZZY_SCORE * similarity)])
+    ranked = sorted(hits.values(), key=lambda h: (-h.score, -snapshot.recency[h.cidx], snapshot.customer_ids[h.cidx]))
+    return [(h.cidx, h.score, h.matches) for h in ranked[:limit]]
+
+
+def test_the_ranking_in_arrays_is_the_ranking_hit_by_hit(snapshot):
+    golden = snapshot.golden.to_pylist()
+    queries = {"王", "李", "wang", "张伟", "13800138000"}
+    for c in golden[:: max(1, len(golden) // 40)]:
+        queries |= {q for q in (c["display_name"], c["name_pinyin"], c["email"]) if q}
+        queries |= {spoken_phone(c["phone"])} if c["phone"] else set()
+        if c["name_pinyin"]:
+            queries.add(c["name_pinyin"][:-1])  # a typo: similar names
+    for text in sorted(queries):
+        for limit in (1, 5, 20):
+            hits = snapshot.index.search(text, limit, None, snapshot.recency)
+            assert [(h.cidx, h.score, h.matches) for h in hits] == _ranked_one_hit_at_a_time(snapshot, text, limit), (
+                text
+            )
+
+
+def test_the_best_hits_are_those_of_a_full_sort_whatever_the_ties():
+    """_best narrows by partitions before sorting; the full lexsort is the oracle, over scores and
+    recencies drawn from few values so that ties are everywhere."""
+    import numpy as np
+
+    from search.index import _best
+
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        n, limit = int(rng.integers(1, 300)), int(rng.integers(1, 30))
+        customers = np.sort(rng.choice(10_000, n, replace=False)).astype(np.int32)
+        scores = rng.choice([10.0, 8.0, 12.0, 4.5], n)
+        recency = rng.integers(0, int(rng.integers(1, 6)), n)
+        expected = customers[np.lexsort((customers, -recency, -scores))[:limit]]
+        assert _best(customers, scores, recency, limit).tolist() == expected.tolist()

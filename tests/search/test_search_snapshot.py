@@ -197,7 +197,7 @@ def test_the_snapshots_tables_are_mapped_files_that_leave_nothing_behind(publish
     mapped = Path("/proc/self/maps").read_text()
     assert mapped.count(f"{tmp_path}/unify-snapshot-") >= 2 and "(deleted)" in mapped
     # in customer order, as the binary search needs, and a customer's records in lineage order
-    ids = snapshot.records.keys
+    ids = snapshot.records.table["customer_id"].to_pylist()
     assert list(ids) == sorted(ids) and list(snapshot.customer_ids) == sorted(snapshot.customer_ids)
     rows = snapshot.records.rows(ids[0])
     assert [(r["source_file"], r["source_sheet"], r["source_row"]) for r in rows] == sorted(
