@@ -41,7 +41,7 @@ def limit(memory_bytes: int, spill_root: Path) -> None:
     global _limits, _database
     limits = Limits(memory_bytes, Path(spill_root))
     limits.spill_root.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(limits.spill_root)
+    remove_abandoned(limits.spill_root)
     if limits != _limits:
         _limits, _database = limits, None
 
@@ -87,12 +87,17 @@ def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
-def _remove_abandoned(spill_root: Path) -> None:
-    """Spill folders of processes that are gone (killed before DuckDB could remove them)."""
-    for folder in spill_root.iterdir():
-        pid = folder.name.split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
+def remove_abandoned(folder: Path, prefix: str = "") -> None:
+    """What processes that are gone left in `folder` (killed before they could remove it): the
+    files and folders named `<prefix><pid>-...`, as this process names its own."""
+    for path in folder.iterdir():
+        pid = path.name.removeprefix(prefix).split("-")[0] if path.name.startswith(prefix) else ""
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -34,7 +34,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from common import arrow_files
+from common import arrow_files, arrow_sql
 from config.settings import memory_limit
 from search.branches import Branch, BranchError, Scope, make_branch
 from search.index import SearchIndex
@@ -61,6 +61,7 @@ OPTIONAL = {
     "upcoming_birthdays": ("customer_id", ()),
     "customer_id_history": ("customer_id", ("at",)),
 }
+SNAPSHOT_FILE = "unify-snapshot-"  # the temporary files' names: this, the pid, a random part
 BATCH_ROWS = 100_000  # rows a snapshot table is written in at a time
 LATEST_RUN_SQL = (
     "select run_id, finished_at from pipeline_runs order by finished_at desc nulls last, run_id desc limit 1"
@@ -283,6 +284,8 @@ def _branches(rows: list[dict]) -> dict[str, Branch]:
 
 def read_snapshot(url: str) -> Snapshot:
     """Every table the search shows, from one read transaction."""
+    # a killed server's files, caught between writing and unlinking them
+    arrow_sql.remove_abandoned(Path(tempfile.gettempdir()), SNAPSHOT_FILE)
     with _reading(url) as reader:
         run, tables, erasures = reader.latest_run(), snapshot_tables(reader), _erasures(reader)
     return dataclasses.replace(Snapshot.from_tables(run, tables, frozenset(reader.tables)), erasures=erasures)
@@ -355,7 +358,7 @@ class _Reader:
     def mapped(self, sql: str) -> pa.Table:
         """The query's result as a table mapped from a file of its own, unlinked once mapped."""
         stream = self.stream(sql)
-        fd, name = tempfile.mkstemp(prefix="unify-snapshot-", suffix=".arrow")
+        fd, name = tempfile.mkstemp(prefix=f"{SNAPSHOT_FILE}{os.getpid()}-", suffix=".arrow")
         os.close(fd)
         path = Path(name)
         try:

@@ -192,8 +192,12 @@ def test_the_snapshots_tables_are_mapped_files_that_leave_nothing_behind(publish
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f"unify-snapshot-{gone.stdout.strip()}-x.arrow.tmp"  # a killed server's
+    left.write_bytes(b"rows")
+    (tmp_path / "other-file").write_bytes(b"not ours")
     snapshot = read_snapshot(published.url)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["other-file"]
     mapped = Path("/proc/self/maps").read_text()
     assert mapped.count(f"{tmp_path}/unify-snapshot-") >= 2 and "(deleted)" in mapped
     # in customer order, as the binary search needs, and a customer's records in lineage order
