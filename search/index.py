@@ -152,8 +152,8 @@ class SearchIndex:
                 found.append((cidx, Match(kind, value, KIND_SCORE[kind])))
         pinyin = query_pinyin(text)
         # a key's customers are distinct, so one key with `limit` of them is enough without counting
-        if pinyin and max((len(cidx) for cidx, _ in found), default=0) < limit and len(_customers(found)) < limit:
-            seen = set(_customers(found).tolist())
+        seen = set(_customers(found).tolist()) if max((len(c) for c, _ in found), default=0) < limit else None
+        if pinyin and seen is not None and len(seen) < limit:
             for cidx, name, similarity in self._fuzzy(pinyin):  # the most similar name first
                 if cidx not in seen and (allowed is None or allowed[cidx]):
                     seen.add(cidx)
