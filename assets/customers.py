@@ -25,7 +25,6 @@ from linkage.features import link_records
 from linkage.pairs import deterministic_pairs
 from reports.figures import public_reason
 from sources import erasure, incremental
-from sources.canonical import standardised_chunks
 from sources.schema import CANONICAL_SCHEMA
 from warehouse import arrivals, models, review, state, subjects
 
@@ -102,19 +101,19 @@ def staged_source_records(
     group_name="standardised",
     description="Staged records with standardised names, phones, emails, addresses and dates.",
 )
-def canonical_records(config: RunMode, work: WorkArea) -> MaterializeResult:
+def canonical_records(config: RunMode, work: WorkArea, linkage: LinkageSettings) -> MaterializeResult:
     staged, reread = (
         work.read(work_tables.STAGED),
         work.read(work_tables.REREAD_FILES).column("source_file").to_pylist(),
     )
-    numbering = work.read_json(NUMBERING)
+    numbering, standardised_chunks = work.read_json(NUMBERING), linkage.stages().standardised_chunks
     if _incremental(config, work, work_tables.CANONICAL) and numbering is not None:
         previous = work.read(work_tables.CANONICAL)
         kept, unstandardised = incremental.split_known(previous, staged, reread)
         first_id = (pc.max(previous.column("record_id")).as_py() or 0) + 1
-        parts = itertools.chain([kept], standardised_chunks(unstandardised, first_record_id=first_id))
+        parts = itertools.chain([kept], standardised_chunks(unstandardised, first_id))
     else:
-        kept, parts = CANONICAL_SCHEMA.empty_table(), standardised_chunks(staged)
+        kept, parts = CANONICAL_SCHEMA.empty_table(), standardised_chunks(staged, 1)
         numbering = {"id": uuid.uuid4().hex}  # record ids start again from 1
     work.write_parts(work_tables.CANONICAL, CANONICAL_SCHEMA, parts)  # chunk by chunk: never whole in memory
     work.write_json(NUMBERING, numbering)
@@ -179,7 +178,7 @@ def scored_pairs(
 ) -> MaterializeResult:
     canonical = work.read(work_tables.CANONICAL)
     document = models.current_model(warehouse.engine())
-    scorer = scoring.scorer(linkage.engine, linkage.spark_master)
+    scorer = linkage.stages().scorer
     numbering = work.read_json(NUMBERING)
     links = _this_runs_links(context, work, canonical)  # the model's pairs and the deterministic ones
     if (
@@ -239,6 +238,7 @@ def customer_source_records(
         thresholds=thresholds,
         today=run_settings.today(),
         base=base,
+        components=linkage.stages().components,
         **_identity_state(engine, incremental=base is not None),
     )
     _write_resolution(work, resolution, basis)
@@ -318,7 +318,12 @@ def golden_customers(
         else (work.read_published(work_tables.GOLDEN), work.read_published(work_tables.GOLDEN_FIELD_LINEAGE))
     )
     parts = survivorship.golden_parts(
-        crosswalk, changed, *published, subjects.read_corrections(warehouse.engine()), today=run_settings.today()
+        crosswalk,
+        changed,
+        *published,
+        subjects.read_corrections(warehouse.engine()),
+        today=run_settings.today(),
+        queries=linkage.stages().queries,
     )
     # written pass by pass and read back mapped: at ten million records the whole tables held 5 GB
     work.write_together([work_tables.GOLDEN, work_tables.GOLDEN_FIELD_LINEAGE], parts)

@@ -16,6 +16,7 @@ from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
 from assets.work_tables import WorkTable
+import engines
 from common import arrow_files, arrow_sql
 from config.settings import DEFAULTS, check_thresholds, check_value_basis, memory_limit
 from warehouse.engine import make_engine
@@ -170,6 +171,10 @@ class LinkageSettings(ConfigurableResource):
 
     def path(self) -> Path | None:
         return Path(self.model_path) if self.model_path else None
+
+    def stages(self) -> engines.Stages:
+        """Where the heavy stages run: this machine, or Spark (engines)."""
+        return engines.stages(self.engine, self.spark_master)
 
 
 class Monitoring(ConfigurableResource):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,6 +126,17 @@ def query(sql: str, params: dict | None = None, **tables: pa.Table) -> pa.Table:
     """The result of `sql`, where each keyword table is visible under its name."""
     with connection(**tables) as con:
         return con.sql(sql, params=params).to_arrow_table()
+
+
+# (tables by name, queries) -> each query's result: how a stage runs its SQL, on DuckDB (results
+# below) or on Spark (engines.spark.results), the same SQL either way
+Queries = Callable[[Mapping[str, pa.Table], Sequence[str]], list[pa.Table]]
+
+
+def results(tables: Mapping[str, pa.Table], queries: Sequence[str]) -> list[pa.Table]:
+    """Each query's result over the same tables, on one connection."""
+    with connection(**tables) as con:
+        return [con.sql(sql).to_arrow_table() for sql in queries]
 
 
 def rows_where(table: pa.Table, mask: pa.Array | pa.ChunkedArray) -> pa.Table:

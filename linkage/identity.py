@@ -8,7 +8,7 @@ records, recorded as merged when its records join another customer, split when t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +69,11 @@ class ConstrainedForest:
         return True
 
 
+# (n, left, right) -> each position's smallest connected position, positions 0..n-1 joined by the
+# edges left[i]-right[i]: in numpy arrays (array_components) or on Spark (engines.spark.components)
+Components = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+
+
 def cluster(
     record_ids: list[int],
     pairs: pa.Table,
@@ -86,6 +91,7 @@ def cluster_roots(
     threshold: float,
     must_link: list[tuple[int, int]] = (),
     cannot_link: list[tuple[int, int]] = (),
+    components: Components | None = None,
 ) -> np.ndarray:
     """The cluster root (its smallest record id) of each of record_ids (distinct), in their order.
 
@@ -105,7 +111,7 @@ def cluster_roots(
         _positions(known, np.concatenate([must[:, i], _ints(strong.column(end))])) for i, end in enumerate(_ENDS)
     )
     inside = (left >= 0) & (right >= 0)
-    roots = _components(len(known), left[inside], right[inside])
+    roots = (components or array_components)(len(known), left[inside], right[inside])
     cannot = np.asarray(cannot_link, dtype=np.int64).reshape(-1, 2)
     a, b = _positions(known, cannot[:, 0]), _positions(known, cannot[:, 1])
     crossed = (a >= 0) & (b >= 0)
@@ -137,7 +143,7 @@ def _positions(known: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(known[at] == values, at, -1)
 
 
-def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def array_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Each position's smallest connected position (union-find by pointer jumping over arrays):
     each round hooks every root an edge still crosses to the smaller root across it, then points
     every position straight at its root; an edge inside one tree is never looked at again."""
@@ -336,6 +342,7 @@ def resolve_identities(
     highest_id: str | None,
     threshold: float,
     filed: dict[tuple[str, str], str] | None = None,
+    components: Components | None = None,
 ) -> Assignment:
     """This run's customers: cluster with people's decisions, then keep the registry's IDs.
     filed: (source_system, source_record_key) -> customer_id of records filed on arrival; a record
@@ -343,7 +350,7 @@ def resolve_identities(
     goes to another ID (then an arrival_reassigned event says where it went)."""
     records = _ints(canonical.column("record_id"))
     must, cannot = decision_links(decisions, canonical)
-    roots = cluster_roots(records, pairs, threshold, must_link=must, cannot_link=cannot)
+    roots = cluster_roots(records, pairs, threshold, must_link=must, cannot_link=cannot, components=components)
     previous = registered_records(canonical, registry)
     arrived = arrived_records(canonical, filed or {}, set(previous))
     assignment = assign_ids(records, roots, previous | arrived, parse_id_number(highest_id) + 1 if highest_id else 1)

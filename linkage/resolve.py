@@ -73,6 +73,7 @@ def resolve(
     published_customers: Collection[str] = (),
     filed: Mapping[tuple[str, str], str] | None = None,
     claim: ClaimIds | None = None,
+    components: identity.Components | None = None,
 ) -> Resolution:
     """The run's customers, from its records (canonical) and scored pairs.
 
@@ -80,13 +81,21 @@ def resolve(
     ever handed out (None for a new warehouse); today: the run's date (records dated later are
     flagged); base: None for a full run; published_customers: the customer IDs live in the last
     publish (one none of whose records came back is retired); filed: (source_system,
-    source_record_key) -> customer_id of records filed on arrival, kept like the registry's."""
+    source_record_key) -> customer_id of records filed on arrival, kept like the registry's;
+    components: where the clusters' connected components are found (numpy arrays by default)."""
 
     def assign(records: pa.Table, record_pairs: pa.Table) -> identity.Assignment:
         """Stable IDs for these records: clustered with the decisions, the registry's IDs kept."""
         known = registry(records) if callable(registry) else registry
         assignment = identity.resolve_identities(
-            records, record_pairs, known, decisions, highest_id, thresholds.match_threshold, filed=filed
+            records,
+            record_pairs,
+            known,
+            decisions,
+            highest_id,
+            thresholds.match_threshold,
+            filed=filed,
+            components=components,
         )
         return claim(assignment) if claim else assignment
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from common.arrow_sql import connection, memory_budget
+from common.arrow_sql import Queries, connection, memory_budget, results
 from common.sets import outside, within
 from linkage import consent
 from sources.schema import SOURCE_LINEAGE
@@ -216,12 +216,14 @@ def _with_future_flag(flags: pa.ChunkedArray, event_at: pa.ChunkedArray, today: 
 
 
 def build_golden(
-    crosswalk: pa.Table, config: SurvivorshipConfig | None = None, *, today: date
+    crosswalk: pa.Table, config: SurvivorshipConfig | None = None, *, today: date, queries: Queries = results
 ) -> tuple[pa.Table, pa.Table]:
-    """(golden customers, field lineage) from the crosswalk; consent as it stands on `today` (the run's date)."""
+    """(golden customers, field lineage) from the crosswalk; consent as it stands on `today` (the
+    run's date). queries: where the SQL runs (DuckDB by default; Spark runs the same SQL)."""
     config = config or load_config()
-    con = connection(crosswalk=crosswalk, everywhere=consent.everywhere(consent.customer_consent(crosswalk, today)))
-    return con.sql(golden_sql(config)).to_arrow_table(), con.sql(field_lineage_sql(config)).to_arrow_table()
+    tables = {"crosswalk": crosswalk, "everywhere": consent.everywhere(consent.customer_consent(crosswalk, today))}
+    golden, lineage = queries(tables, [golden_sql(config), field_lineage_sql(config)])
+    return golden, lineage
 
 
 # Corrections by a data-subject request (warehouse/subjects.py) win over every rule and every source:
@@ -270,18 +272,19 @@ def golden_parts(
     *,
     today: date,
     records_per_pass: int | None = None,
+    queries: Queries = results,
 ) -> Iterator[tuple[pa.Table, pa.Table]]:
     """(golden customers, field lineage) of a run, in parts to write one after another: with
     `changed` (the customers an incremental run changed), theirs built again from the crosswalk and
     every other customer's kept as last published; with None, every customer's built, in passes of
     whole customers in customer order (golden_passes). Corrections by request (apply_corrections)
-    win over both, on kept and rebuilt customers alike."""
+    win over both, on kept and rebuilt customers alike. queries: where the golden SQL runs."""
     if changed is None:
         passes = golden_passes(crosswalk, records_per_pass or golden_pass_records(memory_budget()))
         for part in passes:
-            yield apply_corrections(*build_golden(part, today=today), corrections)
+            yield apply_corrections(*build_golden(part, today=today, queries=queries), corrections)
         return
-    fresh, fresh_lineage = build_golden(within(crosswalk, "customer_id", changed), today=today)
+    fresh, fresh_lineage = build_golden(within(crosswalk, "customer_id", changed), today=today, queries=queries)
     kept, kept_lineage = (outside(t, "customer_id", changed) for t in (published_golden, published_lineage))
     golden = pa.concat_tables([kept, fresh.cast(kept.schema)])
     yield apply_corrections(

@@ -154,10 +154,11 @@ def _standardise_held(start: int, first_record_id: int) -> pa.Table:
 
 
 def _standardise_chunk(staged: pa.Table, order: pa.Array, start: int, first_record_id: int) -> pa.Table:
-    return _standardise_sorted(staged.take(order.slice(start, CHUNK_ROWS)), first_record_id)
+    return standardise_sorted(staged.take(order.slice(start, CHUNK_ROWS)), first_record_id)
 
 
-def _standardise_sorted(staged: pa.Table, first_record_id: int) -> pa.Table:
+def standardise_sorted(staged: pa.Table, first_record_id: int) -> pa.Table:
+    """Canonical records of staged records already in lineage order, numbered from first_record_id."""
     names = distinct_map(
         zip(_column(staged, "full_name"), _column(staged, "given_name"), _column(staged, "family_name")),
         lambda v: parse_name(_full_name(*v)),

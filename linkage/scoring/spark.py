@@ -24,9 +24,14 @@ and the levels call them; on 4.0 they are written inline. Link records are still
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import logging
+import os
+import shutil
+import sys
+import tempfile
 import threading
 import uuid
 
@@ -34,6 +39,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from common.arrow_sql import spill_root
 from linkage.pairs import PAIR_SCHEMA
 from linkage.scoring.duckdb import compute_term_frequencies
 
@@ -85,8 +91,12 @@ def spark_session(master: str):
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.adaptive.enabled", "true")
             .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.cleaner.referenceTracking.cleanCheckpoints", "true")
         )
         if _is_local(master):
+            # local Python workers (engines.spark's standardisation) run this interpreter, which
+            # has the project; a cluster's executors name their own (PYSPARK_PYTHON)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = (
                 builder.config("spark.driver.memory", DRIVER_MEMORY)
                 .config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
@@ -103,6 +113,18 @@ def spark_session(master: str):
         _session, _session_master = session, master
         _session_sql_functions = _create_sql_functions(session)
         return session
+
+
+def _ensure_checkpoint_dir(session) -> None:
+    """A checkpoint folder for the session unless it has one (a cluster sets spark.checkpoint.dir):
+    a temporary folder named by this process, removed when it exits (and by the next run's
+    remove_abandoned when it was killed, as its spill folders are)."""
+    context = session.sparkContext
+    if not context._jsc.sc().getCheckpointDir().isEmpty():
+        return
+    folder = tempfile.mkdtemp(prefix=f"{os.getpid()}-spark-checkpoints-", dir=spill_root())
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    context.setCheckpointDir(folder)
 
 
 def _alive(session) -> bool:
@@ -387,27 +409,31 @@ def _plain(kind: pa.DataType) -> pa.DataType:
     return kind
 
 
-def _sparkable(table: pa.Table) -> pa.Table:
+def sparkable(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema([pa.field(f.name, _plain(f.type)) for f in table.schema]))
 
 
-def _to_spark(session, table: pa.Table):
-    table = _sparkable(table)
-    return session.createDataFrame(table)
+def to_spark(session, table: pa.Table):
+    """An Arrow table as a Spark DataFrame, every row of it: PySpark 4.3 stops reading a table at
+    an empty record batch (a table concatenated from parts has them), so those are left out."""
+    table = sparkable(table)
+    return session.createDataFrame(pa.Table.from_batches([b for b in table.to_batches() if b.num_rows], table.schema))
 
 
-class _Run:
-    """One scoring on the shared session, its tables dropped at the end.
+class SparkRun:
+    """One scoring (or another stage's work) on the shared session, its tables dropped at the end.
 
     On a cluster Splink materialises each stage (persist) and repartitions; they are unpersisted
     here afterwards. Locally the stages stay lazy and run as one plan: on small data planning and
     caching every step costs more than recomputing the (linear) record stages, and the pairwise
-    stages run once either way."""
+    stages run once either way. An iterative stage (connected components) checkpoints each round
+    instead, wherever it runs: its plan would otherwise grow with every round (and persisting
+    alone keeps the plan: at a thousand records Spark ran out of memory printing it)."""
 
-    def __init__(self, master: str):
+    def __init__(self, master: str, iterative: bool = False):
         from splink.backends.spark import SparkAPI
 
-        lazy = _is_local(master)
+        lazy = _is_local(master) and not iterative
 
         class RunSparkAPI(SparkAPI):
             def __init__(self, **kwargs):
@@ -425,8 +451,12 @@ class _Run:
                 return spark_df
 
         self.session = spark_session(master)
+        if iterative:
+            _ensure_checkpoint_dir(self.session)
         self.db_api = RunSparkAPI(
-            spark_session=self.session, break_lineage_method="persist", register_udfs_automatically=False
+            spark_session=self.session,
+            break_lineage_method="checkpoint" if iterative else "persist",
+            register_udfs_automatically=False,
         )
         self.tag = uuid.uuid4().hex[:8]
         self.views: list[str] = []
@@ -483,8 +513,8 @@ def score_pairs_spark(records: pa.Table, splink_model: dict, threshold: float, m
     """All candidate pairs at or above threshold, scored by the saved model on Spark."""
     if records.num_rows < 2:
         return PAIR_SCHEMA.empty_table()
-    with _Run(master) as run:
-        frame = run.register(_to_spark(run.session, records), "records")
+    with SparkRun(master) as run:
+        frame = run.register(to_spark(run.session, records), "records")
         linker = run.linker(frame, splink_model, _list_columns(records.schema))
         return _pairs(linker.inference.predict(threshold_match_probability=threshold, warning_mode="never"))
 
@@ -498,9 +528,9 @@ def score_new_pairs_spark(
         return PAIR_SCHEMA.empty_table()
     if existing.num_rows == 0:
         return score_pairs_spark(new, splink_model, threshold, master)
-    with _Run(master) as run:
-        existing_df = _to_spark(run.session, existing)
-        new_df = _to_spark(run.session, new.select(existing.column_names).cast(_sparkable(existing).schema))
+    with SparkRun(master) as run:
+        existing_df = to_spark(run.session, existing)
+        new_df = to_spark(run.session, new.select(existing.column_names).cast(sparkable(existing).schema))
         frame = run.register(existing_df.unionByName(new_df), "all_records")
         linker = run.linker(frame, splink_model, _list_columns(existing.schema))
         compute_term_frequencies(linker, splink_model)

@@ -143,3 +143,14 @@ def test_string_distances_are_duckdbs_to_the_last_bit(spark_sample):
             wrong = [(pairs[i], want[i], got[i]) for i in range(len(pairs)) if got[i] != want[i]]
             assert not wrong, f"{f} (inline={inline}): {len(wrong)} differ, e.g. {wrong[:3]}"
     session.catalog.dropTempView("distance_pairs")
+
+
+def test_a_table_of_parts_reaches_spark_whole(spark_sample):
+    """PySpark 4.3 stops reading an Arrow table at an empty record batch; a table concatenated
+    from parts has them (the staged records did, and Spark saw a sixth of them)."""
+    from linkage.scoring.spark import to_spark
+
+    part = spark_sample.records.select(["record_id"])
+    parts = pa.concat_tables([part.slice(0, 0), part.slice(0, 10), part.slice(0, 0), part.slice(10)])
+    assert [b.num_rows for b in parts.to_batches()][:2] == [0, 10]
+    assert to_spark(spark_sample.session, parts).count() == part.num_rows
