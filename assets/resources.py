@@ -15,8 +15,8 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 from sqlalchemy import Engine
 
-from assets.work_tables import WorkTable
 import engines
+from assets.work_tables import WorkTable
 from common import arrow_files, arrow_sql
 from config.settings import DEFAULTS, check_thresholds, check_value_basis, memory_limit
 from warehouse.engine import make_engine

@@ -24,7 +24,7 @@ import sqlglot
 from sqlglot import exp
 
 from common.arrow_sql import results as duckdb_results
-from linkage.scoring.spark import SparkRun, sparkable, to_spark, spark_session
+from linkage.scoring.spark import SparkRun, spark_session, sparkable, to_spark
 from sources import canonical
 from sources.schema import CANONICAL_SCHEMA, LINEAGE_COLUMNS
 
@@ -116,7 +116,9 @@ def components(n: int, left: np.ndarray, right: np.ndarray, master: str) -> np.n
         )
         roots = (
             clusters.as_spark_dataframe()
-            .selectExpr("CAST(node AS BIGINT) AS node", "CAST(min(node) OVER (PARTITION BY cluster_id) AS BIGINT) AS root")
+            .selectExpr(
+                "CAST(node AS BIGINT) AS node", "CAST(min(node) OVER (PARTITION BY cluster_id) AS BIGINT) AS root"
+            )
             .toArrow()
         )
     parent = np.empty(n, dtype=np.int64)
@@ -174,4 +176,3 @@ def _as_duckdb(answer: pa.Table, kind: pa.Schema) -> pa.Table:
     """Spark's answer in DuckDB's types (Spark gives no string views, and int32 for some counts)."""
     columns = [pc.cast(answer.column(i), field.type) for i, field in enumerate(kind)]
     return pa.Table.from_arrays(columns, schema=kind)
-
