@@ -161,7 +161,7 @@ class LinkageSettings(ConfigurableResource):
     model_path: str = DEFAULTS.model
     match_threshold: float = DEFAULTS.match_threshold  # pairs at or above this join one customer
     review_floor: float = DEFAULTS.review_floor  # pairs from here up to the threshold go to the review queue
-    engine: str = DEFAULTS.engine  # where pairs are scored: duckdb, or spark for data beyond one machine
+    engine: str = DEFAULTS.engine  # where the heavy stages run: duckdb, or spark for data beyond one machine
     spark_master: str = DEFAULTS.spark_master
     max_cluster_size: int = 200  # a bigger cluster is an over-merge: the golden checks block the publish
 

@@ -8,12 +8,21 @@ place to another (the work area, the reading's workers, a scrubbed work file) go
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
+
+
+def fresh_path(folder: Path | None = None, prefix: str = "") -> Path:
+    """A new, empty .arrow file's path in folder (None: the temporary folder), no descriptor left open."""
+    descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=".arrow", dir=folder)
+    os.close(descriptor)
+    return Path(name)
 
 
 def read_table(path: Path, columns: list[str] | None = None) -> pa.Table:

@@ -21,7 +21,7 @@ PREFIX = "UNIFY_"
 # pairs scoring below this are never kept: not a match and not worth a review; so no review floor
 # (nor any threshold placed on reviewers' labels, linkage.labels) lies below it
 SCORE_FLOOR = 0.5
-ENGINES = ("duckdb", "spark")  # where pairs are scored (linkage.scoring)
+ENGINES = ("duckdb", "spark")  # where the heavy stages run (engines)
 VALUE_BASES = ("spend", "predicted")  # what value tiers and the top 20% rank buyers by (marts/value.py)
 ON, OFF = ("on", "true", "yes", "1"), ("off", "false", "no", "0")
 
@@ -36,7 +36,7 @@ class Settings:
     sources: str = "data/sources"  # the sources folder
     work_dir: str = "data/work"  # the work area: tables between steps; logs/ beside it
     model: str = ""  # a model file to score with instead of the warehouse's own; empty: none
-    engine: str = "duckdb"  # where pairs are scored: one of ENGINES
+    engine: str = "duckdb"  # where the heavy stages run: one of ENGINES
     spark_master: str = "local[2]"  # Spark master URL for engine spark
     match_threshold: float = 0.9  # pairs at or above this join one customer
     review_floor: float = 0.5  # pairs from here up to match_threshold go to the review queue

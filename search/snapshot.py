@@ -358,9 +358,7 @@ class _Reader:
     def mapped(self, sql: str) -> pa.Table:
         """The query's result as a table mapped from a file of its own, unlinked once mapped."""
         stream = self.stream(sql)
-        fd, name = tempfile.mkstemp(prefix=f"{SNAPSHOT_FILE}{os.getpid()}-", suffix=".arrow")
-        os.close(fd)
-        path = Path(name)
+        path = arrow_files.fresh_path(prefix=f"{SNAPSHOT_FILE}{os.getpid()}-")
         try:
             arrow_files.write_parts(path, stream.schema, (pa.Table.from_batches([b]) for b in stream))
             return arrow_files.read_table(path)

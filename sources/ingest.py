@@ -219,7 +219,7 @@ def _read_to_files(folder: str, *job) -> tuple[list[dict], Path, Path]:
     they would land in that process's heap (at ten million records 3.4 GB it kept for good, pinned
     by whatever was allocated among them later), and be copied through a pipe on the way."""
     reports, *tables = _read_to_tables(*job)
-    paths = [Path(tempfile.mkstemp(suffix=".arrow", dir=folder)[1]) for _ in tables]
+    paths = [arrow_files.fresh_path(folder) for _ in tables]
     for path, table in zip(paths, tables):
         arrow_files.write_table(path, table)
     return reports, *paths

@@ -26,7 +26,9 @@ def _imports(package: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("package", ["common", "sources", "linkage", "warehouse", "marts", "reports", "search"])
+@pytest.mark.parametrize(
+    "package", ["common", "sources", "linkage", "engines", "warehouse", "marts", "reports", "search"]
+)
 def test_pure_cores_do_not_import_dagster_or_later_layers(package):
     forbidden = {"dagster", "assets", "pipelines"}
     assert [i for i in _imports(package) if i.split(": ")[1].split(".")[0] in forbidden] == []

@@ -1,3 +1,5 @@
+import os
+
 import pyarrow as pa
 import pytest
 
@@ -28,3 +30,11 @@ def test_a_failed_write_leaves_the_tables_as_they_were(tmp_path):
         arrow_files.write_together([path], parts())
     assert arrow_files.read_table(path).to_pydict() == {"id": ["C1"]}
     assert [p.name for p in tmp_path.iterdir()] == ["golden.arrow"]
+
+
+def test_a_fresh_path_is_a_new_empty_file_and_leaves_no_descriptor_open(tmp_path):
+    open_before = len(os.listdir("/proc/self/fd"))
+    paths = [arrow_files.fresh_path(tmp_path, prefix="part-") for _ in range(20)]
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert len(set(paths)) == 20
+    assert all(p.parent == tmp_path and p.name.startswith("part-") and p.stat().st_size == 0 for p in paths)
