@@ -71,6 +71,8 @@ GENERIC_SHARE = 0.03  # of the hard profile's phone cells: one shop number (issu
 HELD_BACK, HELD_BACK_FILE = 1000, "tmall_orders_2026_arriving.csv"  # records resolved on arrival, then batched
 WARM_FILE = "tmall_orders_2026_later.csv"  # the second 1% export: the incremental run through the warm worker
 PLAIN_SPLINK_LIMIT = 3600.0  # seconds before plain Splink is stopped (and reported as stopped)
+# the whole run on Spark beside DuckDB (spark_bench): people in its demo data, and the master
+SPARK_CUSTOMERS, SPARK_MASTER = 10_000, "local[2]"
 ARRIVAL_MAX_CUSTOMERS = 1_000_000  # people above which resolve on arrival is not benched (see run_bench)
 TRAINING_STEP, SCORING_STEP = "linked__linkage_model", "linked__scored_pairs"
 # a command in a child of its own (argv: seconds before it is stopped or 0, the command): its exit
@@ -282,6 +284,58 @@ def run_bench(
         if big
         else arrival_bench(root, customers, seed, warehouse, [*unify, "--incremental"], env),
     }
+
+
+def spark_bench(root: Path, customers: int, seed: int, master: str = SPARK_MASTER) -> dict:
+    """The whole run with engine spark beside the same run on this machine, on the same demo
+    sources (each a fresh warehouse that trains its own model): seconds, peak RSS (the JVM
+    included: it is the run's child), precision and recall, and how the two runs' customers agree."""
+    sources, truth_file = root / "sources", root / "sources_truth.csv"
+    subprocess.run(["rm", "-rf", str(root)], check=True)
+    measured([sys.executable, "-c", GENERATE, str(sources), str(customers), str(seed), "default", "0"])
+    truth, runs = read_truth(truth_file), {}
+    for engine in ("duckdb", "spark"):
+        work = root / engine
+        work.mkdir(parents=True)
+        shutil.copyfile(PROJECT_INSTANCE, work / "dagster.yaml")
+        env = {**os.environ, "DAGSTER_HOME": str(work), "UNIFY_WORK_DIR": str(work / "work"), "UNIFY_MODEL": ""}
+        env["UNIFY_REPORTS_DIR"] = str(work / "reports")
+        warehouse = work / "warehouse.duckdb"
+        command = [sys.executable, "-m", "pipelines.cli", "run", "--sources", str(sources)]
+        command += ["--warehouse", f"duckdb:///{warehouse}", "--engine", engine, "--spark-master", master]
+        run = measured(command, env)
+        run_seconds, steps = run_timing(work)
+        accuracy = pairwise_scores(_assignment(warehouse), truth)
+        runs[engine] = {
+            "seconds": run["seconds"],
+            "run_seconds": run_seconds,
+            "peak_rss_mb": run["peak_rss_mb"],
+            "steps": steps,
+            **{k: round(getattr(accuracy, k), 4) for k in ("precision", "recall", "f1")},
+        }
+    spark, duck = (_assignment(root / engine / "warehouse.duckdb") for engine in ("spark", "duckdb"))
+    figures = {
+        "records": len(truth),
+        "master": master,
+        **runs,
+        "agreement_f1": round(pairwise_scores(spark, duck).f1, 4),
+    }
+    figures["ratio_spark_to_duckdb"] = round(figures["spark"]["seconds"] / figures["duckdb"]["seconds"], 2)
+    return figures
+
+
+def print_spark(figures: dict) -> None:
+    print(f"\nwhole run on Spark ({figures['master']}) beside DuckDB, {figures['records']:,} records:")
+    for engine in ("duckdb", "spark"):
+        f = figures[engine]
+        print(
+            f"  {engine:<7} {f['seconds']:>7} s (run {f['run_seconds']} s) {f['peak_rss_mb']:>6,} MB  "
+            f"P {f['precision']:.4f} R {f['recall']:.4f} F1 {f['f1']:.4f}"
+        )
+        print("    steps (s): " + ", ".join(f"{k} {v}" for k, v in f["steps"].items()))
+    print(
+        f"  customers agree (pairwise F1, Spark against DuckDB): {figures['agreement_f1']}; time ratio {figures['ratio_spark_to_duckdb']}"
+    )
 
 
 def plain_splink_figures(plain: dict) -> dict:
@@ -588,6 +642,12 @@ def main(argv: list[str] | None = None) -> int:
         default=PLAIN_SPLINK_LIMIT,
         help="seconds after which plain Splink is stopped and reported as stopped",
     )
+    parser.add_argument(
+        "--spark-customers",
+        type=int,
+        default=SPARK_CUSTOMERS,
+        help="people in the demo data of the whole run on Spark beside DuckDB (0: not run)",
+    )
     args = parser.parse_args(argv)
     figures = {"profiles": {}}
     for profile in PROFILES if args.profile == "both" else (args.profile,):
@@ -599,6 +659,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile == "both":
         figures["hard_to_default"] = compare_profiles(figures["profiles"]["default"], figures["profiles"]["hard"])
         print_comparison(figures["hard_to_default"])
+    if args.spark_customers:
+        figures["spark"] = spark_bench(args.workdir.resolve() / "spark", args.spark_customers, args.seed)
+        print_spark(figures["spark"])
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(figures, indent=1))
     print(f"written to {REPORT}")

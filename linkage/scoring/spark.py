@@ -39,17 +39,20 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from common.arrow_sql import spill_root
+from common.arrow_sql import memory_budget, spill_root
 from linkage.pairs import PAIR_SCHEMA
 from linkage.scoring.duckdb import compute_term_frequencies
 
 logger = logging.getLogger(__name__)
 
 APP_NAME = "customer-unify-linkage"
-DRIVER_MEMORY = "2g"
+# a local session's JVM (the driver is its executor too): the run's memory limit, at least this
+MIN_DRIVER_MEMORY_MB = 2048
 LOCAL_SHUFFLE_PARTITIONS = 4
 # local runs are short: a JVM that skips the optimising JIT starts in about half the time
-LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# A JVM out of memory exits: else the thread that hands a result to Python dies with the error
+# and the run waits for that result for ever (it did, at 100,000 records in 2 GB).
+LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
 
 _session = None
 _session_master: str | None = None
@@ -98,7 +101,7 @@ def spark_session(master: str):
             # has the project; a cluster's executors name their own (PYSPARK_PYTHON)
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = (
-                builder.config("spark.driver.memory", DRIVER_MEMORY)
+                builder.config("spark.driver.memory", f"{local_driver_memory_mb()}m")
                 .config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
                 .config("spark.default.parallelism", str(LOCAL_SHUFFLE_PARTITIONS))
                 .config("spark.driver.host", "127.0.0.1")
@@ -113,6 +116,13 @@ def spark_session(master: str):
         _session, _session_master = session, master
         _session_sql_functions = _create_sql_functions(session)
         return session
+
+
+def local_driver_memory_mb() -> int:
+    """A local session's heap: the run's memory limit (UNIFY_MEMORY_LIMIT, which DuckDB's
+    databases hold to), at least MIN_DRIVER_MEMORY_MB."""
+    budget = memory_budget()
+    return max(MIN_DRIVER_MEMORY_MB, budget // 2**20 if budget else 0)
 
 
 def _ensure_checkpoint_dir(session) -> None:
