@@ -66,3 +66,22 @@ def test_string_distances_call_the_duckdb_stand_ins():
     assert "DUCKDB_" not in inline and "JARO" not in inline  # written out, not Spark's own jaro
     # measured in UTF-8 bytes exactly where this DuckDB measures them so
     assert ("ENCODE(a_l, 'UTF-8')" in inline) == duckdb_counts_bytes()
+
+
+def test_a_query_reads_the_runs_own_views_and_keeps_its_ctes():
+    from engines.spark import to_spark_query
+
+    sql = "with base as (select * from crosswalk) select b.x from base b join everywhere e using (customer_id)"
+    spark = to_spark_query(sql, {"crosswalk": "crosswalk_1a2b", "everywhere": "everywhere_1a2b"})
+    assert "FROM crosswalk_1a2b AS crosswalk" in spark and "JOIN everywhere_1a2b AS e" in spark
+    assert "FROM base AS b" in spark  # a CTE is not a table of the run
+
+
+def test_distinct_values_joined_in_their_own_order_become_a_sorted_set():
+    from engines.spark import to_spark_query
+
+    spark = to_spark_query("select string_agg(distinct s, ',' order by s) as j from t group by k", {})
+    assert "LISTAGG" not in spark.upper()  # Spark 4.3 fails on DISTINCT ... WITHIN GROUP
+    assert "ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(s)), ',')" in spark and "COUNT(s) = 0 THEN NULL" in spark
+    # in another order the values are not a sorted set: left to sqlglot
+    assert "COLLECT_SET" not in to_spark_query("select string_agg(distinct s, ',' order by s desc) from t", {})
