@@ -37,17 +37,17 @@ def standardised_chunks(staged: pa.Table, first_record_id: int, master: str) -> 
     first_record_id, as the DuckDB path numbers them."""
     if staged.num_rows == 0:
         return
-    session = spark_session(master)
-    # Arrow sorts nulls last, Spark first unless told: the order (and so the numbers) are Arrow's
     from pyspark.sql import functions as F
 
+    session = spark_session(master)
+    # Arrow sorts nulls last, Spark first unless told: the order (and so the numbers) are Arrow's
     lineage = [F.col(c).asc_nulls_last() for c in LINEAGE_COLUMNS]
     ordered = to_spark(session, staged).orderBy(*lineage).persist()
     try:
         counted = ordered.mapInArrow(_count_partition, "partition BIGINT, rows BIGINT").toArrow()
         offsets = _partition_offsets(counted, first_record_id)
         standardise = _Standardise(staged.schema, offsets)
-        result = ordered.mapInArrow(standardise, _spark_schema(session, CANONICAL_SCHEMA)).toArrow()
+        result = ordered.mapInArrow(standardise, _spark_schema(CANONICAL_SCHEMA)).toArrow()
     finally:
         ordered.unpersist()
     yield from (
@@ -90,7 +90,7 @@ class _Standardise:
             yield from sparkable(records).to_batches()
 
 
-def _spark_schema(session, schema: pa.Schema):
+def _spark_schema(schema: pa.Schema):
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(sparkable(schema.empty_table()).schema)
@@ -110,7 +110,7 @@ def components(n: int, left: np.ndarray, right: np.ndarray, master: str) -> np.n
     with SparkRun(master, iterative=True) as run:
         nodes = run.register(run.session.range(n).withColumnRenamed("id", "node"), "nodes")
         edges = pa.table({"node_l": np.asarray(left, np.int64), "node_r": np.asarray(right, np.int64)})
-        edges = run.register(run.session.createDataFrame(edges), "edges")
+        edges = run.register(to_spark(run.session, edges), "edges")
         clusters = cluster_pairwise_predictions_at_threshold(
             nodes, edges, run.db_api, "node", "node_l", "node_r", threshold_match_probability=None
         )

@@ -293,7 +293,7 @@ def spark_bench(root: Path, customers: int, seed: int, master: str = SPARK_MASTE
     sources, truth_file = root / "sources", root / "sources_truth.csv"
     subprocess.run(["rm", "-rf", str(root)], check=True)
     measured([sys.executable, "-c", GENERATE, str(sources), str(customers), str(seed), "default", "0"])
-    truth, runs = read_truth(truth_file), {}
+    truth, runs, customers_of = read_truth(truth_file), {}, {}
     for engine in ("duckdb", "spark"):
         work = root / engine
         work.mkdir(parents=True)
@@ -305,7 +305,8 @@ def spark_bench(root: Path, customers: int, seed: int, master: str = SPARK_MASTE
         command += ["--warehouse", f"duckdb:///{warehouse}", "--engine", engine, "--spark-master", master]
         run = measured(command, env)
         run_seconds, steps = run_timing(work)
-        accuracy = pairwise_scores(_assignment(warehouse), truth)
+        customers_of[engine] = _assignment(warehouse)
+        accuracy = pairwise_scores(customers_of[engine], truth)
         runs[engine] = {
             "seconds": run["seconds"],
             "run_seconds": run_seconds,
@@ -313,13 +314,8 @@ def spark_bench(root: Path, customers: int, seed: int, master: str = SPARK_MASTE
             "steps": steps,
             **{k: round(getattr(accuracy, k), 4) for k in ("precision", "recall", "f1")},
         }
-    spark, duck = (_assignment(root / engine / "warehouse.duckdb") for engine in ("spark", "duckdb"))
-    figures = {
-        "records": len(truth),
-        "master": master,
-        **runs,
-        "agreement_f1": round(pairwise_scores(spark, duck).f1, 4),
-    }
+    agreement = pairwise_scores(customers_of["spark"], customers_of["duckdb"])
+    figures = {"records": len(truth), "master": master, **runs, "agreement_f1": round(agreement.f1, 4)}
     figures["ratio_spark_to_duckdb"] = round(figures["spark"]["seconds"] / figures["duckdb"]["seconds"], 2)
     return figures
 
