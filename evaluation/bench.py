@@ -60,6 +60,8 @@ import duckdb
 import pyarrow as pa
 
 from linkage.evaluate import pairwise_scores, read_truth
+from search.bench import lookup_latency, process_memory_mb
+from search.resolve_bench import held_back_records, over_http_answers, serving
 from warehouse.engine import make_engine
 from warehouse.state import published_assignment
 
@@ -278,7 +280,7 @@ def run_bench(
             "share_of_full": round(warm["run_seconds"] / full_run, 3),
             "share_of_full_wall": round(warm["seconds"] / full["seconds"], 3),
         },
-        "search": search_latency(f"duckdb:///{warehouse}"),
+        "search": lookup_latency(f"duckdb:///{warehouse}"),
         "resolve": too_big if big else resolve_latency(f"duckdb:///{warehouse}"),
         "resolve_on_arrival": too_big
         if big
@@ -368,7 +370,6 @@ def warm_incremental(
     worker's first run loads what runs load): the command's wall time, the Dagster run's duration
     and steps, the worker's peak RSS."""
     from demo.generate import generate_later_export
-    from search.resolve_bench import process_memory_mb
 
     with warm_worker(f"duckdb:///{warehouse}", env) as (worker_env, pid):
         measured([*unify, "--incremental"], worker_env)  # nothing new: the worker's warm-up
@@ -401,7 +402,6 @@ def handed_to_worker(dagster_home: Path) -> bool:
 def arrival_bench(root: Path, customers: int, seed: int, warehouse: Path, next_run: list[str], env: dict) -> dict:
     """Records held back from the runs, resolved on arrival over HTTP, then read by the next batch run."""
     from demo.generate import generate_later_export
-    from search.resolve_bench import held_back_records, over_http_answers, process_memory_mb, serving
 
     sources, url = root / "sources", f"duckdb:///{warehouse}"
     truth_file = generate_later_export(
@@ -506,14 +506,6 @@ def arrival_agreement(answers: dict, before: dict, after: dict, truth: dict) -> 
             for side, c in sides.items()
         },
     }
-
-
-def search_latency(url: str) -> dict:
-    try:
-        from search.bench import lookup_latency
-    except ImportError:
-        return {"skipped": "search not installed"}
-    return lookup_latency(url)
 
 
 def resolve_latency(url: str, n: int = 1000) -> dict:
