@@ -21,7 +21,7 @@ from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFo
 from config.settings import SCORE_FLOOR  # pairs below it are never useful: not a match, not worth a review
 from linkage import identity, model_store, resolve, scoring, survivorship
 from linkage import labels as linkage_labels
-from linkage.features import link_records
+from linkage.features import blank_generic, link_records, link_values
 from linkage.pairs import deterministic_pairs
 from reports.figures import public_reason
 from sources import erasure, incremental
@@ -35,6 +35,7 @@ PUBLISHED_BASE = (work_tables.CROSSWALK, work_tables.REVIEW_QUEUE, work_tables.G
 # only comparable within one numbering (a full standardisation numbers records afresh, and a run
 # that failed before scoring leaves pairs of the old numbering behind)
 NUMBERING, SCORED_NUMBERING = "record_numbering", "scored_numbering"
+LINK_VALUES_NUMBERING = "link_values_numbering"
 LINKS_RUN = "link_records_run"  # work file: the run whose model step wrote the link records
 
 
@@ -138,7 +139,11 @@ def linkage_model(
     store = models.WarehouseModels(engine, saved_by=context.run_id)
     # the model's profile, and the scoring's (below); read back mapped, the training reads the
     # file's pages instead of a copy held beside it (4 GB at ten million records)
-    work.write(work_tables.LINK_RECORDS, link_records(work.read(work_tables.CANONICAL)))
+    values = link_values(work.read(work_tables.CANONICAL), _known_link_values(work))
+    work.write(work_tables.LINK_VALUES, values)
+    work.write_json(LINK_VALUES_NUMBERING, work.read_json(NUMBERING))
+    work.write(work_tables.LINK_RECORDS, blank_generic(values))
+    del values
     links = work.read(work_tables.LINK_RECORDS)
     work.write_json(LINKS_RUN, {"run_id": context.run_id})
     labels = lambda: linkage_labels.labelled_pairs(review.read_decisions(engine), work.read(work_tables.CANONICAL))  # noqa: E731
@@ -154,6 +159,13 @@ def linkage_model(
             **_label_figures(document.get("labels")),
         }
     )
+
+
+def _known_link_values(work: WorkArea) -> pa.Table | None:
+    """The link values an earlier run computed for this record numbering; None: none to trust."""
+    numbering = work.read_json(NUMBERING)
+    same = numbering is not None and work.read_json(LINK_VALUES_NUMBERING) == numbering
+    return work.read(work_tables.LINK_VALUES) if same and work.has(work_tables.LINK_VALUES) else None
 
 
 def _label_figures(taught: dict | None) -> dict:

@@ -63,6 +63,12 @@ LINK_RECORDS = WorkTable(
     keys.MODEL,
     "the link columns of the run's canonical records (linkage.features.link_records), built once a run",
 )
+LINK_VALUES = WorkTable(
+    "link_values",
+    keys.MODEL,
+    "the link columns before generic values are blanked (linkage.features.link_values): the next "
+    "run of the same record numbering computes only its new records'",
+)
 PAIRS = WorkTable(
     "pairs", keys.PAIRS, "scored candidate pairs, and the pairs that are one customer by definition", schema=PAIR_SCHEMA
 )
@@ -94,7 +100,7 @@ def mart(table: Table) -> WorkTable:
 
 MARTS = tuple(mart(t) for t in tables.MARTS)
 ALL = (
-    STAGED, QUARANTINED, FILE_REPORTS, REREAD_FILES, CANONICAL, LINK_RECORDS, PAIRS, SCORED_RECORDS, CROSSWALK,
+    STAGED, QUARANTINED, FILE_REPORTS, REREAD_FILES, CANONICAL, LINK_RECORDS, LINK_VALUES, PAIRS, SCORED_RECORDS, CROSSWALK,
     REVIEW_QUEUE, ID_HISTORY, CHANGED_CUSTOMERS, GOLDEN, GOLDEN_FIELD_LINEAGE, VALUE_PREDICTIONS, *MARTS,
 )  # fmt: skip
 BY_NAME = {table.name: table for table in ALL}
