@@ -10,6 +10,7 @@ tables stay live. Every mart depends on the golden customers, which its audit ch
 from datetime import date
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
@@ -23,20 +24,16 @@ from dagster import (
 
 from assets import keys, work_tables
 from assets.checks import blocking_check
-from assets.customers import RunMode
+from assets.customers import RunMode, changed_customers
 from assets.metadata import table_metadata
 from assets.resources import RunSettings, Warehouse, WorkArea
 from common import audits
-from linkage.consent import customer_consent
 from marts import orders, tickets
 from marts import value_model as value_core
-from marts.audience import build_audience
 from marts.audits import audience_violations
-from marts.birthdays import build_birthdays
+from marts.build import build_marts, update_marts
 from marts.orders import build_orders
-from marts.salespeople import build_salespeople
-from marts.tickets import build_tickets
-from marts.value import build_value, tiers_by_prediction
+from marts.value import tiers_by_prediction
 from sources.schema import LINEAGE_COLUMNS, SOURCE_LINEAGE_COLUMNS
 from warehouse import tables, value_models
 
@@ -127,12 +124,12 @@ def value_model(
 )
 def customer_marts(work: WorkArea, run_settings: RunSettings):
     """All customer-360 marts in one step: they share their inputs, read once; measured at the
-    run's date (an event dated later, a typo such as 2031, never moves it)."""
-    golden, crosswalk = work.read(work_tables.GOLDEN), _crosswalk_keys(work)
-    today = run_settings.today()
-    built = build_marts(
+    run's date (an event dated later, a typo such as 2031, never moves it). An incremental run
+    updates the marts last published at the same date for the customers it changed (marts/build.py)."""
+    golden, today, changed = work.read(work_tables.GOLDEN), run_settings.today(), changed_customers(work)
+    inputs = (
         golden,
-        crosswalk,
+        _crosswalk_keys(work),
         work.read(work_tables.CANONICAL, columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})),
         work.read(work_tables.CROSSWALK, columns=["customer_id", "salesperson", "event_at"]),
         work.read(work_tables.CROSSWALK, columns=["customer_id", *SOURCE_LINEAGE_COLUMNS, "event_at", "consent"]),
@@ -140,9 +137,13 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
         _value_predictions(work),
         run_settings.tiers_by_prediction(),
     )
+    kept = _kept_marts(work, changed, today)
+    built = None if kept is None else _updated(kept, changed, inputs)
+    built_for = "all customers" if built is None else f"{len(changed)} changed customers"
+    built = built or build_marts(*inputs)
     for table, data in built.items():
         work.write(work_tables.mart(table), data)
-        yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data, table))
+        yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data, table, built_for=built_for))
     for table, data in built.items():
         key = [c.name for c in table.primary_key.columns]
         yield _result(table, "key_unique", audits.key_violations(data, key))
@@ -158,33 +159,23 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
         yield _result(audience, "audience_respects_consent", violations)
 
 
-def build_marts(
-    golden: pa.Table,
-    crosswalk_keys: pa.Table,
-    canonical: pa.Table,
-    sales_records: pa.Table,
-    consent_records: pa.Table,
-    today: date,
-    value_predictions: pa.Table | None = None,
-    by_prediction: bool = False,
-) -> dict:
-    """Every mart, by its warehouse table; value_predictions: the value model's (None: null columns)."""
-    order_rows = build_orders(canonical, crosswalk_keys)
-    ticket_rows = build_tickets(canonical, crosswalk_keys)
-    consent = customer_consent(consent_records, today)
-    by_channel, audience, suppressions = build_audience(golden, consent, ticket_rows)
-    salespeople = build_salespeople(sales_records)
-    return {
-        tables.customer_orders: order_rows,
-        tables.customer_service_tickets: ticket_rows,
-        tables.customer_value: build_value(golden, order_rows, today, value_predictions, by_prediction),
-        tables.customer_consent: consent,
-        tables.marketing_audience: audience,
-        tables.marketing_audience_channels: by_channel,
-        tables.marketing_suppressions: suppressions,
-        tables.customer_salespeople: salespeople,
-        tables.upcoming_birthdays: build_birthdays(golden, salespeople, today),
-    }
+def _kept_marts(work: WorkArea, changed: pa.Array | None, today: date) -> dict | None:
+    """The marts as last published, when this run may update them: an incremental run, every mart
+    kept, and built at this run's date (consent standing, recency and birthdays move with it)."""
+    if changed is None or not all(work.has_published(work_tables.mart(t)) for t in tables.MARTS):
+        return None
+    kept = {t: work.read_published(work_tables.mart(t)) for t in tables.MARTS}
+    dates = pc.unique(kept[tables.customer_value].column("as_of")).to_pylist()
+    return kept if dates == [today] else None
+
+
+def _updated(kept: dict, changed: pa.Array, inputs: tuple) -> dict | None:
+    """update_marts' marts; None when the kept marts are of another shape (a work area left by
+    an older version of the project), so the step builds them whole."""
+    try:
+        return update_marts(kept, changed, *inputs)
+    except (ValueError, pa.ArrowInvalid):
+        return None
 
 
 def _crosswalk_keys(work: WorkArea) -> pa.Table:
