@@ -31,7 +31,7 @@ from common import audits
 from marts import orders, tickets
 from marts import value_model as value_core
 from marts.audits import audience_violations
-from marts.build import build_marts, update_marts
+from marts.build import build_marts, touched_lines, update_marts
 from marts.orders import build_orders
 from marts.value import tiers_by_prediction
 from sources.schema import LINEAGE_COLUMNS, SOURCE_LINEAGE_COLUMNS
@@ -84,6 +84,7 @@ def _audit_specs() -> list[AssetCheckSpec]:
 
 
 MART_CHECKS = _audit_specs()
+PREDICTIONS_MADE = "value_predictions_made"  # work file: the run, version and date of the value predictions
 VALUE_FIGURES = "value_model_figures"  # work file: the value model's figures and calibration, for the run report
 
 
@@ -98,13 +99,23 @@ def value_model(
     context: AssetExecutionContext, config: RunMode, work: WorkArea, warehouse: Warehouse, run_settings: RunSettings
 ):
     """Fits on the orders as of the run's date; a failed fit predicts with the warehouse's current
-    version, and without pymc-marketing or any version the predictions are empty: both say why."""
-    order_rows = build_orders(work.read(work_tables.CANONICAL, columns=orders.CANONICAL_COLUMNS), _crosswalk_keys(work))
+    version, and without pymc-marketing or any version the predictions are empty: both say why.
+    An incremental run predicts again only the customers it changed, when the last publish's
+    predictions are the current version's at this date."""
+    canonical, crosswalk = work.read(work_tables.CANONICAL, columns=orders.CANONICAL_COLUMNS), _crosswalk_keys(work)
     store = value_models.WarehouseValueModels(warehouse.engine(), saved_by=context.run_id)
-    outcome = value_core.run(order_rows, run_settings.today(), store, refit=not config.incremental)
+    today, changed, current = run_settings.today(), changed_customers(work), store.current()
+    kept = _kept_predictions(work, changed, today, current) if config.incremental else None
+    if kept is None:
+        outcome = value_core.run(build_orders(canonical, crosswalk), today, store, refit=not config.incremental)
+    else:
+        changed_orders = build_orders(touched_lines(canonical, crosswalk, changed), crosswalk)
+        outcome = value_core.update(kept, changed, changed_orders, today, current)
     by_prediction = tiers_by_prediction(run_settings.tiers_by_prediction(), outcome.predictions)
     figures = {**outcome.figures, "tiers_by": "predicted_value_12m" if by_prediction else "total_spent"}
     work.write(work_tables.VALUE_PREDICTIONS, outcome.predictions)
+    made = {"run_id": context.run_id, "version": outcome.figures.get("version"), "as_of": today.isoformat()}
+    work.write_json(PREDICTIONS_MADE, made)
     work.write_json(VALUE_FIGURES, figures)
     return MaterializeResult(metadata=table_metadata(outcome.predictions, **value_core.metadata(figures)))
 
@@ -157,6 +168,16 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
             built[audience], golden, built[tables.customer_consent], built[tables.customer_service_tickets]
         )
         yield _result(audience, "audience_respects_consent", violations)
+
+
+def _kept_predictions(work: WorkArea, changed: pa.Array | None, today: date, current: dict | None) -> pa.Table | None:
+    """The value predictions of the run that last published, when they stand for the customers this
+    run did not change: made by the current version at this run's date."""
+    made, marker = work.read_json(PREDICTIONS_MADE), work.published_marker()
+    if changed is None or current is None or made is None or marker is None:
+        return None
+    same = made == {"run_id": marker["run_id"], "version": current["version"], "as_of": today.isoformat()}
+    return work.read(work_tables.VALUE_PREDICTIONS) if same and work.has(work_tables.VALUE_PREDICTIONS) else None
 
 
 def _kept_marts(work: WorkArea, changed: pa.Array | None, today: date) -> dict | None:

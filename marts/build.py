@@ -80,7 +80,7 @@ def update_marts(
     """build_marts' tables, given `kept` (each mart as last published, built at this same date)
     and `changed` (the customers this run resolved again, the retired ones among them): the
     inputs are the run's whole tables, of which only the changed customers' rows are read again."""
-    lines = query(TOUCHED_LINES_SQL, canonical=canonical, records=within(crosswalk_keys, "customer_id", changed))
+    lines = touched_lines(canonical, crosswalk_keys, changed)
     orders = _keyed(kept[tables.customer_orders], build_orders(lines, crosswalk_keys), changed, "order_id")
     tickets = _keyed(kept[tables.customer_service_tickets], build_tickets(lines, crosswalk_keys), changed, "ticket_id")
     consent = _replaced(
@@ -92,6 +92,11 @@ def update_marts(
         kept[tables.customer_salespeople], build_salespeople(within(sales_records, "customer_id", changed)), changed
     )
     return _with_golden_marts(golden, orders, tickets, consent, salespeople, today, value_predictions, by_prediction)
+
+
+def touched_lines(canonical: pa.Table, crosswalk_keys: pa.Table, changed: pa.Array) -> pa.Table:
+    """The canonical lines of every order or ticket one of the changed customers' records is a line of."""
+    return query(TOUCHED_LINES_SQL, canonical=canonical, records=within(crosswalk_keys, "customer_id", changed))
 
 
 def _with_golden_marts(

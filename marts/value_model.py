@@ -45,6 +45,7 @@ import numpy as np
 import pyarrow as pa
 
 from common.arrow_sql import query
+from common.sets import outside, within
 
 HOLDOUT_DAYS = 90  # the calibration's held-out last period
 HORIZON_DAYS = 90  # expected_purchases_90d
@@ -290,6 +291,25 @@ def run(
         document, status = current, f"not fitted ({exc}): predicting with version {current['version']}"
         logger.warning("value model %s", status)
     return _predicted(summary, document, status, started, calibration(orders, today, fit))
+
+
+def update(kept: pa.Table, changed: pa.Array, orders: pa.Table, today: date, document: dict) -> ValueOutcome:
+    """run's outcome for an incremental run whose earlier predictions stand for every customer it
+    did not change (kept: made by `document`, the current version, at this same date): the changed
+    customers predicted again from their orders. A customer's prediction reads only their own
+    orders and the version's parameters."""
+    missing = missing_library()
+    if missing:
+        return unavailable(missing)
+    started = perf_counter()
+    status = f"predicting with version {document['version']} for the changed customers (refitted on full runs)"
+    fresh = _predicted(rfm_summary(within(orders, "customer_id", changed), today), document, status, started, None)
+    rest = outside(kept, "customer_id", changed)
+    predictions = pa.concat_tables([rest, fresh.predictions.cast(rest.schema)])
+    not_finite = sum(predictions.column(n).null_count for n in PREDICTION_SCHEMA.names[1:])
+    return ValueOutcome(
+        predictions, {**fresh.figures, "customers": predictions.num_rows, "predictions_not_finite": not_finite}
+    )
 
 
 def _predicted(summary: pa.Table, document: dict, status: str, started: float, calibrated: dict | None) -> ValueOutcome:

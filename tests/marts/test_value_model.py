@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from marts import value_model
@@ -154,6 +155,24 @@ def test_an_incremental_run_predicts_with_the_current_version_and_fits_nothing(f
     assert "refitted on full runs" in outcome.figures["status"] and len(value_model_versions(engine)) == versions
     expected = value_model.predict(value_model.rfm_summary(orders, TODAY), current["params"])
     assert outcome.predictions.equals(expected)
+
+
+def test_predicting_the_changed_customers_again_gives_what_predicting_all_does(fitted, orders):
+    """Earlier predictions kept for every other customer; the changed ones predicted from their
+    orders now: one with a new order, one whose orders left, one new buyer."""
+    current = fitted[1].current()
+    kept = value_model.predict(value_model.rfm_summary(orders, TODAY), current["params"])  # the last run's
+    buyers = sorted(set(orders.column("customer_id").to_pylist()))
+    more, gone, new = buyers[0], buyers[1], "C-new"
+    later = pa.table({"customer_id": [more, new], "ordered_at": [datetime(2025, 12, 1)] * 2, "amount": [80.0, 40.0],
+                      "is_successful": [True, True]})  # fmt: skip
+    now = pa.concat_tables([orders.filter(pc.not_equal(orders.column("customer_id"), gone)), later.cast(orders.schema)])
+    changed = pa.array([more, gone, new])
+
+    updated = value_model.update(kept, changed, now, TODAY, current)
+    whole = value_model.predict(value_model.rfm_summary(now, TODAY), current["params"])
+    assert updated.predictions.sort_by("customer_id").equals(whole.sort_by("customer_id"))
+    assert updated.figures["customers"] == whole.num_rows and updated.figures["version"] == current["version"]
 
 
 def test_an_incremental_run_without_any_version_fits_one(orders):
