@@ -81,7 +81,7 @@ eval-review: install
 
 # Scale: about 1,000,000 records end to end beside plain Splink, incremental 1%, search latency.
 bench: install
-	$(BIN)/python -m evaluation.bench $(if $(BENCH_CUSTOMERS),--customers $(BENCH_CUSTOMERS)) $(if $(BENCH_PROFILE),--profile $(BENCH_PROFILE)) $(if $(BENCH_PLAIN_SPLINK_LIMIT),--plain-splink-limit $(BENCH_PLAIN_SPLINK_LIMIT)) $(if $(BENCH_SPARK_CUSTOMERS),--spark-customers $(BENCH_SPARK_CUSTOMERS))
+	$(BIN)/python -m evaluation.bench $(if $(BENCH_CUSTOMERS),--customers $(BENCH_CUSTOMERS)) $(if $(BENCH_PROFILE),--profile $(BENCH_PROFILE)) $(if $(BENCH_PLAIN_SPLINK_LIMIT),--plain-splink-limit $(BENCH_PLAIN_SPLINK_LIMIT)) $(if $(BENCH_SPARK_CUSTOMERS),--spark-customers $(BENCH_SPARK_CUSTOMERS)) $(if $(BENCH_SPARK_MASTER),--spark-master '$(BENCH_SPARK_MASTER)')
 
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

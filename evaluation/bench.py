@@ -636,6 +636,11 @@ def main(argv: list[str] | None = None) -> int:
         default=SPARK_CUSTOMERS,
         help="people in the demo data of the whole run on Spark beside DuckDB (0: not run)",
     )
+    parser.add_argument(
+        "--spark-master",
+        default=SPARK_MASTER,
+        help="the Spark master of that run (local-cluster[2,1,2048]: two executors of their own on this machine)",
+    )
     args = parser.parse_args(argv)
     figures = {"profiles": {}}
     for profile in PROFILES if args.profile == "both" else (args.profile,):
@@ -648,7 +653,9 @@ def main(argv: list[str] | None = None) -> int:
         figures["hard_to_default"] = compare_profiles(figures["profiles"]["default"], figures["profiles"]["hard"])
         print_comparison(figures["hard_to_default"])
     if args.spark_customers:
-        figures["spark"] = spark_bench(args.workdir.resolve() / "spark", args.spark_customers, args.seed)
+        figures["spark"] = spark_bench(
+            args.workdir.resolve() / "spark", args.spark_customers, args.seed, args.spark_master
+        )
         print_spark(figures["spark"])
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(figures, indent=1))
