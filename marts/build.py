@@ -1,7 +1,7 @@
 """Every customer-360 mart at once: built whole (a full run), or updated for the customers an
 incremental run changed, every other customer's rows kept as last published.
 
-An update gives the tables a whole build gives (tests/marts/test_update.py holds them equal):
+An update gives the tables a whole build gives (tests/marts/test_marts_demo.py holds them equal):
 
 * orders and tickets are rebuilt for every order or ticket a changed customer's record is a line
   of, from all its lines, whoever's they are now (an order's customer is its first line's);
