@@ -31,7 +31,7 @@ from common import audits
 from marts import orders, tickets
 from marts import value_model as value_core
 from marts.audits import audience_violations
-from marts.build import build_marts, touched_lines, update_marts
+from marts.build import MartInputs, build_marts, touched_lines, update_marts
 from marts.orders import build_orders
 from marts.value import tiers_by_prediction
 from sources.schema import LINEAGE_COLUMNS, SOURCE_LINEAGE_COLUMNS
@@ -138,7 +138,7 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
     run's date (an event dated later, a typo such as 2031, never moves it). An incremental run
     updates the marts last published at the same date for the customers it changed (marts/build.py)."""
     golden, today, changed = work.read(work_tables.GOLDEN), run_settings.today(), changed_customers(work)
-    inputs = (
+    inputs = MartInputs(
         golden,
         _crosswalk_keys(work),
         work.read(work_tables.CANONICAL, columns=sorted({*orders.CANONICAL_COLUMNS, *tickets.CANONICAL_COLUMNS})),
@@ -151,7 +151,7 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
     kept = _kept_marts(work, changed, today)
     built = None if kept is None else _updated(kept, changed, inputs)
     built_for = "all customers" if built is None else f"{len(changed)} changed customers"
-    built = built or build_marts(*inputs)
+    built = built or build_marts(inputs)
     for table, data in built.items():
         work.write(work_tables.mart(table), data)
         yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data, table, built_for=built_for))
@@ -190,11 +190,11 @@ def _kept_marts(work: WorkArea, changed: pa.Array | None, today: date) -> dict |
     return kept if dates == [today] else None
 
 
-def _updated(kept: dict, changed: pa.Array, inputs: tuple) -> dict | None:
+def _updated(kept: dict, changed: pa.Array, inputs: MartInputs) -> dict | None:
     """update_marts' marts; None when the kept marts are of another shape (a work area left by
     an older version of the project), so the step builds them whole."""
     try:
-        return update_marts(kept, changed, *inputs)
+        return update_marts(kept, changed, inputs)
     except (ValueError, pa.ArrowInvalid):
         return None
 

@@ -639,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--spark-master",
         default=SPARK_MASTER,
-        help="the Spark master of that run (local-cluster[2,1,2048]: two executors of their own on this machine)",
+        help="the Spark master of that run (its executors need this project importable)",
     )
     args = parser.parse_args(argv)
     figures = {"profiles": {}}

@@ -14,6 +14,7 @@ An update gives the tables a whole build gives (tests/marts/test_marts_demo.py h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
@@ -42,56 +43,50 @@ select c.* from canonical c semi join touched using (source_system, source_recor
 NOT_REBUILT_SQL = "select kept.* from kept anti join fresh using (source_system, {key})"
 
 
-def build_marts(
-    golden: pa.Table,
-    crosswalk_keys: pa.Table,
-    canonical: pa.Table,
-    sales_records: pa.Table,
-    consent_records: pa.Table,
-    today: date,
-    value_predictions: pa.Table | None = None,
-    by_prediction: bool = False,
-) -> dict:
-    """Every mart, by its warehouse table; value_predictions: the value model's (None: null columns)."""
+@dataclass(frozen=True)
+class MartInputs:
+    """What the marts are built from: the run's whole tables."""
+
+    golden: pa.Table
+    crosswalk_keys: pa.Table  # each record's customer, by lineage key
+    canonical: pa.Table  # the order and ticket columns
+    sales_records: pa.Table  # the crosswalk's customer_id, salesperson, event_at
+    consent_records: pa.Table  # the crosswalk's customer_id, source lineage, event_at, consent
+    today: date
+    value_predictions: pa.Table | None = None  # the value model's (None: null columns)
+    by_prediction: bool = False  # tiers by predicted value (marts.value.tiers_by_prediction)
+
+
+def build_marts(inputs: MartInputs) -> dict:
+    """Every mart, by its warehouse table."""
     return _with_golden_marts(
-        golden,
-        build_orders(canonical, crosswalk_keys),
-        build_tickets(canonical, crosswalk_keys),
-        customer_consent(consent_records, today),
-        build_salespeople(sales_records),
-        today,
-        value_predictions,
-        by_prediction,
+        inputs,
+        build_orders(inputs.canonical, inputs.crosswalk_keys),
+        build_tickets(inputs.canonical, inputs.crosswalk_keys),
+        customer_consent(inputs.consent_records, inputs.today),
+        build_salespeople(inputs.sales_records),
     )
 
 
-def update_marts(
-    kept: dict,
-    changed: pa.Array,
-    golden: pa.Table,
-    crosswalk_keys: pa.Table,
-    canonical: pa.Table,
-    sales_records: pa.Table,
-    consent_records: pa.Table,
-    today: date,
-    value_predictions: pa.Table | None = None,
-    by_prediction: bool = False,
-) -> dict:
+def update_marts(kept: dict, changed: pa.Array, inputs: MartInputs) -> dict:
     """build_marts' tables, given `kept` (each mart as last published, built at this same date)
-    and `changed` (the customers this run resolved again, the retired ones among them): the
-    inputs are the run's whole tables, of which only the changed customers' rows are read again."""
-    lines = touched_lines(canonical, crosswalk_keys, changed)
+    and `changed` (the customers this run resolved again, the retired ones among them): of the
+    inputs, only the changed customers' rows are read again."""
+    crosswalk_keys, today = inputs.crosswalk_keys, inputs.today
+    lines = touched_lines(inputs.canonical, crosswalk_keys, changed)
     orders = _keyed(kept[tables.customer_orders], build_orders(lines, crosswalk_keys), changed, "order_id")
     tickets = _keyed(kept[tables.customer_service_tickets], build_tickets(lines, crosswalk_keys), changed, "ticket_id")
     consent = _replaced(
         kept[tables.customer_consent],
-        customer_consent(within(consent_records, "customer_id", changed), today),
+        customer_consent(within(inputs.consent_records, "customer_id", changed), today),
         changed,
     )
     salespeople = _replaced(
-        kept[tables.customer_salespeople], build_salespeople(within(sales_records, "customer_id", changed)), changed
+        kept[tables.customer_salespeople],
+        build_salespeople(within(inputs.sales_records, "customer_id", changed)),
+        changed,
     )
-    return _with_golden_marts(golden, orders, tickets, consent, salespeople, today, value_predictions, by_prediction)
+    return _with_golden_marts(inputs, orders, tickets, consent, salespeople)
 
 
 def touched_lines(canonical: pa.Table, crosswalk_keys: pa.Table, changed: pa.Array) -> pa.Table:
@@ -100,21 +95,15 @@ def touched_lines(canonical: pa.Table, crosswalk_keys: pa.Table, changed: pa.Arr
 
 
 def _with_golden_marts(
-    golden: pa.Table,
-    orders: pa.Table,
-    tickets: pa.Table,
-    consent: pa.Table,
-    salespeople: pa.Table,
-    today: date,
-    value_predictions: pa.Table | None,
-    by_prediction: bool,
+    inputs: MartInputs, orders: pa.Table, tickets: pa.Table, consent: pa.Table, salespeople: pa.Table
 ) -> dict:
     """The marts built from the records' marts, with those built from them and the golden table whole."""
+    golden, today = inputs.golden, inputs.today
     by_channel, audience, suppressions = build_audience(golden, consent, tickets)
     return {
         tables.customer_orders: orders,
         tables.customer_service_tickets: tickets,
-        tables.customer_value: build_value(golden, orders, today, value_predictions, by_prediction),
+        tables.customer_value: build_value(golden, orders, today, inputs.value_predictions, inputs.by_prediction),
         tables.customer_consent: consent,
         tables.marketing_audience: audience,
         tables.marketing_audience_channels: by_channel,

@@ -19,7 +19,7 @@ from assets.publishing import published
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from common import audits
 from demo.generate import generate_sources
-from marts.build import build_marts, update_marts
+from marts.build import MartInputs, build_marts, update_marts
 from pipelines.definitions import ALL_ASSETS
 from sources.schema import LINEAGE_COLUMNS, SOURCE_LINEAGE_COLUMNS
 from warehouse import tables
@@ -309,7 +309,7 @@ def test_updating_the_changed_customers_marts_gives_what_building_them_whole_giv
     golden = golden.filter(pc.invert(pc.is_in(golden.column("customer_id"), value_set=pa.array([merged, left]))))
     copy = golden.filter(pc.equal(golden.column("customer_id"), split))
     golden = pa.concat_tables([golden, copy.set_column(0, "customer_id", pa.array([new_id]))])
-    inputs = (
+    inputs = MartInputs(
         golden,
         crosswalk.select(["customer_id", *LINEAGE_COLUMNS]),
         canonical,
@@ -321,7 +321,7 @@ def test_updating_the_changed_customers_marts_gives_what_building_them_whole_giv
     )
     changed = pa.array([merged, survivor, left, split, new_id])
 
-    updated, whole = update_marts(kept, changed, *inputs), build_marts(*inputs)
+    updated, whole = update_marts(kept, changed, inputs), build_marts(inputs)
     assert not {merged, left} & set(updated[tables.customer_orders].column("customer_id").to_pylist())
     assert new_id in updated[tables.customer_value].column("customer_id").to_pylist()
     for mart in tables.MARTS:
