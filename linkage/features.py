@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from common.arrow_sql import connection
+from common.sets import outside, within
 from linkage.profile import generic_values, without_generic_values
 
 # The columns linkage reads, built from canonical records by link_records below.
@@ -81,9 +81,8 @@ def link_values(canonical: pa.Table, known: pa.Table | None = None) -> pa.Table:
     and the SQL is most of an incremental run's model step: 6 s at a million records)."""
     if known is None or tuple(known.column_names) != LINK_COLUMNS:
         return _link_sql(canonical)
-    ids = canonical.column("record_id")
-    kept = known.filter(pc.is_in(known.column("record_id"), value_set=ids))
-    new = _link_sql(canonical.filter(pc.invert(pc.is_in(ids, value_set=kept.column("record_id")))))
+    kept = within(known, "record_id", canonical.column("record_id"))
+    new = _link_sql(outside(canonical, "record_id", kept.column("record_id")))
     if new.schema != kept.schema:  # a work area of another version of this SQL: all afresh
         return _link_sql(canonical)
     # canonical's order: an incremental canonical is the kept records in their order, then the new
