@@ -34,6 +34,8 @@ import sys
 import tempfile
 import threading
 import uuid
+import zipfile
+from pathlib import Path
 
 import pyarrow as pa
 import sqlglot
@@ -64,8 +66,17 @@ _session_lock = threading.Lock()
 # the session
 
 
+# the packages the executors' Python workers import (standardisation unpickles engines.spark)
+EXECUTOR_PACKAGES = ("common", "config", "engines", "linkage", "sources")
+
+
 def _is_local(master: str) -> bool:
     return master == "local" or master.startswith("local[")
+
+
+def _on_this_machine(master: str) -> bool:
+    """local[...] and local-cluster[...]: the executors run on this machine, so this interpreter."""
+    return _is_local(master) or master.startswith("local-cluster[")
 
 
 def spark_session(master: str):
@@ -96,10 +107,11 @@ def spark_session(master: str):
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.cleaner.referenceTracking.cleanCheckpoints", "true")
         )
-        if _is_local(master):
-            # local Python workers (engines.spark's standardisation) run this interpreter, which
-            # has the project; a cluster's executors name their own (PYSPARK_PYTHON)
+        if _on_this_machine(master):
+            # the Python workers (engines.spark's standardisation) run this interpreter, which has
+            # the project's libraries; a cluster's executors name their own (PYSPARK_PYTHON)
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if _is_local(master):
             builder = (
                 builder.config("spark.driver.memory", f"{local_driver_memory_mb()}m")
                 .config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
@@ -112,6 +124,8 @@ def spark_session(master: str):
         if int(session.version.split(".")[0]) < 4:
             raise RuntimeError(f"linkage on Spark needs Spark 4 or later (found {session.version})")
         session.sparkContext.setLogLevel("ERROR")
+        if not _is_local(master):  # executors in processes of their own run the driver's code
+            session.sparkContext.addPyFile(str(project_archive()))
         _register_splink_functions(session)
         _session, _session_master = session, master
         _session_sql_functions = _create_sql_functions(session)
@@ -123,6 +137,22 @@ def local_driver_memory_mb() -> int:
     databases hold to), at least MIN_DRIVER_MEMORY_MB."""
     budget = memory_budget()
     return max(MIN_DRIVER_MEMORY_MB, budget // 2**20 if budget else 0)
+
+
+def project_archive() -> Path:
+    """EXECUTOR_PACKAGES as one zip for Spark to ship to every executor (SparkContext.addPyFile):
+    the executors' environment needs the libraries only, and runs the very code of this driver.
+    A temporary file named by this process, removed when it exits."""
+    root = Path(__file__).resolve().parents[2]
+    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-spark-project-", dir=spill_root()))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    archive = folder / "customer_unify.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as packed:
+        for package in EXECUTOR_PACKAGES:
+            for source in sorted((root / package).rglob("*")):
+                if source.is_file() and "__pycache__" not in source.parts:
+                    packed.write(source, source.relative_to(root).as_posix())
+    return archive
 
 
 def _ensure_checkpoint_dir(session) -> None:
