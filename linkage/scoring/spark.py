@@ -111,7 +111,7 @@ def spark_session(master: str):
             # the Python workers (engines.spark's standardisation) run this interpreter, which has
             # the project's libraries; a cluster's executors name their own (PYSPARK_PYTHON)
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        if _is_local(master):
+            # local-cluster's master and workers live in the driver's JVM, and need its heap too
             builder = (
                 builder.config("spark.driver.memory", f"{local_driver_memory_mb()}m")
                 .config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
@@ -119,13 +119,14 @@ def spark_session(master: str):
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
+                .config("spark.executor.extraJavaOptions", LOCAL_JAVA_OPTIONS)
             )
         session = builder.getOrCreate()
         if int(session.version.split(".")[0]) < 4:
             raise RuntimeError(f"linkage on Spark needs Spark 4 or later (found {session.version})")
         session.sparkContext.setLogLevel("ERROR")
         if not _is_local(master):  # executors in processes of their own run the driver's code
-            session.sparkContext.addPyFile(str(project_archive()))
+            _ship_project(session)
         _register_splink_functions(session)
         _session, _session_master = session, master
         _session_sql_functions = _create_sql_functions(session)
@@ -137,6 +138,15 @@ def local_driver_memory_mb() -> int:
     databases hold to), at least MIN_DRIVER_MEMORY_MB."""
     budget = memory_budget()
     return max(MIN_DRIVER_MEMORY_MB, budget // 2**20 if budget else 0)
+
+
+def _ship_project(session) -> None:
+    """The project's archive to every executor. addPyFile also puts the copy on this process's
+    path, ahead of the project itself; the driver keeps importing its own files (and reading the
+    data files beside them), so its path is put back."""
+    path = list(sys.path)
+    session.sparkContext.addPyFile(str(project_archive()))
+    sys.path[:] = path
 
 
 def project_archive() -> Path:
