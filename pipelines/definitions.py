@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 
 import pyarrow as pa
@@ -70,6 +72,23 @@ def give_back_freed_memory(_context: HookContext) -> None:
 
 
 _C_LIBRARY = ctypes.CDLL(None)
+
+
+@contextmanager
+def collector_sees_the_run_only() -> Iterator[None]:
+    """During a run in this process, the cycle collector leaves out what was there before it (the
+    libraries, a warm worker's state): each step's collection in give_back_freed_memory then walks
+    the run's own objects, not the 470,000-740,000 of a warm worker (0.15-0.28 s a step). Garbage
+    is collected before the freeze, so none is kept, and the objects are unfrozen when the run
+    ends, so the next collection walks them again."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 STEP_HOOKS = {give_back_freed_memory}
 full_refresh = define_asset_job(
     "full_refresh",
