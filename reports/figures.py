@@ -100,9 +100,14 @@ def _bucket(n: int) -> str:
 
 
 def largest_customers(crosswalk: pa.Table, top: int = 5) -> list[dict]:
+    """The customers of the most records, with their source systems (named for the few only: the
+    systems of every customer took 0.5 s at a million records)."""
     return query(
-        """select customer_id, count(*) as records, string_agg(distinct source_system, ', ' order by source_system) as source_systems
-           from crosswalk group by customer_id order by records desc, customer_id limit $top""",
+        """with largest as (select customer_id, count(*) as records from crosswalk group by customer_id
+                            order by records desc, customer_id limit $top)
+           select customer_id, records, string_agg(distinct source_system, ', ' order by source_system) as source_systems
+           from largest join crosswalk using (customer_id)
+           group by customer_id, records order by records desc, customer_id""",
         {"top": top},
         crosswalk=crosswalk.select(["customer_id", "source_system"]),
     ).to_pylist()

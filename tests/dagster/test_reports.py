@@ -39,6 +39,19 @@ def test_cluster_sizes_fall_in_buckets():
     assert figures.cluster_sizes(crosswalk) == [("1", 1), ("2", 1), ("6-10", 1)]
 
 
+def test_the_largest_customers_are_the_most_records_ties_by_id():
+    sizes = {"C5": 3, "C1": 3, "C2": 1, "C4": 2, "C3": 2}
+    ids = [c for c, n in sizes.items() for _ in range(n)]
+    systems = ["sales", "tmall", "sales", "tmall", "tmall", "tmall", "helpdesk", "sales", "tmall", "tmall", "tmall"]
+    crosswalk = pa.table({"customer_id": ids, "source_system": systems})
+    assert figures.largest_customers(crosswalk, top=4) == [
+        {"customer_id": "C1", "records": 3, "source_systems": "tmall"},
+        {"customer_id": "C5", "records": 3, "source_systems": "sales, tmall"},
+        {"customer_id": "C3", "records": 2, "source_systems": "tmall"},
+        {"customer_id": "C4", "records": 2, "source_systems": "sales, tmall"},
+    ]
+
+
 def test_charts_scale_to_the_largest_value_and_escape_labels():
     assert text_bars([("a", 10), ("b", 5)], "x", "n", width=10).splitlines()[2:] == [
         "| a | 10 | ██████████ |",
