@@ -1,6 +1,6 @@
 """Executors in processes of their own, as on a cluster: Spark's local-cluster master starts two
-executor JVMs on this machine, whose Python workers import the project only from the archive the
-session ships (linkage.scoring.spark.project_archive). They standardise as the DuckDB path does."""
+executor JVMs on this machine, and the session ships them the project's archive
+(linkage.scoring.spark.project_archive). They standardise as the DuckDB path does."""
 
 from __future__ import annotations
 
