@@ -154,9 +154,7 @@ def project_archive() -> Path:
     the executors' environment needs the libraries only, and runs the very code of this driver.
     A temporary file named by this process, removed when it exits."""
     root = Path(__file__).resolve().parents[2]
-    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-spark-project-", dir=spill_root()))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    archive = folder / "customer_unify.zip"
+    archive = _process_folder("spark-project") / "customer_unify.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as packed:
         for package in EXECUTOR_PACKAGES:
             for source in sorted((root / package).rglob("*")):
@@ -166,15 +164,19 @@ def project_archive() -> Path:
 
 
 def _ensure_checkpoint_dir(session) -> None:
-    """A checkpoint folder for the session unless it has one (a cluster sets spark.checkpoint.dir):
-    a temporary folder named by this process, removed when it exits (and by the next run's
-    remove_abandoned when it was killed, as its spill folders are)."""
+    """A checkpoint folder for the session unless it has one (a cluster sets spark.checkpoint.dir)."""
     context = session.sparkContext
     if not context._jsc.sc().getCheckpointDir().isEmpty():
         return
-    folder = tempfile.mkdtemp(prefix=f"{os.getpid()}-spark-checkpoints-", dir=spill_root())
+    context.setCheckpointDir(str(_process_folder("spark-checkpoints")))
+
+
+def _process_folder(purpose: str) -> Path:
+    """A temporary folder named by this process, removed when it exits (and by the next run's
+    remove_abandoned when it was killed, as its spill folders are)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-{purpose}-", dir=spill_root()))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    context.setCheckpointDir(folder)
+    return folder
 
 
 def _alive(session) -> bool:
