@@ -33,6 +33,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -51,6 +52,8 @@ WORKER_TAG = "unify/worker"  # pid@host of the worker that runs it: a run whose 
 CONNECT_SECONDS = 2.0  # a worker that does not answer a hand-off in this time is not up
 HEARTBEAT_SECONDS = 2.0  # the worker says it is alive this often during a run
 SILENCE_SECONDS = 30.0  # a worker silent this long during a run is taken as gone
+# a killed process's connection closes as it exits, a moment before the kernel lists it as ended
+EXITING_SECONDS = 2.0
 # what a warm worker imports before its first run (the rest comes with pipelines.definitions)
 WARM_MODULES = ("pipelines.definitions", "splink", "linkage.scoring.duckdb", "pypinyin", "pandas")
 
@@ -141,7 +144,7 @@ def _follow(response: HTTPResponse) -> int | None:
     except OSError:
         pass
     what = f"run {started['run_id']}" if started else "the run"
-    if started and not _alive(started["worker"]):
+    if started and _ended_within(started["worker"], EXITING_SECONDS):
         fail_orphaned_runs()
         what += " (marked failed)"
     print(f"unify: the worker ended during {what}; running it again in this process", file=sys.stderr)
@@ -177,6 +180,16 @@ def fail_orphaned_runs(instance=None) -> list[str]:
 
 def _worker_id() -> str:
     return f"{os.getpid()}@{socket.gethostname()}"
+
+
+def _ended_within(worker: str, seconds: float) -> bool:
+    """Whether the worker named pid@host is gone, or goes within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while _alive(worker):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _alive(worker: str) -> bool:
