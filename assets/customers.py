@@ -5,7 +5,9 @@ area first; their blocking checks audit them; only then does `warehouse/publishe
 into the warehouse (write-audit-publish).
 """
 
+import hashlib
 import itertools
+import json
 import uuid
 from collections import Counter
 from functools import partial
@@ -18,11 +20,13 @@ from assets import checks, work_tables
 from assets.keys import CANONICAL, CROSSWALK, GOLDEN, MODEL, PAIRS, STAGED
 from assets.metadata import table_metadata
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
+from common.arrow_files import extends
 from config.settings import SCORE_FLOOR  # pairs below it are never useful: not a match, not worth a review
 from linkage import identity, model_store, resolve, scoring, survivorship
 from linkage import labels as linkage_labels
-from linkage.features import blank_generic, link_records, link_values
+from linkage.features import link_records, link_values
 from linkage.pairs import deterministic_pairs
+from linkage.profile import generic_values, without_generic_values
 from reports.figures import public_reason
 from sources import erasure, incremental
 from sources.schema import CANONICAL_SCHEMA
@@ -37,6 +41,7 @@ PUBLISHED_BASE = (work_tables.CROSSWALK, work_tables.REVIEW_QUEUE, work_tables.G
 NUMBERING, SCORED_NUMBERING = "record_numbering", "scored_numbering"
 LINK_VALUES_NUMBERING = "link_values_numbering"
 LINKS_RUN = "link_records_run"  # work file: the run whose model step wrote the link records
+LINK_RECORDS_BASIS = "link_records_basis"  # work file: the numbering and generic values they were blanked under
 
 
 class RunMode(Config):
@@ -79,8 +84,9 @@ def staged_source_records(
     staged, quarantined, reports, erased = erasure.quarantine_erased(
         staged, quarantined, reports, warehouse.tombstone_key, tombstones
     )
-    work.write(work_tables.STAGED, staged)
-    work.write(work_tables.QUARANTINED, quarantined)
+    # an incremental run's tables begin with the last run's, kept whole unless files changed or went
+    work.write_after(work_tables.STAGED, (previous or {}).get("staged"), staged)
+    work.write_after(work_tables.QUARANTINED, (previous or {}).get("quarantined"), quarantined)
     work.write(work_tables.FILE_REPORTS, reports)
     work.write(work_tables.REREAD_FILES, incremental.files_read(result))
     return MaterializeResult(
@@ -112,11 +118,15 @@ def canonical_records(config: RunMode, work: WorkArea, linkage: LinkageSettings)
         previous = work.read(work_tables.CANONICAL)
         kept, unstandardised = incremental.split_known(previous, staged, reread)
         first_id = (pc.max(previous.column("record_id")).as_py() or 0) + 1
-        parts = itertools.chain([kept], standardised_chunks(unstandardised, first_id))
+        new_parts = standardised_chunks(unstandardised, first_id)
     else:
-        kept, parts = CANONICAL_SCHEMA.empty_table(), standardised_chunks(staged, 1)
+        previous, kept, new_parts = None, CANONICAL_SCHEMA.empty_table(), standardised_chunks(staged, 1)
         numbering = {"id": uuid.uuid4().hex}  # record ids start again from 1
-    work.write_parts(work_tables.CANONICAL, CANONICAL_SCHEMA, parts)  # chunk by chunk: never whole in memory
+    # chunk by chunk, never whole in memory; only the new records when every earlier one is kept
+    if kept is previous:
+        work.append(work_tables.CANONICAL, new_parts)
+    else:
+        work.write_parts(work_tables.CANONICAL, CANONICAL_SCHEMA, itertools.chain([kept], new_parts))
     work.write_json(NUMBERING, numbering)
     canonical = work.read(work_tables.CANONICAL)
     return MaterializeResult(metadata=table_metadata(canonical, new_records=canonical.num_rows - kept.num_rows))
@@ -139,10 +149,11 @@ def linkage_model(
     store = models.WarehouseModels(engine, saved_by=context.run_id)
     # the model's profile, and the scoring's (below); read back mapped, the training reads the
     # file's pages instead of a copy held beside it (4 GB at ten million records)
-    values = link_values(work.read(work_tables.CANONICAL), _known_link_values(work))
-    work.write(work_tables.LINK_VALUES, values)
+    known = _known_link_values(work)
+    values = link_values(work.read(work_tables.CANONICAL), known)
+    work.write_after(work_tables.LINK_VALUES, known, values)
     work.write_json(LINK_VALUES_NUMBERING, work.read_json(NUMBERING))
-    work.write(work_tables.LINK_RECORDS, blank_generic(values))
+    _write_link_records(work, known, values)
     del values
     links = work.read(work_tables.LINK_RECORDS)
     work.write_json(LINKS_RUN, {"run_id": context.run_id})
@@ -166,6 +177,28 @@ def _known_link_values(work: WorkArea) -> pa.Table | None:
     numbering = work.read_json(NUMBERING)
     same = numbering is not None and work.read_json(LINK_VALUES_NUMBERING) == numbering
     return work.read(work_tables.LINK_VALUES) if same and work.has(work_tables.LINK_VALUES) else None
+
+
+def _write_link_records(work: WorkArea, known: pa.Table | None, values: pa.Table) -> None:
+    """The link records: the link values with the generic values blanked, row by row. When the
+    last run's link records are the known values' under the same generic values, only the new
+    records' are written."""
+    generic = generic_values(values)
+    # a digest: the generic values are phones and e-mails, kept out of the work area's JSON files
+    basis = {
+        "numbering": work.read_json(NUMBERING),
+        "generic": hashlib.sha256(json.dumps(generic).encode()).hexdigest(),
+    }
+    earlier = (
+        work.read(work_tables.LINK_RECORDS)
+        if known is not None and work.read_json(LINK_RECORDS_BASIS) == basis and work.has(work_tables.LINK_RECORDS)
+        else None
+    )
+    if earlier is not None and earlier.num_rows == known.num_rows and extends(values, known):
+        work.append(work_tables.LINK_RECORDS, [without_generic_values(values.slice(known.num_rows), generic)])
+    else:
+        work.write(work_tables.LINK_RECORDS, without_generic_values(values, generic))
+    work.write_json(LINK_RECORDS_BASIS, basis)
 
 
 def _label_figures(taught: dict | None) -> dict:

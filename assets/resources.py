@@ -89,6 +89,19 @@ class WorkArea(ConfigurableResource):
         """One table written part by part as the parts come: it is never whole in memory."""
         arrow_files.write_parts(self.file(table), schema, parts)
 
+    def append(self, table: WorkTable, parts: Iterable[pa.Table]) -> None:
+        """Rows added at the end of a work table the area holds, without writing it again (a
+        segment of its own: arrow_files.append_parts)."""
+        arrow_files.append_parts(self.file(table), parts)
+
+    def write_after(self, table: WorkTable, before: pa.Table | None, data: pa.Table) -> None:
+        """Write a work table that may begin with the area's table as this run read it (`before`):
+        then only the rows after it are written, appended."""
+        if before is not None and arrow_files.extends(data, before):
+            self.append(table, [data.slice(before.num_rows)])
+        else:
+            self.write(table, data)
+
     def write_together(self, tables: list[WorkTable], parts: Iterable[tuple[pa.Table, ...]]) -> None:
         """Several tables written part by part from one stream: a part of each per item, the first
         item's giving their schemas."""
@@ -108,7 +121,9 @@ class WorkArea(ConfigurableResource):
         return table.schema is None or arrow_files.file_schema(path).equals(table.schema)
 
     def delete(self, table: WorkTable) -> None:
-        self.file(table).unlink(missing_ok=True)
+        path = self.file(table)
+        for file in arrow_files.table_files(path) if path.is_file() else []:
+            file.unlink(missing_ok=True)
 
     def write_json(self, name: str, value: dict) -> None:
         target = Path(self.path) / f"{name}.json"
@@ -128,8 +143,7 @@ class WorkArea(ConfigurableResource):
         incoming = folder.with_name(PUBLISHED_FOLDER + ".tmp")
         shutil.rmtree(incoming, ignore_errors=True)
         incoming.mkdir(parents=True)
-        for table in tables:
-            source = self.file(table)
+        for source in (file for table in tables for file in arrow_files.table_files(self.file(table))):
             try:
                 os.link(source, incoming / source.name)
             except OSError:  # a file system without hard links

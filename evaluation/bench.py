@@ -57,8 +57,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
+from common import arrow_files
 from linkage.evaluate import pairwise_scores, read_truth
 from search.bench import lookup_latency, process_memory_mb
 from search.resolve_bench import held_back_records, over_http_answers, serving
@@ -100,11 +100,12 @@ generate_sources(sys.argv[1], customers=int(sys.argv[2]), seed=int(sys.argv[3]),
 # the model's training on a run's canonical records, alone in a process: its seconds and memory
 TRAIN_ALONE = """
 import json, sys, time
-import pyarrow as pa
+from pathlib import Path
+from common import arrow_files
 from linkage import model
 from linkage.features import link_records
 from linkage.profile import data_profile
-canonical = pa.ipc.open_file(pa.memory_map(sys.argv[1], "r")).read_all()
+canonical = arrow_files.read_table(Path(sys.argv[1]))
 start = time.perf_counter()
 links = link_records(canonical)
 model.train_model(links, data_profile(links)["fields"])
@@ -155,7 +156,7 @@ def run_timing(dagster_home: Path, trained: list | None = None) -> tuple[float, 
 
 def most_shared_phone(canonical: Path) -> dict:
     """The phone (E.164) the most canonical records carry, and how many do."""
-    table = pa.ipc.open_file(pa.memory_map(str(canonical), "r")).read_all().select(["phone_e164"])
+    table = arrow_files.read_table(canonical, ["phone_e164"])
     sql = "select phone_e164, count(*) from table_ where phone_e164 is not null group by 1 order by 2 desc limit 1"
     with duckdb.connect() as con:
         con.register("table_", table)

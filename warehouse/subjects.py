@@ -188,7 +188,7 @@ def export(engine: Engine, customer_id: str, requested_by: str, work_dir: Path |
 
 def _work_rows(work_dir: Path, keys: list[LineageKey]) -> list[dict]:
     """The person's rows as the last run read them from the sources (the work area's staged records)."""
-    for path in sorted(Path(work_dir).glob("*.arrow")):
+    for path in arrow_files.tables_in(Path(work_dir)):
         table = arrow_files.read_table(path)
         if table.schema.names == STAGED_SCHEMA.names:
             return table.filter(_lineage_mask(table, "", set(keys))).to_pylist()
@@ -272,7 +272,7 @@ def read_tombstones(engine: Engine, key: str) -> frozenset[str]:
 
 def _canonical(work_dir: Path | None) -> pa.Table | None:
     """The work area's canonical records (every phone, the national id), when it has them."""
-    for path in sorted(Path(work_dir).glob("*.arrow")) if work_dir else []:
+    for path in arrow_files.tables_in(Path(work_dir)) if work_dir else []:
         table = arrow_files.read_table(path)
         if table.schema.names == CANONICAL_SCHEMA.names:
             return table
@@ -394,7 +394,7 @@ def scrub_work_area(folder: Path, customer_id: str, keys: list[LineageKey]) -> d
     removed: dict[str, int] = {}
     wanted = set(keys)
     for directory in sorted({p.parent for p in Path(folder).rglob("*.arrow")}):
-        files = {p: arrow_files.read_table(p) for p in sorted(directory.glob("*.arrow"))}
+        files = {p: arrow_files.read_table(p) for p in arrow_files.tables_in(directory)}
         record_ids = pa.array([], pa.int64())
         for path, table in files.items():
             names = table.schema.names
