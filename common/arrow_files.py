@@ -53,7 +53,10 @@ def file_schema(path: Path) -> pa.Schema:
 
 def table_files(path: Path) -> list[Path]:
     """The files of the table at path: the file written whole, then its segments in order."""
-    generation = _generation(_reader(path).schema)
+    return _files_of(path, _generation(_reader(path).schema))
+
+
+def _files_of(path: Path, generation: str | None) -> list[Path]:
     if generation is None:
         return [path]
     pattern = glob.escape(f"{path.stem}{SEGMENT_MARK}{generation}-") + f"*{path.suffix}"
@@ -69,7 +72,7 @@ def write_parts(path: Path, schema: pa.Schema, parts: Iterable[pa.Table]) -> Non
     """One table written whole, part by part as the parts come (it is never whole in memory),
     then put in place at once: a reader still mapping the old file keeps its copy."""
     with _writing(path) as tmp:
-        _write_file(tmp, _with_generation(schema, uuid.uuid4().hex), parts)
+        _write_file(tmp, _new_generation(schema), parts)
     _remove_segments(path)
 
 
@@ -81,8 +84,9 @@ def append_parts(path: Path, parts: Iterable[pa.Table]) -> None:
     """Rows added at the end of the table at path, in a segment of their own (the parts in the
     table's schema); a table of MAX_SEGMENTS files, or of a file without a generation, is
     written whole again with them instead."""
-    schema, files = _reader(path).schema, table_files(path)
+    schema = _reader(path).schema
     generation = _generation(schema)
+    files = _files_of(path, generation)
     if generation is None or len(files) >= MAX_SEGMENTS:
         write_parts(path, file_schema(path), itertools.chain([read_table(path)], parts))
         return
@@ -106,8 +110,11 @@ def extends(now: pa.Table, before: pa.Table) -> bool:
 
 
 def _same_memory(a: pa.Array, b: pa.Array) -> bool:
-    addresses = lambda array: [buffer and buffer.address for buffer in array.buffers()]  # noqa: E731
-    return a.offset == b.offset and len(a) == len(b) and addresses(a) == addresses(b)
+    return a.offset == b.offset and len(a) == len(b) and _addresses(a) == _addresses(b)
+
+
+def _addresses(array: pa.Array) -> list[int | None]:
+    return [buffer and buffer.address for buffer in array.buffers()]
 
 
 def _write_file(path: Path, schema: pa.Schema, parts: Iterable[pa.Table]) -> int:
@@ -132,8 +139,9 @@ def _generation(schema: pa.Schema) -> str | None:
     return value.decode() if value is not None else None
 
 
-def _with_generation(schema: pa.Schema, generation: str) -> pa.Schema:
-    return schema.with_metadata({**(schema.metadata or {}), GENERATION: generation.encode()})
+def _new_generation(schema: pa.Schema) -> pa.Schema:
+    """The schema of a table written whole: a generation no segment names yet."""
+    return schema.with_metadata({**(schema.metadata or {}), GENERATION: uuid.uuid4().hex.encode()})
 
 
 def _as_written(schema: pa.Schema) -> pa.Schema:
@@ -162,7 +170,7 @@ def write_together(paths: list[Path], parts: Iterable[tuple[pa.Table, ...]]) -> 
         writers = []
         for path, part in zip(paths, first, strict=True):
             sink = stack.enter_context(pa.OSFile(str(stack.enter_context(_writing(path))), "wb"))
-            writers.append(stack.enter_context(ipc.new_file(sink, _with_generation(part.schema, uuid.uuid4().hex))))
+            writers.append(stack.enter_context(ipc.new_file(sink, _new_generation(part.schema))))
         for item in itertools.chain([first], items):
             for writer, part, schema in zip(writers, item, (part.schema for part in first), strict=True):
                 writer.write_table(part.cast(schema))
