@@ -9,6 +9,7 @@ tables stay live. Every mart depends on the golden customers, which its audit ch
 
 from datetime import date
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from dagster import (
@@ -149,7 +150,7 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
         run_settings.tiers_by_prediction(),
     )
     kept = _kept_marts(work, changed, today)
-    built = None if kept is None else _updated(kept, changed, inputs)
+    built = None if kept is None else _updated(kept, changed, inputs, work.read_published(work_tables.GOLDEN))
     built_for = "all customers" if built is None else f"{len(changed)} changed customers"
     built = built or build_marts(inputs)
     for table, data in built.items():
@@ -182,20 +183,22 @@ def _kept_predictions(work: WorkArea, changed: pa.Array | None, today: date, cur
 
 def _kept_marts(work: WorkArea, changed: pa.Array | None, today: date) -> dict | None:
     """The marts as last published, when this run may update them: an incremental run, every mart
-    kept, and built at this run's date (consent standing, recency and birthdays move with it)."""
-    if changed is None or not all(work.has_published(work_tables.mart(t)) for t in tables.MARTS):
+    kept with the golden table they were built from, and built at this run's date (consent
+    standing, recency and birthdays move with it)."""
+    kept_tables = [work_tables.GOLDEN, *(work_tables.mart(t) for t in tables.MARTS)]
+    if changed is None or not all(work.has_published(t) for t in kept_tables):
         return None
     kept = {t: work.read_published(work_tables.mart(t)) for t in tables.MARTS}
     dates = pc.unique(kept[tables.customer_value].column("as_of")).to_pylist()
     return kept if dates == [today] else None
 
 
-def _updated(kept: dict, changed: pa.Array, inputs: MartInputs) -> dict | None:
-    """update_marts' marts; None when the kept marts are of another shape (a work area left by
+def _updated(kept: dict, changed: pa.Array, inputs: MartInputs, golden_before: pa.Table) -> dict | None:
+    """update_marts' marts; None when the kept tables are of another shape (a work area left by
     an older version of the project), so the step builds them whole."""
     try:
-        return update_marts(kept, changed, inputs)
-    except (ValueError, pa.ArrowInvalid):
+        return update_marts(kept, changed, inputs, golden_before)
+    except (ValueError, pa.ArrowInvalid, duckdb.Error):
         return None
 
 

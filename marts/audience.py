@@ -19,6 +19,12 @@ marketing_audience_channels holds every (customer, channel) left; marketing_audi
 customers once, at the first channel in CHANNEL_PREFERENCE. Every golden customer is in exactly one
 of marketing_audience and marketing_suppressions (once per reason): a suppressed customer may be
 contacted on no channel (no_contact: they have no address at all).
+
+An incremental run updates the three tables (`update_audience`) for the customers whose rows can
+differ: those whose golden contact fields, marketing consent or open complaints changed, and every
+customer holding an address one of them holds or held (its holder may be another one now). Their
+rows are decided again over every customer holding one of their addresses, so each address is
+given out among all its holders, as a whole build gives it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from common.arrow_sql import query
+from common.sets import outside, within
 from sources.standardise.consent import PURPOSE
 
 # the channel marketing_audience names when a customer may be contacted on several (email first, as before)
@@ -102,11 +109,91 @@ order by customer_id, reason
 """
 
 
+# what a customer's audience rows are decided from, besides the other holders of their addresses
+_ADDRESS_COLUMNS = tuple(dict.fromkeys(CHANNEL_ADDRESS.values()))
+_DECIDED_FROM = ", ".join(("customer_id", "display_name", "last_seen_at", "marketing_opt_out", *_ADDRESS_COLUMNS))
+_REFUSALS = f"select customer_id, channel from {{}} where status = 'opted_out' and purpose = '{PURPOSE}'"
+
+
+def _address_keys(golden: str) -> str:
+    """Each customer's addresses on every channel, compared as DECISIONS_SQL compares them (lowercased)."""
+    return " union all ".join(
+        f"select customer_id, lower({c}) as address_key from {golden} where {c} is not null" for c in _ADDRESS_COLUMNS
+    )
+
+
+def _differing(before: str, now: str) -> str:
+    """The customers with a row in one query's result and not in the other's."""
+    return f"select customer_id from (({before}) except ({now}) union all (({now}) except ({before})))"
+
+
+# the customers whose audience rows can differ between two sets of inputs: those whose own inputs
+# differ, and every customer now holding an address one of them holds or held
+REACHED_SQL = f"""
+with differing as (
+    {_differing(f"select {_DECIDED_FROM} from golden_before", f"select {_DECIDED_FROM} from golden")}
+    union {_differing(_REFUSALS.format("consent_before"), _REFUSALS.format("consent"))}
+    union {_differing("select * from complaints_before", "select * from complaints")}
+), keys as ({_address_keys("golden")}),
+touched as (
+    select address_key from ({_address_keys("golden_before")}) semi join differing using (customer_id)
+    union select address_key from keys semi join differing using (customer_id)
+)
+select customer_id from differing
+union select customer_id from keys semi join touched using (address_key)
+"""
+# those customers and every customer holding one of their addresses: whom their rows are decided among
+HOLDERS_SQL = f"""
+with keys as ({_address_keys("golden")})
+select customer_id from reached
+union select customer_id from keys
+    semi join (select address_key from keys semi join reached using (customer_id)) using (address_key)
+"""
+
+
 def build_audience(golden: pa.Table, consent: pa.Table, tickets: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
     """(marketing_audience_channels, marketing_audience, marketing_suppressions) from the golden
     customers, their customer_consent and their service tickets."""
     complaints = query(COMPLAINTS_SQL, tickets=tickets)
     decisions = query(DECISIONS_SQL, golden=golden, consent=consent, complaints=complaints)
+    return _audience_tables(golden, decisions, complaints)
+
+
+def update_audience(
+    kept: tuple[pa.Table, pa.Table, pa.Table],
+    before: tuple[pa.Table, pa.Table, pa.Table],
+    now: tuple[pa.Table, pa.Table, pa.Table],
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """build_audience's tables over `now` (golden, consent, tickets), given `kept`, its tables over
+    `before`: the rows of the customers they can differ for are decided again, the others kept."""
+    (golden_before, consent_before, tickets_before), (golden, consent, tickets) = before, now
+    complaints_before, complaints = (query(COMPLAINTS_SQL, tickets=t) for t in (tickets_before, tickets))
+    reached = query(
+        REACHED_SQL,
+        golden_before=golden_before,
+        golden=golden,
+        consent_before=consent_before,
+        consent=consent,
+        complaints_before=complaints_before,
+        complaints=complaints,
+    ).column("customer_id").combine_chunks()
+    holders = query(HOLDERS_SQL, golden=golden, reached=pa.table({"customer_id": reached}))
+    holders = holders.column("customer_id").combine_chunks()
+    among = (within(t, "customer_id", holders) for t in (golden, consent, complaints))
+    decisions = within(
+        query(DECISIONS_SQL, **dict(zip(("golden", "consent", "complaints"), among))), "customer_id", reached
+    )
+    fresh = _audience_tables(
+        within(golden, "customer_id", reached), decisions, within(complaints, "customer_id", reached)
+    )
+    return tuple(
+        pa.concat_tables([outside(old, "customer_id", reached), new.cast(old.schema)]) for old, new in zip(kept, fresh)
+    )
+
+
+def _audience_tables(
+    golden: pa.Table, decisions: pa.Table, complaints: pa.Table
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     return (
         query(CHANNELS_SQL, decisions=decisions),
         query(AUDIENCE_SQL, decisions=decisions),

@@ -6,10 +6,13 @@ An update gives the tables a whole build gives (tests/marts/test_marts_demo.py h
 * orders and tickets are rebuilt for every order or ticket a changed customer's record is a line
   of, from all its lines, whoever's they are now (an order's customer is its first line's);
 * consent and salespeople are per customer, from their records: the changed customers' are rebuilt;
-* the marts read from the golden table are built again whole from it and the updated marts:
-  customer_value ranks customers against each other (RFM quintiles, the A/B/C tiers), the
-  audience gives an address shared by customers to one of them, and a correction by request
-  changes a kept customer's golden row (its birthday too). They cost a fraction of their inputs.
+* the audience is decided again for the customers whose golden contact fields, consent or open
+  complaints differ from the last published ones, and for those sharing an address with them
+  (marts/audience.py): an address shared by customers goes to one of them;
+* customer_value and the birthdays are built again whole from the golden table and the updated
+  marts: customer_value ranks customers against each other (RFM quintiles, the A/B/C tiers), and a
+  correction by request changes a kept customer's golden row (its birthday too). They cost a
+  fraction of their inputs.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pyarrow as pa
 from common.arrow_sql import query
 from common.sets import outside, within
 from linkage.consent import customer_consent
-from marts.audience import build_audience
+from marts.audience import build_audience, update_audience
 from marts.birthdays import build_birthdays
 from marts.orders import build_orders
 from marts.salespeople import build_salespeople
@@ -39,6 +42,8 @@ with touched as (
 )
 select c.* from canonical c semi join touched using (source_system, source_record_key)
 """
+# the marts build_audience gives, in its order
+AUDIENCE_TABLES = (tables.marketing_audience_channels, tables.marketing_audience, tables.marketing_suppressions)
 # the kept rows of a mart keyed by source system and id: those not built again
 NOT_REBUILT_SQL = "select kept.* from kept anti join fresh using (source_system, {key})"
 
@@ -68,10 +73,11 @@ def build_marts(inputs: MartInputs) -> dict:
     )
 
 
-def update_marts(kept: dict, changed: pa.Array, inputs: MartInputs) -> dict:
-    """build_marts' tables, given `kept` (each mart as last published, built at this same date)
-    and `changed` (the customers this run resolved again, the retired ones among them): of the
-    inputs, only the changed customers' rows are read again."""
+def update_marts(kept: dict, changed: pa.Array, inputs: MartInputs, golden_before: pa.Table) -> dict:
+    """build_marts' tables, given `kept` (each mart as last published, built at this same date),
+    `changed` (the customers this run resolved again, the retired ones among them) and
+    `golden_before` (the golden table as last published): of the inputs, only the changed
+    customers' rows are read again."""
     crosswalk_keys, today = inputs.crosswalk_keys, inputs.today
     lines = touched_lines(inputs.canonical, crosswalk_keys, changed)
     orders = _keyed(kept[tables.customer_orders], build_orders(lines, crosswalk_keys), changed, "order_id")
@@ -86,7 +92,12 @@ def update_marts(kept: dict, changed: pa.Array, inputs: MartInputs) -> dict:
         build_salespeople(within(inputs.sales_records, "customer_id", changed)),
         changed,
     )
-    return _with_golden_marts(inputs, orders, tickets, consent, salespeople)
+    audience = update_audience(
+        tuple(kept[t] for t in AUDIENCE_TABLES),
+        (golden_before, kept[tables.customer_consent], kept[tables.customer_service_tickets]),
+        (inputs.golden, consent, tickets),
+    )
+    return _with_golden_marts(inputs, orders, tickets, consent, salespeople, audience)
 
 
 def touched_lines(canonical: pa.Table, crosswalk_keys: pa.Table, changed: pa.Array) -> pa.Table:
@@ -95,11 +106,17 @@ def touched_lines(canonical: pa.Table, crosswalk_keys: pa.Table, changed: pa.Arr
 
 
 def _with_golden_marts(
-    inputs: MartInputs, orders: pa.Table, tickets: pa.Table, consent: pa.Table, salespeople: pa.Table
+    inputs: MartInputs,
+    orders: pa.Table,
+    tickets: pa.Table,
+    consent: pa.Table,
+    salespeople: pa.Table,
+    audience: tuple[pa.Table, pa.Table, pa.Table] | None = None,
 ) -> dict:
-    """The marts built from the records' marts, with those built from them and the golden table whole."""
+    """The marts built from the records' marts, with those built from them and the golden table
+    whole (the audience too, unless given)."""
     golden, today = inputs.golden, inputs.today
-    by_channel, audience, suppressions = build_audience(golden, consent, tickets)
+    by_channel, audience, suppressions = audience or build_audience(golden, consent, tickets)
     return {
         tables.customer_orders: orders,
         tables.customer_service_tickets: tickets,

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from marts.audience import build_audience
+from marts.audience import build_audience, update_audience
 from marts.birthdays import build_birthdays
 from marts.orders import build_orders
 from marts.salespeople import build_salespeople
@@ -378,6 +380,50 @@ def test_a_shared_address_goes_to_the_lowest_id_when_both_were_seen_at_once():
     golden = _golden([{"customer_id": c, "phone": "+8613800000001"} for c in ("C2", "C1")])
     _, audience, _ = build_audience(golden, NO_CONSENT, _tickets([]))
     assert audience.column("customer_id").to_pylist() == ["C1"]
+
+
+# a customer's audience inputs, from few values, so that addresses are often shared
+_CUSTOMER = st.fixed_dictionaries(
+    {
+        "display_name": st.sampled_from([None, "A", "B"]),
+        "email": st.sampled_from([None, "a@x.cn", "A@x.cn", "b@x.cn"]),
+        "phone": st.sampled_from([None, "+8613800000001", "+8613800000002"]),
+        "wechat": st.sampled_from([None, "wx_a", "+8613800000001"]),
+        "address": st.sampled_from([None, "上海市浦东新区碧波路690号"]),
+        "marketing_opt_out": st.booleans(),
+        "last_seen_at": st.sampled_from([None, datetime(2025, 1, 1), datetime(2025, 6, 1)]),
+        "opted_out": st.sets(st.sampled_from(EVERY_CHANNEL), max_size=2),
+        "tickets": st.lists(st.tuples(st.sampled_from(["complaint", "inquiry"]), st.booleans()), max_size=2),
+    }
+)
+_IDS = st.sampled_from([f"C{i}" for i in range(8)])
+
+
+def _audience_inputs(customers: dict) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(golden, consent, tickets) of customers by ID; a customer's tickets keep their IDs from run to run."""
+    golden = _golden(
+        [
+            {"customer_id": c, **{k: v for k, v in r.items() if k not in ("opted_out", "tickets")}}
+            for c, r in customers.items()
+        ]
+    )
+    consent = _consent([(c, ch, "opted_out") for c, r in customers.items() for ch in sorted(r["opted_out"])])
+    tickets = _tickets([(c, t, o) for c, r in customers.items() for t, o in r["tickets"]])
+    ids = [f"{c}-{i}" for c, r in customers.items() for i in range(len(r["tickets"]))]
+    return golden, consent, tickets.set_column(0, "ticket_id", pa.array(ids, pa.string()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(_IDS, _CUSTOMER, max_size=8), st.dictionaries(_IDS, st.one_of(st.none(), _CUSTOMER), max_size=3))
+def test_updating_the_audience_gives_what_building_it_whole_gives(before: dict, changes: dict):
+    """Some customers changed, came or left (None), the others kept: the updated audience is the
+    one built whole, down to who holds a shared address."""
+    after = {c: r for c, r in {**before, **changes}.items() if r is not None}
+    inputs_before, inputs_after = _audience_inputs(before), _audience_inputs(after)
+    updated = update_audience(build_audience(*inputs_before), inputs_before, inputs_after)
+    keys = (["customer_id", "channel"], ["customer_id"], ["customer_id", "reason"])
+    for got, whole, key in zip(updated, build_audience(*inputs_after), keys):
+        assert got.cast(whole.schema).sort_by([(k, "ascending") for k in key]).to_pylist() == whole.to_pylist()
 
 
 def test_primary_salesperson_is_the_most_recent_contact_then_most_records_then_name():

@@ -285,6 +285,7 @@ def test_updating_the_changed_customers_marts_gives_what_building_them_whole_giv
     golden, crosswalk, canonical = (
         work.read(t) for t in (work_tables.GOLDEN, work_tables.CROSSWALK, work_tables.CANONICAL)
     )
+    golden_before = golden
     kept = {mart: work.read(work_tables.mart(mart)) for mart in tables.MARTS}
     buyers = sorted(set(kept[tables.customer_orders].column("customer_id").to_pylist()))
     records_of = Counter(crosswalk.column("customer_id").to_pylist())
@@ -321,7 +322,7 @@ def test_updating_the_changed_customers_marts_gives_what_building_them_whole_giv
     )
     changed = pa.array([merged, survivor, left, split, new_id])
 
-    updated, whole = update_marts(kept, changed, inputs), build_marts(inputs)
+    updated, whole = update_marts(kept, changed, inputs, golden_before), build_marts(inputs)
     assert not {merged, left} & set(updated[tables.customer_orders].column("customer_id").to_pylist())
     assert new_id in updated[tables.customer_value].column("customer_id").to_pylist()
     for mart in tables.MARTS:
