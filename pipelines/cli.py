@@ -254,7 +254,7 @@ def _execute(
     """Run the job in this process on the project's instance; tags and run_id as the warm worker
     gives them (pipelines/worker.py), else Dagster's."""
     from pipelines.alerts import alert_run
-    from pipelines.definitions import build_definitions, collector_sees_the_run_only
+    from pipelines.definitions import build_definitions
     from pipelines.instance import command_instance
     from pipelines.logs import RUN_LOG, library_logs, log_file, run_log
 
@@ -264,10 +264,9 @@ def _execute(
         run_config["resources"] = {"run_settings": {"config": run_settings}}
     with library_logs(log_file(settings.work_dir)), command_instance() as instance:
         job = defs.resolve_job_def(job_name).with_logger_defs({RUN_LOG: run_log})
-        with collector_sees_the_run_only():
-            result = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=run_config, tags=tags, run_id=run_id
-            )
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config, tags=tags, run_id=run_id
+        )
         alert_run(instance, result.run_id, settings)  # no daemon here: the run's alert is sent as it ends
         return result
 

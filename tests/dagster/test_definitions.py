@@ -87,14 +87,15 @@ def test_every_job_gives_freed_memory_back_after_each_step():
     import pyarrow as pa
     from dagster import build_hook_context
 
-    from pipelines.definitions import give_back_freed_memory
+    from pipelines.definitions import COLLECTOR, RunOnlyCollector, give_back_freed_memory
 
     for job in defs.jobs:
         assert give_back_freed_memory in defs.resolve_job_def(job.name).hook_defs, job.name
     table = pa.table({"text": pa.array(["x" * 100] * 3_000_000)}).combine_chunks()  # Arrow's pool
     held = _anonymous_mb()
     del table
-    give_back_freed_memory(build_hook_context())
+    with build_hook_context(resources={COLLECTOR: RunOnlyCollector()}) as context:
+        give_back_freed_memory(context)
     assert _anonymous_mb() < held - 200
 
 
@@ -104,23 +105,35 @@ class _Cycle:
 
 
 def test_a_run_frees_its_own_cycles_and_keeps_none_it_found():
-    """The step hook's collection leaves out what was there before the run, and still frees what a
-    step made in a cycle (a Splink linker holds its DuckDB database so); garbage found at the run's
-    start is collected, not frozen with the rest."""
+    """However a run is launched, the step hook's collection leaves out what was there before the
+    run (RunOnlyCollector), and still frees what a step made in a cycle (a Splink linker holds its
+    DuckDB database so); garbage found at the run's start is collected, not frozen with the rest."""
     import gc
     import weakref
 
-    from dagster import build_hook_context
+    from dagster import asset, define_asset_job
 
-    from pipelines.definitions import collector_sees_the_run_only, give_back_freed_memory
+    from pipelines.definitions import COLLECTOR, STEP_HOOKS, RunOnlyCollector, build_resources
 
+    assert isinstance(build_resources(Settings.from_env())[COLLECTOR], RunOnlyCollector)
+    seen: dict = {}
+
+    @asset
+    def makes_a_cycle() -> None:
+        seen["found"] = found() is None
+        seen["frozen"] = gc.get_freeze_count()
+        seen["made"] = weakref.ref(_Cycle())
+
+    @asset(deps=[makes_a_cycle])
+    def runs_after_it() -> None:
+        seen["made_after_the_step"] = seen["made"]()
+
+    job = define_asset_job("cycles", hooks=STEP_HOOKS)
+    defs = Definitions(assets=[makes_a_cycle, runs_after_it], jobs=[job], resources={COLLECTOR: RunOnlyCollector()})
     found = weakref.ref(_Cycle())
-    with collector_sees_the_run_only():
-        assert found() is None and gc.get_freeze_count() > 0
-        made = weakref.ref(_Cycle())
-        assert made() is not None  # a cycle: only the collector frees it
-        give_back_freed_memory(build_hook_context())
-        assert made() is None
+    assert defs.resolve_job_def("cycles").execute_in_process().success
+    assert seen["found"] and seen["frozen"] > 0
+    assert seen["made_after_the_step"] is None  # the first step's hook freed it
     assert gc.get_freeze_count() == 0
 
 
