@@ -140,6 +140,13 @@ def results(tables: Mapping[str, pa.Table], queries: Sequence[str]) -> list[pa.T
 
 
 def rows_where(table: pa.Table, mask: pa.Array | pa.ChunkedArray) -> pa.Table:
-    """The rows where `mask` holds; the table itself when it holds for all of them (Arrow's filter
-    copies every buffer: hundreds of MB for an incremental run that keeps nearly everything)."""
-    return table if pc.all(mask).as_py() and mask.null_count == 0 else table.filter(mask)
+    """The rows where `mask` holds; without a copy when they are all of them or the first ones (an
+    incremental run's old records before the new ones appended after them): Arrow's filter copies
+    every buffer, hundreds of MB for an incremental run that keeps nearly everything."""
+    if mask.null_count == 0:
+        held = pc.sum(mask).as_py() or 0
+        if held == len(mask):
+            return table
+        if held and pc.all(mask.slice(0, held)).as_py():
+            return table.slice(0, held)
+    return table.filter(mask)

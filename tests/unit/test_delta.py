@@ -92,3 +92,28 @@ def test_rows_where_keeps_the_table_itself_when_every_row_stays():
     assert rows_where(table, pa.array([True, True, True])) is table  # no copy of a table kept whole
     assert rows_where(table, pa.array([True, False, True])).column("record_id").to_pylist() == [1, 3]
     assert rows_where(table, pa.array([True, None, True])).num_rows == 2  # a null drops its row, as in filter
+
+
+def test_rows_where_slices_when_the_rows_kept_are_the_first_ones():
+    """An incremental run's old records come before the new ones appended after them: the old
+    ones are a slice of the same buffers, not a copy; any other mask filters as Arrow does."""
+    table = pa.table({"record_id": pa.array(range(6), pa.int64())})
+    first = rows_where(table, pa.array([True, True, True, False, False, False]))
+    assert first.column("record_id").to_pylist() == [0, 1, 2]
+    assert (
+        first.column("record_id").chunk(0).buffers()[1].address
+        == table.column("record_id").chunk(0).buffers()[1].address
+    )
+    assert rows_where(table, pa.array([False, True, True, False, False, False])).column("record_id").to_pylist() == [
+        1,
+        2,
+    ]
+    assert rows_where(table, pa.array([True, False, True, False, False, False])).column("record_id").to_pylist() == [
+        0,
+        2,
+    ]
+    assert rows_where(table, pa.array([True, True, None, False, False, False])).column("record_id").to_pylist() == [
+        0,
+        1,
+    ]
+    assert rows_where(table, pa.array([False] * 6)).num_rows == 0
