@@ -32,7 +32,7 @@ from common import audits
 from marts import orders, tickets
 from marts import value_model as value_core
 from marts.audits import audience_violations
-from marts.build import MartInputs, build_marts, touched_lines, update_marts
+from marts.build import MartInputs, MartUpdate, build_marts, mart_scopes_table, touched_lines, update_marts
 from marts.orders import build_orders
 from marts.value import tiers_by_prediction
 from sources.schema import LINEAGE_COLUMNS, SOURCE_LINEAGE_COLUMNS
@@ -149,10 +149,7 @@ def customer_marts(work: WorkArea, run_settings: RunSettings):
         _value_predictions(work),
         run_settings.tiers_by_prediction(),
     )
-    kept = _kept_marts(work, changed, today)
-    built = None if kept is None else _updated(kept, changed, inputs, work.read_published(work_tables.GOLDEN))
-    built_for = "all customers" if built is None else f"{len(changed)} changed customers"
-    built = built or build_marts(inputs)
+    built, built_for = _built(work, changed, inputs)
     for table, data in built.items():
         work.write(work_tables.mart(table), data)
         yield MaterializeResult(asset_key=mart_key(table), metadata=table_metadata(data, table, built_for=built_for))
@@ -181,6 +178,18 @@ def _kept_predictions(work: WorkArea, changed: pa.Array | None, today: date, cur
     return work.read(work_tables.VALUE_PREDICTIONS) if same and work.has(work_tables.VALUE_PREDICTIONS) else None
 
 
+def _built(work: WorkArea, changed: pa.Array | None, inputs: MartInputs) -> tuple[dict, str]:
+    """The marts, updated for the changed customers when the kept ones allow it (with the scope of
+    each update kept for the publish), else built whole; and for whom they were built."""
+    kept = _kept_marts(work, changed, inputs.today)
+    update = None if kept is None else _updated(kept, changed, inputs, work.read_published(work_tables.GOLDEN))
+    if update is None:
+        work.delete(work_tables.MART_SCOPES)
+        return build_marts(inputs), "all customers"
+    work.write(work_tables.MART_SCOPES, mart_scopes_table(update.scopes))
+    return update.marts, f"{len(changed)} changed customers"
+
+
 def _kept_marts(work: WorkArea, changed: pa.Array | None, today: date) -> dict | None:
     """The marts as last published, when this run may update them: an incremental run, every mart
     kept with the golden table they were built from, and built at this run's date (consent
@@ -193,7 +202,7 @@ def _kept_marts(work: WorkArea, changed: pa.Array | None, today: date) -> dict |
     return kept if dates == [today] else None
 
 
-def _updated(kept: dict, changed: pa.Array, inputs: MartInputs, golden_before: pa.Table) -> dict | None:
+def _updated(kept: dict, changed: pa.Array, inputs: MartInputs, golden_before: pa.Table) -> MartUpdate | None:
     """update_marts' marts; None when the kept tables are of another shape (a work area left by
     an older version of the project), so the step builds them whole."""
     try:

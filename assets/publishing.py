@@ -6,12 +6,19 @@ from assets import work_tables
 from assets.customers import PUBLISHED_BASE, changed_customers
 from assets.resources import Warehouse, WorkArea
 from common.clock import utc_now
+from marts.build import mart_scopes
 from warehouse import publish, publish_plan, tables
 
 # warehouse table -> the work table that holds its audited next version
 PUBLISHED_FROM_WORK = {table.published_as: table for table in work_tables.PUBLISHED}
 # what the publish reads: every published work table, the run's identity events and file reports
-READS = (*work_tables.PUBLISHED, work_tables.ID_HISTORY, work_tables.FILE_REPORTS, work_tables.CHANGED_CUSTOMERS)
+READS = (
+    *work_tables.PUBLISHED,
+    work_tables.ID_HISTORY,
+    work_tables.FILE_REPORTS,
+    work_tables.CHANGED_CUSTOMERS,
+    work_tables.MART_SCOPES,
+)
 
 
 @asset(
@@ -25,9 +32,13 @@ def published(context: AssetExecutionContext, work: WorkArea, warehouse: Warehou
     run = publish_plan.Run(context.run_id, utc_now(), work.read_json("basis"))
     now = {table: work.read(work_table) for table, work_table in PUBLISHED_FROM_WORK.items()}
     before = {} if changed is None else _kept_versions(work)
-    plan = publish_plan.plan_publish(
-        now, before, changed, work.read(work_tables.ID_HISTORY), work.read(work_tables.FILE_REPORTS), run
+    scopes = (
+        mart_scopes(work.read(work_tables.MART_SCOPES))
+        if changed is not None and work.has(work_tables.MART_SCOPES)
+        else None
     )
+    history, file_reports = work.read(work_tables.ID_HISTORY), work.read(work_tables.FILE_REPORTS)
+    plan = publish_plan.plan_publish(now, before, changed, history, file_reports, run, scopes)
     publish.publish(warehouse.engine(), plan.published, plan.appends, plan.registry, plan.changes)
     kept = [*PUBLISHED_BASE, *(PUBLISHED_FROM_WORK[t] for t in publish_plan.MART_KEYED)]
     work.keep_published(kept, {"run_id": run.run_id, "basis": run.basis})

@@ -99,9 +99,15 @@ def mart(table: Table) -> WorkTable:
 
 
 MARTS = tuple(mart(t) for t in tables.MARTS)
+MART_SCOPES = WorkTable(
+    "mart_scopes",
+    MARTS[0].writer,  # the marts are one step
+    "per mart an incremental run updated customer by customer: the customers whose rows may differ from the "
+    "last published ones (absent after a whole build)",
+)
 ALL = (
     STAGED, QUARANTINED, FILE_REPORTS, REREAD_FILES, CANONICAL, LINK_RECORDS, LINK_VALUES, PAIRS, SCORED_RECORDS, CROSSWALK,
-    REVIEW_QUEUE, ID_HISTORY, CHANGED_CUSTOMERS, GOLDEN, GOLDEN_FIELD_LINEAGE, VALUE_PREDICTIONS, *MARTS,
+    REVIEW_QUEUE, ID_HISTORY, CHANGED_CUSTOMERS, GOLDEN, GOLDEN_FIELD_LINEAGE, VALUE_PREDICTIONS, *MARTS, MART_SCOPES,
 )  # fmt: skip
 BY_NAME = {table.name: table for table in ALL}
 PUBLISHED = tuple(table for table in ALL if table.published_as is not None)

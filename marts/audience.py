@@ -166,9 +166,10 @@ def update_audience(
     kept: tuple[pa.Table, pa.Table, pa.Table],
     before: tuple[pa.Table, pa.Table, pa.Table],
     now: tuple[pa.Table, pa.Table, pa.Table],
-) -> tuple[pa.Table, pa.Table, pa.Table]:
+) -> tuple[tuple[pa.Table, pa.Table, pa.Table], pa.Array]:
     """build_audience's tables over `now` (golden, consent, tickets), given `kept`, its tables over
-    `before`: the rows of the customers they can differ for are decided again, the others kept."""
+    `before`: the rows of the customers they can differ for are decided again, the others kept.
+    With them, those customers (no other customer's rows differ from the kept ones)."""
     (golden_before, consent_before, tickets_before), (golden, consent, tickets) = before, now
     complaints_before, complaints = (query(COMPLAINTS_SQL, tickets=t) for t in (tickets_before, tickets))
     reached = (
@@ -193,9 +194,10 @@ def update_audience(
     fresh = _audience_tables(
         within(golden, "customer_id", reached), decisions, within(complaints, "customer_id", reached)
     )
-    return tuple(
+    updated = tuple(
         pa.concat_tables([outside(old, "customer_id", reached), new.cast(old.schema)]) for old, new in zip(kept, fresh)
     )
+    return updated, reached
 
 
 def _audience_tables(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Table
 
 from common.arrow_sql import query
 from common.sets import outside, within
@@ -46,6 +48,8 @@ select c.* from canonical c semi join touched using (source_system, source_recor
 AUDIENCE_TABLES = (tables.marketing_audience_channels, tables.marketing_audience, tables.marketing_suppressions)
 # the kept rows of a mart keyed by source system and id: those not built again
 NOT_REBUILT_SQL = "select kept.* from kept anti join fresh using (source_system, {key})"
+# whose the rebuilt ones were when last published
+REBUILT_CUSTOMERS_SQL = "select distinct kept.customer_id from kept semi join fresh using (source_system, {key})"
 
 
 @dataclass(frozen=True)
@@ -73,15 +77,27 @@ def build_marts(inputs: MartInputs) -> dict:
     )
 
 
-def update_marts(kept: dict, changed: pa.Array, inputs: MartInputs, golden_before: pa.Table) -> dict:
+@dataclass(frozen=True)
+class MartUpdate:
+    """update_marts' result."""
+
+    marts: dict  # every mart, by its warehouse table, as build_marts gives it
+    # per mart updated customer by customer: the customers whose rows may differ from the kept
+    # ones (every other customer's rows are the kept ones); a mart built whole is not named
+    scopes: dict[Table, pa.Array]
+
+
+def update_marts(kept: dict, changed: pa.Array, inputs: MartInputs, golden_before: pa.Table) -> MartUpdate:
     """build_marts' tables, given `kept` (each mart as last published, built at this same date),
     `changed` (the customers this run resolved again, the retired ones among them) and
     `golden_before` (the golden table as last published): of the inputs, only the changed
     customers' rows are read again."""
     crosswalk_keys, today = inputs.crosswalk_keys, inputs.today
     lines = touched_lines(inputs.canonical, crosswalk_keys, changed)
-    orders = _keyed(kept[tables.customer_orders], build_orders(lines, crosswalk_keys), changed, "order_id")
-    tickets = _keyed(kept[tables.customer_service_tickets], build_tickets(lines, crosswalk_keys), changed, "ticket_id")
+    orders, order_scope = _keyed(kept[tables.customer_orders], build_orders(lines, crosswalk_keys), changed, "order_id")
+    tickets, ticket_scope = _keyed(
+        kept[tables.customer_service_tickets], build_tickets(lines, crosswalk_keys), changed, "ticket_id"
+    )
     consent = _replaced(
         kept[tables.customer_consent],
         customer_consent(within(inputs.consent_records, "customer_id", changed), today),
@@ -92,12 +108,39 @@ def update_marts(kept: dict, changed: pa.Array, inputs: MartInputs, golden_befor
         build_salespeople(within(inputs.sales_records, "customer_id", changed)),
         changed,
     )
-    audience = update_audience(
+    audience, reached = update_audience(
         tuple(kept[t] for t in AUDIENCE_TABLES),
         (golden_before, kept[tables.customer_consent], kept[tables.customer_service_tickets]),
         (inputs.golden, consent, tickets),
     )
-    return _with_golden_marts(inputs, orders, tickets, consent, salespeople, audience)
+    scopes = {
+        tables.customer_orders: order_scope,
+        tables.customer_service_tickets: ticket_scope,
+        tables.customer_consent: changed,
+        tables.customer_salespeople: changed,
+        **dict.fromkeys(AUDIENCE_TABLES, reached),
+    }
+    return MartUpdate(_with_golden_marts(inputs, orders, tickets, consent, salespeople, audience), scopes)
+
+
+def mart_scopes_table(scopes: dict[Table, pa.Array]) -> pa.Table:
+    """MartUpdate.scopes as one table: (mart, customer_id) rows."""
+    return pa.table(
+        {
+            "mart": pa.array([t.name for t, ids in scopes.items() for _ in range(len(ids))], pa.string()),
+            "customer_id": pa.concat_arrays([ids.cast(pa.string()) for ids in scopes.values()]),
+        }
+    )
+
+
+def mart_scopes(table: pa.Table) -> dict[Table, pa.Array]:
+    """mart_scopes_table's table as MartUpdate.scopes."""
+    named = set(table.column("mart").to_pylist())
+    return {
+        mart: pc.filter(table.column("customer_id"), pc.equal(table.column("mart"), mart.name)).combine_chunks()
+        for mart in tables.MARTS
+        if mart.name in named
+    }
 
 
 def touched_lines(canonical: pa.Table, crosswalk_keys: pa.Table, changed: pa.Array) -> pa.Table:
@@ -136,8 +179,12 @@ def _replaced(kept: pa.Table, fresh: pa.Table, changed: pa.Array) -> pa.Table:
     return pa.concat_tables([rest, fresh.cast(rest.schema)])
 
 
-def _keyed(kept: pa.Table, fresh: pa.Table, changed: pa.Array, key: str) -> pa.Table:
+def _keyed(kept: pa.Table, fresh: pa.Table, changed: pa.Array, key: str) -> tuple[pa.Table, pa.Array]:
     """An order or ticket mart: the rebuilt orders (or tickets), and the kept ones neither rebuilt
-    nor a changed customer's (one whose records left: a changed file, an erasure)."""
+    nor a changed customer's (one whose records left: a changed file, an erasure); with the
+    customers whose rows may differ: the changed ones and those of a rebuilt order, then or now."""
     rest = query(NOT_REBUILT_SQL.format(key=key), kept=outside(kept, "customer_id", changed), fresh=fresh)
-    return pa.concat_tables([rest.cast(kept.schema), fresh.cast(kept.schema)])
+    rebuilt_before = query(REBUILT_CUSTOMERS_SQL.format(key=key), kept=kept, fresh=fresh).column("customer_id")
+    ids = (changed, fresh.column("customer_id").combine_chunks(), rebuilt_before.combine_chunks())
+    scope = pc.unique(pa.concat_arrays([a.cast(pa.string()) for a in ids]))
+    return pa.concat_tables([rest.cast(kept.schema), fresh.cast(kept.schema)]), scope

@@ -58,12 +58,15 @@ def plan_publish(
     history: pa.Table,
     file_reports: pa.Table,
     run: Run,
+    mart_scopes: dict[Table, pa.Array] | None = None,
 ) -> PublishPlan:
     """The plan of a publish.
 
     now: each published table as this run made it; before: those the work area kept as the last
     publish left them (read only when `changed`, the customers an incremental run changed, is not
-    None); history: this run's identity events; file_reports: one report per file read."""
+    None); history: this run's identity events; file_reports: one report per file read;
+    mart_scopes: per mart the run updated customer by customer, the customers whose rows may
+    differ from `before` (marts.build.MartUpdate): only their rows are compared."""
     replaced, changes = dict(now), None
     if changed is not None:
         changes = {}
@@ -73,7 +76,12 @@ def plan_publish(
             )
             changes[table] = RowChanges(rows_now, rows_before, key)
         for table, key in MART_KEYED.items():
-            if table in before:  # else replaced (no version of it was kept)
+            if table in (mart_scopes or {}):
+                scope = mart_scopes[table]
+                changes[table] = RowChanges(
+                    *(within(t, "customer_id", scope) for t in (replaced.pop(table), before[table])), key
+                )
+            elif table in before:  # else replaced (no version of it was kept)
                 changes[table] = RowChanges(replaced.pop(table), before[table], key, whole=True)
     crosswalk = tables.customer_source_records
     registered = now[crosswalk] if changes is None else changes[crosswalk].now  # the changed customers' records

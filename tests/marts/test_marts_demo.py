@@ -18,6 +18,7 @@ from assets.marts import MART_ASSETS, MART_CHECKS, VALUE_FIGURES
 from assets.publishing import published
 from assets.resources import LinkageSettings, Monitoring, RunSettings, SourcesFolder, Warehouse, WorkArea
 from common import audits
+from common.sets import outside
 from demo.generate import generate_sources
 from marts.build import MartInputs, build_marts, update_marts
 from pipelines.definitions import ALL_ASSETS
@@ -322,8 +323,14 @@ def test_updating_the_changed_customers_marts_gives_what_building_them_whole_giv
     )
     changed = pa.array([merged, survivor, left, split, new_id])
 
-    updated, whole = update_marts(kept, changed, inputs, golden_before), build_marts(inputs)
+    update, whole = update_marts(kept, changed, inputs, golden_before), build_marts(inputs)
+    updated = update.marts
     assert not {merged, left} & set(updated[tables.customer_orders].column("customer_id").to_pylist())
     assert new_id in updated[tables.customer_value].column("customer_id").to_pylist()
     for mart in tables.MARTS:
         assert _rows(updated[mart].cast(whole[mart].schema), mart) == _rows(whole[mart], mart), mart.name
+    # a mart updated customer by customer differs from the kept one only in its scope's rows
+    assert set(update.scopes) == set(tables.MARTS) - {tables.customer_value, tables.upcoming_birthdays}
+    for mart, scope in update.scopes.items():
+        rest = (outside(t, "customer_id", scope).cast(whole[mart].schema) for t in (updated[mart], kept[mart]))
+        assert _rows(next(rest), mart) == _rows(next(rest), mart), mart.name

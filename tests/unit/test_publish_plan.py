@@ -78,3 +78,16 @@ def test_an_incremental_run_writes_its_changed_customers_and_the_kept_marts_row_
     assert all(plan.changes[mart].whole and plan.changes[mart].before is before[mart] for mart in kept_marts)
     assert set(plan.published) == {tables.quarantined_records, tables.match_review_queue, tables.customer_value}
     assert plan.registry.column("customer_id").to_pylist() == ["C2", "C3"]  # the changed customers' records only
+
+
+def test_a_mart_updated_customer_by_customer_is_compared_on_its_scope_only():
+    """marts.build.MartUpdate.scopes: the rows of a mart's scope on both sides, not the whole table."""
+    now = _tables(["C1", "C2", "C3"], ["C1", "C2", "C3"])
+    before = _tables(["C1", "C2", "C2"], ["C1", "C2"])
+    scopes = {tables.customer_consent: pa.array(["C1"], pa.string()), tables.marketing_audience: pa.array(["C9"])}
+    plan = plan_publish(now, before, pa.array(["C2", "C3"], pa.string()), HISTORY, FILES, RUN, scopes)
+    consent, audience = plan.changes[tables.customer_consent], plan.changes[tables.marketing_audience]
+    assert not consent.whole and not audience.whole
+    assert [c.column("customer_id").to_pylist() for c in (consent.now, consent.before)] == [["C1"], ["C1"]]
+    assert audience.now.num_rows == audience.before.num_rows == 0  # no row of C9 on either side
+    assert plan.changes[tables.customer_orders].whole  # no scope: the whole table compared
