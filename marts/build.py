@@ -48,7 +48,7 @@ select c.* from canonical c semi join touched using (source_system, source_recor
 AUDIENCE_TABLES = (tables.marketing_audience_channels, tables.marketing_audience, tables.marketing_suppressions)
 # the kept rows of a mart keyed by source system and id: those not built again
 NOT_REBUILT_SQL = "select kept.* from kept anti join fresh using (source_system, {key})"
-# whose the rebuilt ones were when last published
+# the customers the rebuilt orders (or tickets) had when last published
 REBUILT_CUSTOMERS_SQL = "select distinct kept.customer_id from kept semi join fresh using (source_system, {key})"
 
 

@@ -76,7 +76,7 @@ def plan_publish(
             )
             changes[table] = RowChanges(rows_now, rows_before, key)
         for table, key in MART_KEYED.items():
-            if table in (mart_scopes or {}):
+            if table in (mart_scopes or {}) and table in before:
                 scope = mart_scopes[table]
                 changes[table] = RowChanges(
                     *(within(t, "customer_id", scope) for t in (replaced.pop(table), before[table])), key
