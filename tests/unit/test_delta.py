@@ -75,6 +75,24 @@ def test_a_re_read_record_is_new_under_its_new_record_id():
     assert (set(scope.records.to_pylist()), set(scope.customers.to_pylist())) == ({50}, {"C"})
 
 
+def test_a_record_id_given_to_another_row_is_new_and_its_old_customer_affected():
+    canonical = _records([1, 2, 3, 4, 5])
+    # record id 5 now names another row
+    canonical = canonical.set_column(1, "source_file", pa.array(["f1", "f2", "f3", "f4", "other"]))
+    scope = affected(canonical, BASE, _pairs(*OLD_PAIRS), THRESHOLD, NOTHING_DECIDED)
+    assert (set(scope.records.to_pylist()), set(scope.customers.to_pylist())) == ({5}, {"C"})
+
+
+def _without_sheet(table):
+    return table.set_column(2, "source_sheet", pa.nulls(table.num_rows, pa.string()))
+
+
+def test_a_lineage_part_left_empty_still_names_the_same_row():
+    canonical, base = _without_sheet(_records([1, 2, 3, 4, 5])), _without_sheet(BASE)
+    scope = affected(canonical, base, _pairs(*OLD_PAIRS), THRESHOLD, NOTHING_DECIDED)
+    assert (len(scope.records), len(scope.customers)) == (0, 0)
+
+
 def test_a_decision_brings_the_customers_of_the_records_it_names():
     decided = pa.Table.from_pylist([{"source_file": "f3", "source_sheet": "", "source_row": 3}], schema=LINEAGE_SCHEMA)
     assert _scope([1, 2, 3, 4, 5], OLD_PAIRS, decided) == ({3, 4}, {"B"})
