@@ -53,8 +53,11 @@ def rescore_with_new(
     still here, plus the pairs that involve records the last scoring did not see."""
     seen = member(records.column("record_id"), scored_records.column("record_id"))
     existing, new = rows_where(records, seen), records.filter(pc.invert(seen))
-    model_pairs = previous_pairs.filter(pc.equal(previous_pairs.column("kind"), "model"))
-    kept = pairs_within(model_pairs, existing.column("record_id"))
+    model_pairs = rows_where(previous_pairs, pc.equal(previous_pairs.column("kind"), "model"))  # the first ones
+    if existing.num_rows == scored_records.num_rows:  # every record scored last time is still here: so are its pairs
+        kept = model_pairs
+    else:
+        kept = pairs_within(model_pairs, existing.column("record_id"))
     scoring = scoring or scorer()
     if new.num_rows == 0:
         return kept

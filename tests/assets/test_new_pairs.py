@@ -11,7 +11,9 @@ from splink import DuckDBAPI
 
 from linkage.features import link_records
 from linkage.model import new_linker, train_model
-from linkage.scoring.duckdb import compute_term_frequencies, score_new_pairs
+from linkage.pairs import PAIR_SCHEMA
+from linkage.scoring import rescore_with_new
+from linkage.scoring.duckdb import compute_term_frequencies, score_new_pairs, score_pairs
 from sources.canonical import standardise
 from sources.ingest import ingest
 
@@ -60,3 +62,40 @@ def test_one_call_finds_the_pairs_and_scores_of_between_and_within(split_records
     new_ids = set(new["record_id"].to_pylist())
     assert any(a in new_ids and b in new_ids for a, b, _ in found)  # new x new pairs are among them
     assert set(found) == _two_calls(existing, new, model)
+
+
+def _pair_keys(pairs: pa.Table) -> set[tuple[int, int]]:
+    return set(zip(pairs["record_id_l"].to_pylist(), pairs["record_id_r"].to_pylist()))
+
+
+@pytest.fixture(scope="module")
+def last_scoring(split_records):
+    """The pairs a previous run left: its model pairs of the existing records, then a pair by definition."""
+    existing, _, model = split_records
+    model_pairs = score_pairs(existing, model, THRESHOLD)
+    ids = existing["record_id"].to_pylist()
+    by_definition = pa.Table.from_pylist(
+        [{"record_id_l": ids[0], "record_id_r": ids[1], "match_probability": 1.0, "kind": "same order"}],
+        schema=PAIR_SCHEMA,
+    )
+    return pa.concat_tables([model_pairs, by_definition]), existing.select(["record_id"])
+
+
+def test_rescoring_keeps_every_model_pair_and_adds_the_new_records_pairs(split_records, last_scoring):
+    existing, new, model = split_records
+    previous, scored = last_scoring
+    pairs = rescore_with_new(previous, scored, pa.concat_tables([existing, new]), model, THRESHOLD)
+    model_pairs = previous.filter(pc.equal(previous["kind"], "model"))
+    assert set(pairs["kind"].to_pylist()) == {"model"}  # the pairs by definition are found again by the run
+    assert _pair_keys(pairs) == _pair_keys(model_pairs) | _pair_keys(score_new_pairs(existing, new, model, THRESHOLD))
+
+
+def test_rescoring_drops_the_pairs_of_a_record_gone(split_records, last_scoring):
+    existing, new, model = split_records
+    previous, scored = last_scoring
+    gone = previous["record_id_l"][0].as_py()  # a record of a model pair
+    still_here = existing.filter(pc.not_equal(existing["record_id"], gone))
+    pairs = rescore_with_new(previous, scored, pa.concat_tables([still_here, new]), model, THRESHOLD)
+    assert gone not in {i for pair in _pair_keys(pairs) for i in pair}
+    kept = {p for p in _pair_keys(previous.filter(pc.equal(previous["kind"], "model"))) if gone not in p}
+    assert kept <= _pair_keys(pairs)
