@@ -70,7 +70,8 @@ def _pair_keys(pairs: pa.Table) -> set[tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def last_scoring(split_records):
-    """The pairs a previous run left: its model pairs of the existing records, then a pair by definition."""
+    """The pairs a previous run left (its model pairs of the existing records, then a pair by
+    definition), its model pairs alone, and the records it scored."""
     existing, _, model = split_records
     model_pairs = score_pairs(existing, model, THRESHOLD)
     ids = existing["record_id"].to_pylist()
@@ -78,24 +79,23 @@ def last_scoring(split_records):
         [{"record_id_l": ids[0], "record_id_r": ids[1], "match_probability": 1.0, "kind": "same order"}],
         schema=PAIR_SCHEMA,
     )
-    return pa.concat_tables([model_pairs, by_definition]), existing.select(["record_id"])
+    return pa.concat_tables([model_pairs, by_definition]), model_pairs, existing.select(["record_id"])
 
 
 def test_rescoring_keeps_every_model_pair_and_adds_the_new_records_pairs(split_records, last_scoring):
     existing, new, model = split_records
-    previous, scored = last_scoring
+    previous, model_pairs, scored = last_scoring
     pairs = rescore_with_new(previous, scored, pa.concat_tables([existing, new]), model, THRESHOLD)
-    model_pairs = previous.filter(pc.equal(previous["kind"], "model"))
     assert set(pairs["kind"].to_pylist()) == {"model"}  # the pairs by definition are found again by the run
     assert _pair_keys(pairs) == _pair_keys(model_pairs) | _pair_keys(score_new_pairs(existing, new, model, THRESHOLD))
 
 
 def test_rescoring_drops_the_pairs_of_a_record_gone(split_records, last_scoring):
     existing, new, model = split_records
-    previous, scored = last_scoring
-    gone = previous["record_id_l"][0].as_py()  # a record of a model pair
+    previous, model_pairs, scored = last_scoring
+    gone = model_pairs["record_id_l"][0].as_py()  # a record of a model pair
     still_here = existing.filter(pc.not_equal(existing["record_id"], gone))
     pairs = rescore_with_new(previous, scored, pa.concat_tables([still_here, new]), model, THRESHOLD)
     assert gone not in {i for pair in _pair_keys(pairs) for i in pair}
-    kept = {p for p in _pair_keys(previous.filter(pc.equal(previous["kind"], "model"))) if gone not in p}
+    kept = {p for p in _pair_keys(model_pairs) if gone not in p}
     assert kept <= _pair_keys(pairs)
