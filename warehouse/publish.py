@@ -3,9 +3,10 @@
 New data is loaded into `<table>__next` tables, then one transaction drops each old table and
 renames its successor, and applies the state changes (registry upserts, history, run row). An
 incremental run writes only the rows that differ from the last published ones (of its changed
-customers in the customer tables, of the whole table in the marts), by delete and insert in that
-same transaction. A run that fails or is killed before that commit leaves everything as it was:
-DuckDB and PostgreSQL both roll back DDL with the transaction. State tables are never dropped.
+customers in the customer tables, of the whole table in the marts), by delete and insert (or by
+update, see `updates_in_place`) in that same transaction. A run that fails or is killed before
+that commit leaves everything as it was: DuckDB and PostgreSQL both roll back DDL with the
+transaction. State tables are never dropped.
 
 The same code writes both backends; where they differ, the difference is named here:
 * indexes on the lookup keys (tables.LOOKUP_INDEXES): PostgreSQL builds them on the `__next`
@@ -30,6 +31,7 @@ from warehouse.tables import LOOKUP_INDEXES, STATE, identity_registry, metadata
 
 NEXT_SUFFIX = "__next"
 GONE_SUFFIX = "__gone"  # the keys of an incremental run's rows to delete
+CHANGED_SUFFIX = "__changed"  # an incremental run's rows to update in place
 
 
 def ensure_state_tables(bind: Engine | Connection) -> None:
@@ -148,17 +150,62 @@ def row_changes(now: pa.Table, before: pa.Table, key: list[str]) -> tuple[pa.Tab
 
 
 def _apply_row_changes(conn: Connection, table: Table, gone: pa.Table, fresh: pa.Table) -> None:
+    if updates_in_place(table):
+        gone, changed, fresh = split_changed(gone, fresh)
+        _update_rows(conn, table, changed, key=gone.column_names)
     doomed = key_table(table, gone.column_names, f"{table.name}{GONE_SUFFIX}")
     doomed.create(conn)
     bulk_insert(conn, doomed.name, gone)
-    match = " and ".join(f'k."{k}" = "{table.name}"."{k}"' for k in gone.column_names)
-    conn.exec_driver_sql(f'delete from "{table.name}" where exists (select 1 from "{doomed.name}" k where {match})')
+    conn.exec_driver_sql(
+        f'delete from "{table.name}" where exists (select 1 from "{doomed.name}" k where {_matching(table, gone.column_names)})'
+    )
     doomed.drop(conn)
     bulk_insert(conn, table.name, fresh)
 
 
+def updates_in_place(table: Table) -> bool:
+    """Whether a changed row of `table` is updated rather than deleted and inserted: when its only
+    index is the primary key. DuckDB takes a deleted row out of its indexes at commit by reading
+    it back (customer_value: 18,634 deletes, 0.7 s), and an update that leaves the key alone
+    touches no index; an update of lookup-indexed columns is a delete and insert all the same,
+    slower as an update (golden_customers 1.6 s against 0.9 s), and a table with no index
+    deletes for almost nothing."""
+    return bool(table.primary_key.columns) and not LOOKUP_INDEXES.get(table)
+
+
+def split_changed(gone: pa.Table, fresh: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(keys of rows gone for good, rows changed, rows new) of a table's row changes."""
+    keys = ", ".join(f'"{c}"' for c in gone.column_names)
+    with connection(gone=gone, fresh=fresh) as con:
+        return tuple(
+            con.sql(sql).to_arrow_table()
+            for sql in (
+                f"select * from gone anti join fresh using ({keys})",
+                f"select * from fresh semi join gone using ({keys})",
+                f"select * from fresh anti join gone using ({keys})",
+            )
+        )
+
+
+def _update_rows(conn: Connection, table: Table, rows: pa.Table, key: list[str]) -> None:
+    """Set each row's columns by its key (the key's columns are left as they are)."""
+    if not rows.num_rows:
+        return
+    changed = key_table(table, rows.column_names, f"{table.name}{CHANGED_SUFFIX}")
+    changed.create(conn)
+    bulk_insert(conn, changed.name, rows)
+    values = ", ".join(f'"{c}" = k."{c}"' for c in rows.column_names if c not in key)
+    conn.exec_driver_sql(f'update "{table.name}" set {values} from "{changed.name}" k where {_matching(table, key)}')
+    changed.drop(conn)
+
+
+def _matching(table: Table, key: list[str]) -> str:
+    """The condition that a row of `table` has the key of a row aliased k."""
+    return " and ".join(f'k."{c}" = "{table.name}"."{c}"' for c in key)
+
+
 def key_table(table: Table, keys: list[str], name: str) -> Table:
-    """A temporary table for keys of `table`'s rows, typed as its columns."""
+    """A temporary table for some of `table`'s columns (a row's key, or whole rows), typed as they are."""
     return Table(name, MetaData(), *(Column(k, table.c[k].type) for k in keys), prefixes=["TEMPORARY"])
 
 
