@@ -60,6 +60,10 @@ from parsed p join (values {_CHANNELS}) c(channel) on p.s.named in (c.channel, '
 where try_cast(nullif(p.s.expires, '') as timestamp) is null or try_cast(nullif(p.s.expires, '') as timestamp) >= $today
 """
 
+# one cell may state a channel twice on one day ('all:opt_out;sms:opt_out'): the statement naming
+# the channel itself decides, then the kind and the expiry, so every run publishes the same row
+_ONE_RECORDS_TIES = f"stated_for = '{ALL}', kind, expires nulls first"
+
 STANDING_SQL = f"""
 with standing as (
     select r.* from statements r
@@ -69,11 +73,11 @@ with standing as (
           and o.stated_at > r.stated_at and (o.stated_for = r.channel or (o.stated_for = '{ALL}' and r.stated_for = '{ALL}')))
 ), refused as (
     select *, 'opted_out' as status, row_number() over (
-        partition by customer_id, channel order by stated_at asc nulls first, {LINEAGE}) as rank
+        partition by customer_id, channel order by stated_at asc nulls first, {LINEAGE}, {_ONE_RECORDS_TIES}) as rank
     from standing
 ), allowed as (
     select *, 'opted_in' as status, row_number() over (
-        partition by customer_id, channel order by stated_at desc nulls last, {LINEAGE} desc) as rank
+        partition by customer_id, channel order by stated_at desc nulls last, {LINEAGE} desc, {_ONE_RECORDS_TIES}) as rank
     from statements s
     where kind = 'opt_in' and not exists (
         select 1 from standing r where r.customer_id = s.customer_id and r.channel = s.channel)

@@ -136,3 +136,10 @@ def test_opted_out_everywhere_only_when_every_channel_is():
 def test_no_statement_no_row():
     assert customer_consent(_records((None, datetime(2024, 1, 1))), TODAY).num_rows == 0
     assert customer_consent(_records(), TODAY).num_rows == 0
+
+
+def test_one_cell_stating_a_channel_twice_on_one_day_is_decided_by_its_own_channel():
+    cell = "all:opt_out@2024-01-01;sms:opt_out@2024-01-01"
+    for records in (_records((cell, None)), _records((";".join(reversed(cell.split(";"))), None))):
+        rows = {r["channel"]: r["stated_for"] for r in customer_consent(records, TODAY).to_pylist()}
+        assert rows["sms"] == "sms" and rows["email"] == "all"
