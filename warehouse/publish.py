@@ -3,8 +3,8 @@
 New data is loaded into `<table>__next` tables, then one transaction drops each old table and
 renames its successor, and applies the state changes (registry upserts, history, run row). An
 incremental run writes only the rows that differ from the last published ones (of its changed
-customers in the customer tables, of the whole table in the marts), by delete and insert (or by
-update, see `updates_in_place`) in that same transaction. A run that fails or is killed before
+customers in the customer tables, of the whole table in the marts), by delete and insert, or by
+update where that touches no index (`row_writes`), in that same transaction. A run that fails or is killed before
 that commit leaves everything as it was: DuckDB and PostgreSQL both roll back DDL with the
 transaction. State tables are never dropped.
 
@@ -109,17 +109,18 @@ def publish(
     changes, all in one transaction."""
     published, diffs = dict(published), {}
     for table, change in (changes or {}).items():
-        gone, fresh = row_changes(_conform(table, change.now), _conform(table, change.before), change.key)
+        now, before = _conform(table, change.now), _conform(table, change.before)
+        gone, fresh = row_changes(now, before, change.key)
         if change.whole and gone.num_rows + fresh.num_rows > REPLACE_SHARE * change.now.num_rows:
             published[table] = change.now
         else:
-            diffs[table] = (gone, fresh)
+            diffs[table] = row_writes(table, gone, fresh, before)
     with engine.begin() as conn:
         ensure_state_tables(conn)
         for table, data in published.items():
             _load_next(conn, table, _conform(table, data))
-        for table, (gone, fresh) in diffs.items():
-            _apply_row_changes(conn, table, gone, fresh)
+        for table, writes in diffs.items():
+            _write_rows(conn, table, writes)
             set_comments(conn, table)  # changed in place, not created again: its comments as defined now
         if registry is not None:
             _upsert_registry(conn, registry)
@@ -149,52 +150,67 @@ def row_changes(now: pa.Table, before: pa.Table, key: list[str]) -> tuple[pa.Tab
     return gone, fresh
 
 
-def _apply_row_changes(conn: Connection, table: Table, gone: pa.Table, fresh: pa.Table) -> None:
-    if updates_in_place(table):
-        gone, changed, fresh = split_changed(gone, fresh)
-        _update_rows(conn, table, changed, key=gone.column_names)
-    doomed = key_table(table, gone.column_names, f"{table.name}{GONE_SUFFIX}")
-    doomed.create(conn)
-    bulk_insert(conn, doomed.name, gone)
-    conn.exec_driver_sql(
-        f'delete from "{table.name}" where exists (select 1 from "{doomed.name}" k where {_matching(table, gone.column_names)})'
+@dataclass(frozen=True)
+class RowWrites:
+    """How an incremental run writes a table's row changes: the keys of rows to delete, the rows
+    to update in place by key, the rows to insert."""
+
+    deleted: pa.Table
+    updated: pa.Table
+    inserted: pa.Table
+
+
+def row_writes(table: Table, gone: pa.Table, fresh: pa.Table, before: pa.Table) -> RowWrites:
+    """The writes of a table's row changes (see `row_changes`). A changed row of a table with a
+    primary key is updated in place when its indexed columns stay as they were: DuckDB takes a
+    deleted row out of its indexes at commit by reading it back (customer_value, 18,634 rows: 0.7 s),
+    while an update of the other columns touches no index (0.02 s). A changed indexed column is
+    deleted and inserted either way; a table with no primary key has nothing to update by."""
+    if not table.primary_key.columns:
+        return RowWrites(gone, fresh.slice(0, 0), fresh)
+    key = gone.column_names
+    names = ", ".join(f'"{c}"' for c in key)
+    same_index = " and ".join(
+        [f'b."{c}" = f."{c}"' for c in key]
+        + [f'b."{c}" is not distinct from f."{c}"' for c in LOOKUP_INDEXES.get(table, ())]
     )
-    doomed.drop(conn)
-    bulk_insert(conn, table.name, fresh)
-
-
-def updates_in_place(table: Table) -> bool:
-    """Whether a changed row of `table` is updated rather than deleted and inserted: when its only
-    index is the primary key. DuckDB takes a deleted row out of its indexes at commit by reading
-    it back (customer_value: 18,634 deletes, 0.7 s), and an update that leaves the key alone
-    touches no index; an update of lookup-indexed columns is a delete and insert all the same,
-    slower as an update (golden_customers 1.6 s against 0.9 s), and a table with no index
-    deletes for almost nothing."""
-    return bool(table.primary_key.columns) and not LOOKUP_INDEXES.get(table)
-
-
-def split_changed(gone: pa.Table, fresh: pa.Table) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """(keys of rows gone for good, rows changed, rows new) of a table's row changes."""
-    keys = ", ".join(f'"{c}"' for c in gone.column_names)
-    with connection(gone=gone, fresh=fresh) as con:
-        return tuple(
-            con.sql(sql).to_arrow_table()
-            for sql in (
-                f"select * from gone anti join fresh using ({keys})",
-                f"select * from fresh semi join gone using ({keys})",
-                f"select * from fresh anti join gone using ({keys})",
+    with connection(gone=gone, fresh=fresh, before=before) as con:
+        con.execute(
+            f"create temporary table updated as select * from fresh f where exists (select 1 from before b where {same_index})"
+        )
+        return RowWrites(
+            *(
+                con.sql(sql).to_arrow_table()
+                for sql in (
+                    f"select * from gone anti join updated using ({names})",
+                    "select * from updated",
+                    f"select * from fresh anti join updated using ({names})",
+                )
             )
         )
 
 
+def _write_rows(conn: Connection, table: Table, writes: RowWrites) -> None:
+    key = writes.deleted.column_names
+    _update_rows(conn, table, writes.updated, key)
+    doomed = key_table(table, key, f"{table.name}{GONE_SUFFIX}")
+    doomed.create(conn)
+    bulk_insert(conn, doomed.name, writes.deleted)
+    match = _matching(table, key)
+    conn.exec_driver_sql(f'delete from "{table.name}" where exists (select 1 from "{doomed.name}" k where {match})')
+    doomed.drop(conn)
+    bulk_insert(conn, table.name, writes.inserted)
+
+
 def _update_rows(conn: Connection, table: Table, rows: pa.Table, key: list[str]) -> None:
-    """Set each row's columns by its key (the key's columns are left as they are)."""
+    """Set each row's columns but its key and indexed ones (which it leaves as they are) by its key."""
     if not rows.num_rows:
         return
+    kept = {*key, *LOOKUP_INDEXES.get(table, ())}
     changed = key_table(table, rows.column_names, f"{table.name}{CHANGED_SUFFIX}")
     changed.create(conn)
     bulk_insert(conn, changed.name, rows)
-    values = ", ".join(f'"{c}" = k."{c}"' for c in rows.column_names if c not in key)
+    values = ", ".join(f'"{c}" = k."{c}"' for c in rows.column_names if c not in kept)
     conn.exec_driver_sql(f'update "{table.name}" set {values} from "{changed.name}" k where {_matching(table, key)}')
     changed.drop(conn)
 
