@@ -4,9 +4,9 @@ New data is loaded into `<table>__next` tables, then one transaction drops each 
 renames its successor, and applies the state changes (registry upserts, history, run row). An
 incremental run writes only the rows that differ from the last published ones (of its changed
 customers in the customer tables, of the whole table in the marts), by delete and insert, or by
-update where that touches no index (`row_writes`), in that same transaction. A run that fails or is killed before
-that commit leaves everything as it was: DuckDB and PostgreSQL both roll back DDL with the
-transaction. State tables are never dropped.
+update where that touches no index (`row_writes`), in that same transaction. A run that fails or
+is killed before that commit leaves everything as it was: DuckDB and PostgreSQL both roll back
+DDL with the transaction. State tables are never dropped.
 
 The same code writes both backends; where they differ, the difference is named here:
 * indexes on the lookup keys (tables.LOOKUP_INDEXES): PostgreSQL builds them on the `__next`
@@ -161,22 +161,22 @@ class RowWrites:
 
 
 def row_writes(table: Table, gone: pa.Table, fresh: pa.Table, before: pa.Table) -> RowWrites:
-    """The writes of a table's row changes (see `row_changes`). A changed row of a table with a
-    primary key is updated in place when its indexed columns stay as they were: DuckDB takes a
-    deleted row out of its indexes at commit by reading it back (customer_value, 18,634 rows: 0.7 s),
-    while an update of the other columns touches no index (0.02 s). A changed indexed column is
-    deleted and inserted either way; a table with no primary key has nothing to update by."""
-    if not table.primary_key.columns:
-        return RowWrites(gone, fresh.slice(0, 0), fresh)
+    """The writes of a table's row changes (see `row_changes`). A changed row is updated in place
+    by its primary key when its indexed columns stay as they were: DuckDB takes a deleted row out
+    of its indexes at commit by reading it back (customer_value, 18,634 rows: 0.7 s), while an
+    update of the other columns touches no index (0.02 s). A row whose indexed column changed is
+    deleted and inserted either way, and so is every changed row of a table keyed otherwise."""
     key = gone.column_names
+    if set(key) != {c.name for c in table.primary_key.columns}:
+        return RowWrites(gone, fresh.slice(0, 0), fresh)
     names = ", ".join(f'"{c}"' for c in key)
-    same_index = " and ".join(
+    same_key_and_indexes = " and ".join(
         [f'b."{c}" = f."{c}"' for c in key]
         + [f'b."{c}" is not distinct from f."{c}"' for c in LOOKUP_INDEXES.get(table, ())]
     )
     with connection(gone=gone, fresh=fresh, before=before) as con:
         con.execute(
-            f"create temporary table updated as select * from fresh f where exists (select 1 from before b where {same_index})"
+            f"create temporary table updated as select * from fresh f where exists (select 1 from before b where {same_key_and_indexes})"
         )
         return RowWrites(
             *(
