@@ -3,32 +3,13 @@ too, on DuckDB and on PostgreSQL: one made by an older version without them gain
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-
-import pyarrow as pa
 from sqlalchemy import Column, MetaData, Table
 
+from tests.postgres import rows
 from warehouse import tables
 from warehouse.comments import read_comments
 from warehouse.engine import make_engine
 from warehouse.publish import RowChanges, bulk_insert, publish
-
-
-def _orders(status: str) -> pa.Table:
-    row = {
-        "order_id": "3000001",
-        "customer_id": "C000001",
-        "source_system": "tmall",
-        "ordered_at": datetime(2025, 5, 1),
-        "amount": Decimal("12.50"),
-        "currency": "CNY",
-        "status": status,
-        "is_successful": True,
-        "items": "tea",
-        "source_file": "shop/a.csv",
-    }
-    return pa.Table.from_pylist([row])
 
 
 def test_a_table_changed_in_place_gains_its_comments(warehouse_url):
@@ -36,8 +17,12 @@ def test_a_table_changed_in_place_gains_its_comments(warehouse_url):
     undescribed = Table(orders.name, MetaData(), *(Column(c.name, c.type, primary_key=c.primary_key) for c in orders.c))
     with engine.begin() as conn:
         undescribed.create(conn)
-        bulk_insert(conn, orders.name, _orders("paid"))
-    change = RowChanges(now=_orders("refunded"), before=_orders("paid"), key=["order_id"])
+        bulk_insert(conn, orders.name, rows.orders(("3000001", "C000001", "paid")))
+    change = RowChanges(
+        now=rows.orders(("3000001", "C000001", "refunded")),
+        before=rows.orders(("3000001", "C000001", "paid")),
+        key=["order_id"],
+    )
     publish(engine, {}, {}, None, {orders: change})
     with engine.connect() as conn:
         table_comment, columns = read_comments(conn)[orders.name]

@@ -4,12 +4,10 @@ inserted again (warehouse.publish.row_writes)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-
 import pyarrow as pa
 import pytest
 
+from tests.postgres import rows
 from warehouse import tables
 from warehouse.engine import make_engine
 from warehouse.publish import RowChanges, bulk_insert, publish, row_changes, row_writes
@@ -18,38 +16,17 @@ ORDERS = tables.customer_orders  # keyed by order_id, looked up by customer_id
 CHANNELS = tables.marketing_audience_channels  # keyed by customer and channel, no lookup index
 
 
-def _orders(*rows: tuple[str, str, str]) -> pa.Table:
-    """(order_id, customer_id, status) rows, the rest alike."""
-    return pa.Table.from_pylist(
-        [
-            {
-                "order_id": order,
-                "customer_id": customer,
-                "source_system": "tmall",
-                "ordered_at": datetime(2025, 5, 1),
-                "amount": Decimal("12.50"),
-                "currency": "CNY",
-                "status": status,
-                "is_successful": True,
-                "items": "tea",
-                "source_file": "shop/a.csv",
-            }  # fmt: skip
-            for order, customer, status in rows
-        ]
-    )
+def _channels(*values: tuple[str, str, str, str]) -> pa.Table:
+    return pa.Table.from_pylist([dict(zip([c.name for c in CHANNELS.c], row, strict=True)) for row in values])
 
 
-def _channels(*rows: tuple[str, str, str, str]) -> pa.Table:
-    return pa.Table.from_pylist([dict(zip([c.name for c in CHANNELS.c], row, strict=True)) for row in rows])
-
-
-ORDERS_BEFORE = _orders(
+ORDERS_BEFORE = rows.orders(
     ("1", "C000001", "paid"),
     ("2", "C000001", "paid"),  # its status changes: updated in place
     ("3", "C000002", "paid"),  # moves to another customer: its indexed column changes
     ("4", "C000003", "paid"),  # gone
 )
-ORDERS_NOW = _orders(
+ORDERS_NOW = rows.orders(
     ("1", "C000001", "paid"),
     ("2", "C000001", "refunded"),
     ("3", "C000004", "paid"),
