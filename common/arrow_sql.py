@@ -122,6 +122,11 @@ def connection(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def column_list(names: Sequence[str]) -> str:
+    """Column names quoted and comma-separated, for a select, a USING or a hash."""
+    return ", ".join(f'"{c}"' for c in names)
+
+
 def query(sql: str, params: dict | None = None, **tables: pa.Table) -> pa.Table:
     """The result of `sql`, where each keyword table is visible under its name."""
     with connection(**tables) as con:

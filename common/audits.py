@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from common.arrow_sql import query
+from common.arrow_sql import column_list, query
 
 
 def counts(sql: str, params: dict | None = None, **tables: pa.Table) -> dict:
@@ -15,7 +15,7 @@ def counts(sql: str, params: dict | None = None, **tables: pa.Table) -> dict:
 
 def key_violations(table: pa.Table, key: list[str]) -> dict[str, int]:
     """Rows with a null key part, and rows repeating a key already seen."""
-    columns = ", ".join(f'"{c}"' for c in key)
+    columns = column_list(key)
     nulls = " or ".join(f'"{c}" is null' for c in key)
     return counts(
         f"select count(*) filter (where {nulls}) as null_keys, count(*) - count(distinct ({columns})) as duplicate_keys from mart",

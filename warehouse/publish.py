@@ -19,12 +19,13 @@ The same code writes both backends; where they differ, the difference is named h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, inspect, text
 
-from common.arrow_sql import connection
+from common.arrow_sql import column_list, connection
 from warehouse.comments import set_comments
 from warehouse.grants import copy_grants
 from warehouse.tables import LOOKUP_INDEXES, STATE, identity_registry, metadata
@@ -60,7 +61,7 @@ def _conform(table: Table, data: pa.Table) -> pa.Table:
 
 def bulk_insert(conn: Connection, table_name: str, data: pa.Table) -> None:
     """Fast load through the driver: DuckDB scans the Arrow table, PostgreSQL takes COPY."""
-    columns = ", ".join(f'"{c}"' for c in data.column_names)
+    columns = column_list(data.column_names)
     if conn.dialect.name == "duckdb":
         raw = conn.connection.driver_connection
         view = f"_arrow_{table_name}"
@@ -135,7 +136,7 @@ def publish(
 def row_changes(now: pa.Table, before: pa.Table, key: list[str]) -> tuple[pa.Table, pa.Table]:
     """(keys of rows gone or changed, rows new or changed): rows compared by key and a hash of
     the whole row (64 bits: two versions of one row colliding is a 1 in 10^19 chance)."""
-    keys, columns = (", ".join(f'"{c}"' for c in names) for names in (key, now.column_names))
+    keys, columns = column_list(key), column_list(now.column_names)
     with connection(before=before, now=now) as con:
         for side in ("before", "now"):  # the columns hashed as arguments: twice as fast as the row as one struct
             con.execute(
@@ -169,10 +170,10 @@ def row_writes(table: Table, gone: pa.Table, fresh: pa.Table, before: pa.Table) 
     key = gone.column_names
     if set(key) != {c.name for c in table.primary_key.columns}:
         return RowWrites(gone, fresh.slice(0, 0), fresh)
-    names = ", ".join(f'"{c}"' for c in key)
+    names = column_list(key)
+    indexed = LOOKUP_INDEXES.get(table, ())
     same_key_and_indexes = " and ".join(
-        [f'b."{c}" = f."{c}"' for c in key]
-        + [f'b."{c}" is not distinct from f."{c}"' for c in LOOKUP_INDEXES.get(table, ())]
+        [_equal("b", "f", key), *(f'b."{c}" is not distinct from f."{c}"' for c in indexed)]
     )
     with connection(gone=gone, fresh=fresh, before=before) as con:
         con.execute(
@@ -217,7 +218,12 @@ def _update_rows(conn: Connection, table: Table, rows: pa.Table, key: list[str])
 
 def _matching(table: Table, key: list[str]) -> str:
     """The condition that a row of `table` has the key of a row aliased k."""
-    return " and ".join(f'k."{c}" = "{table.name}"."{c}"' for c in key)
+    return _equal("k", f'"{table.name}"', key)
+
+
+def _equal(left: str, right: str, columns: Sequence[str]) -> str:
+    """The condition that rows `left` and `right` are equal in these columns."""
+    return " and ".join(f'{left}."{c}" = {right}."{c}"' for c in columns)
 
 
 def key_table(table: Table, keys: list[str], name: str) -> Table:
